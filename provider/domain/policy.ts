@@ -1,0 +1,122 @@
+// Pure rules of the resource: what is managed, what changed (diff without a host call), which
+// original values to record, and whether the host ended up as declared.
+import type { Connection, PolicyInputs } from "./schema";
+import { ObservedSide, Side, SideSettings, SIDES } from "./settings";
+
+export interface ObservedSettings {
+  client: ObservedSide;
+  server: ObservedSide;
+}
+
+export interface DeclaredSettings {
+  client: SideSettings;
+  server: SideSettings;
+}
+
+/** What the provider stores as outputs: the inputs it acted on plus what it observed. */
+export interface PolicyOutputs {
+  connection: Connection;
+  client?: SideSettings;
+  server?: SideSettings;
+  acknowledgeInsecureSettings?: boolean;
+  onDelete: "restore" | "retain";
+  /** Every signing setting the host reported, managed or not (null: the host lacks it). */
+  observed: ObservedSettings;
+  /** The values the host had before this resource first managed them; restored on delete. */
+  originalSettings: DeclaredSettings;
+  hostFacts: Record<string, unknown>;
+  settingsSource: string;
+}
+
+/** The settings the user declared (left-out settings are not managed). */
+export function declaredSettings(inputs: Pick<PolicyInputs, "client" | "server">): DeclaredSettings {
+  const pick = (side: Side): SideSettings => {
+    const out: SideSettings = {};
+    for (const [k, v] of Object.entries(inputs[side] ?? {})) if (typeof v === "boolean") out[k] = v;
+    return out;
+  };
+  return { client: pick("client"), server: pick("server") };
+}
+
+/** The resource id names the host it owns. */
+export function policyId(conn: Pick<Connection, "host">): string {
+  return conn.host;
+}
+
+export interface PolicyDiff {
+  changes: boolean;
+  replaces: string[];
+  /** Property paths that differ, for messages and tests. */
+  changed: string[];
+}
+
+/**
+ * Local diff (no host call). A different host (or transport) is another resource: replace.
+ * Credentials, port and timeouts alone are not a change. A managed setting changes when its
+ * declared value differs from the previously declared one or from what the host was last seen with.
+ */
+export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): PolicyDiff {
+  const replaces: string[] = [];
+  for (const key of ["host", "transport"] as const) {
+    if (olds.connection?.[key] !== undefined && olds.connection[key] !== news.connection[key]) {
+      replaces.push(`connection.${key}`);
+    }
+  }
+  const changed: string[] = [];
+  for (const side of SIDES) {
+    const declared = news[side] ?? {};
+    const before = olds[side] ?? {};
+    for (const name of new Set([...Object.keys(declared), ...Object.keys(before)])) {
+      const want = declared[name];
+      if (want !== before[name] || (want !== undefined && want !== olds.observed?.[side]?.[name])) {
+        changed.push(`${side}.${name}`);
+      }
+    }
+  }
+  if ((olds.onDelete ?? "restore") !== news.onDelete) changed.push("onDelete");
+  if (olds.acknowledgeInsecureSettings !== news.acknowledgeInsecureSettings) changed.push("acknowledgeInsecureSettings");
+  return { changes: changed.length > 0 || replaces.length > 0, replaces, changed: [...replaces, ...changed] };
+}
+
+/** Originals so far, plus the pre-change value of every newly managed setting. */
+export function recordOriginals(
+  previous: DeclaredSettings | undefined,
+  before: ObservedSettings,
+  declared: DeclaredSettings,
+): DeclaredSettings {
+  const result: DeclaredSettings = { client: { ...previous?.client }, server: { ...previous?.server } };
+  for (const side of SIDES) {
+    for (const name of Object.keys(declared[side])) {
+      const seen = before[side][name];
+      if (result[side][name] === undefined && typeof seen === "boolean") result[side][name] = seen;
+    }
+  }
+  return result;
+}
+
+/** Declared settings the host still does not have after applying them (e.g. Group Policy wins). */
+export function unenforcedSettings(declared: DeclaredSettings, after: ObservedSettings): string[] {
+  const out: string[] = [];
+  for (const side of SIDES) {
+    for (const [name, want] of Object.entries(declared[side])) {
+      if (after[side][name] !== want) out.push(`${side}.${name} (declared ${want}, host has ${after[side][name]})`);
+    }
+  }
+  return out;
+}
+
+/** Inputs as the host really has them: what `pulumi refresh` records so drift shows as a diff. */
+export function inputsFromObserved<T extends Pick<PolicyInputs, "client" | "server">>(inputs: T, observed: ObservedSettings): T {
+  const result = { ...inputs };
+  for (const side of SIDES) {
+    const declared = inputs[side] as SideSettings | undefined;
+    if (!declared) continue;
+    const updated: SideSettings = {};
+    for (const name of Object.keys(declared)) {
+      const seen = observed[side][name];
+      updated[name] = typeof seen === "boolean" ? seen : declared[name];
+    }
+    result[side] = updated as T[typeof side];
+  }
+  return result;
+}

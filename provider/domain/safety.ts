@@ -1,0 +1,51 @@
+// Safety rules that make weakening SMB signing a deliberate, visible act: check refuses such
+// inputs unless `acknowledgeInsecureSettings` is set, and refuses contradictions outright.
+import { CheckFailure, PolicyInputs } from "./schema";
+import { SETTINGS, SIDES } from "./settings";
+
+export interface Weakening {
+  property: string;
+  risk: string;
+}
+
+/** Every declared value that weakens the host's SMB security. */
+export function findWeakenings(inputs: Pick<PolicyInputs, "client" | "server">): Weakening[] {
+  const found: Weakening[] = [];
+  for (const side of SIDES) {
+    for (const def of SETTINGS[side]) {
+      if (def.weakenedWhen === undefined) continue;
+      if (inputs[side]?.[def.name] === def.weakenedWhen) {
+        found.push({
+          property: `${side}.${def.name}`,
+          risk:
+            def.name === "requireSigning"
+              ? `unsigned ${side === "client" ? "outbound" : "inbound"} SMB traffic can be tampered with or relayed`
+              : "unauthenticated guest access lets any server impersonate a share",
+        });
+      }
+    }
+  }
+  return found;
+}
+
+/** Check failures for unacknowledged weakenings and for settings that cannot work together. */
+export function checkSafety(inputs: PolicyInputs): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  if (inputs.acknowledgeInsecureSettings !== true) {
+    for (const w of findWeakenings(inputs)) {
+      failures.push({
+        property: w.property,
+        reason: `weakens SMB security (${w.risk}); set acknowledgeInsecureSettings: true to do this deliberately`,
+      });
+    }
+  }
+  // Windows refuses guest logons whenever the client requires signing (0xC05D0003), so this
+  // combination would be silently ineffective.
+  if (inputs.client?.enableInsecureGuestLogons === true && inputs.client?.requireSigning === true) {
+    failures.push({
+      property: "client.enableInsecureGuestLogons",
+      reason: "cannot work while client.requireSigning is true: Windows blocks guest logons when signing is required",
+    });
+  }
+  return failures;
+}

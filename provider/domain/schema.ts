@@ -1,0 +1,134 @@
+// The inputs of SmbSigningPolicy, declared once in zod: types are inferred from here and every
+// validation error carries the path of the offending property and what is allowed.
+import { z } from "zod";
+import { SETTINGS, Side } from "./settings";
+
+/** During `pulumi preview`, inputs that depend on other resources arrive as this sentinel. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Accepts the engine's "not known yet" sentinel wherever a value is expected. */
+function orUnknown<T extends z.ZodType>(schema: T) {
+  return z.union([z.literal(UNKNOWN), schema]);
+}
+
+// RFC 1123 host names and IPv4 literals; IPv6 literals separately. Nothing else can reach a shell.
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// Windows account names (optionally DOMAIN\name or name@domain) exclude these characters
+// ("User Name Formats", Microsoft Learn); control characters are never valid.
+const ACCOUNT = /^[^\x00-\x1f\x7f"/\[\]:;|=,+*?<>]{1,104}$/;
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+const hostSchema = z.union([
+  z.string().regex(HOSTNAME, { message: "must be a DNS host name or an IPv4/IPv6 address" }),
+  z.ipv6({ message: "must be a DNS host name or an IPv4/IPv6 address" }),
+]);
+
+export const connectionSchema = z
+  .strictObject({
+    transport: orUnknown(z.literal("ssh", { message: 'must be "ssh"' })).default("ssh"),
+    host: orUnknown(hostSchema),
+    port: orUnknown(z.number().int().min(1).max(65535, { message: "must be an integer from 1 to 65535" })).default(22),
+    user: orUnknown(
+      z.string().regex(ACCOUNT, {
+        message: 'must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)',
+      }),
+    ),
+    password: orUnknown(z.string().min(1, { message: "must not be empty" })).optional(),
+    privateKey: orUnknown(z.string().min(1, { message: "must not be empty" })).optional(),
+    passphrase: orUnknown(z.string().min(1, { message: "must not be empty" })).optional(),
+    agent: orUnknown(z.string().min(1, { message: "must be the path of an SSH agent socket" })).optional(),
+    hostKey: orUnknown(
+      z.string().regex(FINGERPRINT, { message: 'must be an OpenSSH fingerprint "SHA256:" + 43 base64 characters (ssh-keygen -lf)' }),
+    ).optional(),
+    dangerouslyAcceptAnyHostKey: orUnknown(z.boolean()).optional(),
+    connectTimeoutSeconds: orUnknown(z.number().int().min(1).max(300, { message: "must be 1 to 300" })).default(20),
+    commandTimeoutSeconds: orUnknown(z.number().int().min(1).max(3600, { message: "must be 1 to 3600" })).default(120),
+  })
+  .superRefine((c, ctx) => {
+    if (c.password === undefined && c.privateKey === undefined && c.agent === undefined) {
+      ctx.addIssue({ code: "custom", path: ["password"], message: "one of password, privateKey or agent is required" });
+    }
+    if (c.passphrase !== undefined && c.privateKey === undefined) {
+      ctx.addIssue({ code: "custom", path: ["passphrase"], message: "is only allowed together with privateKey" });
+    }
+    if (c.hostKey === undefined && c.dangerouslyAcceptAnyHostKey !== true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["hostKey"],
+        message:
+          'is required: the host\'s "SHA256:..." key fingerprint (or set dangerouslyAcceptAnyHostKey: true to accept any key, which allows a man in the middle)',
+      });
+    }
+  });
+
+function sideSchema(side: Side) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const def of SETTINGS[side]) shape[def.name] = orUnknown(z.boolean({ message: "must be true or false" })).optional();
+  return z.strictObject(shape);
+}
+
+export const policySchema = z.strictObject({
+  connection: connectionSchema,
+  client: sideSchema("client").optional(),
+  server: sideSchema("server").optional(),
+  acknowledgeInsecureSettings: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+  onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("restore"),
+});
+
+export type ConnectionInputs = z.infer<typeof connectionSchema>;
+export type PolicyInputs = z.infer<typeof policySchema>;
+
+/** Fully known, validated connection settings (no sentinel left). */
+export interface Connection {
+  transport: "ssh";
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
+  agent?: string;
+  hostKey?: string;
+  dangerouslyAcceptAnyHostKey?: boolean;
+  connectTimeoutSeconds: number;
+  commandTimeoutSeconds: number;
+}
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+export type ParseResult = { ok: true; inputs: PolicyInputs } | { ok: false; failures: CheckFailure[] };
+
+/** Validates raw inputs; failures name the property path (e.g. `connection.port`). */
+export function parsePolicyInputs(raw: unknown): ParseResult {
+  const result = policySchema.safeParse(raw);
+  if (result.success) return { ok: true, inputs: result.data };
+  const failures: CheckFailure[] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        failures.push({ property: [...path, key].join("."), reason: `is not a known property; allowed: ${allowedKeys(path[0])}` });
+      }
+    } else {
+      failures.push({ property: path.length > 0 ? path.join(".") : "(inputs)", reason: issue.message });
+    }
+  }
+  return { ok: false, failures };
+}
+
+function allowedKeys(top: string | undefined): string {
+  if (top === "connection") return Object.keys(connectionSchema.shape).join(", ");
+  if (top === "client" || top === "server") return SETTINGS[top].map((d) => d.name).join(", ");
+  return Object.keys(policySchema.shape).join(", ");
+}
+
+/** True when no part of the value is the engine's unknown sentinel. */
+export function isFullyKnown(value: unknown): boolean {
+  if (value === UNKNOWN) return false;
+  if (Array.isArray(value)) return value.every(isFullyKnown);
+  if (value && typeof value === "object") return Object.values(value).every(isFullyKnown);
+  return true;
+}

@@ -1,0 +1,61 @@
+// Runs smb-signing.ps1 on a host: the one remote run behind every provider operation. Builds
+// the request in cmdlet property names, moves it through the transport, returns the reply in
+// our names.
+import type { Connection } from "../domain/schema";
+import type { ObservedSettings } from "../domain/policy";
+import { fromCmdletProperties, SideSettings, toCmdletProperties } from "../domain/settings";
+import { runOverSsh } from "../transport/ssh";
+import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "./protocol";
+
+export interface HostFacts {
+  productName: string;
+  edition: string;
+  displayVersion: string;
+  build: string;
+  /** Win32_ComputerSystem.DomainRole: 4 and 5 are domain controllers. */
+  domainRole: number;
+}
+
+export interface SigningResult {
+  hostFacts: HostFacts;
+  source: "cmdlet" | "registry";
+  before: ObservedSettings;
+  after: ObservedSettings;
+  changed: string[];
+}
+
+interface RawReply {
+  status: "ok";
+  host: HostFacts;
+  source: "cmdlet" | "registry";
+  before: Record<"client" | "server", Record<string, boolean>>;
+  after: Record<"client" | "server", Record<string, boolean>>;
+  changed: string[];
+}
+
+export type SigningRequest = { operation: "read" } | { operation: "apply"; client: SideSettings; server: SideSettings };
+
+export async function runSigningScript(conn: Connection, request: SigningRequest): Promise<SigningResult> {
+  const wire =
+    request.operation === "read"
+      ? { operation: "read" }
+      : {
+          operation: "apply",
+          client: toCmdletProperties("client", request.client),
+          server: toCmdletProperties("server", request.server),
+        };
+  const result = await runOverSsh(conn, bootstrapCommandLine(), bootstrapStdin(SIGNING_SCRIPT, wire));
+  const reply = parseReply<RawReply>(`${conn.host}:${conn.port}`, result);
+  const observed = (raw: RawReply["before"]): ObservedSettings => ({
+    client: fromCmdletProperties("client", raw?.client),
+    server: fromCmdletProperties("server", raw?.server),
+  });
+  return {
+    hostFacts: reply.host,
+    source: reply.source,
+    before: observed(reply.before),
+    after: observed(reply.after),
+    changed: [...(reply.changed ?? [])],
+  };
+}
+

@@ -1,0 +1,4 @@
+// Public entry point of pulumi-smb-signing.
+export { SmbSigningPolicy } from "./resource";
+export type { ClientSigningArgs, ConnectionArgs, ServerSigningArgs, SmbSigningPolicyArgs } from "./resource";
+export { CLIENT_SETTINGS, SERVER_SETTINGS } from "./domain/settings";

@@ -1,0 +1,94 @@
+// SmbSigningPolicy: the resource users declare. Thin: it marks credentials secret, warns when a
+// declared value weakens SMB security, and registers a dynamic resource with one shared provider.
+import * as pulumi from "@pulumi/pulumi";
+import { smbSigningProvider } from "./dynamicProvider";
+import { findWeakenings } from "./domain/safety";
+
+export interface ConnectionArgs {
+  /** "ssh" (default): Windows OpenSSH server. */
+  transport?: pulumi.Input<"ssh">;
+  /** DNS name or IP address of the Windows host. Changing it replaces the resource. */
+  host: pulumi.Input<string>;
+  /** SSH port (default 22). */
+  port?: pulumi.Input<number>;
+  /** A local or domain administrator: `admin`, `CORP\admin` or `admin@corp.example`. */
+  user: pulumi.Input<string>;
+  /** Password (stored as a secret). */
+  password?: pulumi.Input<string>;
+  /** OpenSSH or PEM private key text (stored as a secret). */
+  privateKey?: pulumi.Input<string>;
+  /** Passphrase of privateKey (stored as a secret). */
+  passphrase?: pulumi.Input<string>;
+  /** Path of an SSH agent socket, e.g. process.env.SSH_AUTH_SOCK. */
+  agent?: pulumi.Input<string>;
+  /** The host's key fingerprint as `ssh-keygen -lf` prints it: "SHA256:...". Required unless dangerouslyAcceptAnyHostKey. */
+  hostKey?: pulumi.Input<string>;
+  /** Accept any host key (allows a man in the middle). Only for throw-away lab hosts. */
+  dangerouslyAcceptAnyHostKey?: pulumi.Input<boolean>;
+  /** SSH handshake deadline in seconds (default 20). */
+  connectTimeoutSeconds?: pulumi.Input<number>;
+  /** Deadline for the PowerShell run in seconds (default 120). */
+  commandTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/** Outbound signing (Set-SmbClientConfiguration). Leave a setting out to leave it unmanaged. */
+export interface ClientSigningArgs {
+  requireSigning?: pulumi.Input<boolean>;
+  enableSigning?: pulumi.Input<boolean>;
+  enableInsecureGuestLogons?: pulumi.Input<boolean>;
+  auditServerDoesNotSupportSigning?: pulumi.Input<boolean>;
+  auditInsecureGuestLogon?: pulumi.Input<boolean>;
+}
+
+/** Inbound signing (Set-SmbServerConfiguration). Leave a setting out to leave it unmanaged. */
+export interface ServerSigningArgs {
+  requireSigning?: pulumi.Input<boolean>;
+  enableSigning?: pulumi.Input<boolean>;
+  auditClientDoesNotSupportSigning?: pulumi.Input<boolean>;
+  auditInsecureGuestLogon?: pulumi.Input<boolean>;
+}
+
+export interface SmbSigningPolicyArgs {
+  connection: ConnectionArgs;
+  client?: pulumi.Input<ClientSigningArgs>;
+  server?: pulumi.Input<ServerSigningArgs>;
+  /** Must be true to set requireSigning to false or to allow insecure guest logons. */
+  acknowledgeInsecureSettings?: pulumi.Input<boolean>;
+  /** "restore" (default): put back the values the host had before; "retain": leave the host as it is. */
+  onDelete?: pulumi.Input<"restore" | "retain">;
+}
+
+type Observed = Record<string, boolean | null>;
+
+export class SmbSigningPolicy extends pulumi.dynamic.Resource {
+  /** Every signing setting the host reports, managed or not (null: not supported by its build). */
+  public readonly observed!: pulumi.Output<{ client: Observed; server: Observed }>;
+  /** The values the host had before this resource first changed them. */
+  public readonly originalSettings!: pulumi.Output<{ client: Record<string, boolean>; server: Record<string, boolean> }>;
+  /** productName, edition, displayVersion, build, domainRole. */
+  public readonly hostFacts!: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number }>;
+  /** "cmdlet" (SmbShare module) or "registry" (older Windows). */
+  public readonly settingsSource!: pulumi.Output<string>;
+
+  constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+    const c = args.connection;
+    const secret = (v: pulumi.Input<string> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
+    const props = {
+      ...args,
+      connection: { ...c, password: secret(c.password), privateKey: secret(c.privateKey), passphrase: secret(c.passphrase) },
+      observed: undefined,
+      originalSettings: undefined,
+      hostFacts: undefined,
+      settingsSource: undefined,
+    };
+    super(smbSigningProvider, name, props, opts, "smb", "SmbSigningPolicy");
+    pulumi
+      .all([c.host, args.client, args.server, args.acknowledgeInsecureSettings])
+      .apply(([host, client, server, acknowledged]) => {
+        if (acknowledged !== true) return;
+        for (const w of findWeakenings({ client: client as never, server: server as never })) {
+          pulumi.log.warn(`${host}: ${w.property} weakens SMB security: ${w.risk} (acknowledged)`, this);
+        }
+      });
+  }
+}

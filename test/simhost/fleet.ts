@@ -1,0 +1,220 @@
+// Starts simulated Windows hosts: Debian's real OpenSSH sshd on loopback addresses (one
+// 127.x.y.z per host), whose ForceCommand hands every request to the host model. Each host has
+// its own host key and its own state file; tests change a host out of band through this class.
+import { execFileSync, spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { HostState, loadState, newHostState, PresetName, saveState, stateFile } from "./model";
+
+export const SIM_USER = "smbsim";
+/** The simulated administrator's password: test data, checked for leaks like a real secret. */
+export const SIM_PASSWORD = "Sim-Adm1n-Pa55word-7c1e";
+export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
+export const SIM_PORT = 10022;
+const SSHD = "/usr/sbin/sshd";
+
+export interface HostSpec {
+  name: string;
+  preset: PresetName;
+}
+
+export interface SimulatedHost {
+  name: string;
+  address: string;
+  port: number;
+  hostKeyFingerprint: string;
+  stateFile: string;
+}
+
+export interface FleetOptions {
+  /** One sshd per host (own host key each, the default) or one sshd for all (shared key). */
+  sharedDaemon?: boolean;
+}
+
+function run(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** Root-only, idempotent machine set-up: the login user and sshd's privilege separation dir. */
+function prepareMachine(): void {
+  if (!fs.existsSync(SSHD)) {
+    throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install openssh-server), as .ci/run does`);
+  }
+  try {
+    run("id", ["-u", SIM_USER]);
+  } catch {
+    run("useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh", SIM_USER]);
+  }
+  run("chpasswd", [], `${SIM_USER}:${SIM_PASSWORD}\n`);
+  fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+}
+
+function canExecuteAsSimUser(file: string): boolean {
+  try {
+    run("su", ["-s", "/bin/sh", SIM_USER, "-c", `test -x "$0"`, file]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A distinct 127.x.y.z range per test process, so parallel runs never collide. */
+function addressFor(index: number): string {
+  const second = 40 + (process.pid % 200);
+  return `127.${second}.${Math.floor(index / 250)}.${(index % 250) + 1}`;
+}
+
+async function waitForPort(address: string, port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: address, port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`sshd did not start listening on ${address}:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export class SimulatedFleet {
+  readonly hosts = new Map<string, SimulatedHost>();
+  readonly clientKey: string;
+  readonly encryptedClientKey: string;
+  private readonly daemons: ChildProcess[] = [];
+
+  private constructor(
+    readonly workDir: string,
+    readonly stateDir: string,
+  ) {
+    this.clientKey = fs.readFileSync(path.join(workDir, "client_key"), "utf8");
+    this.encryptedClientKey = fs.readFileSync(path.join(workDir, "client_key_enc"), "utf8");
+  }
+
+  static async start(specs: HostSpec[], options: FleetOptions = {}): Promise<SimulatedFleet> {
+    prepareMachine();
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "smbsim-"));
+    fs.chmodSync(workDir, 0o755);
+    const stateDir = path.join(workDir, "state");
+    fs.mkdirSync(stateDir, { mode: 0o777 });
+    fs.chmodSync(stateDir, 0o777);
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "sim-client", "-f", path.join(workDir, "client_key")]);
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", SIM_KEY_PASSPHRASE, "-C", "sim-client-enc", "-f", path.join(workDir, "client_key_enc")]);
+    fs.writeFileSync(
+      path.join(workDir, "authorized_keys"),
+      fs.readFileSync(path.join(workDir, "client_key.pub"), "utf8") + fs.readFileSync(path.join(workDir, "client_key_enc.pub"), "utf8"),
+      { mode: 0o644 },
+    );
+    // The forced command runs as the login user, who may not reach this checkout: give it a copy.
+    const simDir = path.join(workDir, "simhost");
+    fs.mkdirSync(simDir);
+    for (const f of ["forcedCommand.js", "commandLine.js", "model.js", "reviewedScripts.js"]) {
+      fs.copyFileSync(path.join(__dirname, f), path.join(simDir, f));
+    }
+    const node = canExecuteAsSimUser(process.execPath) ? process.execPath : run("sh", ["-c", "command -v node"]).trim();
+
+    const fleet = new SimulatedFleet(workDir, stateDir);
+    const groups = options.sharedDaemon ? [specs] : specs.map((s) => [s]);
+    let index = 0;
+    for (const [g, group] of groups.entries()) {
+      const keyFile = path.join(workDir, `host_key_${g}`);
+      run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `sim-host-${g}`, "-f", keyFile]);
+      const fingerprint = run("ssh-keygen", ["-l", "-f", `${keyFile}.pub`]).split(" ")[1];
+      const listen: string[] = [];
+      for (const spec of group) {
+        const address = addressFor(index++);
+        const file = stateFile(stateDir, address, SIM_PORT);
+        saveState(file, newHostState(spec.preset));
+        fleet.hosts.set(spec.name, { name: spec.name, address, port: SIM_PORT, hostKeyFingerprint: fingerprint, stateFile: file });
+        listen.push(`ListenAddress ${address}:${SIM_PORT}`);
+      }
+      const config = path.join(workDir, `sshd_config_${g}`);
+      fs.writeFileSync(
+        config,
+        [
+          ...listen,
+          `HostKey ${keyFile}`,
+          `PidFile ${path.join(workDir, `sshd_${g}.pid`)}`,
+          "UsePAM no",
+          "PasswordAuthentication yes",
+          "KbdInteractiveAuthentication no",
+          "PubkeyAuthentication yes",
+          `AuthorizedKeysFile ${path.join(workDir, "authorized_keys")}`,
+          "StrictModes no",
+          `AllowUsers ${SIM_USER}`,
+          "PermitRootLogin no",
+          "MaxStartups 2000:30:4000",
+          "MaxAuthTries 10",
+          "LogLevel VERBOSE",
+          `ForceCommand exec ${node} ${path.join(simDir, "forcedCommand.js")} ${stateDir}`,
+          "",
+        ].join("\n"),
+      );
+      const log = fs.openSync(path.join(workDir, `sshd_${g}.log`), "a");
+      const daemon = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", log, log] });
+      fleet.daemons.push(daemon);
+      fs.closeSync(log);
+      for (const spec of group) {
+        const h = fleet.hosts.get(spec.name)!;
+        await waitForPort(h.address, h.port, 10_000);
+      }
+    }
+    return fleet;
+  }
+
+  host(name: string): SimulatedHost {
+    const h = this.hosts.get(name);
+    if (!h) throw new Error(`no simulated host ${name}`);
+    return h;
+  }
+
+  state(name: string): HostState {
+    return loadState(this.host(name).stateFile);
+  }
+
+  /** Changes a host out of band (drift, faults, Group Policy) as an administrator on it would. */
+  change(name: string, edit: (state: HostState) => void): HostState {
+    const file = this.host(name).stateFile;
+    const state = loadState(file);
+    edit(state);
+    saveState(file, state);
+    return state;
+  }
+
+  /** Connection inputs for the resource, authenticating with the password or the key. */
+  connection(name: string, auth: "password" | "key" | "encryptedKey" = "password"): Record<string, unknown> {
+    const h = this.host(name);
+    const base = { host: h.address, port: h.port, user: SIM_USER, hostKey: h.hostKeyFingerprint };
+    if (auth === "key") return { ...base, privateKey: this.clientKey };
+    if (auth === "encryptedKey") return { ...base, privateKey: this.encryptedClientKey, passphrase: SIM_KEY_PASSPHRASE };
+    return { ...base, password: SIM_PASSWORD };
+  }
+
+  /** Everything the sshd daemons logged, for tests that check what reached the server. */
+  sshdLog(): string {
+    return fs
+      .readdirSync(this.workDir)
+      .filter((f) => f.startsWith("sshd_") && f.endsWith(".log"))
+      .map((f) => fs.readFileSync(path.join(this.workDir, f), "utf8"))
+      .join("");
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.daemons.map(
+        (d) =>
+          new Promise<void>((resolve) => {
+            if (d.exitCode !== null || d.signalCode !== null) return resolve();
+            d.once("exit", () => resolve());
+            d.kill("SIGTERM");
+          }),
+      ),
+    );
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,79 @@
+// The simulated Windows host behind a real sshd: sshd's ForceCommand runs this for every exec
+// request. It finds the host by the address the client connected to (SSH_CONNECTION), does what
+// Windows would do with the command line (cmd.exe, then powershell.exe -EncodedCommand), checks
+// the scripts it receives are the reviewed ones, and answers as smb-signing.ps1 would.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import { parsePowerShell, WindowsCommandError } from "./commandLine";
+import { asciiJson, clixml, loadState, runSigningScript, saveState, stateFile } from "./model";
+import { REVIEWED_SCRIPTS } from "./reviewedScripts";
+
+function sha256(text: string): string {
+  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(clixml([{ kind: "error", text: message + "\r\n" }]));
+  process.exit(exitCode);
+}
+
+async function main(): Promise<void> {
+  const stateDir = process.argv[2];
+  const [, , serverAddress, serverPort] = (process.env.SSH_CONNECTION ?? "").split(" ");
+  const file = stateFile(stateDir, serverAddress, Number(serverPort));
+  if (!fs.existsSync(file)) fail(`simulated host: no host at ${serverAddress}:${serverPort}`, 255);
+  const state = loadState(file);
+  state.counters.runs++;
+  saveState(file, state);
+  if (state.faults.slowStartMs) await new Promise((r) => setTimeout(r, state.faults.slowStartMs));
+
+  let invocation;
+  try {
+    invocation = parsePowerShell(process.env.SSH_ORIGINAL_COMMAND ?? "");
+  } catch (err) {
+    if (err instanceof WindowsCommandError) fail(err.message, err.exitCode);
+    throw err;
+  }
+  if (sha256(invocation.command) !== REVIEWED_SCRIPTS["bootstrap.ps1"]) {
+    fail("simulated host: the -EncodedCommand is not the reviewed bootstrap.ps1; review test/simhost against it", 97);
+  }
+
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const stdin = Buffer.concat(chunks);
+  // [Console]::In decodes with the OEM code page: only ASCII is safe to send.
+  if (stdin.some((b) => b > 0x7f)) fail("simulated host: stdin holds non-ASCII bytes, which the OEM code page would corrupt", 96);
+  let envelope: { script?: unknown; request?: unknown };
+  try {
+    envelope = JSON.parse(stdin.toString("ascii"));
+  } catch (err) {
+    fail(`ConvertFrom-Json : Invalid JSON primitive: ${(err as Error).message}`, 1);
+  }
+  if (typeof envelope.script !== "string" || sha256(envelope.script) !== REVIEWED_SCRIPTS["smb-signing.ps1"]) {
+    fail("simulated host: the script on stdin is not the reviewed smb-signing.ps1; review test/simhost against it", 97);
+  }
+  if (state.faults.crash) {
+    fail("Get-CimInstance : The WS-Management service cannot process the request. The WMI service returned an 'access denied' error.", 1);
+  }
+
+  const outcome = runSigningScript(state, String(envelope.request));
+  if (Array.isArray(outcome.reply.changed) && outcome.reply.changed.length > 0) state.counters.writes++;
+  saveState(file, state);
+
+  let stdout = asciiJson(outcome.reply);
+  if (state.faults.oemOutput) stdout = stdout.replace(/[^\x00-\x7f]/g, "?");
+  if (state.faults.clixmlNoise) {
+    process.stderr.write(clixml([{ kind: "progress", text: "Preparing modules for first use." }]));
+  }
+  if (state.faults.dropConnection) {
+    process.stdout.write(stdout.slice(0, Math.floor(stdout.length / 2)), () => {
+      // Kill our sshd session process: the TCP connection ends without an exit status.
+      process.kill(process.ppid, "SIGKILL");
+    });
+    return;
+  }
+  process.stdout.write(stdout);
+  process.exitCode = outcome.exitCode;
+}
+
+main().catch((err) => fail(`simulated host: ${(err as Error).stack}`, 98));

@@ -1,0 +1,211 @@
+// The model of a Windows host's SMB signing configuration: presets per edition, state kept on
+// disk across connections, fault switches, and an emulation of what the shipped smb-signing.ps1
+// does with a request on such a host. Both simulated transports dispatch here.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export type Side = "client" | "server";
+export type Values = Record<string, boolean>;
+
+export interface HostFaults {
+  /** The connecting user is not an elevated administrator: Set-* is denied. */
+  nonAdmin?: boolean;
+  /** PowerShell writes "#< CLIXML" progress records to stderr even on success. */
+  clixmlNoise?: boolean;
+  /** Console output goes through the OEM code page: every non-ASCII character arrives as '?'. */
+  oemOutput?: boolean;
+  /** Milliseconds PowerShell takes to start. */
+  slowStartMs?: number;
+  /** The connection drops after the settings were applied, before the reply is complete. */
+  dropConnection?: boolean;
+  /** Set-SmbServerConfiguration (or Set-SmbClientConfiguration) throws. */
+  failingCmdlet?: "Set-SmbClientConfiguration" | "Set-SmbServerConfiguration";
+  /** PowerShell fails before the script can reply (uncaught error, exit code 1). */
+  crash?: boolean;
+}
+
+export interface HostState {
+  preset: PresetName;
+  os: { productName: string; edition: string; displayVersion: string; build: string; domainRole: number };
+  /** Whether the SmbShare module (Get-/Set-Smb*Configuration) exists. */
+  cmdlets: boolean;
+  client: Values;
+  server: Values;
+  /** Values a Group Policy enforces: a local Set-* does not stick. */
+  groupPolicy: { client: Values; server: Values };
+  faults: HostFaults;
+  /** Counters tests read: remote runs, and runs that changed a setting. */
+  counters: { runs: number; writes: number };
+}
+
+const AUDIT_CLIENT = { AuditServerDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
+const AUDIT_SERVER = { AuditClientDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
+
+function win11(edition: string, productName: string, required: boolean, guest: boolean): Omit<HostState, "preset"> {
+  return {
+    // Windows 11 still reports "Windows 10" in the ProductName registry value.
+    os: { productName, edition, displayVersion: "24H2", build: "26100.4061", domainRole: 1 },
+    cmdlets: true,
+    client: { RequireSecuritySignature: required, EnableSecuritySignature: true, EnableInsecureGuestLogons: guest, ...AUDIT_CLIENT },
+    server: { RequireSecuritySignature: required, EnableSecuritySignature: required, ...AUDIT_SERVER },
+    groupPolicy: { client: {}, server: {} },
+    faults: {},
+    counters: { runs: 0, writes: 0 },
+  };
+}
+
+function server2025(domainController: boolean): Omit<HostState, "preset"> {
+  return {
+    os: {
+      productName: "Windows Server 2025 Datacenter",
+      edition: "ServerDatacenter",
+      displayVersion: "24H2",
+      build: "26100.4061",
+      domainRole: domainController ? 5 : 3,
+    },
+    cmdlets: true,
+    client: { RequireSecuritySignature: true, EnableSecuritySignature: true, EnableInsecureGuestLogons: false, ...AUDIT_CLIENT },
+    server: { RequireSecuritySignature: domainController, EnableSecuritySignature: domainController, ...AUDIT_SERVER },
+    groupPolicy: { client: {}, server: {} },
+    faults: {},
+    counters: { runs: 0, writes: 0 },
+  };
+}
+
+export const PRESETS = {
+  "win11-24h2-enterprise": () => win11("Enterprise", "Windows 10 Enterprise", true, false),
+  "win11-24h2-pro": () => win11("Professional", "Windows 10 Pro", true, false),
+  "win11-24h2-education": () => win11("Education", "Windows 10 Education", true, false),
+  "win11-24h2-home": () => win11("Core", "Windows 10 Home", false, true),
+  "server-2025": () => server2025(false),
+  "server-2025-dc": () => server2025(true),
+  // Windows 11 23H2: SmbShare cmdlets, but none of the 24H2 audit properties.
+  "win11-23h2-pro": (): Omit<HostState, "preset"> => ({
+    ...win11("Professional", "Windows 10 Pro", false, false),
+    os: { productName: "Windows 10 Pro", edition: "Professional", displayVersion: "23H2", build: "22631.4317", domainRole: 1 },
+    client: { RequireSecuritySignature: false, EnableSecuritySignature: true, EnableInsecureGuestLogons: false },
+    server: { RequireSecuritySignature: false, EnableSecuritySignature: false },
+  }),
+  // Windows Server 2008 R2: no SmbShare module; settings live in the registry only.
+  "server-2008r2": (): Omit<HostState, "preset"> => ({
+    os: { productName: "Windows Server 2008 R2 Standard", edition: "ServerStandard", displayVersion: "", build: "7601.24546", domainRole: 3 },
+    cmdlets: false,
+    client: { RequireSecuritySignature: false, EnableSecuritySignature: true, EnableInsecureGuestLogons: true },
+    server: { RequireSecuritySignature: false, EnableSecuritySignature: false },
+    groupPolicy: { client: {}, server: {} },
+    faults: {},
+    counters: { runs: 0, writes: 0 },
+  }),
+} as const;
+
+export type PresetName = keyof typeof PRESETS;
+
+export function newHostState(preset: PresetName): HostState {
+  return { preset, ...PRESETS[preset]() };
+}
+
+/** Where a host's state lives: one JSON file per simulated host, named by its address. */
+export function stateFile(stateDir: string, address: string, port: number): string {
+  return path.join(stateDir, `${address}_${port}.json`);
+}
+
+export function loadState(file: string): HostState {
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+export function saveState(file: string, state: HostState): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o666 });
+  fs.renameSync(tmp, file);
+}
+
+export interface ScriptOutcome {
+  reply: Record<string, unknown>;
+  exitCode: number;
+}
+
+function errorReply(kind: string, message: string, extra: Record<string, unknown> = {}): ScriptOutcome {
+  return { reply: { status: "error", kind, message, ...extra }, exitCode: 2 };
+}
+
+/** What smb-signing.ps1 reads on this host (cmdlet properties or registry-backed names). */
+function readSettings(state: HostState): { client: Values; server: Values } {
+  return { client: { ...state.client }, server: { ...state.server } };
+}
+
+/**
+ * Emulates smb-signing.ps1 on this host. Mutates `state` as Windows would (Set-* calls, then
+ * Group Policy winning back its values) and returns the script's reply and exit code.
+ */
+export function runSigningScript(state: HostState, requestJson: string): ScriptOutcome {
+  let request: { operation?: string; client?: Record<string, unknown>; server?: Record<string, unknown> };
+  try {
+    request = JSON.parse(requestJson);
+  } catch (err) {
+    return errorReply("badRequest", `the request is not JSON: ${(err as Error).message}`);
+  }
+  if (request.operation !== "read" && request.operation !== "apply") {
+    return errorReply("badRequest", `unknown operation '${request.operation}'`);
+  }
+  const facts = { ...state.os };
+  const source = state.cmdlets ? "cmdlet" : "registry";
+  const before = readSettings(state);
+  const changed: string[] = [];
+  if (request.operation === "apply") {
+    for (const side of ["client", "server"] as Side[]) {
+      const desired: Values = {};
+      for (const [name, value] of Object.entries(request[side] ?? {})) {
+        if (!(name in before[side])) {
+          if (!knownProperty(side, name)) return errorReply("badRequest", `unknown ${side} setting '${name}'`, { host: facts });
+          return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, {
+            host: facts,
+            source,
+            before,
+          });
+        }
+        if (before[side][name] !== Boolean(value)) desired[name] = Boolean(value);
+      }
+      if (Object.keys(desired).length === 0) continue;
+      const cmdlet = side === "client" ? "Set-SmbClientConfiguration" : "Set-SmbServerConfiguration";
+      if (state.faults.nonAdmin) {
+        return errorReply("accessDenied", "Access denied", { host: facts, source, before, changed });
+      }
+      if (state.faults.failingCmdlet === cmdlet) {
+        return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed });
+      }
+      Object.assign(state[side], desired, state.groupPolicy[side]);
+      for (const name of Object.keys(desired)) changed.push(`${side}.${name}`);
+    }
+  }
+  const after = readSettings(state);
+  return { reply: { status: "ok", host: facts, source, before, after, changed }, exitCode: 0 };
+}
+
+function knownProperty(side: Side, name: string): boolean {
+  const all = PRESETS["win11-24h2-enterprise"]();
+  return name in all[side];
+}
+
+/** PowerShell's ConvertTo-Json output as the script writes it: ASCII only, \uXXXX escapes. */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+/** A CLIXML stream as powershell.exe writes it to stderr when it is not attached to a console. */
+export function clixml(records: Array<{ kind: "progress" | "error"; text: string }>): string {
+  const esc = (t: string) =>
+    t
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/\r/g, "_x000D_")
+      .replace(/\n/g, "_x000A_");
+  const body = records
+    .map((r, i) =>
+      r.kind === "progress"
+        ? `<Obj S="progress" RefId="${i}"><TN RefId="${i}"><T>System.Management.Automation.PSCustomObject</T><T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>${esc(r.text)}</AV><AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj>`
+        : `<S S="Error">${esc(r.text)}</S>`,
+    )
+    .join("");
+  return `#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">${body}</Objs>`;
+}

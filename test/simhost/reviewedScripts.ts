@@ -1,0 +1,11 @@
+// Pins of the shipped scripts the simulated host was reviewed against.
+
+/**
+ * SHA-256 of the shipped scripts this model was reviewed against. A change to a script fails
+ * every simulated run until someone re-reads the script, updates the model, and then this pin.
+ */
+export const REVIEWED_SCRIPTS: Record<string, string> = {
+  "bootstrap.ps1": "6cafbbb32e5bd40732d4a85bc7e1c25f008899c179abaaa9c135468ac98cef79",
+  "smb-signing.ps1": "c0287ee68538d2079e89a315da095185a338783b2325d5656a4fc1262dd14066",
+};
+
