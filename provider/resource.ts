@@ -62,13 +62,13 @@ type Observed = Record<string, boolean | null>;
 
 export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   /** Every signing setting the host reports, managed or not (null: not supported by its build). */
-  public readonly observed!: pulumi.Output<{ client: Observed; server: Observed }>;
+  declare public readonly observed: pulumi.Output<{ client: Observed; server: Observed }>;
   /** The values the host had before this resource first changed them. */
-  public readonly originalSettings!: pulumi.Output<{ client: Record<string, boolean>; server: Record<string, boolean> }>;
+  declare public readonly originalSettings: pulumi.Output<{ client: Record<string, boolean>; server: Record<string, boolean> }>;
   /** productName, edition, displayVersion, build, domainRole. */
-  public readonly hostFacts!: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number }>;
+  declare public readonly hostFacts: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number }>;
   /** "cmdlet" (SmbShare module) or "registry" (older Windows). */
-  public readonly settingsSource!: pulumi.Output<string>;
+  declare public readonly settingsSource: pulumi.Output<string>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;

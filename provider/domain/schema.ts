@@ -113,10 +113,19 @@ export function parsePolicyInputs(raw: unknown): ParseResult {
         failures.push({ property: [...path, key].join("."), reason: `is not a known property; allowed: ${allowedKeys(path[0])}` });
       }
     } else {
-      failures.push({ property: path.length > 0 ? path.join(".") : "(inputs)", reason: issue.message });
+      failures.push({ property: path.length > 0 ? path.join(".") : "(inputs)", reason: reasonOf(issue) });
     }
   }
   return { ok: false, failures };
+}
+
+/** A union with the unknown sentinel fails as a whole: report why the real schema refused the value. */
+function reasonOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const real = issue.errors[issue.errors.length - 1][0];
+    if (real) return reasonOf(real);
+  }
+  return issue.message;
 }
 
 function allowedKeys(top: string | undefined): string {

@@ -1,0 +1,74 @@
+// Reply parsing: judged by exit code, CLIXML noise tolerated, CLIXML errors made readable,
+// output decoded once as a whole.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { errorTextFromStderr } from "../../provider/host/clixml";
+import { HostError } from "../../provider/host/errors";
+import { parseReply } from "../../provider/host/protocol";
+import { clixml } from "../simhost/model";
+
+const ok = { status: "ok", value: "Windows Server® 2008" };
+const result = (stdout: string | Buffer, stderr = "", exitCode: number | null = 0) => ({
+  stdout: Buffer.isBuffer(stdout) ? stdout : Buffer.from(stdout),
+  stderr: Buffer.from(stderr),
+  exitCode,
+});
+
+function hostError(fn: () => unknown): HostError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof HostError, `expected HostError, got ${err}`);
+    return err;
+  }
+  assert.fail("expected an error");
+}
+
+describe("parseReply", () => {
+  it("returns the JSON reply of a successful run", () => {
+    assert.deepEqual(parseReply("h", result(JSON.stringify(ok))), ok);
+  });
+
+  it("treats a missing exit code (dropped connection) as failure even with a full reply", () => {
+    assert.equal(hostError(() => parseReply("h", result(JSON.stringify(ok), "", null))).kind, "connectionDropped");
+  });
+
+  it("tolerates CLIXML progress records on stderr when the exit code is 0", () => {
+    const noise = clixml([{ kind: "progress", text: "Preparing modules for first use." }]);
+    assert.deepEqual(parseReply("h", result(JSON.stringify(ok), noise)), ok);
+  });
+
+  it("turns CLIXML error records into a readable message", () => {
+    const stderr = clixml([
+      { kind: "progress", text: "Preparing modules for first use." },
+      { kind: "error", text: "Get-Thing : Access <denied>\r\n" },
+      { kind: "error", text: "At line:1 char:1\r\n" },
+    ]);
+    const e = hostError(() => parseReply("fs01:22", result("", stderr, 1)));
+    assert.equal(e.kind, "failed");
+    assert.match(e.message, /^fs01:22: PowerShell exited with code 1: Get-Thing : Access <denied>\r?\nAt line:1 char:1/);
+    assert.ok(!e.message.includes("_x000D_"));
+    assert.ok(!e.message.includes("CLIXML"));
+  });
+
+  it("maps the script's error reply to its kind", () => {
+    const e = hostError(() => parseReply("h", result(JSON.stringify({ status: "error", kind: "accessDenied", message: "Access denied" }), "", 2)));
+    assert.equal(e.kind, "accessDenied");
+    assert.match(e.message, /Administrators/);
+  });
+
+  it("fails a zero exit code without a reply", () => {
+    assert.equal(hostError(() => parseReply("h", result("garbage"))).kind, "failed");
+  });
+
+  it("decodes a multi-byte character split across chunks", () => {
+    const bytes = Buffer.from(JSON.stringify(ok));
+    const cut = bytes.indexOf(Buffer.from("®")) + 1;
+    const joined = Buffer.concat([bytes.subarray(0, cut), bytes.subarray(cut)]);
+    assert.equal(parseReply<typeof ok & { status: "ok" }>("h", result(joined)).value, ok.value);
+  });
+
+  it("keeps plain stderr text as it is", () => {
+    assert.equal(errorTextFromStderr("plain failure\n"), "plain failure");
+  });
+});

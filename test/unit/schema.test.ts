@@ -1,0 +1,114 @@
+// Inputs: every bad property is refused by check with its path and what is allowed, before any host is contacted.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as ops from "../../provider/operations";
+import { parsePolicyInputs, UNKNOWN } from "../../provider/domain/schema";
+
+const FP = "SHA256:" + "A".repeat(43);
+const conn = (extra: Record<string, unknown> = {}) => ({ host: "fs01.corp.example", user: "admin", password: "pw", hostKey: FP, ...extra });
+
+async function failuresOf(news: Record<string, unknown>) {
+  return (await ops.check({}, news)).failures ?? [];
+}
+
+describe("check", () => {
+  it("accepts a minimal policy and fills in defaults", async () => {
+    const r = await ops.check({}, { connection: conn(), client: { requireSigning: true } });
+    assert.deepEqual(r.failures, undefined);
+    const c = (r.inputs as any).connection;
+    assert.equal(c.port, 22);
+    assert.equal(c.transport, "ssh");
+    assert.equal((r.inputs as any).onDelete, "restore");
+  });
+
+  it("ignores Pulumi's own __provider key", async () => {
+    assert.deepEqual(await failuresOf({ __provider: "x", connection: conn() }), []);
+  });
+
+  it("names the property and the allowed values for wrong types", async () => {
+    const f = await failuresOf({ connection: conn({ port: "22" }), client: { requireSigning: "yes" }, onDelete: "keep" });
+    const byProp = Object.fromEntries(f.map((x) => [x.property, x.reason]));
+    assert.match(byProp["connection.port"], /number|integer/i);
+    assert.match(byProp["client.requireSigning"], /true or false/);
+    assert.match(byProp["onDelete"], /"restore" or "retain"/);
+  });
+
+  it("refuses unknown properties and lists the allowed ones", async () => {
+    const f = await failuresOf({ connection: conn({ hostname: "x" }), client: { requireSignature: true }, colour: 1 });
+    const props = f.map((x) => x.property).sort();
+    assert.deepEqual(props, ["client.requireSignature", "colour", "connection.hostname"]);
+    assert.match(f.find((x) => x.property === "client.requireSignature")!.reason, /requireSigning/);
+  });
+
+  it("requires a host key fingerprint unless the loud opt-out is set", async () => {
+    const f = await failuresOf({ connection: conn({ hostKey: undefined }) });
+    assert.equal(f[0].property, "connection.hostKey");
+    assert.match(f[0].reason, /dangerouslyAcceptAnyHostKey/);
+    assert.deepEqual(await failuresOf({ connection: conn({ hostKey: undefined, dangerouslyAcceptAnyHostKey: true }) }), []);
+    const bad = await failuresOf({ connection: conn({ hostKey: "ab:cd:ef" }) });
+    assert.match(bad[0].reason, /SHA256:/);
+  });
+
+  it("requires a credential, and a passphrase only with a private key", async () => {
+    assert.equal((await failuresOf({ connection: conn({ password: undefined }) }))[0].property, "connection.password");
+    assert.equal((await failuresOf({ connection: conn({ passphrase: "p" }) }))[0].property, "connection.passphrase");
+  });
+
+  for (const host of ['fs01"; calc', "$(whoami)", "fs01\nrm", "fs01 & del", "`id`", "fs01.corp.example'", ""]) {
+    it(`refuses the host name ${JSON.stringify(host)}`, async () => {
+      const f = await failuresOf({ connection: conn({ host }) });
+      assert.equal(f[0]?.property, "connection.host");
+    });
+  }
+
+  for (const user of ['adm"in', "adm;in", "adm\nin", "adm|in", "adm<in>", ""]) {
+    it(`refuses the user name ${JSON.stringify(user)}`, async () => {
+      const f = await failuresOf({ connection: conn({ user }) });
+      assert.equal(f[0]?.property, "connection.user");
+    });
+  }
+
+  it("accepts DOMAIN\\user, UPNs and IPv6 literals", async () => {
+    assert.deepEqual(await failuresOf({ connection: conn({ user: "CORP\\admin" }) }), []);
+    assert.deepEqual(await failuresOf({ connection: conn({ user: "admin@corp.example" }) }), []);
+    assert.deepEqual(await failuresOf({ connection: conn({ host: "::1" }) }), []);
+  });
+
+  it("accepts values not known yet during preview", async () => {
+    assert.deepEqual(await failuresOf({ connection: conn({ host: UNKNOWN, password: UNKNOWN }), client: { requireSigning: UNKNOWN } }), []);
+  });
+
+  it("never echoes a secret in a failure", async () => {
+    const f = await failuresOf({ connection: conn({ password: "", privateKey: 42, passphrase: "hunter2-secret" }) });
+    assert.ok(f.length > 0);
+    assert.ok(!JSON.stringify(f).includes("hunter2-secret"));
+  });
+
+  it("refuses turning signing off unless acknowledged", async () => {
+    const f = await failuresOf({ connection: conn(), client: { requireSigning: false }, server: { requireSigning: false } });
+    assert.deepEqual(f.map((x) => x.property).sort(), ["client.requireSigning", "server.requireSigning"]);
+    assert.match(f[0].reason, /acknowledgeInsecureSettings/);
+    assert.deepEqual(await failuresOf({ connection: conn(), server: { requireSigning: false }, acknowledgeInsecureSettings: true }), []);
+  });
+
+  it("refuses insecure guest logons unless acknowledged", async () => {
+    const f = await failuresOf({ connection: conn(), client: { enableInsecureGuestLogons: true } });
+    assert.equal(f[0].property, "client.enableInsecureGuestLogons");
+  });
+
+  it("refuses guest logons together with required client signing, even acknowledged", async () => {
+    const f = await failuresOf({
+      connection: conn(),
+      client: { enableInsecureGuestLogons: true, requireSigning: true },
+      acknowledgeInsecureSettings: true,
+    });
+    assert.equal(f.length, 1);
+    assert.match(f[0].reason, /blocks guest logons/);
+  });
+
+  it("parsePolicyInputs reports a path for nested problems", () => {
+    const r = parsePolicyInputs({ connection: { ...conn(), connectTimeoutSeconds: 0 } });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.equal(r.failures[0].property, "connection.connectTimeoutSeconds");
+  });
+});
