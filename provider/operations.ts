@@ -15,7 +15,7 @@ import {
 import { checkSafety } from "./domain/safety";
 import { Connection, isFullyKnown, parsePolicyInputs, PolicyInputs } from "./domain/schema";
 import { HostError } from "./host/errors";
-import { runSigningScript, SigningResult } from "./host/signingScript";
+import { PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
 
 /** Pulumi's own bookkeeping keys (`__provider`) are not user inputs. */
 function userInputs(raw: Record<string, unknown>): Record<string, unknown> {
@@ -60,12 +60,11 @@ async function apply(inputs: PolicyInputs, previous: DeclaredSettings | undefine
     result = await runSigningScript(conn, { operation: "apply", ...declared });
   } catch (err) {
     // A host that failed half way still told us what it had before: keep those originals.
-    const reply = (err as { reply?: { before?: SigningResult["before"]; changed?: string[] } }).reply;
-    if (previous === undefined && reply?.before && (reply.changed?.length ?? 0) > 0) {
-      const partial = { hostFacts: {}, source: "cmdlet", before: reply.before, after: reply.before, changed: [] } as unknown as SigningResult;
-      throw new PartialApplyError(policyId(conn), outputsOf(inputs, partial, recordOriginals(undefined, reply.before, declared)), [
-        (err as Error).message,
-      ]);
+    const partial = (err as PartialApply).partial;
+    if (previous === undefined && partial) {
+      const originals = recordOriginals(undefined, partial.before, declared);
+      const seen = { hostFacts: {}, source: "cmdlet", before: partial.before, after: partial.before, changed: partial.changed } as unknown as SigningResult;
+      throw new PartialApplyError(policyId(conn), outputsOf(inputs, seen, originals), [(err as Error).message]);
     }
     throw err;
   }
@@ -95,8 +94,27 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
 
 export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
   const inputs = validated(raw);
-  const outs = await apply(inputs, undefined);
+  const outs = inputs.importId === undefined ? await apply(inputs, undefined) : await adopt(inputs);
   return { id: policyId(outs.connection), outs };
+}
+
+/**
+ * Import: the engine reads imported resources with neither inputs nor state, so a dynamic
+ * provider cannot find its own code then. SmbSigningPolicy turns the `import` option into the
+ * `importId` input instead, and create adopts the host: one read, no write, and a refusal if the
+ * host differs from the program (as Pulumi's import does).
+ */
+async function adopt(inputs: PolicyInputs): Promise<PolicyOutputs> {
+  const conn = inputs.connection as Connection;
+  const result = await runSigningScript(conn, { operation: "read" });
+  const declared = declaredSettings(inputs);
+  const differing = unenforcedSettings(declared, result.after);
+  if (differing.length > 0) {
+    throw new Error(
+      `${conn.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then change them in a later update`,
+    );
+  }
+  return outputsOf(inputs, result, recordOriginals(undefined, result.after, declared));
 }
 
 export async function update(_id: string, olds: PolicyOutputs, raw: Record<string, unknown>): Promise<dynamic.UpdateResult> {
@@ -131,8 +149,9 @@ export async function remove(_id: string, props: PolicyOutputs): Promise<void> {
 }
 
 function pickInputs(p: Partial<PolicyOutputs>): PolicyInputs {
-  const { connection, client, server, acknowledgeInsecureSettings, onDelete } = p as PolicyOutputs;
+  const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId } = p as PolicyOutputs;
   const out: Record<string, unknown> = { connection, onDelete };
+  if (importId !== undefined) out.importId = importId;
   if (client !== undefined) out.client = client;
   if (server !== undefined) out.server = server;
   if (acknowledgeInsecureSettings !== undefined) out.acknowledgeInsecureSettings = acknowledgeInsecureSettings;

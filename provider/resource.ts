@@ -76,12 +76,15 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
     const props = {
       ...args,
       connection: { ...c, password: secret(c.password), privateKey: secret(c.privateKey), passphrase: secret(c.passphrase) },
+      // The engine reads imported resources without inputs, which a dynamic provider cannot
+      // serve; the import id travels as an input and create adopts the host instead.
+      importId: opts?.import,
       observed: undefined,
       originalSettings: undefined,
       hostFacts: undefined,
       settingsSource: undefined,
     };
-    super(smbSigningProvider, name, props, opts, "smb", "SmbSigningPolicy");
+    super(smbSigningProvider, name, props, opts?.import ? { ...opts, import: undefined } : opts, "smb", "SmbSigningPolicy");
     pulumi
       .all([c.host, args.client, args.server, args.acknowledgeInsecureSettings])
       .apply(([host, client, server, acknowledged]) => {

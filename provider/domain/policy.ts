@@ -20,6 +20,7 @@ export interface PolicyOutputs {
   server?: SideSettings;
   acknowledgeInsecureSettings?: boolean;
   onDelete: "restore" | "retain";
+  importId?: string;
   /** Every signing setting the host reported, managed or not (null: the host lacks it). */
   observed: ObservedSettings;
   /** The values the host had before this resource first managed them; restored on delete. */

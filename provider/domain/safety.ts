@@ -47,5 +47,8 @@ export function checkSafety(inputs: PolicyInputs): CheckFailure[] {
       reason: "cannot work while client.requireSigning is true: Windows blocks guest logons when signing is required",
     });
   }
+  if (inputs.importId !== undefined && inputs.importId !== inputs.connection.host) {
+    failures.push({ property: "importId", reason: `the import id "${inputs.importId}" must name connection.host ("${inputs.connection.host}")` });
+  }
   return failures;
 }

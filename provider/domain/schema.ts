@@ -73,6 +73,8 @@ export const policySchema = z.strictObject({
   server: sideSchema("server").optional(),
   acknowledgeInsecureSettings: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
   onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("restore"),
+  /** Set from the `import` resource option: create adopts the host instead of changing it. */
+  importId: orUnknown(z.string().min(1)).optional(),
 });
 
 export type ConnectionInputs = z.infer<typeof connectionSchema>;

@@ -33,6 +33,11 @@ interface RawReply {
   changed: string[];
 }
 
+/** Attached to a host error when the host changed some settings before failing. */
+export interface PartialApply {
+  partial?: { before: ObservedSettings; changed: string[] };
+}
+
 export type SigningRequest = { operation: "read" } | { operation: "apply"; client: SideSettings; server: SideSettings };
 
 export async function runSigningScript(conn: Connection, request: SigningRequest): Promise<SigningResult> {
@@ -45,11 +50,21 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
           server: toCmdletProperties("server", request.server),
         };
   const result = await runOverSsh(conn, bootstrapCommandLine(), bootstrapStdin(SIGNING_SCRIPT, wire));
-  const reply = parseReply<RawReply>(`${conn.host}:${conn.port}`, result);
   const observed = (raw: RawReply["before"]): ObservedSettings => ({
     client: fromCmdletProperties("client", raw?.client),
     server: fromCmdletProperties("server", raw?.server),
   });
+  let reply: RawReply;
+  try {
+    reply = parseReply<RawReply>(`${conn.host}:${conn.port}`, result);
+  } catch (err) {
+    // An error reply after part of the settings was applied still says what the host had before.
+    const raw = (err as { reply?: Partial<RawReply> }).reply;
+    if (raw?.before && (raw.changed?.length ?? 0) > 0) {
+      (err as PartialApply).partial = { before: observed(raw.before), changed: [...raw.changed!] };
+    }
+    throw err;
+  }
   return {
     hostFacts: reply.host,
     source: reply.source,

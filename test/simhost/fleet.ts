@@ -14,6 +14,7 @@ export const SIM_PASSWORD = "Sim-Adm1n-Pa55word-7c1e";
 export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
 export const SIM_PORT = 10022;
 const SSHD = "/usr/sbin/sshd";
+const SIM_HOME = "/var/lib/smbsim";
 
 export interface HostSpec {
   name: string;
@@ -45,8 +46,11 @@ function prepareMachine(): void {
   try {
     run("id", ["-u", SIM_USER]);
   } catch {
-    run("useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh", SIM_USER]);
+    run("useradd", ["--system", "--no-create-home", "--home-dir", SIM_HOME, "--shell", "/bin/sh", SIM_USER]);
   }
+  // sshd complains on stderr about a missing home directory; Windows OpenSSH has one.
+  fs.mkdirSync(SIM_HOME, { recursive: true, mode: 0o755 });
+  run("usermod", ["-d", SIM_HOME, SIM_USER]);
   run("chpasswd", [], `${SIM_USER}:${SIM_PASSWORD}\n`);
   fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 }

@@ -17,15 +17,43 @@ function fail(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
+/** Whether this session's TCP connection (SSH_CONNECTION) is still established (/proc/net/tcp). */
+function clientStillConnected(): boolean {
+  const [clientAddress, clientPort, serverAddress, serverPort] = (process.env.SSH_CONNECTION ?? "").split(" ");
+  const hex = (address: string, port: string) =>
+    address
+      .split(".")
+      .reverse()
+      .map((o) => Number(o).toString(16).padStart(2, "0"))
+      .join("")
+      .toUpperCase() +
+    ":" +
+    Number(port).toString(16).padStart(4, "0").toUpperCase();
+  const local = hex(serverAddress, serverPort);
+  const remote = hex(clientAddress, clientPort);
+  return fs
+    .readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .some((line) => {
+      const f = line.trim().split(/\s+/);
+      return f[1] === local && f[2] === remote && f[3] === "01";
+    });
+}
+
 async function main(): Promise<void> {
   const stateDir = process.argv[2];
   const [, , serverAddress, serverPort] = (process.env.SSH_CONNECTION ?? "").split(" ");
   const file = stateFile(stateDir, serverAddress, Number(serverPort));
   if (!fs.existsSync(file)) fail(`simulated host: no host at ${serverAddress}:${serverPort}`, 255);
+  const starting = loadState(file);
+  starting.counters.runs++;
+  saveState(file, starting);
+  if (starting.faults.slowStartMs) {
+    await new Promise((r) => setTimeout(r, starting.faults.slowStartMs));
+    // Windows runs the session in a job object that kills it when the client goes away.
+    if (!clientStillConnected()) process.exit(137);
+  }
   const state = loadState(file);
-  state.counters.runs++;
-  saveState(file, state);
-  if (state.faults.slowStartMs) await new Promise((r) => setTimeout(r, state.faults.slowStartMs));
 
   let invocation;
   try {

@@ -1,0 +1,174 @@
+// End to end through the real Pulumi CLI against simulated hosts: up, preview --diff, refresh,
+// import, destroy, secrets in state, and check failures.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
+import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+
+const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
+let fleet: SimulatedFleet;
+let workRoot: string;
+
+function project(name: string): PulumiProject {
+  const dir = path.join(workRoot, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const main = path.relative(dir, path.join(__dirname, "program.js"));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
+  const p = new PulumiProject(dir, "test");
+  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
+  p.init();
+  p.setSecretConfig("password", SIM_PASSWORD);
+  return p;
+}
+
+function declare(p: PulumiProject, resources: Array<{ name: string; host: string; client?: object; server?: object; onDelete?: string; import?: string; extra?: object }>) {
+  const spec = {
+    resources: resources.map((r) => {
+      const { password: _ignored, ...conn } = fleet.connection(r.host) as Record<string, unknown>;
+      return {
+        name: r.name,
+        import: r.import,
+        args: { connection: conn, client: r.client, server: r.server, onDelete: r.onDelete, ...r.extra },
+      };
+    }),
+  };
+  fs.writeFileSync(path.join(p.dir, "program.json"), JSON.stringify(spec, null, 2));
+}
+
+before(async () => {
+  workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
+  fleet = await SimulatedFleet.start([
+    { name: "fs01", preset: "win11-24h2-home" },
+    { name: "fs02", preset: "server-2025" },
+    { name: "fs03", preset: "server-2025" },
+  ]);
+});
+after(async () => {
+  await fleet?.stop();
+  if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
+});
+
+describe("pulumi CLI end to end", () => {
+  let p: PulumiProject;
+  const outputs: string[] = [];
+  const record = <T extends { output: string }>(r: T): T => {
+    outputs.push(r.output);
+    return r;
+  };
+
+  it("up creates; the host has the declared values; a second up changes nothing and writes nothing", () => {
+    p = project("main");
+    declare(p, [
+      { name: "fs01", host: "fs01", client: { requireSigning: true }, server: { requireSigning: true } },
+      { name: "fs02", host: "fs02", server: { requireSigning: true }, onDelete: "retain" },
+    ]);
+    const up = record(p.ok(["up", "--yes"]));
+    assert.match(up.output, /\+ 3 created/);
+    assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
+    assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true);
+    assert.equal(fleet.state("fs02").server.RequireSecuritySignature, true);
+    const writes = fleet.state("fs01").counters.writes;
+    const again = record(p.ok(["up", "--yes"]));
+    assert.match(again.output, /3 unchanged/);
+    assert.equal(fleet.state("fs01").counters.writes, writes);
+  });
+
+  it("changing one setting: preview --diff names exactly it, up applies it as an update", () => {
+    declare(p, [
+      { name: "fs01", host: "fs01", client: { requireSigning: true }, server: { requireSigning: true, auditClientDoesNotSupportSigning: true } },
+      { name: "fs02", host: "fs02", server: { requireSigning: true }, onDelete: "retain" },
+    ]);
+    const preview = record(p.ok(["preview", "--diff"]));
+    assert.match(preview.output, /~ .*SmbSigningPolicy: \(update\)/);
+    assert.match(preview.output, /\+ auditClientDoesNotSupportSigning\s*: true/);
+    assert.doesNotMatch(preview.output, /replace/);
+    const changedLines = preview.output.split("\n").filter((l) => /^\s*[-+~] (?!pulumi)[a-zA-Z]+\s*:/.test(l) && !l.trim().endsWith("{"));
+    assert.equal(changedLines.length, 1, changedLines.join("\n"));
+    const up = record(p.ok(["up", "--yes"]));
+    assert.match(up.output, /~ 1 updated/);
+    assert.equal(fleet.state("fs01").server.AuditClientDoesNotSupportSigning, true);
+  });
+
+  it("out-of-band drift: refresh shows it, --expect-no-changes fails, the next up puts it back", () => {
+    fleet.change("fs01", (s) => (s.client.RequireSecuritySignature = false));
+    const preview = record(p.ok(["refresh", "--preview-only", "--diff"]));
+    assert.match(preview.output, /~ pulumi-nodejs:dynamic\/smb:SmbSigningPolicy: \(update\)/);
+    assert.match(preview.output, /requireSigning\s*: true => false/);
+    const gate = record(p.run(["refresh", "--expect-no-changes", "--yes"]));
+    assert.notEqual(gate.code, 0, gate.output);
+    assert.match(gate.output, /fs01 update(d)? .*\[diff: ~client\]/);
+    const up = record(p.ok(["up", "--yes"]));
+    assert.match(up.output, /~ 1 updated/);
+    assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
+    record(p.ok(["refresh", "--expect-no-changes", "--yes"]));
+  });
+
+  it("state holds no plaintext secret, and the serialized provider is small", () => {
+    const exported = p.exportState();
+    outputs.push(exported);
+    const deployment = JSON.parse(exported).deployment;
+    const policies = deployment.resources.filter((r: { type: string }) => r.type === TYPE);
+    assert.equal(policies.length, 2);
+    for (const r of policies) {
+      const size = Buffer.byteLength(r.inputs.__provider);
+      assert.ok(size < 5000, `serialized provider is ${size} bytes`);
+      console.log(`serialized provider: ${size} bytes per resource; whole resource state: ${Buffer.byteLength(JSON.stringify(r))} bytes`);
+      assert.ok(r.outputs.connection.password.ciphertext, "password output is not a secret");
+      assert.ok(r.inputs.connection.password.ciphertext, "password input is not a secret");
+    }
+    for (const text of outputs) assert.ok(!text.includes(SIM_PASSWORD), "a CLI output or the state holds the password");
+  });
+
+  it("a bad input fails preview with the property named, and contacts no host", () => {
+    const runs = fleet.state("fs01").counters.runs;
+    declare(p, [{ name: "fs01", host: "fs01", client: { requireSigning: "yes" as unknown as boolean }, extra: {} }]);
+    const bad = record(p.run(["preview"]));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.output, /client\.requireSigning/);
+    assert.match(bad.output, /true or false/);
+    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false } }]);
+    const unsafe = record(p.run(["preview"]));
+    assert.notEqual(unsafe.code, 0);
+    assert.match(unsafe.output, /acknowledgeInsecureSettings/);
+    assert.equal(fleet.state("fs01").counters.runs, runs);
+  });
+
+  it("destroy restores what the hosts had before the first up, and leaves retained hosts", () => {
+    declare(p, [
+      { name: "fs01", host: "fs01", client: { requireSigning: true }, server: { requireSigning: true, auditClientDoesNotSupportSigning: true } },
+      { name: "fs02", host: "fs02", server: { requireSigning: true }, onDelete: "retain" },
+    ]);
+    record(p.ok(["destroy", "--yes"]));
+    const fs01 = fleet.state("fs01");
+    assert.equal(fs01.client.RequireSecuritySignature, false);
+    assert.equal(fs01.server.RequireSecuritySignature, false);
+    assert.equal(fs01.server.AuditClientDoesNotSupportSigning, false);
+    assert.equal(fleet.state("fs02").server.RequireSecuritySignature, true);
+    for (const text of outputs) assert.ok(!text.includes(SIM_PASSWORD));
+  });
+
+  it("import adopts a host's current settings without changing them", () => {
+    const q = project("import");
+    const host = fleet.host("fs03");
+    declare(q, [{ name: "fs03", host: "fs03", client: { requireSigning: true }, import: host.address }]);
+    const up = q.ok(["up", "--yes"]);
+    assert.match(up.output, /\+ 2 created/);
+    assert.deepEqual(fleet.state("fs03").counters.writes, 0);
+    const exported = JSON.parse(q.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
+    assert.deepEqual(exported.outputs.originalSettings, { client: { requireSigning: true }, server: {} });
+    q.ok(["destroy", "--yes"]);
+    assert.equal(fleet.state("fs03").client.RequireSecuritySignature, true);
+    assert.equal(fleet.state("fs03").counters.writes, 0);
+  });
+
+  it("import refuses a host that differs from the program, without writing", () => {
+    const q = project("import-mismatch");
+    declare(q, [{ name: "fs03", host: "fs03", server: { requireSigning: true }, import: fleet.host("fs03").address }]);
+    const up = q.run(["up", "--yes"]);
+    assert.notEqual(up.code, 0);
+    assert.match(up.output, /cannot import: the host differs from the program in server\.requireSigning \(declared true, host has false\)/);
+    assert.equal(fleet.state("fs03").counters.writes, 0);
+  });
+});

@@ -1,0 +1,298 @@
+// The provider's create/read/update/delete against simulated Windows hosts through real sshd:
+// one test host per preset, fault switches, host keys, credentials. Each test starts from a
+// fresh host state (SimulatedFleet.reset).
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import * as ops from "../../provider/operations";
+import type { PolicyOutputs } from "../../provider/domain/policy";
+import { HostError } from "../../provider/host/errors";
+import { newHostState, PresetName } from "../simhost/model";
+import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
+
+const PRESETS: PresetName[] = [
+  "win11-24h2-enterprise",
+  "win11-24h2-pro",
+  "win11-24h2-education",
+  "win11-24h2-home",
+  "server-2025",
+  "server-2025-dc",
+  "win11-23h2-pro",
+  "server-2008r2",
+];
+
+let fleet: SimulatedFleet;
+
+before(async () => {
+  fleet = await SimulatedFleet.start(PRESETS.map((p) => ({ name: p, preset: p })));
+});
+after(async () => {
+  await fleet?.stop();
+});
+
+function reset(name: PresetName) {
+  fleet.change(name, (s) => Object.assign(s, newHostState(name)));
+}
+
+async function checked(news: Record<string, unknown>) {
+  const r = await ops.check({}, news);
+  assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
+  return r.inputs as Record<string, unknown>;
+}
+
+async function rejection(p: Promise<unknown>): Promise<HostError & { properties?: PolicyOutputs }> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof Error);
+    return err as HostError;
+  }
+  assert.fail("expected the operation to fail");
+}
+
+const runs = (name: string) => fleet.state(name).counters.runs;
+
+describe("lifecycle per preset", () => {
+  for (const preset of PRESETS) {
+    it(`${preset}: create, read, update, delete each cost one remote run and restore the originals`, async () => {
+      reset(preset);
+      const initial = fleet.state(preset);
+      const registryOnly = preset === "server-2008r2";
+      const inputs = await checked({ connection: fleet.connection(preset), client: { requireSigning: true }, server: { requireSigning: true } });
+
+      const created = await ops.create(inputs);
+      assert.equal(runs(preset), 1);
+      const outs = created.outs as PolicyOutputs;
+      assert.equal(created.id, fleet.host(preset).address);
+      assert.equal(fleet.state(preset).client.RequireSecuritySignature, true);
+      assert.equal(fleet.state(preset).server.RequireSecuritySignature, true);
+      assert.deepEqual(outs.originalSettings, {
+        client: { requireSigning: initial.client.RequireSecuritySignature },
+        server: { requireSigning: initial.server.RequireSecuritySignature },
+      });
+      // Unmanaged settings are reported, and untouched.
+      assert.equal(outs.observed.client.enableSigning, initial.client.EnableSecuritySignature);
+      assert.equal(outs.observed.client.auditServerDoesNotSupportSigning, registryOnly || preset === "win11-23h2-pro" ? null : false);
+      assert.equal(outs.settingsSource, registryOnly ? "registry" : "cmdlet");
+      assert.equal(outs.hostFacts.build, initial.os.build);
+
+      const read = await ops.read(created.id, outs as unknown as Record<string, unknown>);
+      assert.equal(runs(preset), 2);
+      assert.deepEqual((read.props as PolicyOutputs).observed, outs.observed);
+
+      const news = await checked({
+        connection: fleet.connection(preset),
+        client: { requireSigning: true, enableSigning: true },
+        server: { requireSigning: true },
+      });
+      const updated = await ops.update(created.id, outs, news);
+      assert.equal(runs(preset), 3);
+      assert.equal(fleet.state(preset).client.EnableSecuritySignature, true);
+      assert.deepEqual((updated.outs as PolicyOutputs).originalSettings.client, {
+        requireSigning: initial.client.RequireSecuritySignature,
+        enableSigning: initial.client.EnableSecuritySignature,
+      });
+
+      await ops.remove(created.id, updated.outs as PolicyOutputs);
+      assert.equal(runs(preset), 4);
+      const restored = fleet.state(preset);
+      assert.deepEqual(restored.client, initial.client);
+      assert.deepEqual(restored.server, initial.server);
+    });
+  }
+});
+
+describe("behaviour", () => {
+  const host = "win11-24h2-home";
+  beforeEach(() => reset(host));
+
+  it("a second apply with nothing to change makes no write on the host", async () => {
+    const inputs = await checked({ connection: fleet.connection(host), client: { requireSigning: true } });
+    const created = await ops.create(inputs);
+    await ops.update(created.id, created.outs, inputs);
+    assert.deepEqual(fleet.state(host).counters, { runs: 2, writes: 1 });
+  });
+
+  it("onDelete retain leaves the host as it is, without connecting", async () => {
+    const inputs = await checked({ connection: fleet.connection(host), server: { requireSigning: true }, onDelete: "retain" });
+    const created = await ops.create(inputs);
+    await ops.remove(created.id, created.outs as PolicyOutputs);
+    assert.equal(fleet.state(host).server.RequireSecuritySignature, true);
+    assert.equal(runs(host), 1);
+  });
+
+  it("read reports out-of-band drift as the inputs the host really has", async () => {
+    const inputs = await checked({ connection: fleet.connection(host), client: { requireSigning: true } });
+    const created = await ops.create(inputs);
+    fleet.change(host, (s) => (s.client.RequireSecuritySignature = false));
+    const read = await ops.read(created.id, created.outs);
+    assert.equal((read.inputs as any).client.requireSigning, false);
+    assert.equal((read.props as PolicyOutputs).observed.client.requireSigning, false);
+    assert.deepEqual((read.props as PolicyOutputs).originalSettings, (created.outs as PolicyOutputs).originalSettings);
+    const d = await ops.diff(created.id, read.props as PolicyOutputs, inputs);
+    assert.equal(d.changes, true);
+  });
+
+  it("import: create with an import id adopts the host: one read, no write, current values as originals", async () => {
+    const inputs = await checked({
+      connection: fleet.connection(host),
+      server: { requireSigning: false },
+      acknowledgeInsecureSettings: true,
+      importId: fleet.host(host).address,
+    });
+    const created = await ops.create(inputs);
+    assert.deepEqual((created.outs as PolicyOutputs).originalSettings, { client: {}, server: { requireSigning: false } });
+    assert.deepEqual(fleet.state(host).counters, { runs: 1, writes: 0 });
+  });
+
+  it("import refuses a host that differs from the program, and an id naming another host", async () => {
+    const inputs = await checked({ connection: fleet.connection(host), server: { requireSigning: true }, importId: fleet.host(host).address });
+    await assert.rejects(ops.create(inputs), /cannot import: the host differs from the program in server\.requireSigning/);
+    assert.equal(fleet.state(host).counters.writes, 0);
+    const r = await ops.check({}, { connection: fleet.connection(host), importId: "fs99.corp.example" });
+    assert.equal(r.failures?.[0].property, "importId");
+  });
+
+  it("authenticates with a private key, and with a passphrase-protected key", async () => {
+    for (const auth of ["key", "encryptedKey"] as const) {
+      const inputs = await checked({ connection: fleet.connection(host, auth), client: { requireSigning: true } });
+      const created = await ops.create(inputs);
+      assert.equal((created.outs as PolicyOutputs).observed.client.requireSigning, true);
+    }
+  });
+
+  it("refuses a wrong host key before any credential is sent, showing both fingerprints", async () => {
+    const pinned = "SHA256:" + "Z".repeat(43);
+    const inputs = await checked({ connection: { ...fleet.connection(host), hostKey: pinned }, client: { requireSigning: true } });
+    const logBefore = fleet.sshdLog().length;
+    const e = await rejection(ops.create(inputs));
+    assert.equal((e as HostError).kind, "hostKeyMismatch");
+    assert.ok(e.message.includes(pinned));
+    assert.ok(e.message.includes(fleet.host(host).hostKeyFingerprint));
+    const log = fleet.sshdLog().slice(logBefore);
+    assert.doesNotMatch(log, /password|publickey for|Accepted|Failed/i, log);
+    assert.equal(runs(host), 0);
+  });
+
+  it("reports a wrong password as an authentication failure without echoing it", async () => {
+    const wrong = "Wrong-Pa55-never-logged";
+    const inputs = await checked({ connection: { ...fleet.connection(host), password: wrong }, client: { requireSigning: true } });
+    const e = await rejection(ops.create(inputs));
+    assert.equal((e as HostError).kind, "authenticationFailed");
+    assert.ok(!e.message.includes(wrong) && !e.message.includes(SIM_PASSWORD));
+  });
+
+  it("carries a user name full of shell syntax as data: it is just an unknown account", async () => {
+    const user = "adm$(touch pwned)`id`'x&calc";
+    const inputs = await checked({ connection: { ...fleet.connection(host, "key"), user }, client: { requireSigning: true } });
+    const e = await rejection(ops.create(inputs));
+    assert.equal((e as HostError).kind, "authenticationFailed");
+    assert.equal(runs(host), 0);
+  });
+
+  it("a key passphrase never appears in errors", async () => {
+    const inputs = await checked({
+      connection: { ...fleet.connection(host, "encryptedKey"), passphrase: "not-the-passphrase" },
+      client: { requireSigning: true },
+    });
+    const e = await rejection(ops.create(inputs));
+    assert.ok(!e.message.includes("not-the-passphrase") && !e.message.includes(SIM_KEY_PASSPHRASE));
+  });
+});
+
+describe("faults", () => {
+  const host = "server-2025";
+  beforeEach(() => reset(host));
+  const declare = async (extra: Record<string, unknown> = {}) =>
+    checked({ connection: { ...fleet.connection(host), ...extra }, client: { requireSigning: true }, server: { requireSigning: true } });
+
+  it("non-administrator: access denied, host unchanged", async () => {
+    fleet.change(host, (s) => (s.faults.nonAdmin = true));
+    const e = await rejection(ops.create(await declare()));
+    assert.equal((e as HostError).kind, "accessDenied");
+    assert.match(e.message, /Administrators/);
+    assert.equal(fleet.state(host).server.RequireSecuritySignature, false);
+  });
+
+  it("CLIXML progress noise on stderr does not fail a successful run", async () => {
+    fleet.change(host, (s) => (s.faults.clixmlNoise = true));
+    const created = await ops.create(await declare());
+    assert.equal((created.outs as PolicyOutputs).observed.server.requireSigning, true);
+  });
+
+  it("OEM code page output: non-ASCII host facts survive", async () => {
+    fleet.change(host, (s) => {
+      s.faults.oemOutput = true;
+      s.os.productName = "Windows Server® 2025 Datacenter — Évaluation";
+    });
+    const created = await ops.create(await declare());
+    assert.equal((created.outs as PolicyOutputs).hostFacts.productName, "Windows Server® 2025 Datacenter — Évaluation");
+  });
+
+  it("slow PowerShell start beyond the command timeout: a timeout error", async () => {
+    fleet.change(host, (s) => (s.faults.slowStartMs = 4000));
+    const e = await rejection(ops.create(await declare({ commandTimeoutSeconds: 1, connectTimeoutSeconds: 1 })));
+    assert.equal((e as HostError).kind, "timeout");
+  });
+
+  it("slow PowerShell start within the timeout still succeeds", async () => {
+    fleet.change(host, (s) => (s.faults.slowStartMs = 600));
+    const created = await ops.create(await declare());
+    assert.equal((created.outs as PolicyOutputs).observed.server.requireSigning, true);
+  });
+
+  it("connection dropped mid-run: a clear error, never taken as success", async () => {
+    fleet.change(host, (s) => (s.faults.dropConnection = true));
+    const e = await rejection(ops.create(await declare()));
+    assert.equal((e as HostError).kind, "connectionDropped");
+    assert.match(e.message, /pulumi refresh/);
+  });
+
+  it("a failing cmdlet after a partial apply keeps the recorded originals", async () => {
+    fleet.change(host, (s) => {
+      s.client.RequireSecuritySignature = false;
+      s.faults.failingCmdlet = "Set-SmbServerConfiguration";
+    });
+    const e = await rejection(ops.create(await declare()));
+    assert.match(e.message, /The service has not been started/);
+    assert.equal(fleet.state(host).client.RequireSecuritySignature, true);
+    // The engine records these properties (ErrorResourceInitFailed): the originals are not lost.
+    assert.deepEqual(e.properties?.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
+  });
+
+  it("a failing update leaves the originals recorded at create intact", async () => {
+    const created = await ops.create(await checked({ connection: fleet.connection(host), server: { requireSigning: true } }));
+    const originals = structuredClone((created.outs as PolicyOutputs).originalSettings);
+    fleet.change(host, (s) => (s.faults.failingCmdlet = "Set-SmbClientConfiguration"));
+    const news = await checked({ connection: fleet.connection(host), client: { requireSigning: false }, server: { requireSigning: true }, acknowledgeInsecureSettings: true });
+    await rejection(ops.update(created.id, created.outs as PolicyOutputs, news));
+    assert.deepEqual((created.outs as PolicyOutputs).originalSettings, originals);
+    fleet.change(host, (s) => (s.faults = {}));
+    await ops.remove(created.id, created.outs as PolicyOutputs);
+    assert.equal(fleet.state(host).server.RequireSecuritySignature, false);
+  });
+
+  it("PowerShell failing before the script replies: the CLIXML error is readable", async () => {
+    fleet.change(host, (s) => (s.faults.crash = true));
+    const e = await rejection(ops.create(await declare()));
+    assert.match(e.message, /exited with code 1: Get-CimInstance : The WS-Management service cannot process the request/);
+  });
+
+  it("Group Policy enforcing another value: the update is reported as not enforced", async () => {
+    fleet.change(host, (s) => (s.groupPolicy.server = { RequireSecuritySignature: false }));
+    const e = await rejection(ops.create(await declare()));
+    assert.equal((e as HostError).kind, undefined);
+    assert.match(e.message, /Group Policy/);
+    assert.match(e.message, /server\.requireSigning \(declared true, host has false\)/);
+    assert.deepEqual(e.properties?.originalSettings.server, { requireSigning: false });
+  });
+
+  it("an audit setting on a build without it is refused by the host, clearly", async () => {
+    const old = "win11-23h2-pro";
+    reset(old);
+    const e = await rejection(
+      ops.create(await checked({ connection: fleet.connection(old), client: { auditServerDoesNotSupportSigning: true } })),
+    );
+    assert.equal((e as HostError).kind, "unsupportedSetting");
+    assert.match(e.message, /AuditServerDoesNotSupportSigning.*22631/);
+  });
+});
