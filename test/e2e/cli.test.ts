@@ -171,4 +171,23 @@ describe("pulumi CLI end to end", () => {
     assert.match(up.output, /cannot import: the host differs from the program in server\.requireSigning \(declared true, host has false\)/);
     assert.equal(fleet.state("fs03").counters.writes, 0);
   });
+
+  it("the quickstart example (root Pulumi.yaml) runs against a simulated host as shipped", () => {
+    const dir = path.join(workRoot, "quickstart");
+    fs.mkdirSync(dir, { recursive: true });
+    const main = path.relative(dir, path.join(REPO_ROOT, "examples", "quickstart", "index.ts"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-quickstart\nruntime: nodejs\nmain: ${main}\n`);
+    const q = new PulumiProject(dir, "quick");
+    q.init();
+    const h = fleet.host("fs03");
+    q.setConfig("host", h.address);
+    q.setConfig("port", String(h.port));
+    q.setConfig("user", "smbsim");
+    q.setConfig("hostKey", h.hostKeyFingerprint);
+    q.setSecretConfig("password", SIM_PASSWORD);
+    q.ok(["up", "--yes"]);
+    assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);
+    q.ok(["destroy", "--yes"]);
+    assert.equal(fleet.state("fs03").server.RequireSecuritySignature, false);
+  });
 });
