@@ -133,6 +133,10 @@ describe("pulumi CLI end to end", () => {
     assert.notEqual(unsafe.code, 0);
     assert.match(unsafe.output, /acknowledgeInsecureSettings/);
     assert.equal(fleet.state("fs01").counters.runs, runs);
+    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false }, extra: { acknowledgeInsecureSettings: true } }]);
+    const acknowledged = record(p.ok(["preview"]));
+    const address = fleet.host("fs01").address.replace(/\./g, "\\.");
+    assert.match(acknowledged.output, new RegExp(`warning: ${address}: server\\.requireSigning weakens SMB security: unsigned inbound SMB traffic`));
   });
 
   it("destroy restores what the hosts had before the first up, and leaves retained hosts", () => {
