@@ -63,8 +63,7 @@ async function apply(inputs: PolicyInputs, previous: DeclaredSettings | undefine
     const partial = (err as PartialApply).partial;
     if (previous === undefined && partial) {
       const originals = recordOriginals(undefined, partial.before, declared);
-      const seen = { hostFacts: {}, source: "cmdlet", before: partial.before, after: partial.before, changed: partial.changed } as unknown as SigningResult;
-      throw new PartialApplyError(policyId(conn), outputsOf(inputs, seen, originals), [(err as Error).message]);
+      throw new PartialApplyError(policyId(conn), outputsOf(inputs, partial, originals), [(err as Error).message]);
     }
     throw err;
   }
@@ -124,7 +123,7 @@ export async function update(_id: string, olds: PolicyOutputs, raw: Record<strin
 
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   const prior = props as Partial<PolicyOutputs>;
-  const inputs = validated(userInputs(pickInputs(prior)));
+  const inputs = validated(pickInputs(prior));
   if (id !== policyId(inputs.connection as Connection)) {
     throw new Error(`the id "${id}" names another host than connection.host "${inputs.connection.host}"`);
   }

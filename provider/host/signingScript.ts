@@ -35,7 +35,7 @@ interface RawReply {
 
 /** Attached to a host error when the host changed some settings before failing. */
 export interface PartialApply {
-  partial?: { before: ObservedSettings; changed: string[] };
+  partial?: SigningResult;
 }
 
 export type SigningRequest = { operation: "read" } | { operation: "apply"; client: SideSettings; server: SideSettings };
@@ -50,21 +50,27 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
           server: toCmdletProperties("server", request.server),
         };
   const result = await runOverSsh(conn, bootstrapCommandLine(), bootstrapStdin(SIGNING_SCRIPT, wire));
-  const observed = (raw: RawReply["before"]): ObservedSettings => ({
-    client: fromCmdletProperties("client", raw?.client),
-    server: fromCmdletProperties("server", raw?.server),
-  });
   let reply: RawReply;
   try {
     reply = parseReply<RawReply>(`${conn.host}:${conn.port}`, result);
   } catch (err) {
-    // An error reply after part of the settings was applied still says what the host had before.
+    // An error reply after part of the settings was applied still says what the host had before;
+    // what it has now is unknown, so `after` repeats `before` until the next read.
     const raw = (err as { reply?: Partial<RawReply> }).reply;
-    if (raw?.before && (raw.changed?.length ?? 0) > 0) {
-      (err as PartialApply).partial = { before: observed(raw.before), changed: [...raw.changed!] };
+    if (raw?.before && raw.host && raw.source && (raw.changed?.length ?? 0) > 0) {
+      (err as PartialApply).partial = toResult({ ...(raw as RawReply), after: raw.before });
     }
     throw err;
   }
+  return toResult(reply);
+}
+
+/** A reply in cmdlet property names, as our names. */
+function toResult(reply: RawReply): SigningResult {
+  const observed = (raw: RawReply["before"]): ObservedSettings => ({
+    client: fromCmdletProperties("client", raw?.client),
+    server: fromCmdletProperties("server", raw?.server),
+  });
   return {
     hostFacts: reply.host,
     source: reply.source,

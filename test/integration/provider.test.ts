@@ -257,6 +257,7 @@ describe("faults", () => {
     assert.equal(fleet.state(host).client.RequireSecuritySignature, true);
     // The engine records these properties (ErrorResourceInitFailed): the originals are not lost.
     assert.deepEqual(e.properties?.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
+    assert.equal(e.properties?.hostFacts.build, fleet.state(host).os.build);
   });
 
   it("a failing update leaves the originals recorded at create intact", async () => {
