@@ -1,6 +1,6 @@
 // Runs the real Pulumi CLI (built by tools/pulumi-cli/install.sh) against a project directory,
 // with the local file backend and a passphrase secrets provider: nothing reaches the network.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -23,7 +23,7 @@ export interface CliResult {
 }
 
 export class PulumiProject {
-  readonly env: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 
   /** `dir` must lie inside this checkout so the program resolves "pulumi-smb-signing". */
   constructor(
@@ -62,6 +62,19 @@ export class PulumiProject {
     });
     if (r.error) throw r.error;
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr };
+  }
+
+  /** Like run, without blocking the event loop (for callers that sample while the CLI works). */
+  runAsync(args: string[]): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("pulumi", ["--non-interactive", "--color", "never", ...args], { cwd: this.dir, env: this.env });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr }));
+    });
   }
 
   /** Runs and throws with the CLI's output when it fails. */

@@ -72,8 +72,10 @@ export interface PowerShellInvocation {
   program: string;
   switches: Set<string>;
   executionPolicy?: string;
-  /** The decoded -EncodedCommand text (UTF-16LE in base64 on the wire). */
+  /** The decoded -EncodedCommand text (UTF-16LE in base64 on the wire), or the -Command text. */
   command: string;
+  /** True for -EncodedCommand (how the provider runs), false for a plain -Command. */
+  encoded: boolean;
 }
 
 /** Parses `powershell.exe [-NoProfile] [-NonInteractive] [-ExecutionPolicy p] -EncodedCommand b64`. */
@@ -86,6 +88,7 @@ export function parsePowerShell(line: string): PowerShellInvocation {
   const switches = new Set<string>();
   let executionPolicy: string | undefined;
   let command: string | undefined;
+  let encoded = false;
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i].toLowerCase();
     if (arg === "-noprofile" || arg === "-nop") switches.add("NoProfile");
@@ -97,10 +100,15 @@ export function parsePowerShell(line: string): PowerShellInvocation {
         throw new WindowsCommandError("Cannot process the command because the value specified with -EncodedCommand is not properly encoded.", 1);
       }
       command = Buffer.from(b64, "base64").toString("utf16le");
+      encoded = true;
+    } else if (arg === "-command" || arg === "-c") {
+      // powershell.exe takes every remaining argument as the command text.
+      command = argv.slice(i + 1).join(" ");
+      break;
     } else {
       throw new WindowsCommandError(`powershell.exe: unexpected argument '${argv[i]}'`, 1);
     }
   }
-  if (command === undefined) throw new WindowsCommandError("powershell.exe: no -EncodedCommand given", 1);
-  return { program, switches, executionPolicy, command };
+  if (command === undefined) throw new WindowsCommandError("powershell.exe: no -EncodedCommand or -Command given", 1);
+  return { program, switches, executionPolicy, command, encoded };
 }

@@ -30,8 +30,10 @@ export interface SimulatedHost {
 }
 
 export interface FleetOptions {
-  /** One sshd per host (own host key each, the default) or one sshd for all (shared key). */
+  /** One sshd per host (own host key each, the default) or one sshd per 16 hosts (sharing a key). */
   sharedDaemon?: boolean;
+  /** PowerShell start-up delay of every host, in ms (default 0). */
+  powershellStartMs?: number;
 }
 
 function run(cmd: string, args: string[], input?: string): string {
@@ -123,7 +125,9 @@ export class SimulatedFleet {
     const node = canExecuteAsSimUser(process.execPath) ? process.execPath : run("sh", ["-c", "command -v node"]).trim();
 
     const fleet = new SimulatedFleet(workDir, stateDir);
-    const groups = options.sharedDaemon ? [specs] : specs.map((s) => [s]);
+    // OpenSSH listens on at most 16 sockets (MAX_LISTEN_SOCKS), so "shared" means 16 hosts per sshd.
+    const perDaemon = options.sharedDaemon ? 16 : 1;
+    const groups = Array.from({ length: Math.ceil(specs.length / perDaemon) }, (_, g) => specs.slice(g * perDaemon, (g + 1) * perDaemon));
     let index = 0;
     for (const [g, group] of groups.entries()) {
       const keyFile = path.join(workDir, `host_key_${g}`);
@@ -133,7 +137,7 @@ export class SimulatedFleet {
       for (const spec of group) {
         const address = addressFor(index++);
         const file = stateFile(stateDir, address, SIM_PORT);
-        saveState(file, newHostState(spec.preset));
+        saveState(file, { ...newHostState(spec.preset), powershellStartMs: options.powershellStartMs ?? 0 });
         fleet.hosts.set(spec.name, { name: spec.name, address, port: SIM_PORT, hostKeyFingerprint: fingerprint, stateFile: file });
         listen.push(`ListenAddress ${address}:${SIM_PORT}`);
       }

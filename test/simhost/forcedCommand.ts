@@ -5,7 +5,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { parsePowerShell, WindowsCommandError } from "./commandLine";
-import { asciiJson, clixml, loadState, runSigningScript, saveState, stateFile } from "./model";
+import { asciiJson, clixml, loadState, runGenericCommand, runSigningScript, saveState, stateFile } from "./model";
 import { REVIEWED_SCRIPTS } from "./reviewedScripts";
 
 function sha256(text: string): string {
@@ -48,8 +48,9 @@ async function main(): Promise<void> {
   const starting = loadState(file);
   starting.counters.runs++;
   saveState(file, starting);
-  if (starting.faults.slowStartMs) {
-    await new Promise((r) => setTimeout(r, starting.faults.slowStartMs));
+  const startMs = (starting.powershellStartMs ?? 0) + (starting.faults.slowStartMs ?? 0);
+  if (startMs > 0) {
+    await new Promise((r) => setTimeout(r, startMs));
     // Windows runs the session in a job object that kills it when the client goes away.
     if (!clientStillConnected()) process.exit(137);
   }
@@ -61,6 +62,14 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof WindowsCommandError) fail(err.message, err.exitCode);
     throw err;
+  }
+  if (!invocation.encoded) {
+    const outcome = runGenericCommand(state, invocation.command);
+    if (outcome.changed) state.counters.writes++;
+    saveState(file, state);
+    process.stdout.write(outcome.stdout);
+    process.exitCode = outcome.exitCode;
+    return;
   }
   if (sha256(invocation.command) !== REVIEWED_SCRIPTS["bootstrap.ps1"]) {
     fail("simulated host: the -EncodedCommand is not the reviewed bootstrap.ps1; review test/simhost against it", 97);

@@ -34,6 +34,8 @@ export interface HostState {
   /** Values a Group Policy enforces: a local Set-* does not stick. */
   groupPolicy: { client: Values; server: Values };
   faults: HostFaults;
+  /** How long powershell.exe takes to start on this host (about 400 ms on real Windows; 0 in tests). */
+  powershellStartMs?: number;
   /** Counters tests read: remote runs, and runs that changed a setting. */
   counters: { runs: number; writes: number };
 }
@@ -179,6 +181,35 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   }
   const after = readSettings(state);
   return { reply: { status: "ok", host: facts, source, before, after, changed }, exitCode: 0 };
+}
+
+/**
+ * A plain `powershell.exe -Command` as users run one cmdlet at a time with a generic remote-
+ * command resource (the benchmark's naive baseline): `exit`, `Get-Smb*Configuration |
+ * ConvertTo-Json`, and `Set-Smb*Configuration -Name $true|$false ... -Force`.
+ */
+export function runGenericCommand(state: HostState, text: string): { stdout: string; exitCode: number; changed: boolean } {
+  const command = text.trim();
+  if (command === "exit") return { stdout: "", exitCode: 0, changed: false };
+  const get = /^Get-Smb(Client|Server)Configuration \| ConvertTo-Json$/.exec(command);
+  if (get) {
+    const side: Side = get[1] === "Client" ? "client" : "server";
+    return { stdout: asciiJson(state[side]), exitCode: 0, changed: false };
+  }
+  const set = /^Set-Smb(Client|Server)Configuration((?: -\w+ \$(?:true|false))+) -Force$/.exec(command);
+  if (set) {
+    const side: Side = set[1] === "Client" ? "client" : "server";
+    if (state.faults.nonAdmin) return { stdout: "", exitCode: 1, changed: false };
+    let changed = false;
+    for (const [, name, value] of set[2].matchAll(/-(\w+) \$(true|false)/g)) {
+      if (!(name in state[side])) return { stdout: "", exitCode: 1, changed };
+      changed ||= state[side][name] !== (value === "true");
+      state[side][name] = value === "true";
+    }
+    Object.assign(state[side], state.groupPolicy[side]);
+    return { stdout: "", exitCode: 0, changed };
+  }
+  return { stdout: "", exitCode: 1, changed: false };
 }
 
 function knownProperty(side: Side, name: string): boolean {

@@ -1,0 +1,120 @@
+// Benchmark part 1: each provider operation against one simulated host with a realistic
+// PowerShell start-up delay, beside the physical limit (one bare connection, handshake and
+// PowerShell start) and a naive baseline (one connection and one PowerShell run per cmdlet,
+// the way users do it by hand with a generic remote-command resource), all in one run.
+import * as ops from "../../provider/operations";
+import type { PolicyOutputs } from "../../provider/domain/policy";
+import type { Connection } from "../../provider/domain/schema";
+import { runOverSsh } from "../../provider/transport/ssh";
+import { newHostState } from "../simhost/model";
+import { SimulatedFleet } from "../simhost/fleet";
+import { CountingRelay } from "./relay";
+
+export const OPERATIONS = ["create", "read", "update", "delete"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+export type Variant = "limit" | "ours" | "baseline";
+
+export interface Measurement {
+  operation: Operation;
+  variant: Variant;
+  medianMs: number;
+  remoteRuns: number;
+  connections: number;
+  roundTrips: number;
+  bytes: number;
+}
+
+const PRESET = "win11-24h2-home";
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The naive way: a string of PowerShell per cmdlet, values spliced in, one SSH exec each. */
+async function naive(conn: Connection, commands: string[]): Promise<void> {
+  for (const c of commands) {
+    const r = await runOverSsh(conn, `powershell.exe -NoProfile -NonInteractive -Command "${c}"`, Buffer.alloc(0));
+    if (r.exitCode !== 0) throw new Error(`baseline command failed: ${c}`);
+  }
+}
+
+const GET = ["Get-SmbClientConfiguration | ConvertTo-Json", "Get-SmbServerConfiguration | ConvertTo-Json"];
+const setClient = (v: boolean) => `Set-SmbClientConfiguration -RequireSecuritySignature $${v} -Force`;
+const setServer = (v: boolean) => `Set-SmbServerConfiguration -RequireSecuritySignature $${v} -Force`;
+const BASELINE: Record<Operation, string[]> = {
+  create: [GET[0], setClient(true), GET[1], setServer(true), ...GET],
+  read: GET,
+  update: [GET[0], setClient(true), GET[1], setServer(true), ...GET],
+  delete: [GET[0], setClient(false), GET[1], setServer(false), ...GET],
+};
+
+export async function benchmarkOperations(reps: number, powershellStartMs: number): Promise<Measurement[]> {
+  const fleet = await SimulatedFleet.start([{ name: "bench", preset: PRESET }]);
+  const host = fleet.host("bench");
+  const relay = await CountingRelay.start(host.address, host.port);
+  const samples = new Map<string, { ms: number[]; runs: number; connections: number; roundTrips: number; bytes: number }>();
+  const fresh = () => fleet.change("bench", (s) => Object.assign(s, newHostState(PRESET), { powershellStartMs }));
+  const timed = async (operation: Operation, variant: Variant, fn: () => Promise<unknown>) => {
+    relay.reset();
+    const runsBefore = fleet.state("bench").counters.runs;
+    const t0 = process.hrtime.bigint();
+    await fn();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const traffic = relay.reset();
+    const key = `${operation}/${variant}`;
+    const entry = samples.get(key) ?? { ms: [], runs: 0, connections: 0, roundTrips: 0, bytes: 0 };
+    entry.ms.push(ms);
+    Object.assign(entry, {
+      runs: fleet.state("bench").counters.runs - runsBefore,
+      connections: traffic.connections,
+      roundTrips: traffic.roundTrips,
+      bytes: traffic.bytesUp + traffic.bytesDown,
+    });
+    samples.set(key, entry);
+  };
+  try {
+    const raw = { ...fleet.connection("bench"), host: "127.0.0.1", port: relay.port };
+    const declare = async (server: Record<string, boolean>) => {
+      const r = await ops.check({}, { connection: raw, client: { requireSigning: true }, server });
+      if (r.failures) throw new Error(JSON.stringify(r.failures));
+      return r.inputs as Record<string, unknown>;
+    };
+    const first = await declare({ requireSigning: true });
+    const second = await declare({ requireSigning: true, auditClientDoesNotSupportSigning: true });
+    const conn = (first as { connection: Connection }).connection;
+    for (let i = 0; i < reps; i++) {
+      fresh();
+      for (const operation of OPERATIONS) {
+        await timed(operation, "limit", () => runOverSsh(conn, "powershell.exe -NoProfile -NonInteractive -Command exit", Buffer.alloc(0)));
+      }
+      fresh();
+      let outs: PolicyOutputs | undefined;
+      let id = "";
+      await timed("create", "ours", async () => {
+        const c = await ops.create(first);
+        outs = c.outs as PolicyOutputs;
+        id = c.id;
+      });
+      await timed("read", "ours", () => ops.read(id, outs as unknown as Record<string, unknown>));
+      await timed("update", "ours", async () => {
+        outs = (await ops.update(id, outs!, second)).outs as PolicyOutputs;
+      });
+      await timed("delete", "ours", () => ops.remove(id, outs!));
+      fresh();
+      for (const operation of OPERATIONS) await timed(operation, "baseline", () => naive(conn, BASELINE[operation]));
+    }
+  } finally {
+    await relay.stop();
+    await fleet.stop();
+  }
+  const out: Measurement[] = [];
+  for (const operation of OPERATIONS) {
+    for (const variant of ["limit", "ours", "baseline"] as Variant[]) {
+      const s = samples.get(`${operation}/${variant}`)!;
+      out.push({ operation, variant, medianMs: median(s.ms), remoteRuns: s.runs, connections: s.connections, roundTrips: s.roundTrips, bytes: s.bytes });
+    }
+  }
+  return out;
+}

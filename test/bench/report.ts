@@ -1,0 +1,149 @@
+// Turns benchmark measurements into the results file (Markdown tables, targets, machine and
+// commands), a JSON copy for later comparison, and a chart (SVG rendered to PNG).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Resvg } from "@resvg/resvg-js";
+import type { FleetMeasurement, FleetStateSize } from "./fleetScale";
+import { Measurement, OPERATIONS } from "./perOperation";
+import type { MemorySample } from "./providerMemory";
+
+export interface BenchResults {
+  date: string;
+  machine: string;
+  node: string;
+  pulumi: string;
+  reps: number;
+  powershellStartMs: number;
+  operations: Measurement[];
+  fleet: FleetMeasurement[];
+  state: FleetStateSize[];
+  memory: MemorySample[];
+}
+
+export function machineDescription(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+function find(r: BenchResults, op: string, variant: string): Measurement {
+  return r.operations.find((m) => m.operation === op && m.variant === variant)!;
+}
+
+/** Least-squares slope and intercept of y over x. */
+function fit(points: Array<[number, number]>): { slope: number; intercept: number } {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const sxy = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const sxx = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
+export function markdown(r: BenchResults): string {
+  const lines: string[] = [];
+  lines.push("# Benchmark results", "");
+  lines.push(`- date: ${r.date}`, `- machine: ${r.machine}`, `- node ${r.node}, Pulumi CLI ${r.pulumi}`);
+  lines.push(`- command: \`bash tools/setup.sh && npm run bench\` (BENCH_REPS=${r.reps}, BENCH_PS_START_MS=${r.powershellStartMs}, BENCH_FLEET_SIZES=${[...new Set(r.fleet.map((f) => f.hosts))].join(",")})`);
+  lines.push(`- simulated hosts: real sshd on loopback; PowerShell start-up modelled as ${r.powershellStartMs} ms per run`, "");
+  lines.push("## Per operation (one host, SSH, median of " + r.reps + " runs)", "");
+  lines.push("| operation | variant | median ms | remote runs | connections | round trips | bytes | vs limit | baseline / ours |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const op of OPERATIONS) {
+    const limit = find(r, op, "limit");
+    const ours = find(r, op, "ours");
+    for (const m of [limit, ours, find(r, op, "baseline")]) {
+      const ratio = m.medianMs / limit.medianMs;
+      const base = m.variant === "ours" ? fmt(find(r, op, "baseline").medianMs / ours.medianMs, 2) + "×" : "";
+      lines.push(`| ${op} | ${m.variant} | ${fmt(m.medianMs)} | ${m.remoteRuns} | ${m.connections} | ${m.roundTrips} | ${m.bytes} | ${fmt(ratio, 2)}× | ${base} |`);
+    }
+  }
+  lines.push("", "limit: one bare SSH connection, handshake and `powershell.exe -Command exit`. baseline: one connection and one PowerShell run per cmdlet (Get/Set client, Get/Set server, re-read both), as with a generic remote-command resource. Round trips: client flights that waited for the server, counted by a loopback relay.", "");
+  lines.push("## Fleet through the real Pulumi CLI (default parallelism: 4 × cores = 8)", "");
+  lines.push("| hosts | command | wall s | s per host | provider peak RSS MiB | failures |", "|---:|---|---:|---:|---:|---:|");
+  for (const f of r.fleet) {
+    lines.push(`| ${f.hosts} | ${f.command} | ${fmt(f.wallSeconds, 1)} | ${fmt(f.wallSeconds / f.hosts, 3)} | ${fmt(f.providerPeakMiB, 1)} | ${f.failures} |`);
+  }
+  lines.push("", "| hosts | state bytes per resource | serialized provider bytes per resource |", "|---:|---:|---:|");
+  for (const s of r.state) lines.push(`| ${s.hosts} | ${s.bytesPerResource} | ${s.serializedProviderBytes} |`);
+  lines.push("", "## Growth with N (least squares over the fleet sizes)", "");
+  for (const command of [...new Set(r.fleet.map((f) => f.command))]) {
+    const rows = r.fleet.filter((f) => f.command === command);
+    const t = fit(rows.map((f) => [f.hosts, f.wallSeconds]));
+    const m = fit(rows.map((f) => [f.hosts, f.providerPeakMiB * 1024]));
+    lines.push(`- ${command}: ${fmt(t.slope * 1000)} ms per host + ${fmt(t.intercept, 1)} s fixed; provider peak memory ${fmt(m.slope, 1)} KiB per host`);
+  }
+  lines.push(`- the ideal at parallelism 8 is ${fmt(find(r, "create", "limit").medianMs / 8)} ms per host (the per-operation limit / 8)`);
+  lines.push("", "## Provider memory per operation (in process, 8 reads at a time against one host, after a full GC)", "");
+  lines.push("| operations | JS heap MiB | RSS MiB |", "|---:|---:|---:|");
+  for (const m of r.memory) lines.push(`| ${m.operations} | ${fmt(m.heapMiB, 1)} | ${fmt(m.rssMiB, 1)} |`);
+  const warm = r.memory.slice(1);
+  if (warm.length > 1) {
+    const h = fit(warm.map((m) => [m.operations, m.heapMiB * 1024]));
+    lines.push("", `- JS heap after warm-up: ${fmt(h.slope, 2)} KiB per operation`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function chartSvg(r: BenchResults): string {
+  const W = 960;
+  const H = 450;
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans" font-size="12">`];
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  const colors: Record<string, string> = { limit: "#9e9e9e", ours: "#1e88e5", baseline: "#e53935", up: "#1e88e5", refresh: "#43a047", "refresh (heap capped)": "#8e24aa", destroy: "#fb8c00" };
+  // Left: per-operation medians.
+  const x0 = 60, y0 = 360, pw = 380, ph = 300;
+  const maxMs = Math.max(...r.operations.map((m) => m.medianMs));
+  parts.push(`<text x="${x0}" y="30" font-size="14" font-weight="bold">Per operation, median ms (PowerShell start ${r.powershellStartMs} ms)</text>`);
+  parts.push(`<line x1="${x0}" y1="${y0}" x2="${x0 + pw}" y2="${y0}" stroke="black"/><line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y0 - ph}" stroke="black"/>`);
+  for (let t = 0; t <= maxMs; t += 1000) {
+    const y = y0 - (t / maxMs) * ph;
+    parts.push(`<text x="${x0 - 8}" y="${y + 4}" text-anchor="end">${t}</text><line x1="${x0}" y1="${y}" x2="${x0 + pw}" y2="${y}" stroke="#eee"/>`);
+  }
+  OPERATIONS.forEach((op, i) => {
+    const gx = x0 + 15 + i * (pw / 4);
+    (["limit", "ours", "baseline"] as const).forEach((v, j) => {
+      const m = find(r, op, v);
+      const h = (m.medianMs / maxMs) * ph;
+      parts.push(`<rect x="${gx + j * 26}" y="${y0 - h}" width="24" height="${h}" fill="${colors[v]}"/>`);
+      parts.push(`<text x="${gx + j * 26 + 12}" y="${y0 - h - 4}" text-anchor="middle" font-size="10">${Math.round(m.medianMs)}</text>`);
+    });
+    parts.push(`<text x="${gx + 38}" y="${y0 + 18}" text-anchor="middle">${op}</text>`);
+  });
+  (["limit", "ours", "baseline"] as const).forEach((v, j) => {
+    parts.push(`<rect x="${x0 + 10 + j * 110}" y="${y0 + 32}" width="12" height="12" fill="${colors[v]}"/><text x="${x0 + 26 + j * 110}" y="${y0 + 43}">${v}</text>`);
+  });
+  // Right: fleet wall time against N.
+  const fx0 = 560, fpw = 360;
+  const sizes = [...new Set(r.fleet.map((f) => f.hosts))].sort((a, b) => a - b);
+  const maxN = Math.max(...sizes);
+  const maxS = Math.max(...r.fleet.map((f) => f.wallSeconds));
+  parts.push(`<text x="${fx0}" y="30" font-size="14" font-weight="bold">Fleet through the Pulumi CLI: wall s vs hosts</text>`);
+  parts.push(`<line x1="${fx0}" y1="${y0}" x2="${fx0 + fpw}" y2="${y0}" stroke="black"/><line x1="${fx0}" y1="${y0}" x2="${fx0}" y2="${y0 - ph}" stroke="black"/>`);
+  const step = maxS > 60 ? 20 : 5;
+  for (let t = 0; t <= maxS; t += step) {
+    const y = y0 - (t / maxS) * ph;
+    parts.push(`<text x="${fx0 - 8}" y="${y + 4}" text-anchor="end">${t}</text><line x1="${fx0}" y1="${y}" x2="${fx0 + fpw}" y2="${y}" stroke="#eee"/>`);
+  }
+  for (const n of sizes) parts.push(`<text x="${fx0 + (n / maxN) * fpw}" y="${y0 + 18}" text-anchor="middle">${n}</text>`);
+  const commands = [...new Set(r.fleet.map((f) => f.command))];
+  commands.forEach((c, j) => {
+    const pts = r.fleet.filter((f) => f.command === c).map((f) => `${fx0 + (f.hosts / maxN) * fpw},${y0 - (f.wallSeconds / maxS) * ph}`);
+    parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${colors[c]}" stroke-width="2"/>`);
+    for (const p of pts) parts.push(`<circle cx="${p.split(",")[0]}" cy="${p.split(",")[1]}" r="3" fill="${colors[c]}"/>`);
+    parts.push(`<rect x="${fx0 + 10 + (j % 2) * 170}" y="${y0 + 32 + Math.floor(j / 2) * 18}" width="12" height="12" fill="${colors[c]}"/><text x="${fx0 + 26 + (j % 2) * 170}" y="${y0 + 43 + Math.floor(j / 2) * 18}">${c}</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+export function writeResults(dir: string, r: BenchResults): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "results.md"), markdown(r) + "\n![chart](chart.png)\n");
+  fs.writeFileSync(path.join(dir, "results.json"), JSON.stringify(r, null, 2) + "\n");
+  const svg = chartSvg(r);
+  fs.writeFileSync(path.join(dir, "chart.svg"), svg);
+  fs.writeFileSync(path.join(dir, "chart.png"), new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng());
+}
