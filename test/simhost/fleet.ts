@@ -119,7 +119,7 @@ export class SimulatedFleet {
     // The forced command runs as the login user, who may not reach this checkout: give it a copy.
     const simDir = path.join(workDir, "simhost");
     fs.mkdirSync(simDir);
-    for (const f of ["forcedCommand.js", "commandLine.js", "model.js", "reviewedScripts.js"]) {
+    for (const f of ["forcedCommand.js", "windowsHost.js", "commandLine.js", "model.js", "reviewedScripts.js"]) {
       fs.copyFileSync(path.join(__dirname, f), path.join(simDir, f));
     }
     const node = canExecuteAsSimUser(process.execPath) ? process.execPath : run("sh", ["-c", "command -v node"]).trim();
