@@ -5,11 +5,11 @@ import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
 
 export interface ConnectionArgs {
-  /** "ssh" (default): Windows OpenSSH server. */
-  transport?: pulumi.Input<"ssh">;
+  /** "ssh" (default): Windows OpenSSH server; "winrm": WinRM over HTTP with NTLM message encryption. */
+  transport?: pulumi.Input<"ssh" | "winrm">;
   /** DNS name or IP address of the Windows host. Changing it replaces the resource. */
   host: pulumi.Input<string>;
-  /** SSH port (default 22). */
+  /** Port (default 22 for ssh, 5985 for winrm). */
   port?: pulumi.Input<number>;
   /** A local or domain administrator: `admin`, `CORP\admin` or `admin@corp.example`. */
   user: pulumi.Input<string>;

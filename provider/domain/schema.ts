@@ -25,9 +25,10 @@ const hostSchema = z.union([
 
 export const connectionSchema = z
   .strictObject({
-    transport: orUnknown(z.literal("ssh", { message: 'must be "ssh"' })).default("ssh"),
+    transport: orUnknown(z.enum(["ssh", "winrm"], { message: 'must be "ssh" or "winrm"' })).default("ssh"),
     host: orUnknown(hostSchema),
-    port: orUnknown(z.number().int().min(1).max(65535, { message: "must be an integer from 1 to 65535" })).default(22),
+    /** Default: 22 for ssh, 5985 for winrm (filled in by parsePolicyInputs). */
+    port: orUnknown(z.number().int().min(1).max(65535, { message: "must be an integer from 1 to 65535" })).optional(),
     user: orUnknown(
       z.string().regex(ACCOUNT, {
         message: 'must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)',
@@ -50,6 +51,15 @@ export const connectionSchema = z
     }
     if (c.passphrase !== undefined && c.privateKey === undefined) {
       ctx.addIssue({ code: "custom", path: ["passphrase"], message: "is only allowed together with privateKey" });
+    }
+    if (c.transport === "winrm") {
+      // WinRM over HTTP authenticates with NTLM and seals every message with the password-derived
+      // session key; there is no host key to pin.
+      for (const key of ["privateKey", "agent", "hostKey", "dangerouslyAcceptAnyHostKey"] as const) {
+        if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "ssh"' });
+      }
+      if (c.password === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: 'is required for transport "winrm"' });
+      return;
     }
     if (c.hostKey === undefined && c.dangerouslyAcceptAnyHostKey !== true) {
       ctx.addIssue({
@@ -82,7 +92,7 @@ export type PolicyInputs = z.infer<typeof policySchema>;
 
 /** Fully known, validated connection settings (no sentinel left). */
 export interface Connection {
-  transport: "ssh";
+  transport: "ssh" | "winrm";
   host: string;
   port: number;
   user: string;
@@ -106,7 +116,11 @@ export type ParseResult = { ok: true; inputs: PolicyInputs } | { ok: false; fail
 /** Validates raw inputs; failures name the property path (e.g. `connection.port`). */
 export function parsePolicyInputs(raw: unknown): ParseResult {
   const result = policySchema.safeParse(raw);
-  if (result.success) return { ok: true, inputs: result.data };
+  if (result.success) {
+    const c = result.data.connection;
+    if (c.port === undefined) c.port = c.transport === "winrm" ? 5985 : 22;
+    return { ok: true, inputs: result.data };
+  }
   const failures: CheckFailure[] = [];
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);

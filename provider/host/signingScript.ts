@@ -5,6 +5,7 @@ import type { Connection } from "../domain/schema";
 import type { ObservedSettings } from "../domain/policy";
 import { fromCmdletProperties, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
+import { runOverWinrm } from "../transport/winrm/client";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "./protocol";
 
 export interface HostFacts {
@@ -49,7 +50,8 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
           client: toCmdletProperties("client", request.client),
           server: toCmdletProperties("server", request.server),
         };
-  const result = await runOverSsh(conn, bootstrapCommandLine(), bootstrapStdin(SIGNING_SCRIPT, wire));
+  const transport = conn.transport === "winrm" ? runOverWinrm : runOverSsh;
+  const result = await transport(conn, bootstrapCommandLine(), bootstrapStdin(SIGNING_SCRIPT, wire));
   let reply: RawReply;
   try {
     reply = parseReply<RawReply>(`${conn.host}:${conn.port}`, result);

@@ -23,7 +23,10 @@ const PRESETS: PresetName[] = [
 let fleet: SimulatedFleet;
 
 before(async () => {
-  fleet = await SimulatedFleet.start(PRESETS.map((p) => ({ name: p, preset: p })));
+  fleet = await SimulatedFleet.start(
+    PRESETS.map((p) => ({ name: p, preset: p })),
+    { winrm: true },
+  );
 });
 after(async () => {
   await fleet?.stop();
@@ -51,13 +54,21 @@ async function rejection(p: Promise<unknown>): Promise<HostError & { properties?
 
 const runs = (name: string) => fleet.state(name).counters.runs;
 
+/** Both transports run the same scripts against the same host model. */
+const TRANSPORTS = ["ssh", "winrm"] as const;
+type Transport = (typeof TRANSPORTS)[number];
+const connect = (name: string, transport: Transport) => fleet.connection(name, transport === "winrm" ? "winrm" : "password");
+/** HTTP requests one WinRM operation makes: 2 for NTLM, Create, Command, Send, Receive, Signal, Delete. */
+const WINRM_REQUESTS_PER_OPERATION = 8;
+
 describe("lifecycle per preset", () => {
-  for (const preset of PRESETS) {
-    it(`${preset}: create, read, update, delete each cost one remote run and restore the originals`, async () => {
+  for (const transport of TRANSPORTS) for (const preset of PRESETS) {
+    it(`${preset} over ${transport}: create, read, update, delete each cost one remote run and restore the originals`, async () => {
+      const requestsBefore = fleet.winrm.get(preset)!.requests;
       reset(preset);
       const initial = fleet.state(preset);
       const registryOnly = preset === "server-2008r2";
-      const inputs = await checked({ connection: fleet.connection(preset), client: { requireSigning: true }, server: { requireSigning: true } });
+      const inputs = await checked({ connection: connect(preset, transport), client: { requireSigning: true }, server: { requireSigning: true } });
 
       const created = await ops.create(inputs);
       assert.equal(runs(preset), 1);
@@ -80,7 +91,7 @@ describe("lifecycle per preset", () => {
       assert.deepEqual((read.props as PolicyOutputs).observed, outs.observed);
 
       const news = await checked({
-        connection: fleet.connection(preset),
+        connection: connect(preset, transport),
         client: { requireSigning: true, enableSigning: true },
         server: { requireSigning: true },
       });
@@ -94,6 +105,8 @@ describe("lifecycle per preset", () => {
 
       await ops.remove(created.id, updated.outs as PolicyOutputs);
       assert.equal(runs(preset), 4);
+      const expectedRequests = transport === "winrm" ? 4 * WINRM_REQUESTS_PER_OPERATION : 0;
+      assert.equal(fleet.winrm.get(preset)!.requests - requestsBefore, expectedRequests);
       const restored = fleet.state(preset);
       assert.deepEqual(restored.client, initial.client);
       assert.deepEqual(restored.server, initial.server);
@@ -199,11 +212,11 @@ describe("behaviour", () => {
   });
 });
 
-describe("faults", () => {
+for (const transport of TRANSPORTS) describe(`faults over ${transport}`, () => {
   const host = "server-2025";
   beforeEach(() => reset(host));
   const declare = async (extra: Record<string, unknown> = {}) =>
-    checked({ connection: { ...fleet.connection(host), ...extra }, client: { requireSigning: true }, server: { requireSigning: true } });
+    checked({ connection: { ...connect(host, transport), ...extra }, client: { requireSigning: true }, server: { requireSigning: true } });
 
   it("non-administrator: access denied, host unchanged", async () => {
     fleet.change(host, (s) => (s.faults.nonAdmin = true));
@@ -261,10 +274,10 @@ describe("faults", () => {
   });
 
   it("a failing update leaves the originals recorded at create intact", async () => {
-    const created = await ops.create(await checked({ connection: fleet.connection(host), server: { requireSigning: true } }));
+    const created = await ops.create(await checked({ connection: connect(host, transport), server: { requireSigning: true } }));
     const originals = structuredClone((created.outs as PolicyOutputs).originalSettings);
     fleet.change(host, (s) => (s.faults.failingCmdlet = "Set-SmbClientConfiguration"));
-    const news = await checked({ connection: fleet.connection(host), client: { requireSigning: false }, server: { requireSigning: true }, acknowledgeInsecureSettings: true });
+    const news = await checked({ connection: connect(host, transport), client: { requireSigning: false }, server: { requireSigning: true }, acknowledgeInsecureSettings: true });
     await rejection(ops.update(created.id, created.outs as PolicyOutputs, news));
     assert.deepEqual((created.outs as PolicyOutputs).originalSettings, originals);
     fleet.change(host, (s) => (s.faults = {}));
@@ -287,11 +300,17 @@ describe("faults", () => {
     assert.deepEqual(e.properties?.originalSettings.server, { requireSigning: false });
   });
 
+  it("a wrong password is an authentication failure that does not echo it", async () => {
+    const e = await rejection(ops.create(await declare({ password: "Wrong-Pa55-never-logged" })));
+    assert.equal((e as HostError).kind, "authenticationFailed");
+    assert.ok(!e.message.includes("Wrong-Pa55-never-logged"));
+  });
+
   it("an audit setting on a build without it is refused by the host, clearly", async () => {
     const old = "win11-23h2-pro";
     reset(old);
     const e = await rejection(
-      ops.create(await checked({ connection: fleet.connection(old), client: { auditServerDoesNotSupportSigning: true } })),
+      ops.create(await checked({ connection: connect(old, transport), client: { auditServerDoesNotSupportSigning: true } })),
     );
     assert.equal((e as HostError).kind, "unsupportedSetting");
     assert.match(e.message, /AuditServerDoesNotSupportSigning.*22631/);

@@ -7,12 +7,14 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { HostState, loadState, newHostState, PresetName, saveState, stateFile } from "./model";
+import { WinrmEmulator } from "./winrmServer";
 
 export const SIM_USER = "smbsim";
 /** The simulated administrator's password: test data, checked for leaks like a real secret. */
 export const SIM_PASSWORD = "Sim-Adm1n-Pa55word-7c1e";
 export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
 export const SIM_PORT = 10022;
+export const SIM_WINRM_PORT = 15985;
 const SSHD = "/usr/sbin/sshd";
 const SIM_HOME = "/var/lib/smbsim";
 
@@ -34,6 +36,8 @@ export interface FleetOptions {
   sharedDaemon?: boolean;
   /** PowerShell start-up delay of every host, in ms (default 0). */
   powershellStartMs?: number;
+  /** Also serve each host over WinRM (an emulator in this process) on SIM_WINRM_PORT. */
+  winrm?: boolean;
 }
 
 function run(cmd: string, args: string[], input?: string): string {
@@ -93,6 +97,7 @@ export class SimulatedFleet {
   readonly clientKey: string;
   readonly encryptedClientKey: string;
   private readonly daemons: ChildProcess[] = [];
+  readonly winrm = new Map<string, WinrmEmulator>();
 
   private constructor(
     readonly workDir: string,
@@ -172,6 +177,12 @@ export class SimulatedFleet {
         await waitForPort(h.address, h.port, 10_000);
       }
     }
+    if (options.winrm) {
+      for (const h of fleet.hosts.values()) {
+        const emulator = await WinrmEmulator.start({ address: h.address, port: SIM_WINRM_PORT, stateFile: h.stateFile, user: SIM_USER, password: SIM_PASSWORD });
+        fleet.winrm.set(h.name, emulator);
+      }
+    }
     return fleet;
   }
 
@@ -195,8 +206,9 @@ export class SimulatedFleet {
   }
 
   /** Connection inputs for the resource, authenticating with the password or the key. */
-  connection(name: string, auth: "password" | "key" | "encryptedKey" = "password"): Record<string, unknown> {
+  connection(name: string, auth: "password" | "key" | "encryptedKey" | "winrm" = "password"): Record<string, unknown> {
     const h = this.host(name);
+    if (auth === "winrm") return { transport: "winrm", host: h.address, port: SIM_WINRM_PORT, user: SIM_USER, password: SIM_PASSWORD };
     const base = { host: h.address, port: h.port, user: SIM_USER, hostKey: h.hostKeyFingerprint };
     if (auth === "key") return { ...base, privateKey: this.clientKey };
     if (auth === "encryptedKey") return { ...base, privateKey: this.encryptedClientKey, passphrase: SIM_KEY_PASSPHRASE };
@@ -213,6 +225,7 @@ export class SimulatedFleet {
   }
 
   async stop(): Promise<void> {
+    await Promise.all([...this.winrm.values()].map((w) => w.stop()));
     await Promise.all(
       this.daemons.map(
         (d) =>

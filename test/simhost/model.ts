@@ -36,6 +36,8 @@ export interface HostState {
   faults: HostFaults;
   /** How long powershell.exe takes to start on this host (about 400 ms on real Windows; 0 in tests). */
   powershellStartMs?: number;
+  /** Size and SHA-256 of the stdin of the last bootstrap run, for transport tests. */
+  lastStdin?: { bytes: number; sha256: string };
   /** Counters tests read: remote runs, and runs that changed a setting. */
   counters: { runs: number; writes: number };
 }

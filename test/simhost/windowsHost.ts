@@ -60,6 +60,8 @@ export function runCommand(file: string, commandLine: string, stdin: Buffer): Ho
   if (sha256(invocation.command) !== REVIEWED_SCRIPTS["bootstrap.ps1"]) {
     return failure("simulated host: the -EncodedCommand is not the reviewed bootstrap.ps1; review test/simhost against it", 97);
   }
+  state.lastStdin = { bytes: stdin.length, sha256: crypto.createHash("sha256").update(stdin).digest("hex") };
+  saveState(file, state);
   // [Console]::In decodes with the OEM code page: only ASCII is safe to send.
   if (stdin.some((b) => b > 0x7f)) return failure("simulated host: stdin holds non-ASCII bytes, which the OEM code page would corrupt", 96);
   let envelope: { script?: unknown; request?: unknown };

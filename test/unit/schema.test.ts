@@ -112,3 +112,25 @@ describe("check", () => {
     if (!r.ok) assert.equal(r.failures[0].property, "connection.connectTimeoutSeconds");
   });
 });
+
+describe("check, winrm transport", () => {
+  const winrm = (extra: Record<string, unknown> = {}) => ({ transport: "winrm", host: "fs01.corp.example", user: "CORP\\admin", password: "pw", ...extra });
+
+  it("defaults the port to 5985 and needs no host key", async () => {
+    const r = await ops.check({}, { connection: winrm(), client: { requireSigning: true } });
+    assert.equal(r.failures, undefined);
+    assert.equal((r.inputs as any).connection.port, 5985);
+  });
+
+  it("requires a password and refuses SSH-only properties", async () => {
+    const f = await failuresOf({ connection: winrm({ password: undefined, privateKey: "k", hostKey: FP }) });
+    assert.deepEqual(f.map((x) => x.property).sort(), ["connection.hostKey", "connection.password", "connection.privateKey"]);
+    assert.match(f.find((x) => x.property === "connection.hostKey")!.reason, /only for transport "ssh"/);
+  });
+
+  it("refuses an unknown transport", async () => {
+    const f = await failuresOf({ connection: conn({ transport: "telnet" }) });
+    assert.equal(f[0].property, "connection.transport");
+    assert.match(f[0].reason, /"ssh" or "winrm"/);
+  });
+});
