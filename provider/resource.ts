@@ -25,7 +25,17 @@ export interface ConnectionArgs {
   hostKey?: pulumi.Input<string>;
   /** Accept any host key (allows a man in the middle). Only for throw-away lab hosts. */
   dangerouslyAcceptAnyHostKey?: pulumi.Input<boolean>;
-  /** SSH handshake deadline in seconds (default 20). */
+  /** WinRM: HTTPS on 5986 instead of HTTP on 5985 with NTLM message encryption. */
+  https?: pulumi.Input<boolean>;
+  /** WinRM: "ntlm" (default) or "basic" (HTTPS only). */
+  authentication?: pulumi.Input<"ntlm" | "basic">;
+  /** WinRM over HTTPS: PEM of the CA to trust instead of the system's. */
+  caCertificate?: pulumi.Input<string>;
+  /** WinRM over HTTPS: the certificate's SHA-256 fingerprint to pin (hex, colons allowed). */
+  certificateFingerprint?: pulumi.Input<string>;
+  /** WinRM over HTTPS: accept any certificate (allows a man in the middle). Only for lab hosts. */
+  dangerouslySkipCertificateCheck?: pulumi.Input<boolean>;
+  /** Handshake deadline in seconds (default 20). */
   connectTimeoutSeconds?: pulumi.Input<number>;
   /** Deadline for the PowerShell run in seconds (default 120). */
   commandTimeoutSeconds?: pulumi.Input<number>;

@@ -42,6 +42,17 @@ export const connectionSchema = z
       z.string().regex(FINGERPRINT, { message: 'must be an OpenSSH fingerprint "SHA256:" + 43 base64 characters (ssh-keygen -lf)' }),
     ).optional(),
     dangerouslyAcceptAnyHostKey: orUnknown(z.boolean()).optional(),
+    /** WinRM only: HTTPS (port 5986) instead of HTTP with NTLM message encryption. */
+    https: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+    /** WinRM only: "ntlm" (default) or "basic" (HTTPS only). */
+    authentication: orUnknown(z.enum(["ntlm", "basic"], { message: 'must be "ntlm" or "basic"' })).optional(),
+    /** WinRM over HTTPS: PEM certificate(s) of the CA to trust instead of the system's. */
+    caCertificate: orUnknown(z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text" })).optional(),
+    /** WinRM over HTTPS: SHA-256 of the server certificate (hex, colons allowed) to pin. */
+    certificateFingerprint: orUnknown(
+      z.string().regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, { message: "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons allowed" }),
+    ).optional(),
+    dangerouslySkipCertificateCheck: orUnknown(z.boolean()).optional(),
     connectTimeoutSeconds: orUnknown(z.number().int().min(1).max(300, { message: "must be 1 to 300" })).default(20),
     commandTimeoutSeconds: orUnknown(z.number().int().min(1).max(3600, { message: "must be 1 to 3600" })).default(120),
   })
@@ -54,12 +65,22 @@ export const connectionSchema = z
     }
     if (c.transport === "winrm") {
       // WinRM over HTTP authenticates with NTLM and seals every message with the password-derived
-      // session key; there is no host key to pin.
+      // session key; over HTTPS the certificate authenticates the host. No host key to pin.
       for (const key of ["privateKey", "agent", "hostKey", "dangerouslyAcceptAnyHostKey"] as const) {
         if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "ssh"' });
       }
       if (c.password === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: 'is required for transport "winrm"' });
+      if (c.https !== true) {
+        for (const key of ["caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck"] as const) {
+          if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "is only for https: true" });
+        }
+        // Basic sends the password itself: only inside TLS.
+        if (c.authentication === "basic") ctx.addIssue({ code: "custom", path: ["authentication"], message: '"basic" needs https: true' });
+      }
       return;
+    }
+    for (const key of ["https", "authentication", "caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck"] as const) {
+      if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "winrm"' });
     }
     if (c.hostKey === undefined && c.dangerouslyAcceptAnyHostKey !== true) {
       ctx.addIssue({
@@ -102,6 +123,11 @@ export interface Connection {
   agent?: string;
   hostKey?: string;
   dangerouslyAcceptAnyHostKey?: boolean;
+  https?: boolean;
+  authentication?: "ntlm" | "basic";
+  caCertificate?: string;
+  certificateFingerprint?: string;
+  dangerouslySkipCertificateCheck?: boolean;
   connectTimeoutSeconds: number;
   commandTimeoutSeconds: number;
 }
@@ -118,7 +144,7 @@ export function parsePolicyInputs(raw: unknown): ParseResult {
   const result = policySchema.safeParse(raw);
   if (result.success) {
     const c = result.data.connection;
-    if (c.port === undefined) c.port = c.transport === "winrm" ? 5985 : 22;
+    if (c.port === undefined) c.port = c.transport === "ssh" ? 22 : c.https === true ? 5986 : 5985;
     return { ok: true, inputs: result.data };
   }
   const failures: CheckFailure[] = [];

@@ -4,6 +4,7 @@
 export type HostErrorKind =
   | "authenticationFailed"
   | "hostKeyMismatch"
+  | "certificateRejected"
   | "connectionFailed"
   | "connectionDropped"
   | "timeout"
@@ -19,6 +20,8 @@ const ADVICE: Record<HostErrorKind, string> = {
   authenticationFailed: "check connection.user and the password, private key or agent",
   hostKeyMismatch:
     "if the host was rebuilt, confirm its new key out of band (ssh-keygen -lf on the host) and update connection.hostKey; otherwise someone may be intercepting the connection",
+  certificateRejected:
+    "check connection.certificateFingerprint or connection.caCertificate against the host's WinRM HTTPS certificate (Get-ChildItem WSMan:\\localhost\\Listener); otherwise someone may be intercepting the connection",
   connectionFailed: "check connection.host and connection.port and that the OpenSSH server is running",
   connectionDropped: "the host may be partly changed; run `pulumi refresh` to see its settings, then retry",
   timeout: "raise connection.commandTimeoutSeconds or check that the host is responsive",

@@ -55,16 +55,18 @@ async function rejection(p: Promise<unknown>): Promise<HostError & { properties?
 const runs = (name: string) => fleet.state(name).counters.runs;
 
 /** Both transports run the same scripts against the same host model. */
-const TRANSPORTS = ["ssh", "winrm"] as const;
+const TRANSPORTS = ["ssh", "winrm", "winrm-https"] as const;
 type Transport = (typeof TRANSPORTS)[number];
-const connect = (name: string, transport: Transport) => fleet.connection(name, transport === "winrm" ? "winrm" : "password");
+const connect = (name: string, transport: Transport) =>
+  fleet.connection(name, transport === "winrm" ? "winrm" : transport === "winrm-https" ? "winrmHttps" : "password");
+const emulator = (name: string, transport: Transport) => (transport === "winrm-https" ? fleet.winrmHttps : fleet.winrm).get(name)!;
 /** HTTP requests one WinRM operation makes: 2 for NTLM, Create, Command, Send, Receive, Signal, Delete. */
 const WINRM_REQUESTS_PER_OPERATION = 8;
 
 describe("lifecycle per preset", () => {
   for (const transport of TRANSPORTS) for (const preset of PRESETS) {
     it(`${preset} over ${transport}: create, read, update, delete each cost one remote run and restore the originals`, async () => {
-      const requestsBefore = fleet.winrm.get(preset)!.requests;
+      const requestsBefore = emulator(preset, transport).requests;
       reset(preset);
       const initial = fleet.state(preset);
       const registryOnly = preset === "server-2008r2";
@@ -105,8 +107,8 @@ describe("lifecycle per preset", () => {
 
       await ops.remove(created.id, updated.outs as PolicyOutputs);
       assert.equal(runs(preset), 4);
-      const expectedRequests = transport === "winrm" ? 4 * WINRM_REQUESTS_PER_OPERATION : 0;
-      assert.equal(fleet.winrm.get(preset)!.requests - requestsBefore, expectedRequests);
+      const expectedRequests = transport === "ssh" ? 0 : 4 * WINRM_REQUESTS_PER_OPERATION;
+      assert.equal(emulator(preset, transport).requests - requestsBefore, expectedRequests);
       const restored = fleet.state(preset);
       assert.deepEqual(restored.client, initial.client);
       assert.deepEqual(restored.server, initial.server);

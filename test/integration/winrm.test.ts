@@ -13,12 +13,21 @@ import { ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport
 import { authenticateMessage, negotiateMessage, parseChallenge } from "../../provider/transport/winrm/ntlm";
 import { ACTION, bodies, envelope, newMessageId } from "../../provider/transport/winrm/soap";
 import { newHostState } from "../simhost/model";
-import { SIM_PASSWORD, SIM_USER, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
+import { MAX_SHELLS } from "../simhost/winrmServer";
+import { SIM_PASSWORD, SIM_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
+import * as ops from "../../provider/operations";
+import { HostError } from "../../provider/host/errors";
 import { REPO_ROOT } from "../e2e/pulumiCli";
 
 let fleet: SimulatedFleet;
 before(async () => {
-  fleet = await SimulatedFleet.start([{ name: "w1", preset: "server-2025" }], { winrm: true });
+  fleet = await SimulatedFleet.start(
+    [
+      { name: "w1", preset: "server-2025" },
+      { name: "quota", preset: "server-2025" },
+    ],
+    { winrm: true },
+  );
 });
 after(async () => {
   await fleet?.stop();
@@ -26,11 +35,11 @@ after(async () => {
 
 const PYTHON = "/usr/bin/python3";
 
-function pywinrm(endpoint: string, password: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function pywinrm(endpoint: string, password: string, caFile?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       PYTHON,
-      [path.join(REPO_ROOT, "test", "interop", "pywinrm_check.py"), endpoint, SIM_USER, password],
+      [path.join(REPO_ROOT, "test", "interop", "pywinrm_check.py"), endpoint, SIM_USER, password, ...(caFile ? [caFile] : [])],
       { env: { ...process.env, OPENSSL_CONF: path.join(REPO_ROOT, "test", "interop", "openssl-legacy.cnf") }, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -38,8 +47,8 @@ function pywinrm(endpoint: string, password: string): Promise<{ code: number | n
 }
 
 /** One keep-alive connection, authenticated with NTLM by hand, for raw protocol tests. */
-async function authenticatedConnection() {
-  const host = fleet.host("w1");
+async function authenticatedConnection(name = "w1") {
+  const host = fleet.host(name);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const post = (headers: Record<string, string>, body: Buffer) =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
@@ -74,6 +83,15 @@ describe("WinRM", () => {
     assert.ok(fleet.winrm.get("w1")!.requests - before >= 7);
   });
 
+  it("pywinrm over HTTPS (NTLM, certificate validated against the emulator's) runs a command", async () => {
+    const host = fleet.host("w1");
+    const before = fleet.winrmHttps.get("w1")!.requests;
+    const r = await pywinrm(`https://${host.address}:${SIM_WINRM_HTTPS_PORT}/wsman`, SIM_PASSWORD, path.join(fleet.workDir, "winrm_cert.pem"));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(JSON.parse(r.stdout.trim()).stdout).RequireSecuritySignature, false);
+    assert.ok(fleet.winrmHttps.get("w1")!.requests - before >= 7);
+  });
+
   it("pywinrm with a wrong password is refused", async () => {
     const host = fleet.host("w1");
     const r = await pywinrm(`http://${host.address}:${SIM_WINRM_PORT}/wsman`, "not-the-password");
@@ -105,6 +123,24 @@ describe("WinRM", () => {
     }
   });
 
+  it("turns the shell quota fault into a clear error", async () => {
+    const c = await authenticatedConnection("quota");
+    try {
+      for (let i = 0; i < MAX_SHELLS; i++) {
+        const r = await c.post({ "Content-Type": ENCRYPTED_CONTENT_TYPE }, encryptMessage(c.session, c.createSoap));
+        assert.equal(r.status, 200);
+      }
+    } finally {
+      c.close();
+    }
+    const r = await ops.check({}, { connection: fleet.connection("quota", "winrm"), server: { requireSigning: true } });
+    const e = await ops.create(r.inputs as Record<string, unknown>).then(
+      () => assert.fail("expected the quota fault"),
+      (err: HostError) => err,
+    );
+    assert.match(e.message, /WinRM fault w:QuotaLimit: .*maximum number of 5 concurrent shells/);
+  });
+
   for (const size of [20 * 1024, 200 * 1024]) {
     it(`a ${size / 1024} KB stdin payload arrives intact (Send in chunks)`, async () => {
       const parsed = parsePolicyInputs({ connection: fleet.connection("w1", "winrm") });
@@ -115,4 +151,52 @@ describe("WinRM", () => {
       assert.deepEqual(fleet.state("w1").lastStdin, { bytes: stdin.length, sha256: crypto.createHash("sha256").update(stdin).digest("hex") });
     });
   }
+});
+
+describe("WinRM over HTTPS", () => {
+  const https = (extra: Record<string, unknown>) => ({ ...fleet.connection("w1", "winrmHttps"), certificateFingerprint: undefined, ...extra });
+  const create = async (connection: Record<string, unknown>) => {
+    const r = await ops.check({}, { connection, server: { requireSigning: true }, onDelete: "retain" });
+    assert.equal(r.failures, undefined, JSON.stringify(r.failures));
+    return ops.create(r.inputs as Record<string, unknown>);
+  };
+
+  for (const [name, extra] of [
+    ["a pinned certificate fingerprint", { certificateFingerprint: "" }],
+    ["the emulator's certificate as CA", { caCertificate: "" }],
+    ["Basic authentication and a pinned certificate", { authentication: "basic", certificateFingerprint: "" }],
+  ] as const) {
+    it(`works with ${name}`, async () => {
+      const values = { ...extra } as Record<string, unknown>;
+      if ("certificateFingerprint" in values) values.certificateFingerprint = fleet.certificateFingerprint;
+      if ("caCertificate" in values) values.caCertificate = fleet.certificatePem;
+      const created = await create(https(values));
+      assert.equal((created.outs as { observed: { server: { requireSigning: boolean } } }).observed.server.requireSigning, true);
+      fleet.change("w1", (s) => Object.assign(s, newHostState("server-2025")));
+    });
+  }
+
+  it("refuses a wrong certificate fingerprint before any request (and so any credential) is sent", async () => {
+    const wrong = "AA".repeat(32);
+    const before = fleet.winrmHttps.get("w1")!.requests;
+    const e = await create(https({ certificateFingerprint: wrong })).then(
+      () => assert.fail("expected a refusal"),
+      (err: HostError) => err,
+    );
+    assert.equal(e.kind, "certificateRejected");
+    assert.ok(e.message.includes(fleet.certificateFingerprint));
+    assert.equal(fleet.winrmHttps.get("w1")!.requests, before);
+  });
+
+  it("refuses a certificate no trusted CA signed, and accepts it only with the loud opt-out", async () => {
+    const before = fleet.winrmHttps.get("w1")!.requests;
+    await assert.rejects(create(https({})), (err: HostError) => err.kind === "certificateRejected");
+    assert.equal(fleet.winrmHttps.get("w1")!.requests, before);
+    await create(https({ dangerouslySkipCertificateCheck: true }));
+  });
+
+  it("check refuses Basic over plain HTTP", async () => {
+    const r = await ops.check({}, { connection: { ...fleet.connection("w1", "winrm"), authentication: "basic" } });
+    assert.equal(r.failures?.[0].property, "connection.authentication");
+  });
 });

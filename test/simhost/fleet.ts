@@ -2,6 +2,7 @@
 // 127.x.y.z per host), whose ForceCommand hands every request to the host model. Each host has
 // its own host key and its own state file; tests change a host out of band through this class.
 import { execFileSync, spawn, ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -15,6 +16,7 @@ export const SIM_PASSWORD = "Sim-Adm1n-Pa55word-7c1e";
 export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
 export const SIM_PORT = 10022;
 export const SIM_WINRM_PORT = 15985;
+export const SIM_WINRM_HTTPS_PORT = 15986;
 const SSHD = "/usr/sbin/sshd";
 const SIM_HOME = "/var/lib/smbsim";
 
@@ -36,7 +38,7 @@ export interface FleetOptions {
   sharedDaemon?: boolean;
   /** PowerShell start-up delay of every host, in ms (default 0). */
   powershellStartMs?: number;
-  /** Also serve each host over WinRM (an emulator in this process) on SIM_WINRM_PORT. */
+  /** Also serve each host over WinRM (an emulator in this process): HTTP on SIM_WINRM_PORT, HTTPS on SIM_WINRM_HTTPS_PORT. */
   winrm?: boolean;
 }
 
@@ -98,6 +100,9 @@ export class SimulatedFleet {
   readonly encryptedClientKey: string;
   private readonly daemons: ChildProcess[] = [];
   readonly winrm = new Map<string, WinrmEmulator>();
+  readonly winrmHttps = new Map<string, WinrmEmulator>();
+  certificatePem = "";
+  certificateFingerprint = "";
 
   private constructor(
     readonly workDir: string,
@@ -178,9 +183,18 @@ export class SimulatedFleet {
       }
     }
     if (options.winrm) {
+      // One self-signed certificate naming every host's address, as a WinRM HTTPS listener's.
+      const key = path.join(workDir, "winrm_key.pem");
+      const cert = path.join(workDir, "winrm_cert.pem");
+      const san = [...fleet.hosts.values()].map((h) => `IP:${h.address}`).join(",");
+      run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=simhost", "-addext", `subjectAltName=${san}`, "-keyout", key, "-out", cert]);
+      fleet.certificatePem = fs.readFileSync(cert, "utf8");
+      fleet.certificateFingerprint = new crypto.X509Certificate(fleet.certificatePem).fingerprint256;
+      const tls = { key: fs.readFileSync(key, "utf8"), cert: fleet.certificatePem };
       for (const h of fleet.hosts.values()) {
-        const emulator = await WinrmEmulator.start({ address: h.address, port: SIM_WINRM_PORT, stateFile: h.stateFile, user: SIM_USER, password: SIM_PASSWORD });
-        fleet.winrm.set(h.name, emulator);
+        const common = { address: h.address, stateFile: h.stateFile, user: SIM_USER, password: SIM_PASSWORD };
+        fleet.winrm.set(h.name, await WinrmEmulator.start({ ...common, port: SIM_WINRM_PORT }));
+        fleet.winrmHttps.set(h.name, await WinrmEmulator.start({ ...common, port: SIM_WINRM_HTTPS_PORT, tls }));
       }
     }
     return fleet;
@@ -206,9 +220,12 @@ export class SimulatedFleet {
   }
 
   /** Connection inputs for the resource, authenticating with the password or the key. */
-  connection(name: string, auth: "password" | "key" | "encryptedKey" | "winrm" = "password"): Record<string, unknown> {
+  connection(name: string, auth: "password" | "key" | "encryptedKey" | "winrm" | "winrmHttps" = "password"): Record<string, unknown> {
     const h = this.host(name);
     if (auth === "winrm") return { transport: "winrm", host: h.address, port: SIM_WINRM_PORT, user: SIM_USER, password: SIM_PASSWORD };
+    if (auth === "winrmHttps") {
+      return { transport: "winrm", https: true, host: h.address, port: SIM_WINRM_HTTPS_PORT, user: SIM_USER, password: SIM_PASSWORD, certificateFingerprint: this.certificateFingerprint };
+    }
     const base = { host: h.address, port: h.port, user: SIM_USER, hostKey: h.hostKeyFingerprint };
     if (auth === "key") return { ...base, privateKey: this.clientKey };
     if (auth === "encryptedKey") return { ...base, privateKey: this.encryptedClientKey, passphrase: SIM_KEY_PASSPHRASE };
@@ -225,7 +242,7 @@ export class SimulatedFleet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.winrm.values()].map((w) => w.stop()));
+    await Promise.all([...this.winrm.values(), ...this.winrmHttps.values()].map((w) => w.stop()));
     await Promise.all(
       this.daemons.map(
         (d) =>

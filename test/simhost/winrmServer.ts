@@ -1,10 +1,12 @@
 // A WinRM server emulator for one simulated host: HTTP on a loopback address, Negotiate (raw
-// NTLMv2) with 401 challenges, refusal of unencrypted traffic, MS-WSMV message encryption, and
+// NTLMv2) with 401 challenges, refusal of unencrypted traffic, MS-WSMV message encryption (or
+// HTTPS with a generated certificate, where Basic is offered too and TLS protects the SOAP), and
 // the cmd shell resource (Create, Command, Send, Receive, Signal, Delete) with w:TimedOut faults,
 // output spread over several Receive replies, a shell quota, and access denied for a
 // non-administrator. Commands go to the same host model as the sshd simulation.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
+import * as https from "node:https";
 import type { Socket } from "node:net";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport/winrm/encryption";
 import {
@@ -30,6 +32,8 @@ export const MAX_SHELLS = 5;
 interface ConnectionState {
   serverChallenge?: Buffer;
   session?: NtlmSession;
+  /** NTLM over HTTPS authenticates the connection; TLS, not NTLM, protects the messages. */
+  authenticated?: boolean;
 }
 
 interface CommandState {
@@ -46,6 +50,8 @@ export interface WinrmHostOptions {
   stateFile: string;
   user: string;
   password: string;
+  /** Serve HTTPS with this key and certificate (Basic and NTLM, no message encryption). */
+  tls?: { key: string; cert: string };
 }
 
 function fileTime(): Buffer {
@@ -77,11 +83,11 @@ export class WinrmEmulator {
 
   private constructor(
     private readonly options: WinrmHostOptions,
-    private readonly server: http.Server,
+    private readonly server: http.Server | https.Server,
   ) {}
 
   static async start(options: WinrmHostOptions): Promise<WinrmEmulator> {
-    const server = http.createServer();
+    const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }) : http.createServer();
     const emulator = new WinrmEmulator(options, server);
     server.on("request", (req, res) => {
       const chunks: Buffer[] = [];
@@ -110,6 +116,18 @@ export class WinrmEmulator {
     const socket = req.socket;
     const conn = this.connections.get(socket) ?? {};
     this.connections.set(socket, conn);
+    const tlsMode = this.options.tls !== undefined;
+    let basicOk = false;
+    const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
+    if (basic) {
+      // Basic is only offered over HTTPS, as on Windows with AllowUnencrypted false.
+      const [user, ...rest] = Buffer.from(basic[1], "base64").toString("utf8").split(":");
+      basicOk = tlsMode && user.toLowerCase() === this.options.user.toLowerCase() && rest.join(":") === this.options.password;
+      if (!basicOk) {
+        res.writeHead(401, { "WWW-Authenticate": tlsMode ? "Negotiate, Basic" : "Negotiate", "Content-Length": "0" });
+        return void res.end();
+      }
+    }
     const auth = /^Negotiate ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
     if (auth) {
       const token = Buffer.from(auth[1], "base64");
@@ -140,24 +158,26 @@ export class WinrmEmulator {
           return void res.end();
         }
         conn.session = session;
+        conn.authenticated = true;
         if (body.length === 0) {
           res.writeHead(200, { "Content-Length": "0" });
           return void res.end();
         }
       }
     }
-    if (!conn.session) {
-      res.writeHead(401, { "WWW-Authenticate": "Negotiate", "Content-Length": "0" });
+    if (!conn.authenticated && !basicOk) {
+      res.writeHead(401, { "WWW-Authenticate": tlsMode ? "Negotiate, Basic" : "Negotiate", "Content-Length": "0" });
       return void res.end();
     }
-    // AllowUnencrypted is false on Windows by default: plaintext SOAP is refused.
-    if (!String(req.headers["content-type"] ?? "").includes("HTTP-SPNEGO-session-encrypted")) {
+    const encrypted = String(req.headers["content-type"] ?? "").includes("HTTP-SPNEGO-session-encrypted");
+    // AllowUnencrypted is false on Windows by default: plaintext SOAP is refused over HTTP.
+    if (!tlsMode && !encrypted) {
       res.writeHead(400, { "Content-Type": "text/plain" });
       return void res.end("unencrypted traffic is not allowed");
     }
     let soap: string;
     try {
-      soap = decryptMessage(conn.session, body).toString("utf8");
+      soap = encrypted ? decryptMessage(conn.session!, body).toString("utf8") : body.toString("utf8");
     } catch {
       // A message that does not verify ends the session, as the NTLM sequence is now broken.
       this.connections.delete(socket);
@@ -173,9 +193,13 @@ export class WinrmEmulator {
         `<s:Header><a:Action>${replyAction}</a:Action><a:MessageID>uuid:${crypto.randomUUID().toUpperCase()}</a:MessageID>` +
         `<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>${xmlEscape(messageId)}</a:RelatesTo></s:Header>` +
         `<s:Body>${xmlBody}</s:Body></s:Envelope>`;
-      const encrypted = encryptMessage(conn.session!, Buffer.from(xml, "utf8"));
-      res.writeHead(status, { "Content-Type": ENCRYPTED_CONTENT_TYPE, "Content-Length": String(encrypted.length) });
-      res.end(encrypted);
+      if (!encrypted) {
+        res.writeHead(status, { "Content-Type": "application/soap+xml;charset=UTF-8", "Content-Length": String(Buffer.byteLength(xml)) });
+        return void res.end(xml);
+      }
+      const sealed = encryptMessage(conn.session!, Buffer.from(xml, "utf8"));
+      res.writeHead(status, { "Content-Type": ENCRYPTED_CONTENT_TYPE, "Content-Length": String(sealed.length) });
+      res.end(sealed);
     };
     const fault = (subcode: string, reason: string, wsmanCode: string) =>
       reply(

@@ -3,7 +3,9 @@
 // the shell exchange Create, Command, Send (stdin), Receive until Done, Signal, Delete.
 // Knows nothing about SMB: it moves a command line and stdin, and returns bytes and exit code.
 import * as http from "node:http";
+import * as net from "node:net";
 import type { Socket } from "node:net";
+import * as tls from "node:tls";
 import type { Connection } from "../../domain/schema";
 import { HostError } from "../../host/errors";
 import type { RemoteResult } from "../../host/protocol";
@@ -24,9 +26,57 @@ interface HttpReply {
   socket: Socket;
 }
 
+/** "AB:CD:..." upper case, as Node reports fingerprint256. */
+export function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint
+    .replace(/:/g, "")
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, "$1:");
+}
+
+/**
+ * An HTTP agent whose connections are TLS, checked before the HTTP client may write a byte: the
+ * pinned SHA-256 fingerprint, or the CA (given or the system's) and the host name. A refused
+ * certificate therefore never sees a credential.
+ */
+function verifiedTlsAgent(conn: Connection, where: string): http.Agent {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const pinned = conn.certificateFingerprint ? normalizeFingerprint(conn.certificateFingerprint) : undefined;
+  const skip = conn.dangerouslySkipCertificateCheck === true;
+  (agent as unknown as { createConnection: unknown }).createConnection = (
+    _options: unknown,
+    done: (err: Error | null, socket?: Socket) => void,
+  ) => {
+    const socket = tls.connect({
+      host: conn.host,
+      port: conn.port,
+      servername: net.isIP(conn.host) ? undefined : conn.host,
+      ca: conn.caCertificate,
+      rejectUnauthorized: !pinned && !skip,
+    });
+    socket.once("secureConnect", () => {
+      const seen = socket.getPeerCertificate().fingerprint256;
+      if (pinned && seen !== pinned) {
+        socket.destroy();
+        return done(new HostError("certificateRejected", where, `certificate SHA-256 ${seen} does not match the pinned connection.certificateFingerprint ${pinned}`));
+      }
+      done(null, socket);
+    });
+    socket.once("error", (err) => done(new HostError("certificateRejected", where, err.message)));
+    return undefined;
+  };
+  return agent;
+}
+
+/** How SOAP travels: sealed with the NTLM session over HTTP (MS-WSMV 2.2.9.1.1), or plain inside TLS. */
+interface MessageLayer {
+  wrap(soap: Buffer): { headers: Record<string, string>; body: Buffer };
+  unwrap(reply: HttpReply): string;
+}
+
 export async function runOverWinrm(conn: Connection, commandLine: string, stdin: Buffer): Promise<RemoteResult> {
   const where = `${conn.host}:${conn.port}`;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = conn.https ? verifiedTlsAgent(conn, where) : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const deadlineSeconds = conn.connectTimeoutSeconds + conn.commandTimeoutSeconds;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -69,32 +119,41 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         return reply;
       });
 
-    // 1. NTLM handshake on an empty POST (as pywinrm does before encrypting).
-    let challengeReply: HttpReply;
-    try {
-      challengeReply = await post({ Authorization: `Negotiate ${negotiateMessage().toString("base64")}` }, Buffer.alloc(0));
-    } catch (err) {
-      throw new HostError("connectionFailed", where, (err as Error).message);
+    // 1. Authentication. NTLM runs its handshake on an empty POST (as pywinrm does); Basic (HTTPS
+    // only) sends the credentials with every request.
+    let layer: MessageLayer;
+    if (conn.authentication === "basic") {
+      const basic = `Basic ${Buffer.from(`${conn.user}:${conn.password ?? ""}`, "utf8").toString("base64")}`;
+      layer = plainLayer({ Authorization: basic });
+    } else {
+      let challengeReply: HttpReply;
+      try {
+        challengeReply = await post({ Authorization: `Negotiate ${negotiateMessage().toString("base64")}` }, Buffer.alloc(0));
+      } catch (err) {
+        throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
+      }
+      const offered = /Negotiate ([A-Za-z0-9+/=]+)/.exec(String(challengeReply.headers["www-authenticate"] ?? ""));
+      if (challengeReply.status !== 401 || !offered) {
+        throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
+      }
+      const { message, session } = authenticateMessage({
+        account: conn.user,
+        password: conn.password ?? "",
+        challenge: parseChallenge(Buffer.from(offered[1], "base64")),
+      });
+      const authenticated = await post({ Authorization: `Negotiate ${message.toString("base64")}` }, Buffer.alloc(0));
+      if (authenticated.status === 401) throw new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+      if (authenticated.status !== 200) throw new HostError("connectionFailed", where, `NTLM authentication ended with HTTP ${authenticated.status}`);
+      layer = conn.https ? plainLayer({}) : encryptedLayer(session);
     }
-    const offered = /Negotiate ([A-Za-z0-9+/=]+)/.exec(String(challengeReply.headers["www-authenticate"] ?? ""));
-    if (challengeReply.status !== 401 || !offered) {
-      throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
-    }
-    const { message, session } = authenticateMessage({
-      account: conn.user,
-      password: conn.password ?? "",
-      challenge: parseChallenge(Buffer.from(offered[1], "base64")),
-    });
-    const authenticated = await post({ Authorization: `Negotiate ${message.toString("base64")}` }, Buffer.alloc(0));
-    if (authenticated.status === 401) throw new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
-    if (authenticated.status !== 200) throw new HostError("connectionFailed", where, `NTLM authentication ended with HTTP ${authenticated.status}`);
 
-    // 2. The shell exchange, every message sealed.
+    // 2. The shell exchange.
     const call = async (action: string, body: string, options?: { shellId?: string; options?: Record<string, string> }) => {
       const messageId = newMessageId();
-      const soap = envelope({ to: `http://${conn.host}:${conn.port}/wsman`, action, messageId, operationTimeoutSeconds: OPERATION_TIMEOUT_SECONDS, ...options }, body);
-      const reply = await post({ "Content-Type": ENCRYPTED_CONTENT_TYPE }, encryptMessage(session, Buffer.from(soap, "utf8")));
-      return checkReply(reply, session, action, messageId);
+      const scheme = conn.https ? "https" : "http";
+      const soap = envelope({ to: `${scheme}://${conn.host}:${conn.port}/wsman`, action, messageId, operationTimeoutSeconds: OPERATION_TIMEOUT_SECONDS, ...options }, body);
+      const wrapped = layer.wrap(Buffer.from(soap, "utf8"));
+      return checkReply(await post(wrapped.headers, wrapped.body), layer, action, messageId);
     };
 
     const created = await call(ACTION.create, bodies.create(), { options: { WINRS_NOPROFILE: "TRUE", WINRS_CODEPAGE: "65001" } });
@@ -143,16 +202,32 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
   }
 
-  function checkReply(reply: HttpReply, session: NtlmSession, action: string, messageId: string): { header: Xml; body: Xml } {
-    if (reply.status === 401) throw new HostError("authenticationFailed", where, "the host ended the NTLM session");
-    const encrypted = String(reply.headers["content-type"] ?? "").includes("HTTP-SPNEGO-session-encrypted");
-    if (!encrypted) throw new HostError("badReply", where, `HTTP ${reply.status} without message encryption: refused`);
-    let xml: string;
-    try {
-      xml = decryptMessage(session, reply.body).toString("utf8");
-    } catch (err) {
-      throw new HostError("badReply", where, (err as Error).message);
-    }
+  function encryptedLayer(session: NtlmSession): MessageLayer {
+    return {
+      wrap: (soap) => ({ headers: { "Content-Type": ENCRYPTED_CONTENT_TYPE }, body: encryptMessage(session, soap) }),
+      unwrap: (reply) => {
+        if (!String(reply.headers["content-type"] ?? "").includes("HTTP-SPNEGO-session-encrypted")) {
+          throw new HostError("badReply", where, `HTTP ${reply.status} without message encryption: refused`);
+        }
+        try {
+          return decryptMessage(session, reply.body).toString("utf8");
+        } catch (err) {
+          throw new HostError("badReply", where, (err as Error).message);
+        }
+      },
+    };
+  }
+
+  function plainLayer(headers: Record<string, string>): MessageLayer {
+    return {
+      wrap: (soap) => ({ headers: { ...headers, "Content-Type": "application/soap+xml;charset=UTF-8" }, body: soap }),
+      unwrap: (reply) => reply.body.toString("utf8"),
+    };
+  }
+
+  function checkReply(reply: HttpReply, layer: MessageLayer, action: string, messageId: string): { header: Xml; body: Xml } {
+    if (reply.status === 401) throw new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+    const xml = layer.unwrap(reply);
     const parsed = parseEnvelope(xml);
     if (text(parsed.header.RelatesTo) !== messageId) throw new HostError("badReply", where, "reply does not relate to the request's MessageID");
     const fault = faultOf(parsed.body);
