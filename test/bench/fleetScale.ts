@@ -71,7 +71,7 @@ export async function benchmarkFleet(
     const main = path.relative(dir, path.join(REPO_ROOT, "examples", "fleet", "index.ts"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}\n`);
     const project = new PulumiProject(dir, "bench");
-    project.init();
+    await project.init();
     const hosts = names.map((h) => {
       const s = fleet.host(h.name);
       return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition };
@@ -80,7 +80,7 @@ export async function benchmarkFleet(
       path.join(dir, "Pulumi.bench.yaml"),
       `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`,
     );
-    project.setSecretConfig("password", SIM_PASSWORD);
+    await project.setSecretConfig("password", SIM_PASSWORD);
     const runs: FleetMeasurement[] = [];
     let state: FleetStateSize | undefined;
     const plainEnv = project.env;
@@ -89,14 +89,14 @@ export async function benchmarkFleet(
       project.env = command === "refresh (heap capped)" ? { ...plainEnv, NODE_OPTIONS: "--max-old-space-size=100" } : plainEnv;
       const probe = new ProviderMemoryProbe();
       const t0 = process.hrtime.bigint();
-      const r = await project.runAsync([command.split(" ")[0], "--yes", "--skip-preview"]);
+      const r = await project.run([command.split(" ")[0], "--yes", "--skip-preview"]);
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const providerPeakMiB = probe.stop();
       const failures = r.code === 0 ? 0 : (r.output.match(/ (creating|refreshing|deleting) failed| error:/g) ?? []).length || 1;
       if (r.code !== 0) console.error(r.output.slice(-4000));
       runs.push({ hosts: n, command, wallSeconds, providerPeakMiB, failures });
       if (command === "up") {
-        const resources = JSON.parse(project.exportState()).deployment.resources.filter((x: { type: string }) =>
+        const resources = JSON.parse(await project.exportState()).deployment.resources.filter((x: { type: string }) =>
           x.type.endsWith(":SmbSigningPolicy"),
         );
         const total = resources.reduce((sum: number, x: object) => sum + Buffer.byteLength(JSON.stringify(x)), 0);
@@ -108,7 +108,7 @@ export async function benchmarkFleet(
       }
     }
     project.env = plainEnv;
-    project.run(["stack", "rm", "--yes", "--force"]);
+    await project.run(["stack", "rm", "--yes", "--force"]);
     return { runs, state: state! };
   } finally {
     await fleet.stop();

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const main = path.relative(dir, path.join(REPO_ROOT, "examples", "fleet"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}/index.ts\n`);
     const project = new PulumiProject(dir, "demo");
-    project.init();
+    await project.init();
     const hosts = HOSTS.map((h) => {
       const s = fleet.host(h.name);
       return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition };
@@ -50,10 +50,10 @@ async function main(): Promise<void> {
       path.join(dir, "Pulumi.demo.yaml"),
       `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`,
     );
-    project.setSecretConfig("password", SIM_PASSWORD);
+    await project.setSecretConfig("password", SIM_PASSWORD);
 
     step("pulumi up: declare SMB signing on every host");
-    show(project.ok(["up", "--yes", "--skip-preview"]));
+    show(await project.ok(["up", "--yes", "--skip-preview"]));
     table(fleet);
 
     step("Tampering: an administrator turns off client signing on ws-home-02");
@@ -61,19 +61,19 @@ async function main(): Promise<void> {
     table(fleet);
 
     step("pulumi refresh --expect-no-changes: the drift gate");
-    const gate = project.run(["refresh", "--expect-no-changes", "--yes", "--skip-preview"]);
+    const gate = await project.run(["refresh", "--expect-no-changes", "--yes", "--skip-preview"]);
     show(gate);
     console.log(gate.code === 0 ? "!! drift NOT detected" : `>> drift detected: pulumi exited with code ${gate.code}`);
     if (gate.code === 0) throw new Error("the drift gate did not catch the tampering");
 
     step("pulumi up: converge");
-    show(project.ok(["up", "--yes", "--skip-preview"]));
+    show(await project.ok(["up", "--yes", "--skip-preview"]));
     table(fleet);
 
     step("pulumi destroy: restore what each host had before");
-    show(project.ok(["destroy", "--yes", "--skip-preview"]));
+    show(await project.ok(["destroy", "--yes", "--skip-preview"]));
     table(fleet);
-    project.ok(["stack", "rm", "--yes"]);
+    await project.ok(["stack", "rm", "--yes"]);
   } finally {
     step("Tearing down the simulated hosts");
     await fleet.stop();

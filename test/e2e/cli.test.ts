@@ -5,28 +5,38 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
+import { newHostState } from "../simhost/model";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 let fleet: SimulatedFleet;
 let workRoot: string;
 
-function project(name: string): PulumiProject {
+async function project(name: string): Promise<PulumiProject> {
   const dir = path.join(workRoot, name);
   fs.mkdirSync(dir, { recursive: true });
   const main = path.relative(dir, path.join(__dirname, "program.js"));
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
   const p = new PulumiProject(dir, "test");
   p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
-  p.init();
-  p.setSecretConfig("password", SIM_PASSWORD);
+  await p.init();
+  await p.setSecretConfig("password", SIM_PASSWORD);
   return p;
 }
 
-function declare(p: PulumiProject, resources: Array<{ name: string; host: string; client?: object; server?: object; onDelete?: string; import?: string; extra?: object }>) {
+/** The e2e scenarios run over both transports; the program receives only the password from config. */
+const TRANSPORTS = ["ssh", "winrm"] as const;
+type Transport = (typeof TRANSPORTS)[number];
+const PRESETS = { fs01: "win11-24h2-home", fs02: "server-2025", fs03: "server-2025" } as const;
+
+function declare(
+  p: PulumiProject,
+  resources: Array<{ name: string; host: string; client?: object; server?: object; onDelete?: string; import?: string; extra?: object }>,
+  transport: Transport = "ssh",
+) {
   const spec = {
     resources: resources.map((r) => {
-      const { password: _ignored, ...conn } = fleet.connection(r.host) as Record<string, unknown>;
+      const { password: _ignored, ...conn } = fleet.connection(r.host, transport === "winrm" ? "winrm" : "password") as Record<string, unknown>;
       return {
         name: r.name,
         import: r.import,
@@ -39,18 +49,20 @@ function declare(p: PulumiProject, resources: Array<{ name: string; host: string
 
 before(async () => {
   workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-  fleet = await SimulatedFleet.start([
-    { name: "fs01", preset: "win11-24h2-home" },
-    { name: "fs02", preset: "server-2025" },
-    { name: "fs03", preset: "server-2025" },
-  ]);
+  fleet = await SimulatedFleet.start(
+    Object.entries(PRESETS).map(([name, preset]) => ({ name, preset })),
+    { winrm: true },
+  );
 });
 after(async () => {
   await fleet?.stop();
   if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
 });
 
-describe("pulumi CLI end to end", () => {
+for (const transport of TRANSPORTS) describe(`pulumi CLI end to end over ${transport}`, () => {
+  before(() => {
+    for (const [name, preset] of Object.entries(PRESETS)) fleet.change(name, (s) => Object.assign(s, newHostState(preset)));
+  });
   let p: PulumiProject;
   const outputs: string[] = [];
   const record = <T extends { output: string }>(r: T): T => {
@@ -58,55 +70,55 @@ describe("pulumi CLI end to end", () => {
     return r;
   };
 
-  it("up creates; the host has the declared values; a second up changes nothing and writes nothing", () => {
-    p = project("main");
+  it("up creates; the host has the declared values; a second up changes nothing and writes nothing", async () => {
+    p = await project(`main-${transport}`);
     declare(p, [
       { name: "fs01", host: "fs01", client: { requireSigning: true }, server: { requireSigning: true } },
       { name: "fs02", host: "fs02", server: { requireSigning: true }, onDelete: "retain" },
-    ]);
-    const up = record(p.ok(["up", "--yes"]));
+    ], transport);
+    const up = record(await p.ok(["up", "--yes"]));
     assert.match(up.output, /\+ 3 created/);
     assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
     assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true);
     assert.equal(fleet.state("fs02").server.RequireSecuritySignature, true);
     const writes = fleet.state("fs01").counters.writes;
-    const again = record(p.ok(["up", "--yes"]));
+    const again = record(await p.ok(["up", "--yes"]));
     assert.match(again.output, /3 unchanged/);
     assert.equal(fleet.state("fs01").counters.writes, writes);
   });
 
-  it("changing one setting: preview --diff names exactly it, up applies it as an update", () => {
+  it("changing one setting: preview --diff names exactly it, up applies it as an update", async () => {
     declare(p, [
       { name: "fs01", host: "fs01", client: { requireSigning: true }, server: { requireSigning: true, auditClientDoesNotSupportSigning: true } },
       { name: "fs02", host: "fs02", server: { requireSigning: true }, onDelete: "retain" },
-    ]);
-    const preview = record(p.ok(["preview", "--diff"]));
+    ], transport);
+    const preview = record(await p.ok(["preview", "--diff"]));
     assert.match(preview.output, /~ .*SmbSigningPolicy: \(update\)/);
     assert.match(preview.output, /\+ auditClientDoesNotSupportSigning\s*: true/);
     assert.doesNotMatch(preview.output, /replace/);
     const changedLines = preview.output.split("\n").filter((l) => /^\s*[-+~] (?!pulumi)[a-zA-Z]+\s*:/.test(l) && !l.trim().endsWith("{"));
     assert.equal(changedLines.length, 1, changedLines.join("\n"));
-    const up = record(p.ok(["up", "--yes"]));
+    const up = record(await p.ok(["up", "--yes"]));
     assert.match(up.output, /~ 1 updated/);
     assert.equal(fleet.state("fs01").server.AuditClientDoesNotSupportSigning, true);
   });
 
-  it("out-of-band drift: refresh shows it, --expect-no-changes fails, the next up puts it back", () => {
+  it("out-of-band drift: refresh shows it, --expect-no-changes fails, the next up puts it back", async () => {
     fleet.change("fs01", (s) => (s.client.RequireSecuritySignature = false));
-    const preview = record(p.ok(["refresh", "--preview-only", "--diff"]));
+    const preview = record(await p.ok(["refresh", "--preview-only", "--diff"]));
     assert.match(preview.output, /~ pulumi-nodejs:dynamic\/smb:SmbSigningPolicy: \(update\)/);
     assert.match(preview.output, /requireSigning\s*: true => false/);
-    const gate = record(p.run(["refresh", "--expect-no-changes", "--yes"]));
+    const gate = record(await p.run(["refresh", "--expect-no-changes", "--yes"]));
     assert.notEqual(gate.code, 0, gate.output);
     assert.match(gate.output, /fs01 update(d)? .*\[diff: ~client\]/);
-    const up = record(p.ok(["up", "--yes"]));
+    const up = record(await p.ok(["up", "--yes"]));
     assert.match(up.output, /~ 1 updated/);
     assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
-    record(p.ok(["refresh", "--expect-no-changes", "--yes"]));
+    record(await p.ok(["refresh", "--expect-no-changes", "--yes"]));
   });
 
-  it("state holds no plaintext secret, and the serialized provider is small", () => {
-    const exported = p.exportState();
+  it("state holds no plaintext secret, and the serialized provider is small", async () => {
+    const exported = await p.exportState();
     outputs.push(exported);
     const deployment = JSON.parse(exported).deployment;
     const policies = deployment.resources.filter((r: { type: string }) => r.type === TYPE);
@@ -121,30 +133,30 @@ describe("pulumi CLI end to end", () => {
     for (const text of outputs) assert.ok(!text.includes(SIM_PASSWORD), "a CLI output or the state holds the password");
   });
 
-  it("a bad input fails preview with the property named, and contacts no host", () => {
+  it("a bad input fails preview with the property named, and contacts no host", async () => {
     const runs = fleet.state("fs01").counters.runs;
-    declare(p, [{ name: "fs01", host: "fs01", client: { requireSigning: "yes" as unknown as boolean }, extra: {} }]);
-    const bad = record(p.run(["preview"]));
+    declare(p, [{ name: "fs01", host: "fs01", client: { requireSigning: "yes" as unknown as boolean }, extra: {} }], transport);
+    const bad = record(await p.run(["preview"]));
     assert.notEqual(bad.code, 0);
     assert.match(bad.output, /client\.requireSigning/);
     assert.match(bad.output, /true or false/);
-    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false } }]);
-    const unsafe = record(p.run(["preview"]));
+    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false } }], transport);
+    const unsafe = record(await p.run(["preview"]));
     assert.notEqual(unsafe.code, 0);
     assert.match(unsafe.output, /acknowledgeInsecureSettings/);
     assert.equal(fleet.state("fs01").counters.runs, runs);
-    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false }, extra: { acknowledgeInsecureSettings: true } }]);
-    const acknowledged = record(p.ok(["preview"]));
+    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false }, extra: { acknowledgeInsecureSettings: true } }], transport);
+    const acknowledged = record(await p.ok(["preview"]));
     const address = fleet.host("fs01").address.replace(/\./g, "\\.");
     assert.match(acknowledged.output, new RegExp(`warning: ${address}: server\\.requireSigning weakens SMB security: unsigned inbound SMB traffic`));
   });
 
-  it("destroy restores what the hosts had before the first up, and leaves retained hosts", () => {
+  it("destroy restores what the hosts had before the first up, and leaves retained hosts", async () => {
     declare(p, [
       { name: "fs01", host: "fs01", client: { requireSigning: true }, server: { requireSigning: true, auditClientDoesNotSupportSigning: true } },
       { name: "fs02", host: "fs02", server: { requireSigning: true }, onDelete: "retain" },
-    ]);
-    record(p.ok(["destroy", "--yes"]));
+    ], transport);
+    record(await p.ok(["destroy", "--yes"]));
     const fs01 = fleet.state("fs01");
     assert.equal(fs01.client.RequireSecuritySignature, false);
     assert.equal(fs01.server.RequireSecuritySignature, false);
@@ -153,45 +165,48 @@ describe("pulumi CLI end to end", () => {
     for (const text of outputs) assert.ok(!text.includes(SIM_PASSWORD));
   });
 
-  it("import adopts a host's current settings without changing them", () => {
-    const q = project("import");
+  it("import adopts a host's current settings without changing them", async () => {
+    const q = await project(`import-${transport}`);
     const host = fleet.host("fs03");
-    declare(q, [{ name: "fs03", host: "fs03", client: { requireSigning: true }, import: host.address }]);
-    const up = q.ok(["up", "--yes"]);
+    declare(q, [{ name: "fs03", host: "fs03", client: { requireSigning: true }, import: host.address }], transport);
+    const up = await q.ok(["up", "--yes"]);
     assert.match(up.output, /\+ 2 created/);
     assert.deepEqual(fleet.state("fs03").counters.writes, 0);
-    const exported = JSON.parse(q.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
+    const exported = JSON.parse(await q.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
     assert.deepEqual(exported.outputs.originalSettings, { client: { requireSigning: true }, server: {} });
-    q.ok(["destroy", "--yes"]);
+    await q.ok(["destroy", "--yes"]);
     assert.equal(fleet.state("fs03").client.RequireSecuritySignature, true);
     assert.equal(fleet.state("fs03").counters.writes, 0);
   });
 
-  it("import refuses a host that differs from the program, without writing", () => {
-    const q = project("import-mismatch");
-    declare(q, [{ name: "fs03", host: "fs03", server: { requireSigning: true }, import: fleet.host("fs03").address }]);
-    const up = q.run(["up", "--yes"]);
+  it("import refuses a host that differs from the program, without writing", async () => {
+    const q = await project(`import-mismatch-${transport}`);
+    declare(q, [{ name: "fs03", host: "fs03", server: { requireSigning: true }, import: fleet.host("fs03").address }], transport);
+    const up = await q.run(["up", "--yes"]);
     assert.notEqual(up.code, 0);
     assert.match(up.output, /cannot import: the host differs from the program in server\.requireSigning \(declared true, host has false\)/);
     assert.equal(fleet.state("fs03").counters.writes, 0);
   });
 
-  it("the quickstart example (root Pulumi.yaml) runs against a simulated host as shipped", () => {
+});
+
+describe("examples", () => {
+  it("the quickstart example (root Pulumi.yaml) runs against a simulated host as shipped", async () => {
     const dir = path.join(workRoot, "quickstart");
     fs.mkdirSync(dir, { recursive: true });
     const main = path.relative(dir, path.join(REPO_ROOT, "examples", "quickstart", "index.ts"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-quickstart\nruntime: nodejs\nmain: ${main}\n`);
     const q = new PulumiProject(dir, "quick");
-    q.init();
+    await q.init();
     const h = fleet.host("fs03");
-    q.setConfig("host", h.address);
-    q.setConfig("port", String(h.port));
-    q.setConfig("user", "smbsim");
-    q.setConfig("hostKey", h.hostKeyFingerprint);
-    q.setSecretConfig("password", SIM_PASSWORD);
-    q.ok(["up", "--yes"]);
+    await q.setConfig("host", h.address);
+    await q.setConfig("port", String(h.port));
+    await q.setConfig("user", "smbsim");
+    await q.setConfig("hostKey", h.hostKeyFingerprint);
+    await q.setSecretConfig("password", SIM_PASSWORD);
+    await q.ok(["up", "--yes"]);
     assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);
-    q.ok(["destroy", "--yes"]);
+    await q.ok(["destroy", "--yes"]);
     assert.equal(fleet.state("fs03").server.RequireSecuritySignature, false);
   });
 });

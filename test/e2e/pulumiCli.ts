@@ -1,6 +1,6 @@
 // Runs the real Pulumi CLI (built by tools/pulumi-cli/install.sh) against a project directory,
 // with the local file backend and a passphrase secrets provider: nothing reaches the network.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -52,20 +52,11 @@ export class PulumiProject {
     };
   }
 
-  run(args: string[], input?: string): CliResult {
-    const r = spawnSync("pulumi", ["--non-interactive", "--color", "never", ...args], {
-      cwd: this.dir,
-      env: this.env,
-      encoding: "utf8",
-      input,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (r.error) throw r.error;
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr };
-  }
-
-  /** Like run, without blocking the event loop (for callers that sample while the CLI works). */
-  runAsync(args: string[]): Promise<CliResult> {
+  /**
+   * Runs the CLI without blocking the event loop: simulated hosts served from this process (the
+   * WinRM emulator) must keep answering while the CLI works.
+   */
+  run(args: string[], input?: string): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const child = spawn("pulumi", ["--non-interactive", "--color", "never", ...args], { cwd: this.dir, env: this.env });
       let stdout = "";
@@ -74,30 +65,31 @@ export class PulumiProject {
       child.stderr.on("data", (d) => (stderr += d));
       child.on("error", reject);
       child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr }));
+      child.stdin.end(input ?? "");
     });
   }
 
   /** Runs and throws with the CLI's output when it fails. */
-  ok(args: string[], input?: string): CliResult {
-    const r = this.run(args, input);
+  async ok(args: string[], input?: string): Promise<CliResult> {
+    const r = await this.run(args, input);
     if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.output}`);
     return r;
   }
 
-  init(): void {
-    this.ok(["stack", "init", this.stack]);
+  async init(): Promise<void> {
+    await this.ok(["stack", "init", this.stack]);
   }
 
   /** Sets a secret config value through stdin, so it never shows in a process list. */
-  setSecretConfig(key: string, value: string): void {
-    this.ok(["config", "set", "--secret", key], value);
+  async setSecretConfig(key: string, value: string): Promise<void> {
+    await this.ok(["config", "set", "--secret", key], value);
   }
 
-  setConfig(key: string, value: string): void {
-    this.ok(["config", "set", key, "--", value]);
+  async setConfig(key: string, value: string): Promise<void> {
+    await this.ok(["config", "set", key, "--", value]);
   }
 
-  exportState(): string {
-    return this.ok(["stack", "export", "--show-secrets=false"]).stdout;
+  async exportState(): Promise<string> {
+    return (await this.ok(["stack", "export", "--show-secrets=false"])).stdout;
   }
 }
