@@ -1,20 +1,25 @@
 // Benchmark part 1: each provider operation against one simulated host with a realistic
 // PowerShell start-up delay, beside the physical limit (one bare connection, handshake and
 // PowerShell start) and a naive baseline (one connection and one PowerShell run per cmdlet,
-// the way users do it by hand with a generic remote-command resource), all in one run.
+// the way users do it by hand with a generic remote-command resource), all in one run, over SSH
+// and over WinRM (HTTP with NTLM message encryption).
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import type { Connection } from "../../provider/domain/schema";
 import { runOverSsh } from "../../provider/transport/ssh";
+import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { newHostState } from "../simhost/model";
-import { SimulatedFleet } from "../simhost/fleet";
+import { SIM_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import { CountingRelay } from "./relay";
 
 export const OPERATIONS = ["create", "read", "update", "delete"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 export type Variant = "limit" | "ours" | "baseline";
+export const TRANSPORTS = ["ssh", "winrm"] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 export interface Measurement {
+  transport: Transport;
   operation: Operation;
   variant: Variant;
   medianMs: number;
@@ -32,10 +37,12 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** The naive way: a string of PowerShell per cmdlet, values spliced in, one SSH exec each. */
+const run = (conn: Connection) => (conn.transport === "winrm" ? runOverWinrm : runOverSsh);
+
+/** The naive way: a string of PowerShell per cmdlet, values spliced in, one remote run each. */
 async function naive(conn: Connection, commands: string[]): Promise<void> {
   for (const c of commands) {
-    const r = await runOverSsh(conn, `powershell.exe -NoProfile -NonInteractive -Command "${c}"`, Buffer.alloc(0));
+    const r = await run(conn)(conn, `powershell.exe -NoProfile -NonInteractive -Command "${c}"`, Buffer.alloc(0));
     if (r.exitCode !== 0) throw new Error(`baseline command failed: ${c}`);
   }
 }
@@ -51,9 +58,19 @@ const BASELINE: Record<Operation, string[]> = {
 };
 
 export async function benchmarkOperations(reps: number, powershellStartMs: number): Promise<Measurement[]> {
-  const fleet = await SimulatedFleet.start([{ name: "bench", preset: PRESET }]);
+  const fleet = await SimulatedFleet.start([{ name: "bench", preset: PRESET }], { winrm: true });
+  const out: Measurement[] = [];
+  try {
+    for (const transport of TRANSPORTS) out.push(...(await benchmarkTransport(fleet, transport, reps, powershellStartMs)));
+  } finally {
+    await fleet.stop();
+  }
+  return out;
+}
+
+async function benchmarkTransport(fleet: SimulatedFleet, transport: Transport, reps: number, powershellStartMs: number): Promise<Measurement[]> {
   const host = fleet.host("bench");
-  const relay = await CountingRelay.start(host.address, host.port);
+  const relay = await CountingRelay.start(host.address, transport === "winrm" ? SIM_WINRM_PORT : SIM_PORT);
   const samples = new Map<string, { ms: number[]; runs: number; connections: number; roundTrips: number; bytes: number }>();
   const fresh = () => fleet.change("bench", (s) => Object.assign(s, newHostState(PRESET), { powershellStartMs }));
   const timed = async (operation: Operation, variant: Variant, fn: () => Promise<unknown>) => {
@@ -75,7 +92,7 @@ export async function benchmarkOperations(reps: number, powershellStartMs: numbe
     samples.set(key, entry);
   };
   try {
-    const raw = { ...fleet.connection("bench"), host: "127.0.0.1", port: relay.port };
+    const raw = { ...fleet.connection("bench", transport === "winrm" ? "winrm" : "password"), host: "127.0.0.1", port: relay.port };
     const declare = async (server: Record<string, boolean>) => {
       const r = await ops.check({}, { connection: raw, client: { requireSigning: true }, server });
       if (r.failures) throw new Error(JSON.stringify(r.failures));
@@ -87,7 +104,7 @@ export async function benchmarkOperations(reps: number, powershellStartMs: numbe
     for (let i = 0; i < reps; i++) {
       fresh();
       for (const operation of OPERATIONS) {
-        await timed(operation, "limit", () => runOverSsh(conn, "powershell.exe -NoProfile -NonInteractive -Command exit", Buffer.alloc(0)));
+        await timed(operation, "limit", () => run(conn)(conn, "powershell.exe -NoProfile -NonInteractive -Command exit", Buffer.alloc(0)));
       }
       fresh();
       let outs: PolicyOutputs | undefined;
@@ -107,13 +124,12 @@ export async function benchmarkOperations(reps: number, powershellStartMs: numbe
     }
   } finally {
     await relay.stop();
-    await fleet.stop();
   }
   const out: Measurement[] = [];
   for (const operation of OPERATIONS) {
     for (const variant of ["limit", "ours", "baseline"] as Variant[]) {
       const s = samples.get(`${operation}/${variant}`)!;
-      out.push({ operation, variant, medianMs: median(s.ms), remoteRuns: s.runs, connections: s.connections, roundTrips: s.roundTrips, bytes: s.bytes });
+      out.push({ transport, operation, variant, medianMs: median(s.ms), remoteRuns: s.runs, connections: s.connections, roundTrips: s.roundTrips, bytes: s.bytes });
     }
   }
   return out;

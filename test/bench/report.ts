@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import type { FleetMeasurement, FleetStateSize } from "./fleetScale";
-import { Measurement, OPERATIONS } from "./perOperation";
+import { Measurement, OPERATIONS, TRANSPORTS } from "./perOperation";
 import type { MemorySample } from "./providerMemory";
 
 export interface BenchResults {
@@ -27,8 +27,8 @@ export function machineDescription(): string {
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
-function find(r: BenchResults, op: string, variant: string): Measurement {
-  return r.operations.find((m) => m.operation === op && m.variant === variant)!;
+function find(r: BenchResults, op: string, variant: string, transport = "ssh"): Measurement {
+  return r.operations.find((m) => m.operation === op && m.variant === variant && (m.transport ?? "ssh") === transport)!;
 }
 
 /** Least-squares slope and intercept of y over x. */
@@ -48,20 +48,23 @@ export function markdown(r: BenchResults): string {
   lines.push(`- date: ${r.date}`, `- machine: ${r.machine}`, `- node ${r.node}, Pulumi CLI ${r.pulumi}`);
   lines.push(`- command: \`bash tools/setup.sh && npm run bench\` (BENCH_REPS=${r.reps}, BENCH_PS_START_MS=${r.powershellStartMs}, BENCH_FLEET_SIZES=${[...new Set(r.fleet.map((f) => f.hosts))].join(",")})`);
   lines.push(`- simulated hosts: real sshd on loopback; PowerShell start-up modelled as ${r.powershellStartMs} ms per run`, "");
-  lines.push("## Per operation (one host, SSH, median of " + r.reps + " runs)", "");
-  lines.push("| operation | variant | median ms | remote runs | connections | round trips | bytes | vs limit | baseline / ours |");
-  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-  for (const op of OPERATIONS) {
-    const limit = find(r, op, "limit");
-    const ours = find(r, op, "ours");
-    for (const m of [limit, ours, find(r, op, "baseline")]) {
-      const ratio = m.medianMs / limit.medianMs;
-      const base = m.variant === "ours" ? fmt(find(r, op, "baseline").medianMs / ours.medianMs, 2) + "×" : "";
-      lines.push(`| ${op} | ${m.variant} | ${fmt(m.medianMs)} | ${m.remoteRuns} | ${m.connections} | ${m.roundTrips} | ${m.bytes} | ${fmt(ratio, 2)}× | ${base} |`);
+  lines.push("## Per operation (one host, median of " + r.reps + " runs)", "");
+  lines.push("| transport | operation | variant | median ms | remote runs | connections | round trips | bytes | vs limit | baseline / ours |");
+  lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const transport of TRANSPORTS) {
+    for (const op of OPERATIONS) {
+      const limit = find(r, op, "limit", transport);
+      const ours = find(r, op, "ours", transport);
+      if (!limit || !ours) continue;
+      for (const m of [limit, ours, find(r, op, "baseline", transport)]) {
+        const ratio = m.medianMs / limit.medianMs;
+        const base = m.variant === "ours" ? fmt(find(r, op, "baseline", transport).medianMs / ours.medianMs, 2) + "×" : "";
+        lines.push(`| ${transport} | ${op} | ${m.variant} | ${fmt(m.medianMs)} | ${m.remoteRuns} | ${m.connections} | ${m.roundTrips} | ${m.bytes} | ${fmt(ratio, 2)}× | ${base} |`);
+      }
     }
   }
-  lines.push("", "limit: one bare SSH connection, handshake and `powershell.exe -Command exit`. baseline: one connection and one PowerShell run per cmdlet (Get/Set client, Get/Set server, re-read both), as with a generic remote-command resource. Round trips: client flights that waited for the server, counted by a loopback relay.", "");
-  lines.push("## Fleet through the real Pulumi CLI (default parallelism: 4 × cores = 8)", "");
+  lines.push("", "limit: one bare connection with its handshake (SSH; or WinRM's NTLM handshake and shell) and `powershell.exe -Command exit`. baseline: one connection and one PowerShell run per cmdlet (Get/Set client, Get/Set server, re-read both), as with a generic remote-command resource. Round trips: client flights that waited for the server, counted by a loopback relay (for WinRM, one per HTTP request).", "");
+  lines.push("## Fleet through the real Pulumi CLI, over SSH (default parallelism: 4 × cores = 8)", "");
   lines.push("| hosts | command | wall s | s per host | provider peak RSS MiB | failures |", "|---:|---|---:|---:|---:|---:|");
   for (const f of r.fleet) {
     lines.push(`| ${f.hosts} | ${f.command} | ${fmt(f.wallSeconds, 1)} | ${fmt(f.wallSeconds / f.hosts, 3)} | ${fmt(f.providerPeakMiB, 1)} | ${f.failures} |`);
@@ -102,25 +105,28 @@ export function chartSvg(r: BenchResults): string {
     const y = y0 - (t / maxMs) * ph;
     parts.push(`<text x="${x0 - 8}" y="${y + 4}" text-anchor="end">${t}</text><line x1="${x0}" y1="${y}" x2="${x0 + pw}" y2="${y}" stroke="#eee"/>`);
   }
-  OPERATIONS.forEach((op, i) => {
-    const gx = x0 + 15 + i * (pw / 4);
+  const groups = TRANSPORTS.flatMap((t) => OPERATIONS.map((op) => ({ t, op }))).filter((g) => find(r, g.op, "ours", g.t));
+  const gw = pw / groups.length;
+  groups.forEach(({ t, op }, i) => {
+    const gx = x0 + 4 + i * gw;
+    const bw = (gw - 6) / 3;
     (["limit", "ours", "baseline"] as const).forEach((v, j) => {
-      const m = find(r, op, v);
+      const m = find(r, op, v, t);
       const h = (m.medianMs / maxMs) * ph;
-      parts.push(`<rect x="${gx + j * 26}" y="${y0 - h}" width="24" height="${h}" fill="${colors[v]}"/>`);
-      parts.push(`<text x="${gx + j * 26 + 12}" y="${y0 - h - 4}" text-anchor="middle" font-size="10">${Math.round(m.medianMs)}</text>`);
+      parts.push(`<rect x="${gx + j * bw}" y="${y0 - h}" width="${bw - 1}" height="${h}" fill="${colors[v]}"/>`);
     });
-    parts.push(`<text x="${gx + 38}" y="${y0 + 18}" text-anchor="middle">${op}</text>`);
+    parts.push(`<text x="${gx + gw / 2 - 3}" y="${y0 + 14}" text-anchor="middle" font-size="10">${op}</text>`);
+    parts.push(`<text x="${gx + gw / 2 - 3}" y="${y0 + 26}" text-anchor="middle" font-size="10">${t}</text>`);
   });
   (["limit", "ours", "baseline"] as const).forEach((v, j) => {
-    parts.push(`<rect x="${x0 + 10 + j * 110}" y="${y0 + 32}" width="12" height="12" fill="${colors[v]}"/><text x="${x0 + 26 + j * 110}" y="${y0 + 43}">${v}</text>`);
+    parts.push(`<rect x="${x0 + 10 + j * 110}" y="${y0 + 38}" width="12" height="12" fill="${colors[v]}"/><text x="${x0 + 26 + j * 110}" y="${y0 + 49}">${v}</text>`);
   });
   // Right: fleet wall time against N.
   const fx0 = 560, fpw = 360;
   const sizes = [...new Set(r.fleet.map((f) => f.hosts))].sort((a, b) => a - b);
   const maxN = Math.max(...sizes);
   const maxS = Math.max(...r.fleet.map((f) => f.wallSeconds));
-  parts.push(`<text x="${fx0}" y="30" font-size="14" font-weight="bold">Fleet through the Pulumi CLI: wall s vs hosts</text>`);
+  parts.push(`<text x="${fx0}" y="30" font-size="14" font-weight="bold">Fleet via the Pulumi CLI (SSH): wall s vs hosts</text>`);
   parts.push(`<line x1="${fx0}" y1="${y0}" x2="${fx0 + fpw}" y2="${y0}" stroke="black"/><line x1="${fx0}" y1="${y0}" x2="${fx0}" y2="${y0 - ph}" stroke="black"/>`);
   const step = maxS > 60 ? 20 : 5;
   for (let t = 0; t <= maxS; t += step) {

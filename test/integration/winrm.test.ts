@@ -123,6 +123,19 @@ describe("WinRM", () => {
     }
   });
 
+  it("collects output spread over several Receive replies", async () => {
+    fleet.change("w1", (s) => {
+      s.faults.receiveChunkBytes = 64;
+      s.faults.clixmlNoise = true;
+    });
+    const before = fleet.winrm.get("w1")!.requests;
+    const r = await ops.check({}, { connection: fleet.connection("w1", "winrm"), server: { requireSigning: true }, onDelete: "retain" });
+    const created = await ops.create(r.inputs as Record<string, unknown>);
+    assert.equal((created.outs as { hostFacts: { build: string } }).hostFacts.build, newHostState("server-2025").os.build);
+    assert.ok(fleet.winrm.get("w1")!.requests - before > 8 + 5, "expected several Receive requests");
+    fleet.change("w1", (s) => Object.assign(s, newHostState("server-2025")));
+  });
+
   it("turns the shell quota fault into a clear error", async () => {
     const c = await authenticatedConnection("quota");
     try {

@@ -22,6 +22,8 @@ export interface HostFaults {
   failingCmdlet?: "Set-SmbClientConfiguration" | "Set-SmbServerConfiguration";
   /** PowerShell fails before the script can reply (uncaught error, exit code 1). */
   crash?: boolean;
+  /** WinRM: at most this many output bytes per Receive reply (spreads output over several). */
+  receiveChunkBytes?: number;
 }
 
 export interface HostState {

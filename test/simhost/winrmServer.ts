@@ -270,10 +270,11 @@ export class WinrmEmulator {
           // The host went away mid-run: the TCP connection ends without a reply.
           return void socket.destroy();
         }
+        const perReceive = loadState(this.options.stateFile).faults.receiveChunkBytes ?? OUTPUT_PER_RECEIVE;
         const out = Buffer.from(result.stdout, "utf8");
         const err = Buffer.from(result.stderr, "utf8");
-        const outChunk = out.subarray(command.stdoutSent, command.stdoutSent + OUTPUT_PER_RECEIVE);
-        const errChunk = err.subarray(command.stderrSent, command.stderrSent + OUTPUT_PER_RECEIVE);
+        const outChunk = out.subarray(command.stdoutSent, command.stdoutSent + perReceive);
+        const errChunk = err.subarray(command.stderrSent, command.stderrSent + perReceive);
         command.stdoutSent += outChunk.length;
         command.stderrSent += errChunk.length;
         const done = command.stdoutSent >= out.length && command.stderrSent >= err.length;
