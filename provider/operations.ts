@@ -13,9 +13,14 @@ import {
   unenforcedSettings,
 } from "./domain/policy";
 import { checkSafety } from "./domain/safety";
-import { Connection, isFullyKnown, parsePolicyInputs, PolicyInputs } from "./domain/schema";
+import { CheckFailure, Connection, DEFAULT_OWNER, isFullyKnown, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./host/errors";
-import { PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { Deadline, deadlineIn } from "./host/retry";
+import { HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { privateKeyProblem } from "./transport/ssh";
+
+/** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
+const PROVIDER_KEY = "__provider";
 
 /** Pulumi's own bookkeeping keys (`__provider`) are not user inputs. */
 function userInputs(raw: Record<string, unknown>): Record<string, unknown> {
@@ -29,15 +34,35 @@ function validated(raw: Record<string, unknown>): PolicyInputs {
   return parsed.inputs;
 }
 
-/** The Pulumi engine records a failed create with these properties (ErrorResourceInitFailed). */
+/**
+ * The Pulumi engine records a failed create or update with these properties
+ * (ErrorResourceInitFailed). They must be complete, `__provider` included, or the next refresh
+ * and destroy cannot even load the provider.
+ */
 class PartialApplyError extends Error {
+  readonly properties: Record<string, unknown>;
   constructor(
     readonly id: string,
-    readonly properties: PolicyOutputs,
+    outputs: PolicyOutputs,
+    providerText: unknown,
     readonly reasons: string[],
   ) {
     super(reasons.join("; "));
+    this.properties = { ...outputs, [PROVIDER_KEY]: providerText };
   }
+}
+
+/** The operation's deadline: its customTimeouts entry, else one attempt's connect and command time. */
+function deadlineFor(inputs: Pick<PolicyInputs, "connection" | "customTimeouts">, operation: "create" | "update" | "delete" | "read"): Deadline {
+  const c = inputs.connection as Connection;
+  const attempt = c.connectTimeoutSeconds + c.commandTimeoutSeconds;
+  const custom = operation === "read" ? undefined : inputs.customTimeouts?.[operation];
+  return deadlineIn(typeof custom === "number" ? custom : attempt, attempt);
+}
+
+/** The host's record speaks for this resource when it names it (under its current or previous name). */
+function ownRecord(record: HostRecord | null, owners: Array<string | undefined>): HostRecord | undefined {
+  return record && owners.includes(record.owner) ? record : undefined;
 }
 
 function outputsOf(inputs: PolicyInputs, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
@@ -51,37 +76,60 @@ function outputsOf(inputs: PolicyInputs, result: SigningResult, originals: Decla
   };
 }
 
-/** One remote run: read, apply what differs, re-read; fails if the host did not take a value. */
-async function apply(inputs: PolicyInputs, previous: DeclaredSettings | undefined): Promise<PolicyOutputs> {
+/**
+ * One remote run: read, record the originals on the host, apply what differs, re-read; fails if
+ * the host did not take a value. Whatever fails, the originals are on the host before the first
+ * change, and whatever the host reported is recorded in state with the error.
+ */
+async function apply(inputs: PolicyInputs, olds: Partial<PolicyOutputs> | undefined, providerText: unknown): Promise<PolicyOutputs> {
   const conn = inputs.connection as Connection;
   const declared = declaredSettings(inputs);
+  const previous = olds?.originalSettings;
+  const owners = [inputs.owner, olds?.owner];
+  const originalsOf = (r: SigningResult) => ownRecord(r.record, owners)?.originals ?? recordOriginals(previous, r.before, declared);
   let result: SigningResult;
   try {
-    result = await runSigningScript(conn, { operation: "apply", ...declared });
+    result = await runSigningScript(
+      conn,
+      {
+        operation: "apply",
+        ...declared,
+        originals: previous ?? { client: {}, server: {} },
+        owner: inputs.owner,
+        previousOwner: olds?.owner,
+        takeOwnership: inputs.takeOwnership === true,
+      },
+      deadlineFor(inputs, olds ? "update" : "create"),
+    );
   } catch (err) {
-    // A host that failed half way still told us what it had before: keep those originals.
     const partial = (err as PartialApply).partial;
-    if (previous === undefined && partial) {
-      const originals = recordOriginals(undefined, partial.before, declared);
-      throw new PartialApplyError(policyId(conn), outputsOf(inputs, partial, originals), [(err as Error).message]);
-    }
+    if (partial) throw new PartialApplyError(policyId(conn), outputsOf(inputs, partial, originalsOf(partial)), providerText, [(err as Error).message]);
     throw err;
   }
-  const originals = recordOriginals(previous, result.before, declared);
+  const outputs = outputsOf(inputs, result, originalsOf(result));
   const missed = unenforcedSettings(declared, result.after);
   if (missed.length > 0) {
     const error = new HostError("notEnforced", `${conn.host}:${conn.port}`, `the host did not keep ${missed.join(", ")}`);
-    throw new PartialApplyError(policyId(conn), outputsOf(inputs, result, originals), [error.message]);
+    throw new PartialApplyError(policyId(conn), outputs, providerText, [error.message]);
   }
-  return outputsOf(inputs, result, originals);
+  return outputs;
 }
 
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
   const parsed = parsePolicyInputs(userInputs(news));
   if (!parsed.ok) return { inputs: news, failures: parsed.failures };
-  const failures = checkSafety(parsed.inputs);
+  const failures = [...checkSafety(parsed.inputs), ...checkPrivateKey(parsed.inputs.connection)];
   if (failures.length > 0) return { inputs: news, failures };
   return { inputs: parsed.inputs };
+}
+
+/** A key that cannot be decrypted fails here, naming the input, before any host is contacted. */
+function checkPrivateKey(c: PolicyInputs["connection"]): CheckFailure[] {
+  if (typeof c.privateKey !== "string" || c.privateKey === UNKNOWN || c.passphrase === UNKNOWN) return [];
+  const problem = privateKeyProblem(c.privateKey, c.passphrase);
+  if (!problem) return [];
+  const property = /passphrase/.test(problem) && c.passphrase !== undefined ? "connection.passphrase" : "connection.privateKey";
+  return [{ property, reason: `connection.privateKey ${problem}` }];
 }
 
 export async function diff(_id: string, olds: PolicyOutputs, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
@@ -93,7 +141,7 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
 
 export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
   const inputs = validated(raw);
-  const outs = inputs.importId === undefined ? await apply(inputs, undefined) : await adopt(inputs);
+  const outs = inputs.importId === undefined ? await apply(inputs, undefined, raw[PROVIDER_KEY]) : await adopt(inputs);
   return { id: policyId(outs.connection), outs };
 }
 
@@ -101,11 +149,14 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  * Import: the engine reads imported resources with neither inputs nor state, so a dynamic
  * provider cannot find its own code then. SmbSigningPolicy turns the `import` option into the
  * `importId` input instead, and create adopts the host: one read, no write, and a refusal if the
- * host differs from the program (as Pulumi's import does).
+ * host differs from the program (as Pulumi's import does) or is owned by another resource.
  */
 async function adopt(inputs: PolicyInputs): Promise<PolicyOutputs> {
   const conn = inputs.connection as Connection;
-  const result = await runSigningScript(conn, { operation: "read" });
+  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "create"));
+  if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
+    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
+  }
   const declared = declaredSettings(inputs);
   const differing = unenforcedSettings(declared, result.after);
   if (differing.length > 0) {
@@ -113,12 +164,12 @@ async function adopt(inputs: PolicyInputs): Promise<PolicyOutputs> {
       `${conn.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then change them in a later update`,
     );
   }
-  return outputsOf(inputs, result, recordOriginals(undefined, result.after, declared));
+  return outputsOf(inputs, result, recordOriginals(result.record?.originals, result.after, declared));
 }
 
 export async function update(_id: string, olds: PolicyOutputs, raw: Record<string, unknown>): Promise<dynamic.UpdateResult> {
   const inputs = validated(raw);
-  return { outs: await apply(inputs, olds.originalSettings) };
+  return { outs: await apply(inputs, olds, raw[PROVIDER_KEY]) };
 }
 
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
@@ -127,10 +178,12 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   if (id !== policyId(inputs.connection as Connection)) {
     throw new Error(`the id "${id}" names another host than connection.host "${inputs.connection.host}"`);
   }
-  const result = await runSigningScript(inputs.connection as Connection, { operation: "read" });
+  const result = await runSigningScript(inputs.connection as Connection, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "read"));
   const declared = declaredSettings(inputs);
-  // Adopted by `import`: nothing was changed, so the host's current values are the originals.
-  const originals = prior.originalSettings ?? recordOriginals(undefined, result.after, declared);
+  // The host's record is the truth about originals (an apply may have recorded more than state
+  // knows, if its reply never arrived); adopted by `import`, the current values are.
+  const originals =
+    ownRecord(result.record, [inputs.owner])?.originals ?? prior.originalSettings ?? recordOriginals(undefined, result.after, declared);
   const outs = outputsOf(inputs, result, originals);
   const currentInputs = inputsFromObserved(pickInputs(outs), result.after);
   return { id, props: { ...outs, ...currentInputs }, inputs: currentInputs };
@@ -139,20 +192,21 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
 export async function remove(_id: string, props: PolicyOutputs): Promise<void> {
   if (props.onDelete === "retain") return;
   const conn = props.connection;
+  const owner = props.owner ?? DEFAULT_OWNER;
   const originals = props.originalSettings ?? { client: {}, server: {} };
-  const result = await runSigningScript(conn, { operation: "apply", ...originals });
-  const missed = unenforcedSettings(originals, result.after);
-  if (missed.length > 0) {
-    throw new HostError("notEnforced", `${conn.host}:${conn.port}`, `could not restore ${missed.join(", ")}`);
-  }
+  const result = await runSigningScript(conn, { operation: "restore", originals, owner }, deadlineFor(props, "delete"));
+  if (result.restored) return;
+  // Taken over by another resource: its record, its originals, its restore.
+  if (result.record && result.record.owner !== owner) return;
+  const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
+  const missed = unenforcedSettings(targets, result.after);
+  throw new HostError("notEnforced", `${conn.host}:${conn.port}`, `could not restore ${missed.join(", ") || "the recorded originals"}`);
 }
 
 function pickInputs(p: Partial<PolicyOutputs>): PolicyInputs {
-  const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId } = p as PolicyOutputs;
+  const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId, owner, takeOwnership, customTimeouts } = p as PolicyOutputs;
   const out: Record<string, unknown> = { connection, onDelete };
-  if (importId !== undefined) out.importId = importId;
-  if (client !== undefined) out.client = client;
-  if (server !== undefined) out.server = server;
-  if (acknowledgeInsecureSettings !== undefined) out.acknowledgeInsecureSettings = acknowledgeInsecureSettings;
+  const optional = { importId, client, server, acknowledgeInsecureSettings, owner, takeOwnership, customTimeouts };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) out[k] = v;
   return out as unknown as PolicyInputs;
 }

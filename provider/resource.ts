@@ -66,6 +66,23 @@ export interface SmbSigningPolicyArgs {
   acknowledgeInsecureSettings?: pulumi.Input<boolean>;
   /** "restore" (default): put back the values the host had before; "retain": leave the host as it is. */
   onDelete?: pulumi.Input<"restore" | "retain">;
+  /**
+   * Take over a host whose record (HKLM:\SOFTWARE\pulumi-smb-signing) names another stack or
+   * resource as its owner, keeping the original values it recorded. Shown in preview.
+   */
+  takeOwnership?: pulumi.Input<boolean>;
+}
+
+/** Seconds in a Go duration as `customTimeouts` takes it ("90s", "5m", "1h30m"); undefined if absent or unreadable. */
+export function durationSeconds(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  let total = 0;
+  const rest = text.replace(/(\d+(?:\.\d+)?)(ms|h|m|s)/g, (_, n: string, unit: string) => {
+    total += Number(n) * units[unit];
+    return "";
+  });
+  return rest === "" && total > 0 ? Math.max(1, Math.round(total)) : undefined;
 }
 
 type Observed = Record<string, boolean | null>;
@@ -89,6 +106,11 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       // The engine reads imported resources without inputs, which a dynamic provider cannot
       // serve; the import id travels as an input and create adopts the host instead.
       importId: opts?.import,
+      // The record on the host names its owner, so a second stack or resource cannot silently
+      // take the host over (and record already-changed values as "originals").
+      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+      // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
+      customTimeouts: customTimeoutInputs(opts?.customTimeouts),
       observed: undefined,
       originalSettings: undefined,
       hostFacts: undefined,
@@ -104,4 +126,14 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
         }
       });
   }
+}
+
+function customTimeoutInputs(t: pulumi.CustomTimeouts | undefined): Record<string, number> | undefined {
+  if (!t) return undefined;
+  const out: Record<string, number> = {};
+  for (const op of ["create", "update", "delete"] as const) {
+    const seconds = durationSeconds(t[op]);
+    if (seconds !== undefined) out[op] = seconds;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -21,6 +21,10 @@ export interface PolicyOutputs {
   acknowledgeInsecureSettings?: boolean;
   onDelete: "restore" | "retain";
   importId?: string;
+  /** Who owns the host's record (see schema.ts). Absent in state written before records existed. */
+  owner?: string;
+  takeOwnership?: boolean;
+  customTimeouts?: { create?: number; update?: number; delete?: number };
   /** Every signing setting the host reported, managed or not (null: the host lacks it). */
   observed: ObservedSettings;
   /** The values the host had before this resource first managed them; restored on delete. */
@@ -53,8 +57,10 @@ export interface PolicyDiff {
 
 /**
  * Local diff (no host call). A different host (or transport) is another resource: replace.
- * Credentials, port and timeouts alone are not a change. A managed setting changes when its
- * declared value differs from the previously declared one or from what the host was last seen with.
+ * Any other connection property (credentials, host key, port, certificate settings, timeouts)
+ * is an update that writes nothing on the host, so refresh and destroy use what the program
+ * says now. A managed setting changes when its declared value differs from the previously
+ * declared one or from what the host was last seen with.
  */
 export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): PolicyDiff {
   const replaces: string[] = [];
@@ -64,6 +70,11 @@ export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): Po
     }
   }
   const changed: string[] = [];
+  const oldConnection = (olds.connection ?? {}) as Record<string, unknown>;
+  const newConnection = news.connection as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(oldConnection), ...Object.keys(newConnection)])) {
+    if (key !== "host" && key !== "transport" && !sameValue(oldConnection[key], newConnection[key])) changed.push(`connection.${key}`);
+  }
   for (const side of SIDES) {
     const declared = news[side] ?? {};
     const before = olds[side] ?? {};
@@ -76,6 +87,11 @@ export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): Po
   }
   if ((olds.onDelete ?? "restore") !== news.onDelete) changed.push("onDelete");
   if (olds.acknowledgeInsecureSettings !== news.acknowledgeInsecureSettings) changed.push("acknowledgeInsecureSettings");
+  for (const key of ["owner", "takeOwnership", "customTimeouts"] as const) {
+    // State written before owners existed carries none: adopting the default is no change.
+    if (key === "owner" && olds.owner === undefined) continue;
+    if (!sameValue(olds[key], news[key])) changed.push(key);
+  }
   return { changes: changed.length > 0 || replaces.length > 0, replaces, changed: [...replaces, ...changed] };
 }
 
@@ -120,4 +136,13 @@ export function inputsFromObserved<T extends Pick<PolicyInputs, "client" | "serv
     result[side] = updated as T[typeof side];
   }
   return result;
+}
+
+/** Deep equality of plain JSON values (inputs and outputs are nothing else). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -17,6 +17,10 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 // ("User Name Formats", Microsoft Learn); control characters are never valid.
 const ACCOUNT = /^[^\x00-\x1f\x7f"/\[\]:;|=,+*?<>]{1,104}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+const OWNER = /^[\x20-\x7e]{1,400}$/;
+/** The owner recorded by resources declared without one (direct use of the operations). */
+export const DEFAULT_OWNER = "pulumi-smb-signing";
+const timeoutSeconds = z.number().int().min(1).max(86_400, { message: "must be 1 to 86400 seconds" });
 
 const hostSchema = z.union([
   z.string().regex(HOSTNAME, { message: "must be a DNS host name or an IPv4/IPv6 address" }),
@@ -57,8 +61,18 @@ export const connectionSchema = z
     commandTimeoutSeconds: orUnknown(z.number().int().min(1).max(3600, { message: "must be 1 to 3600" })).default(120),
   })
   .superRefine((c, ctx) => {
-    if (c.password === undefined && c.privateKey === undefined && c.agent === undefined) {
+    const credentials = (["password", "privateKey", "agent"] as const).filter((k) => c[k] !== undefined);
+    if (credentials.length === 0) {
       ctx.addIssue({ code: "custom", path: ["password"], message: "one of password, privateKey or agent is required" });
+    }
+    // One credential per resource: with several, ssh2 offers each in turn, so a password would
+    // be sent to a host that was meant to see only a key.
+    if (credentials.length > 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: [credentials[1]],
+        message: `cannot be combined with connection.${credentials[0]}: give exactly one of password, privateKey or agent`,
+      });
     }
     if (c.passphrase !== undefined && c.privateKey === undefined) {
       ctx.addIssue({ code: "custom", path: ["passphrase"], message: "is only allowed together with privateKey" });
@@ -81,6 +95,13 @@ export const connectionSchema = z
     }
     for (const key of ["https", "authentication", "caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck"] as const) {
       if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "winrm"' });
+    }
+    if (c.hostKey !== undefined && c.dangerouslyAcceptAnyHostKey === true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["dangerouslyAcceptAnyHostKey"],
+        message: "contradicts connection.hostKey: a pinned key would be ignored; remove dangerouslyAcceptAnyHostKey to enforce the pin",
+      });
     }
     if (c.hostKey === undefined && c.dangerouslyAcceptAnyHostKey !== true) {
       ctx.addIssue({
@@ -106,6 +127,18 @@ export const policySchema = z.strictObject({
   onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("restore"),
   /** Set from the `import` resource option: create adopts the host instead of changing it. */
   importId: orUnknown(z.string().min(1)).optional(),
+  /** Who owns the host's record: "<project>/<stack>/<resource name>", set by SmbSigningPolicy. */
+  owner: orUnknown(z.string().regex(OWNER, { message: "must be 1-400 printable ASCII characters" })).default(DEFAULT_OWNER),
+  /** Take over a host whose record names another owner, keeping the originals it recorded. */
+  takeOwnership: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+  /** Seconds per operation from the resource's customTimeouts option (set by SmbSigningPolicy). */
+  customTimeouts: z
+    .strictObject({
+      create: orUnknown(timeoutSeconds).optional(),
+      update: orUnknown(timeoutSeconds).optional(),
+      delete: orUnknown(timeoutSeconds).optional(),
+    })
+    .optional(),
 });
 
 export type ConnectionInputs = z.infer<typeof connectionSchema>;

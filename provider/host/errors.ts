@@ -1,5 +1,6 @@
 // Typed, actionable errors: what happened, on which host, and what to do next. Messages never
-// carry a secret: they are built from host names, fingerprints and host replies only.
+// carry a secret: they are built from host names, fingerprints and host replies only. Whether a
+// kind is worth retrying is decided here, once, for every transport.
 
 export type HostErrorKind =
   | "authenticationFailed"
@@ -7,10 +8,13 @@ export type HostErrorKind =
   | "certificateRejected"
   | "connectionFailed"
   | "connectionDropped"
+  | "hostBusy"
   | "timeout"
   | "accessDenied"
   | "unsupportedSetting"
   | "unsupportedOs"
+  | "ownedElsewhere"
+  | "badRecord"
   | "badRequest"
   | "failed"
   | "notEnforced"
@@ -22,25 +26,42 @@ const ADVICE: Record<HostErrorKind, string> = {
     "if the host was rebuilt, confirm its new key out of band (ssh-keygen -lf on the host) and update connection.hostKey; otherwise someone may be intercepting the connection",
   certificateRejected:
     "check connection.certificateFingerprint or connection.caCertificate against the host's WinRM HTTPS certificate (Get-ChildItem WSMan:\\localhost\\Listener); otherwise someone may be intercepting the connection",
-  connectionFailed: "check connection.host and connection.port and that the OpenSSH server is running",
-  connectionDropped: "the host may be partly changed; run `pulumi refresh` to see its settings, then retry",
-  timeout: "raise connection.commandTimeoutSeconds or check that the host is responsive",
+  connectionFailed: "check connection.host and connection.port and that the OpenSSH server (or WinRM) is running",
+  connectionDropped: "the host may be partly changed, and its original values are kept in its record; run `pulumi refresh` to see its settings, then retry",
+  hostBusy: "the host refused more connections or shells for now (sshd MaxStartups, WinRM 503 or shell quota); retry later or lower `pulumi up --parallel`",
+  timeout: "raise connection.commandTimeoutSeconds (or the resource's customTimeouts) or check that the host is responsive",
   accessDenied: "connect as a member of the local Administrators group (elevated)",
   unsupportedSetting: "remove that setting from the resource, or upgrade the host (Windows 11 24H2 / Server 2025)",
   unsupportedOs: "this host is too old to manage",
+  ownedElsewhere:
+    "another Pulumi resource manages this host's SMB signing; remove it from that stack first, or set takeOwnership: true on this resource to take the host over with its recorded originals",
+  badRecord: "the record under HKLM:\\SOFTWARE\\pulumi-smb-signing was changed by hand; inspect it on the host",
   badRequest: "this is a bug in pulumi-smb-signing; please report it",
   failed: "see the message from the host",
   notEnforced: "a Group Policy probably enforces another value; change the policy or stop managing this setting",
   badReply: "the host's reply could not be understood; run again, and report it if it persists",
 };
 
+/**
+ * Kinds that say the script never ran: retrying cannot change anything twice. A connection that
+ * dropped while the script ran is not among them: the host may hold a half-finished run (and,
+ * over WinRM, a shell that lives on until its idle timeout), so the user's next `up` retries it,
+ * which is safe because the originals are in the host's record.
+ */
+const TRANSIENT: ReadonlySet<HostErrorKind> = new Set(["connectionFailed", "hostBusy"]);
+
 export class HostError extends Error {
   constructor(
     readonly kind: HostErrorKind,
     readonly host: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${host}: ${detail} (${ADVICE[kind]})`);
     this.name = "HostError";
+  }
+
+  /** Retried within the operation's deadline: refused or reset connections, a busy host. */
+  get transient(): boolean {
+    return TRANSIENT.has(this.kind);
   }
 }

@@ -1,12 +1,15 @@
 // Runs smb-signing.ps1 on a host: the one remote run behind every provider operation. Builds
-// the request in cmdlet property names, moves it through the transport, returns the reply in
-// our names.
+// the request in cmdlet property names, moves it through the transport (retrying transient
+// faults within the operation's deadline), checks the reply's shape, and returns it in our names.
+import { z } from "zod";
 import type { Connection } from "../domain/schema";
-import type { ObservedSettings } from "../domain/policy";
-import { fromCmdletProperties, SideSettings, toCmdletProperties } from "../domain/settings";
+import type { DeclaredSettings, ObservedSettings } from "../domain/policy";
+import { fromCmdletProperties, SETTINGS, Side, SideSettings, SIDES, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
+import { HostError } from "./errors";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "./protocol";
+import { Deadline, withRetries } from "./retry";
 
 export interface HostFacts {
   productName: string;
@@ -17,61 +20,133 @@ export interface HostFacts {
   domainRole: number;
 }
 
+/** The record the script keeps on the host (HKLM:\SOFTWARE\pulumi-smb-signing): owner and originals. */
+export interface HostRecord {
+  owner: string;
+  originals: DeclaredSettings;
+}
+
 export interface SigningResult {
   hostFacts: HostFacts;
   source: "cmdlet" | "registry";
   before: ObservedSettings;
   after: ObservedSettings;
   changed: string[];
+  /** The record on the host after this run (null: none). */
+  record: HostRecord | null;
+  /** restore only: false when another resource owns the host now, so nothing was restored. */
+  restored: boolean;
 }
 
-interface RawReply {
-  status: "ok";
-  host: HostFacts;
-  source: "cmdlet" | "registry";
-  before: Record<"client" | "server", Record<string, boolean>>;
-  after: Record<"client" | "server", Record<string, boolean>>;
-  changed: string[];
-}
+// The reply's shape, checked before any of it is believed: a reply of another shape is a typed
+// badReply, never a crash further on.
+const sideValues = z.record(z.string(), z.boolean());
+const sidesSchema = z.object({ client: sideValues, server: sideValues });
+const factsSchema = z.object({
+  productName: z.string(),
+  edition: z.string(),
+  displayVersion: z.string(),
+  build: z.string(),
+  domainRole: z.number().int(),
+});
+const recordSchema = z.object({ owner: z.string(), originals: z.object({ client: sideValues.optional(), server: sideValues.optional() }) });
+const okReplySchema = z.object({
+  status: z.literal("ok"),
+  host: factsSchema,
+  source: z.enum(["cmdlet", "registry"]),
+  before: sidesSchema,
+  after: sidesSchema,
+  changed: z.array(z.string()).nullish(),
+  record: recordSchema.nullish(),
+  restored: z.boolean().nullish(),
+});
+/** What an error reply may carry: enough to keep the originals when the host changed something. */
+const errorDetailSchema = z.object({
+  host: factsSchema,
+  source: z.enum(["cmdlet", "registry"]),
+  before: sidesSchema,
+  changed: z.array(z.string()).nullish(),
+  record: recordSchema.nullish(),
+});
+type OkReply = z.infer<typeof okReplySchema>;
 
-/** Attached to a host error when the host changed some settings before failing. */
+/** Attached to a host error when the host changed some settings, or wrote its record, before failing. */
 export interface PartialApply {
   partial?: SigningResult;
 }
 
-export type SigningRequest = { operation: "read" } | { operation: "apply"; client: SideSettings; server: SideSettings };
+/** Who owns the host's record: this resource, under its current or its previous name. */
+export interface Ownership {
+  owner: string;
+  previousOwner?: string;
+  takeOwnership?: boolean;
+}
 
-export async function runSigningScript(conn: Connection, request: SigningRequest): Promise<SigningResult> {
-  const wire =
-    request.operation === "read"
-      ? { operation: "read" }
-      : {
-          operation: "apply",
-          client: toCmdletProperties("client", request.client),
-          server: toCmdletProperties("server", request.server),
-        };
+export type SigningRequest =
+  | ({ operation: "read" } & Ownership)
+  | ({ operation: "apply"; client: SideSettings; server: SideSettings; originals: DeclaredSettings } & Ownership)
+  | ({ operation: "restore"; originals: DeclaredSettings } & Ownership);
+
+const sidesToCmdlet = (v: Partial<DeclaredSettings>) => ({
+  client: toCmdletProperties("client", v.client),
+  server: toCmdletProperties("server", v.server),
+});
+
+function wireRequest(request: SigningRequest): Record<string, unknown> {
+  const ownership = { owner: request.owner, previousOwner: request.previousOwner ?? "", takeOwnership: request.takeOwnership === true };
+  if (request.operation === "read") return { operation: "read", ...ownership };
+  if (request.operation === "restore") return { operation: "restore", ...ownership, originals: sidesToCmdlet(request.originals) };
+  return { operation: "apply", ...ownership, ...sidesToCmdlet(request), originals: sidesToCmdlet(request.originals) };
+}
+
+export async function runSigningScript(conn: Connection, request: SigningRequest, deadline: Deadline): Promise<SigningResult> {
+  const where = `${conn.host}:${conn.port}`;
   const transport = conn.transport === "winrm" ? runOverWinrm : runOverSsh;
-  const result = await transport(conn, bootstrapCommandLine(), bootstrapStdin(SIGNING_SCRIPT, wire));
-  let reply: RawReply;
+  const commandLine = bootstrapCommandLine();
+  const stdin = bootstrapStdin(SIGNING_SCRIPT, wireRequest(request));
+  // Retried only when the script never started; even a repeated run would be safe: every run
+  // reads, applies only what differs and re-reads, and the originals live in the host's record.
+  return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decode(where, result)));
+}
+
+function decode(where: string, result: Parameters<typeof parseReply>[1]): SigningResult {
+  let reply: unknown;
   try {
-    reply = parseReply<RawReply>(`${conn.host}:${conn.port}`, result);
+    reply = parseReply(where, result);
   } catch (err) {
-    // An error reply after part of the settings was applied still says what the host had before;
-    // what it has now is unknown, so `after` repeats `before` until the next read.
-    const raw = (err as { reply?: Partial<RawReply> }).reply;
-    if (raw?.before && raw.host && raw.source && (raw.changed?.length ?? 0) > 0) {
-      (err as PartialApply).partial = toResult({ ...(raw as RawReply), after: raw.before });
+    // An error reply after the host changed something (or wrote its record) still says what the
+    // host had before; what it has now is unknown, so `after` repeats `before` until the next read.
+    const detail = errorDetailSchema.safeParse((err as { reply?: unknown }).reply);
+    if (detail.success && ((detail.data.changed?.length ?? 0) > 0 || detail.data.record)) {
+      (err as PartialApply).partial = toResult({ ...detail.data, status: "ok", after: detail.data.before });
     }
     throw err;
   }
-  return toResult(reply);
+  const parsed = okReplySchema.safeParse(reply);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HostError("badReply", where, `the reply's ${issue.path.join(".") || "document"} is not as smb-signing.ps1 writes it (${issue.message})`);
+  }
+  return toResult(parsed.data);
+}
+
+/** Our names for settings keyed by cmdlet property; unknown keys are dropped. */
+function declaredFromCmdlet(values: Partial<Record<Side, Record<string, boolean>>>): DeclaredSettings {
+  const out: DeclaredSettings = { client: {}, server: {} };
+  for (const side of SIDES) {
+    for (const def of SETTINGS[side]) {
+      const v = values[side]?.[def.cmdletProperty];
+      if (typeof v === "boolean") out[side][def.name] = v;
+    }
+  }
+  return out;
 }
 
 /** A reply in cmdlet property names, as our names. */
-function toResult(reply: RawReply): SigningResult {
-  const observed = (raw: RawReply["before"]): ObservedSettings => ({
-    client: fromCmdletProperties("client", raw?.client),
-    server: fromCmdletProperties("server", raw?.server),
+function toResult(reply: OkReply): SigningResult {
+  const observed = (raw: OkReply["before"]): ObservedSettings => ({
+    client: fromCmdletProperties("client", raw.client),
+    server: fromCmdletProperties("server", raw.server),
   });
   return {
     hostFacts: reply.host,
@@ -79,6 +154,7 @@ function toResult(reply: RawReply): SigningResult {
     before: observed(reply.before),
     after: observed(reply.after),
     changed: [...(reply.changed ?? [])],
+    record: reply.record ? { owner: reply.record.owner, originals: declaredFromCmdlet(reply.record.originals) } : null,
+    restored: reply.restored === true,
   };
 }
-

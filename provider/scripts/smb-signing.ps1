@@ -1,18 +1,30 @@
 <#
 .SYNOPSIS
-    Reads the SMB signing settings of this host, applies the requested ones, and re-reads them.
+    Reads the SMB signing settings of this host, applies or restores the requested ones, and
+    re-reads them, keeping the values the host had before in a record on the host itself.
 .DESCRIPTION
     Shipped by pulumi-smb-signing and run through bootstrap.ps1: one JSON request in, one JSON
     reply out. The reply is ASCII only (other characters as \uXXXX) so that no console code page
     can corrupt it.
 
-    Request: {"operation": "read" | "apply",
+    Request: {"operation": "read" | "apply" | "restore",
+              "owner": "<project>/<stack>/<resource>", "previousOwner": "...", "takeOwnership": false,
               "client": {"RequireSecuritySignature": true, ...},
-              "server": {"RequireSecuritySignature": true, ...}}
+              "server": {"RequireSecuritySignature": true, ...},
+              "originals": {"client": {...}, "server": {...}}}
     Reply:   {"status": "ok", "host": {...}, "source": "cmdlet" | "registry",
-              "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...]}
-        or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...]}
+              "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...],
+              "record": {"owner": "...", "originals": {...}} | null, "restored": true | false}
+        or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
+              "record": {...}}
     Exit code: 0 with an ok reply, 2 with an error reply.
+
+    The record: HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ value OriginalSettings, holding
+    {"version": 1, "owner": "...", "originals": {"client": {...}, "server": {...}}}. It is written
+    before the first Set-*, so the values the host had before survive a connection that drops, a
+    process that is killed or a cmdlet that fails half way. A restore that puts every original
+    back removes it. An administrator may remove it with
+    Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing (the originals are then lost).
 #>
 param([Parameter(Mandatory = $true)][string]$RequestJson)
 
@@ -42,12 +54,16 @@ $RegistryDefault = @{
     server = @{ RequireSecuritySignature = $false; EnableSecuritySignature = $false }
 }
 
+# Where the values the host had before are kept (see .DESCRIPTION).
+$RecordKey = 'HKLM:\SOFTWARE\pulumi-smb-signing'
+$RecordValue = 'OriginalSettings'
+
 # Windows 7 / Server 2008 R2 (build 7601) is the oldest release this script knows.
 $MinimumBuild = 7601
 
 function Write-Reply {
     param([hashtable]$Reply, [int]$ExitCode)
-    $json = ConvertTo-Json -InputObject $Reply -Depth 5 -Compress
+    $json = ConvertTo-Json -InputObject $Reply -Depth 6 -Compress
     $ascii = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
     [Console]::Out.Write($ascii)
     exit $ExitCode
@@ -100,47 +116,158 @@ function Set-SigningSettings {
     }
 }
 
+# Known settings with Boolean values from a JSON object ({"RequireSecuritySignature": true}), by side.
+function ConvertTo-SideTable {
+    param($Object)
+    $result = @{ client = @{}; server = @{} }
+    if ($null -eq $Object) { return $result }
+    foreach ($side in 'client', 'server') {
+        if ($null -eq $Object.$side) { continue }
+        foreach ($property in $Object.$side.PSObject.Properties) {
+            if ($Properties[$side] -contains $property.Name -and $property.Value -is [bool]) {
+                $result[$side][$property.Name] = $property.Value
+            }
+        }
+    }
+    $result
+}
+
+# The record, or $null when there is none; a record this script did not write is reported, never used.
+function Read-Record {
+    $item = Get-ItemProperty -Path $RecordKey -Name $RecordValue -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    $parsed = $null
+    try { $parsed = ConvertFrom-Json -InputObject ([string]$item.$RecordValue) } catch { $parsed = $null }
+    if ($null -eq $parsed -or $parsed.version -ne 1 -or -not ($parsed.owner -is [string]) -or $null -eq $parsed.originals) {
+        Write-Reply @{ status = 'error'; kind = 'badRecord'; message = "$RecordKey\$RecordValue is not a record this provider wrote; inspect it, then remove it (Remove-Item -Path $RecordKey) to let the provider start afresh" } 2
+    }
+    @{ owner = [string]$parsed.owner; originals = (ConvertTo-SideTable $parsed.originals) }
+}
+
+function Write-Record {
+    param([string]$Owner, [hashtable]$Originals)
+    if (-not (Test-Path -Path $RecordKey)) { New-Item -Path $RecordKey -Force | Out-Null }
+    $json = ConvertTo-Json -InputObject @{ version = 1; owner = $Owner; originals = $Originals } -Depth 4 -Compress
+    Set-ItemProperty -Path $RecordKey -Name $RecordValue -Value $json -Type String
+}
+
+# Originals kept so far: the record first, then those the caller's state knows, then the values
+# the host has now for every setting about to be managed for the first time.
+function Join-Originals {
+    param($Record, [hashtable]$FromState, [hashtable]$Before, [hashtable]$Declared)
+    $result = @{ client = @{}; server = @{} }
+    foreach ($side in 'client', 'server') {
+        $sources = @()
+        if ($null -ne $Record) { $sources += , $Record.originals[$side] }
+        $sources += , $FromState[$side]
+        foreach ($source in $sources) {
+            foreach ($name in $source.Keys) {
+                if (-not $result[$side].ContainsKey($name)) { $result[$side][$name] = $source[$name] }
+            }
+        }
+        foreach ($name in $Declared[$side].Keys) {
+            if (-not $result[$side].ContainsKey($name) -and $Before[$side].ContainsKey($name)) { $result[$side][$name] = $Before[$side][$name] }
+        }
+    }
+    $result
+}
+
+function Test-SameRecord {
+    param($Record, [string]$Owner, [hashtable]$Originals)
+    if ($null -eq $Record -or $Record.owner -ne $Owner) { return $false }
+    foreach ($side in 'client', 'server') {
+        if ($Record.originals[$side].Count -ne $Originals[$side].Count) { return $false }
+        foreach ($name in $Originals[$side].Keys) {
+            if (-not $Record.originals[$side].ContainsKey($name) -or $Record.originals[$side][$name] -ne $Originals[$side][$name]) { return $false }
+        }
+    }
+    $true
+}
+
 try {
     $request = ConvertFrom-Json -InputObject $RequestJson
 } catch {
     Write-Reply @{ status = 'error'; kind = 'badRequest'; message = "the request is not JSON: $($_.Exception.Message)" } 2
 }
-if (@('read', 'apply') -notcontains $request.operation) {
+if (@('read', 'apply', 'restore') -notcontains $request.operation) {
     Write-Reply @{ status = 'error'; kind = 'badRequest'; message = "unknown operation '$($request.operation)'" } 2
 }
+$owner = [string]$request.owner
+$previousOwner = [string]$request.previousOwner
+# Every requested setting must be one this script knows, on both sides, before anything is written.
+foreach ($side in 'client', 'server') {
+    if ($null -eq $request.$side) { continue }
+    foreach ($property in $request.$side.PSObject.Properties) {
+        if ($Properties[$side] -notcontains $property.Name -or -not ($property.Value -is [bool])) {
+            Write-Reply @{ status = 'error'; kind = 'badRequest'; message = "unknown $side setting '$($property.Name)' or not a Boolean" } 2
+        }
+    }
+}
+$declared = ConvertTo-SideTable $request
+$fromState = ConvertTo-SideTable $request.originals
 
 $facts = Get-HostFacts
 if ([int]($facts.build.Split('.')[0]) -lt $MinimumBuild) {
     Write-Reply @{ status = 'error'; kind = 'unsupportedOs'; message = "build $($facts.build) is older than Windows 7 / Server 2008 R2"; host = $facts } 2
 }
 $source = if (Get-Command -Name Get-SmbClientConfiguration -ErrorAction SilentlyContinue) { 'cmdlet' } else { 'registry' }
+$record = Read-Record
+$ours = ($null -eq $record) -or ($record.owner -eq $owner) -or ($previousOwner -ne '' -and $record.owner -eq $previousOwner)
+if (-not $ours -and $request.operation -eq 'apply' -and $request.takeOwnership -ne $true) {
+    Write-Reply @{ status = 'error'; kind = 'ownedElsewhere'; message = "the SMB signing settings of this host are owned by $($record.owner) (record $RecordKey)"; host = $facts; record = $record } 2
+}
+if (-not $ours -and $request.operation -eq 'restore') {
+    # Another resource took this host over: its originals are its to restore now.
+    $current = Get-SigningSettings -Source $source
+    Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $current; after = $current; changed = @(); record = $record; restored = $false } 0
+}
 $before = $null
 $changed = @()
 try {
     $before = Get-SigningSettings -Source $source
-    if ($request.operation -eq 'apply') {
-        foreach ($side in 'client', 'server') {
-            $desired = @{}
-            if ($null -ne $request.$side) {
-                foreach ($property in $request.$side.PSObject.Properties) {
-                    if ($Properties[$side] -notcontains $property.Name) {
-                        Write-Reply @{ status = 'error'; kind = 'badRequest'; message = "unknown $side setting '$($property.Name)'"; host = $facts } 2
-                    }
-                    if (-not $before[$side].ContainsKey($property.Name)) {
-                        Write-Reply @{ status = 'error'; kind = 'unsupportedSetting'; message = "this host has no $side setting $($property.Name) (build $($facts.build))"; host = $facts; source = $source; before = $before } 2
-                    }
-                    if ($before[$side][$property.Name] -ne [bool]$property.Value) {
-                        $desired[$property.Name] = [bool]$property.Value
-                    }
-                }
+    foreach ($side in 'client', 'server') {
+        foreach ($name in $declared[$side].Keys) {
+            if (-not $before[$side].ContainsKey($name)) {
+                Write-Reply @{ status = 'error'; kind = 'unsupportedSetting'; message = "this host has no $side setting $name (build $($facts.build))"; host = $facts; source = $source; before = $before; record = $record } 2
             }
-            Set-SigningSettings -Source $source -Side $side -Values $desired
-            foreach ($name in $desired.Keys) { $changed += "$side.$name" }
+        }
+    }
+    if ($request.operation -ne 'read') {
+        $originals = Join-Originals -Record $record -FromState $fromState -Before $before -Declared $declared
+        if ($request.operation -eq 'apply') {
+            $desired = $declared
+            if (-not (Test-SameRecord -Record $record -Owner $owner -Originals $originals)) {
+                Write-Record -Owner $owner -Originals $originals
+                $record = @{ owner = $owner; originals = $originals }
+            }
+        } else {
+            $desired = $originals
+        }
+        foreach ($side in 'client', 'server') {
+            $values = @{}
+            foreach ($name in $desired[$side].Keys) {
+                if ($before[$side].ContainsKey($name) -and $before[$side][$name] -ne $desired[$side][$name]) { $values[$name] = $desired[$side][$name] }
+            }
+            Set-SigningSettings -Source $source -Side $side -Values $values
+            foreach ($name in $values.Keys) { $changed += "$side.$name" }
         }
     }
     $after = Get-SigningSettings -Source $source
+    $restored = $false
+    if ($request.operation -eq 'restore') {
+        $restored = $true
+        foreach ($side in 'client', 'server') {
+            foreach ($name in $originals[$side].Keys) {
+                if ($after[$side].ContainsKey($name) -and $after[$side][$name] -ne $originals[$side][$name]) { $restored = $false }
+            }
+        }
+        if ($restored -and $null -ne $record) {
+            Remove-Item -Path $RecordKey -Recurse -Force
+            $record = $null
+        }
+    }
 } catch {
     $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
-    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed } 2
+    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record } 2
 }
-Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed } 0
+Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; restored = $restored } 0

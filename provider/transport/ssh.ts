@@ -1,8 +1,9 @@
-// The SSH transport: one connection per operation, the host key checked against the pinned
+// The SSH transport: one connection per attempt, the host key checked against the pinned
 // OpenSSH fingerprint before any credential is sent, one exec of a command line with stdin,
-// raw stdout/stderr bytes and the exit code back. Knows nothing about SMB.
+// raw stdout/stderr bytes and the exit code back, all before a deadline. Knows nothing about SMB.
 import * as crypto from "node:crypto";
 import { NodeSSH } from "node-ssh";
+import * as ssh2 from "ssh2";
 import type { Connection } from "../domain/schema";
 import { HostError } from "../host/errors";
 import type { RemoteResult } from "../host/protocol";
@@ -12,17 +13,23 @@ export function hostKeyFingerprint(keyBlob: Buffer): string {
   return "SHA256:" + crypto.createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "");
 }
 
-export async function runOverSsh(conn: Connection, commandLine: string, stdin: Buffer): Promise<RemoteResult> {
+/** Why a key cannot be used, in words that name the input to fix; undefined when it parses. */
+export function privateKeyProblem(privateKey: string, passphrase: string | undefined): string | undefined {
+  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+  if (!(parsed instanceof Error)) return undefined;
+  if (/no passphrase given/i.test(parsed.message)) return "is encrypted: connection.passphrase is required";
+  if (/bad passphrase/i.test(parsed.message)) return "cannot be decrypted with connection.passphrase: the passphrase is wrong";
+  return `is not an OpenSSH, PEM or PPK private key (${parsed.message})`;
+}
+
+export async function runOverSsh(conn: Connection, commandLine: string, stdin: Buffer, deadlineAtMs: number): Promise<RemoteResult> {
   const where = `${conn.host}:${conn.port}`;
   const ssh = new NodeSSH();
   let seenFingerprint: string | undefined;
-  const deadlineMs = (conn.connectTimeoutSeconds + conn.commandTimeoutSeconds) * 1000;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HostError("timeout", where, `no reply within ${conn.connectTimeoutSeconds + conn.commandTimeoutSeconds} s`)),
-      deadlineMs,
-    );
+    const seconds = Math.max(0, Math.round((deadlineAtMs - Date.now()) / 1000));
+    timer = setTimeout(() => reject(new HostError("timeout", where, `no reply within ${seconds} s`)), Math.max(0, deadlineAtMs - Date.now()));
   });
   try {
     return await Promise.race([deadline, exchange()]);
@@ -41,7 +48,7 @@ export async function runOverSsh(conn: Connection, commandLine: string, stdin: B
         privateKey: conn.privateKey,
         passphrase: conn.passphrase,
         agent: conn.agent,
-        readyTimeout: conn.connectTimeoutSeconds * 1000,
+        readyTimeout: Math.max(1, Math.min(conn.connectTimeoutSeconds * 1000, deadlineAtMs - Date.now())),
         tryKeyboard: false,
         // Runs during key exchange, before user authentication: a refused key means no
         // credential ever leaves this process.
@@ -67,6 +74,10 @@ export async function runOverSsh(conn: Connection, commandLine: string, stdin: B
 
   function connectError(err: unknown): HostError {
     const message = err instanceof Error ? err.message : String(err);
+    if (conn.privateKey !== undefined && /Cannot parse privateKey/i.test(message)) {
+      const problem = privateKeyProblem(conn.privateKey, conn.passphrase) ?? "cannot be used";
+      return new HostError("authenticationFailed", where, `connection.privateKey ${problem}`);
+    }
     if (/verification failed/i.test(message)) {
       return new HostError(
         "hostKeyMismatch",
@@ -80,6 +91,8 @@ export async function runOverSsh(conn: Connection, commandLine: string, stdin: B
     if (/timed out/i.test(message)) {
       return new HostError("timeout", where, `no SSH handshake within ${conn.connectTimeoutSeconds} s`);
     }
+    // sshd closes connections beyond MaxStartups before its banner: the host is busy, not absent.
+    if (/before handshake|ECONNRESET/i.test(message)) return new HostError("hostBusy", where, `the SSH server closed the connection before the handshake (${message})`);
     return new HostError("connectionFailed", where, message);
   }
 }

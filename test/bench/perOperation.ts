@@ -42,7 +42,7 @@ const run = (conn: Connection) => (conn.transport === "winrm" ? runOverWinrm : r
 /** The naive way: a string of PowerShell per cmdlet, values spliced in, one remote run each. */
 async function naive(conn: Connection, commands: string[]): Promise<void> {
   for (const c of commands) {
-    const r = await run(conn)(conn, `powershell.exe -NoProfile -NonInteractive -Command "${c}"`, Buffer.alloc(0));
+    const r = await run(conn)(conn, `powershell.exe -NoProfile -NonInteractive -Command "${c}"`, Buffer.alloc(0), Date.now() + 120_000);
     if (r.exitCode !== 0) throw new Error(`baseline command failed: ${c}`);
   }
 }
@@ -72,7 +72,7 @@ async function benchmarkTransport(fleet: SimulatedFleet, transport: Transport, r
   const host = fleet.host("bench");
   const relay = await CountingRelay.start(host.address, transport === "winrm" ? SIM_WINRM_PORT : SIM_PORT);
   const samples = new Map<string, { ms: number[]; runs: number; connections: number; roundTrips: number; bytes: number }>();
-  const fresh = () => fleet.change("bench", (s) => Object.assign(s, newHostState(PRESET), { powershellStartMs }));
+  const fresh = () => fleet.change("bench", (s) => { delete s.record; Object.assign(s, newHostState(PRESET), { powershellStartMs }); });
   const timed = async (operation: Operation, variant: Variant, fn: () => Promise<unknown>) => {
     relay.reset();
     const runsBefore = fleet.state("bench").counters.runs;
@@ -104,7 +104,7 @@ async function benchmarkTransport(fleet: SimulatedFleet, transport: Transport, r
     for (let i = 0; i < reps; i++) {
       fresh();
       for (const operation of OPERATIONS) {
-        await timed(operation, "limit", () => run(conn)(conn, "powershell.exe -NoProfile -NonInteractive -Command exit", Buffer.alloc(0)));
+        await timed(operation, "limit", () => run(conn)(conn, "powershell.exe -NoProfile -NonInteractive -Command exit", Buffer.alloc(0), Date.now() + 120_000));
       }
       fresh();
       let outs: PolicyOutputs | undefined;

@@ -1,6 +1,7 @@
-// A loopback TCP relay between the benchmark's client and a simulated host that counts network
-// round trips: every time the client sends after having received something (or first), it
-// waited for the server: one round trip. Also counts connections and bytes.
+// A loopback TCP relay between a client and a simulated host that counts network round trips:
+// every time the client sends after having received something (or first), it waited for the
+// server: one round trip. Also counts connections and bytes, and can reset the first connections
+// (a host beyond its limits). Used by the benchmark and by the fault tests.
 import * as net from "node:net";
 
 export interface TrafficCounters {
@@ -18,11 +19,20 @@ export class CountingRelay {
     this.server = server;
   }
 
-  static async start(targetHost: string, targetPort: number): Promise<CountingRelay> {
+  /**
+   * `resetFirst`: reset that many connections at once, as a server beyond its MaxStartups or a
+   * network that drops connections before the SSH banner would. `port`: listen there (0: any).
+   */
+  static async start(targetHost: string, targetPort: number, options: { resetFirst?: number; port?: number } = {}): Promise<CountingRelay> {
     const server = net.createServer();
     const relay = new CountingRelay(server);
+    let toReset = options.resetFirst ?? 0;
     server.on("connection", (client) => {
       relay.counters.connections++;
+      if (toReset > 0) {
+        toReset--;
+        return void client.resetAndDestroy();
+      }
       let lastFromServer = true;
       const upstream = net.connect({ host: targetHost, port: targetPort });
       client.on("data", (chunk) => {
@@ -43,7 +53,7 @@ export class CountingRelay {
       client.on("close", close).on("error", close);
       upstream.on("close", close).on("error", close);
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
     return relay;
   }
 

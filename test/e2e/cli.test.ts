@@ -5,7 +5,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
-import { newHostState } from "../simhost/model";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
@@ -61,7 +60,7 @@ after(async () => {
 
 for (const transport of TRANSPORTS) describe(`pulumi CLI end to end over ${transport}`, () => {
   before(() => {
-    for (const [name, preset] of Object.entries(PRESETS)) fleet.change(name, (s) => Object.assign(s, newHostState(preset)));
+    for (const [name, preset] of Object.entries(PRESETS)) fleet.reset(name, preset);
   });
   let p: PulumiProject;
   const outputs: string[] = [];

@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import { HostError } from "../../provider/host/errors";
-import { newHostState, PresetName } from "../simhost/model";
+import { PresetName } from "../simhost/model";
 import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 
 const PRESETS: PresetName[] = [
@@ -33,7 +33,7 @@ after(async () => {
 });
 
 function reset(name: PresetName) {
-  fleet.change(name, (s) => Object.assign(s, newHostState(name)));
+  fleet.reset(name, name);
 }
 
 async function checked(news: Record<string, unknown>) {
@@ -124,7 +124,8 @@ describe("behaviour", () => {
     const inputs = await checked({ connection: fleet.connection(host), client: { requireSigning: true } });
     const created = await ops.create(inputs);
     await ops.update(created.id, created.outs, inputs);
-    assert.deepEqual(fleet.state(host).counters, { runs: 2, writes: 1 });
+    // The record of originals is written once, before the first change, and not again.
+    assert.deepEqual(fleet.state(host).counters, { runs: 2, writes: 1, recordWrites: 1 });
   });
 
   it("onDelete retain leaves the host as it is, without connecting", async () => {
@@ -204,14 +205,29 @@ describe("behaviour", () => {
     assert.equal(runs(host), 0);
   });
 
-  it("a key passphrase never appears in errors", async () => {
-    const inputs = await checked({
+  it("a wrong key passphrase fails check naming connection.passphrase, never echoing it, before any host is contacted", async () => {
+    const r = await ops.check({}, {
       connection: { ...fleet.connection(host, "encryptedKey"), passphrase: "not-the-passphrase" },
       client: { requireSigning: true },
     });
-    const e = await rejection(ops.create(inputs));
+    assert.deepEqual(r.failures, [
+      { property: "connection.passphrase", reason: "connection.privateKey cannot be decrypted with connection.passphrase: the passphrase is wrong" },
+    ]);
+    const missing = await ops.check({}, { connection: { ...fleet.connection(host, "encryptedKey"), passphrase: undefined }, client: { requireSigning: true } });
+    assert.equal(missing.failures?.[0].property, "connection.privateKey");
+    assert.match(missing.failures?.[0].reason ?? "", /is encrypted: connection\.passphrase is required/);
+    assert.ok(!JSON.stringify([r, missing].map((x) => x.failures)).includes(SIM_KEY_PASSPHRASE));
+    assert.equal(runs(host), 0);
+  });
+
+  it("a wrong passphrase that reaches the transport says the passphrase is wrong, not check host and port", async () => {
+    const inputs = await checked({ connection: fleet.connection(host, "encryptedKey"), client: { requireSigning: true } });
+    const e = await rejection(ops.create({ ...inputs, connection: { ...(inputs.connection as object), passphrase: "not-the-passphrase" } }));
+    assert.equal((e as HostError).kind, "authenticationFailed");
+    assert.match(e.message, /passphrase is wrong/);
     assert.ok(!e.message.includes("not-the-passphrase") && !e.message.includes(SIM_KEY_PASSPHRASE));
   });
+
 });
 
 for (const transport of TRANSPORTS) describe(`faults over ${transport}`, () => {

@@ -133,7 +133,7 @@ describe("WinRM", () => {
     const created = await ops.create(r.inputs as Record<string, unknown>);
     assert.equal((created.outs as { hostFacts: { build: string } }).hostFacts.build, newHostState("server-2025").os.build);
     assert.ok(fleet.winrm.get("w1")!.requests - before > 8 + 5, "expected several Receive requests");
-    fleet.change("w1", (s) => Object.assign(s, newHostState("server-2025")));
+    fleet.reset("w1", "server-2025");
   });
 
   it("turns the shell quota fault into a clear error", async () => {
@@ -159,7 +159,7 @@ describe("WinRM", () => {
       const parsed = parsePolicyInputs({ connection: fleet.connection("w1", "winrm") });
       assert.ok(parsed.ok);
       const stdin = bootstrapStdin(SIGNING_SCRIPT, { operation: "read", padding: crypto.randomBytes(size / 2).toString("hex") });
-      const result = await runOverWinrm(parsed.inputs.connection as never, bootstrapCommandLine(), stdin);
+      const result = await runOverWinrm(parsed.inputs.connection as never, bootstrapCommandLine(), stdin, Date.now() + 60_000);
       assert.equal(parseReply<{ status: "ok" }>("w1", result).status, "ok");
       assert.deepEqual(fleet.state("w1").lastStdin, { bytes: stdin.length, sha256: crypto.createHash("sha256").update(stdin).digest("hex") });
     });
@@ -185,7 +185,7 @@ describe("WinRM over HTTPS", () => {
       if ("caCertificate" in values) values.caCertificate = fleet.certificatePem;
       const created = await create(https(values));
       assert.equal((created.outs as { observed: { server: { requireSigning: boolean } } }).observed.server.requireSigning, true);
-      fleet.change("w1", (s) => Object.assign(s, newHostState("server-2025")));
+      fleet.reset("w1", "server-2025");
     });
   }
 

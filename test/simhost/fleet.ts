@@ -210,6 +210,17 @@ export class SimulatedFleet {
     return loadState(this.host(name).stateFile);
   }
 
+  /**
+   * A freshly installed host of this preset: settings, faults, counters and the record all start
+   * anew (the PowerShell start-up delay of the fleet is kept).
+   */
+  reset(name: string, preset: PresetName): HostState {
+    const file = this.host(name).stateFile;
+    const state = { ...newHostState(preset), powershellStartMs: loadState(file).powershellStartMs };
+    saveState(file, state);
+    return state;
+  }
+
   /** Changes a host out of band (drift, faults, Group Policy) as an administrator on it would. */
   change(name: string, edit: (state: HostState) => void): HostState {
     const file = this.host(name).stateFile;

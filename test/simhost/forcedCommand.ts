@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   if (!(await startPowerShell(file, clientStillConnected))) process.exit(137);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const run = runCommand(file, process.env.SSH_ORIGINAL_COMMAND ?? "", Buffer.concat(chunks));
+  const run = await runCommand(file, process.env.SSH_ORIGINAL_COMMAND ?? "", Buffer.concat(chunks));
   process.stderr.write(run.stderr);
   if (run.dropConnection) {
     process.stdout.write(run.stdout.slice(0, Math.floor(run.stdout.length / 2)), () => {

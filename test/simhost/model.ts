@@ -18,12 +18,26 @@ export interface HostFaults {
   slowStartMs?: number;
   /** The connection drops after the settings were applied, before the reply is complete. */
   dropConnection?: boolean;
+  /** Like dropConnection, for this many runs only (each drop counts one down): a transient drop. */
+  dropConnectionRuns?: number;
+  /** Milliseconds between applying the settings and replying (a window to kill the client in). */
+  slowReplyMs?: number;
   /** Set-SmbServerConfiguration (or Set-SmbClientConfiguration) throws. */
   failingCmdlet?: "Set-SmbClientConfiguration" | "Set-SmbServerConfiguration";
   /** PowerShell fails before the script can reply (uncaught error, exit code 1). */
   crash?: boolean;
   /** WinRM: at most this many output bytes per Receive reply (spreads output over several). */
   receiveChunkBytes?: number;
+  /**
+   * WinRM: the next N HTTP requests get 503 Service Unavailable from HTTP.sys (its request queue
+   * for the WinRM URL is full), before any authentication.
+   */
+  serviceUnavailableRequests?: number;
+  /**
+   * WinRM: the next N shell Creates fail with the w:QuotaLimit fault (MaxShellsPerUser, 30 by
+   * default on Windows, taken by other sessions' shells until they end or idle out).
+   */
+  shellQuotaCreates?: number;
 }
 
 export interface HostState {
@@ -40,8 +54,13 @@ export interface HostState {
   powershellStartMs?: number;
   /** Size and SHA-256 of the stdin of the last bootstrap run, for transport tests. */
   lastStdin?: { bytes: number; sha256: string };
-  /** Counters tests read: remote runs, and runs that changed a setting. */
-  counters: { runs: number; writes: number };
+  /**
+   * The REG_SZ value HKLM:\SOFTWARE\pulumi-smb-signing\OriginalSettings as smb-signing.ps1
+   * writes it (absent: no record). Tests may corrupt it as an administrator could.
+   */
+  record?: string;
+  /** Counters tests read: remote runs, runs that changed a setting, and writes of the record. */
+  counters: { runs: number; writes: number; recordWrites?: number };
 }
 
 const AUDIT_CLIENT = { AuditServerDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
@@ -139,52 +158,156 @@ function readSettings(state: HostState): { client: Values; server: Values } {
   return { client: { ...state.client }, server: { ...state.server } };
 }
 
+type Sides = { client: Values; server: Values };
+interface HostRecordModel {
+  owner: string;
+  originals: Sides;
+}
+
+const SIDES: Side[] = ["client", "server"];
+
+/** Known settings with Boolean values, by side, as ConvertTo-SideTable keeps them. */
+function sideTable(value: unknown): Sides {
+  const out: Sides = { client: {}, server: {} };
+  const object = value as Record<string, Record<string, unknown>> | null | undefined;
+  for (const side of SIDES) {
+    for (const [name, v] of Object.entries(object?.[side] ?? {})) {
+      if (knownProperty(side, name) && typeof v === "boolean") out[side][name] = v;
+    }
+  }
+  return out;
+}
+
+/** Read-Record: null without a record; "bad" for a value the script did not write. */
+function readRecord(state: HostState): HostRecordModel | null | "bad" {
+  if (state.record === undefined) return null;
+  let parsed: { version?: unknown; owner?: unknown; originals?: unknown };
+  try {
+    parsed = JSON.parse(state.record);
+  } catch {
+    return "bad";
+  }
+  if (!parsed || parsed.version !== 1 || typeof parsed.owner !== "string" || parsed.originals == null) return "bad";
+  return { owner: parsed.owner, originals: sideTable(parsed.originals) };
+}
+
+/** Join-Originals: the record first, then the caller's state, then current values of newly declared settings. */
+function joinOriginals(record: HostRecordModel | null, fromState: Sides, before: Sides, declared: Sides): Sides {
+  const out: Sides = { client: {}, server: {} };
+  for (const side of SIDES) {
+    Object.assign(out[side], fromState[side], record?.originals[side]);
+    for (const name of Object.keys(declared[side])) {
+      if (!(name in out[side]) && name in before[side]) out[side][name] = before[side][name];
+    }
+  }
+  return out;
+}
+
+function sameRecord(record: HostRecordModel | null, owner: string, originals: Sides): boolean {
+  if (!record || record.owner !== owner) return false;
+  return SIDES.every(
+    (side) =>
+      Object.keys(record.originals[side]).length === Object.keys(originals[side]).length &&
+      Object.entries(originals[side]).every(([name, v]) => record.originals[side][name] === v),
+  );
+}
+
 /**
- * Emulates smb-signing.ps1 on this host. Mutates `state` as Windows would (Set-* calls, then
- * Group Policy winning back its values) and returns the script's reply and exit code.
+ * Emulates smb-signing.ps1 on this host, step by step as the script does them: validate the
+ * request, read the record, refuse another owner's host, read, write the record before the first
+ * Set-* (a non-administrator cannot write HKLM either), apply, re-read, and remove the record
+ * after a complete restore. Mutates `state` as Windows would (Set-* calls, then Group Policy
+ * winning back its values) and returns the script's reply and exit code.
  */
 export function runSigningScript(state: HostState, requestJson: string): ScriptOutcome {
-  let request: { operation?: string; client?: Record<string, unknown>; server?: Record<string, unknown> };
+  let request: {
+    operation?: string;
+    owner?: unknown;
+    previousOwner?: unknown;
+    takeOwnership?: unknown;
+    client?: Record<string, unknown>;
+    server?: Record<string, unknown>;
+    originals?: unknown;
+  };
   try {
     request = JSON.parse(requestJson);
   } catch (err) {
     return errorReply("badRequest", `the request is not JSON: ${(err as Error).message}`);
   }
-  if (request.operation !== "read" && request.operation !== "apply") {
+  if (request.operation !== "read" && request.operation !== "apply" && request.operation !== "restore") {
     return errorReply("badRequest", `unknown operation '${request.operation}'`);
   }
+  for (const side of SIDES) {
+    for (const [name, value] of Object.entries(request[side] ?? {})) {
+      if (!knownProperty(side, name) || typeof value !== "boolean") return errorReply("badRequest", `unknown ${side} setting '${name}' or not a Boolean`);
+    }
+  }
+  const owner = String(request.owner ?? "");
+  const previousOwner = String(request.previousOwner ?? "");
+  const declared = sideTable(request);
+  const fromState = sideTable(request.originals);
   const facts = { ...state.os };
   const source = state.cmdlets ? "cmdlet" : "registry";
+  let record = readRecord(state);
+  if (record === "bad") {
+    return errorReply("badRecord", "HKLM:\\SOFTWARE\\pulumi-smb-signing\\OriginalSettings is not a record this provider wrote; inspect it, then remove it");
+  }
+  const ours = record === null || record.owner === owner || (previousOwner !== "" && record.owner === previousOwner);
+  if (!ours && request.operation === "apply" && request.takeOwnership !== true) {
+    return errorReply("ownedElsewhere", `the SMB signing settings of this host are owned by ${record!.owner}`, { host: facts, record });
+  }
+  if (!ours && request.operation === "restore") {
+    const current = readSettings(state);
+    return { reply: { status: "ok", host: facts, source, before: current, after: current, changed: [], record, restored: false }, exitCode: 0 };
+  }
   const before = readSettings(state);
+  for (const side of SIDES) {
+    for (const name of Object.keys(declared[side])) {
+      if (!(name in before[side])) {
+        return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, { host: facts, source, before, record });
+      }
+    }
+  }
   const changed: string[] = [];
-  if (request.operation === "apply") {
-    for (const side of ["client", "server"] as Side[]) {
-      const desired: Values = {};
-      for (const [name, value] of Object.entries(request[side] ?? {})) {
-        if (!(name in before[side])) {
-          if (!knownProperty(side, name)) return errorReply("badRequest", `unknown ${side} setting '${name}'`, { host: facts });
-          return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, {
-            host: facts,
-            source,
-            before,
-          });
-        }
-        if (before[side][name] !== Boolean(value)) desired[name] = Boolean(value);
+  let originals: Sides = { client: {}, server: {} };
+  if (request.operation !== "read") {
+    originals = joinOriginals(record, fromState, before, declared);
+    let desired = originals;
+    if (request.operation === "apply") {
+      desired = declared;
+      if (!sameRecord(record, owner, originals)) {
+        // HKLM\SOFTWARE is writable by administrators only: the same denial Set-* would meet.
+        if (state.faults.nonAdmin) return errorReply("accessDenied", "Requested registry access is not allowed.", { host: facts, source, before, changed, record });
+        state.record = JSON.stringify({ version: 1, owner, originals });
+        state.counters.recordWrites = (state.counters.recordWrites ?? 0) + 1;
+        record = { owner, originals };
       }
-      if (Object.keys(desired).length === 0) continue;
+    }
+    for (const side of SIDES) {
+      const values: Values = {};
+      for (const [name, value] of Object.entries(desired[side])) {
+        if (name in before[side] && before[side][name] !== value) values[name] = value;
+      }
+      if (Object.keys(values).length === 0) continue;
       const cmdlet = side === "client" ? "Set-SmbClientConfiguration" : "Set-SmbServerConfiguration";
-      if (state.faults.nonAdmin) {
-        return errorReply("accessDenied", "Access denied", { host: facts, source, before, changed });
-      }
+      if (state.faults.nonAdmin) return errorReply("accessDenied", "Access denied", { host: facts, source, before, changed, record });
       if (state.faults.failingCmdlet === cmdlet) {
-        return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed });
+        return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed, record });
       }
-      Object.assign(state[side], desired, state.groupPolicy[side]);
-      for (const name of Object.keys(desired)) changed.push(`${side}.${name}`);
+      Object.assign(state[side], values, state.groupPolicy[side]);
+      for (const name of Object.keys(values)) changed.push(`${side}.${name}`);
     }
   }
   const after = readSettings(state);
-  return { reply: { status: "ok", host: facts, source, before, after, changed }, exitCode: 0 };
+  let restored = false;
+  if (request.operation === "restore") {
+    restored = SIDES.every((side) => Object.entries(originals[side]).every(([name, v]) => !(name in after[side]) || after[side][name] === v));
+    if (restored && record !== null) {
+      delete state.record;
+      record = null;
+    }
+  }
+  return { reply: { status: "ok", host: facts, source, before, after, changed, record, restored }, exitCode: 0 };
 }
 
 /**

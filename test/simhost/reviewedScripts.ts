@@ -6,6 +6,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "6cafbbb32e5bd40732d4a85bc7e1c25f008899c179abaaa9c135468ac98cef79",
-  "smb-signing.ps1": "c0287ee68538d2079e89a315da095185a338783b2325d5656a4fc1262dd14066",
+  "smb-signing.ps1": "f6935189725be1443b3c36deb712e67a017f33ed5411aa45cec754c3b5f232d0",
 };
 

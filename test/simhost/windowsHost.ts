@@ -41,7 +41,7 @@ export async function startPowerShell(file: string, clientStillConnected: () => 
   return true;
 }
 
-export function runCommand(file: string, commandLine: string, stdin: Buffer): HostRun {
+export async function runCommand(file: string, commandLine: string, stdin: Buffer): Promise<HostRun> {
   if (!fs.existsSync(file)) return failure("simulated host: no such host", 255);
   const state = loadState(file);
   let invocation;
@@ -78,9 +78,13 @@ export function runCommand(file: string, commandLine: string, stdin: Buffer): Ho
   }
   const outcome = runSigningScript(state, String(envelope.request));
   if (Array.isArray(outcome.reply.changed) && outcome.reply.changed.length > 0) state.counters.writes++;
+  // A transient drop: this run's reply is lost, later runs answer.
+  const drop = state.faults.dropConnection === true || (state.faults.dropConnectionRuns ?? 0) > 0;
+  if ((state.faults.dropConnectionRuns ?? 0) > 0) state.faults.dropConnectionRuns!--;
   saveState(file, state);
+  if (state.faults.slowReplyMs) await new Promise((r) => setTimeout(r, state.faults.slowReplyMs));
   let stdout = asciiJson(outcome.reply);
   if (state.faults.oemOutput) stdout = stdout.replace(/[^\x00-\x7f]/g, "?");
   const stderr = state.faults.clixmlNoise ? clixml([{ kind: "progress", text: "Preparing modules for first use." }]) : "";
-  return { stdout, stderr, exitCode: outcome.exitCode, dropConnection: state.faults.dropConnection === true };
+  return { stdout, stderr, exitCode: outcome.exitCode, dropConnection: drop };
 }

@@ -18,15 +18,18 @@ import {
 } from "../../provider/transport/winrm/ntlm";
 import { ACTION, NS, parseEnvelope, text, xmlEscape, Xml, COMMAND_DONE } from "../../provider/transport/winrm/soap";
 import { parsePowerShell } from "./commandLine";
-import { loadState } from "./model";
+import { loadState, saveState } from "./model";
 import { HostRun, runCommand, startPowerShell } from "./windowsHost";
 
 const RUNNING = `${NS.rsp}/CommandState/Running`;
 const FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault";
 /** The emulator answers a Receive with w:TimedOut after at most this long (real hosts: OperationTimeout). */
 const RECEIVE_WAIT_MS = 500;
-/** stdout bytes per Receive reply, so output spreads over several replies. */
-const OUTPUT_PER_RECEIVE = 1024;
+/**
+ * stdout bytes per Receive reply when no fault asks for less: output that is all there when the
+ * process ends comes back in one reply (the receiveChunkBytes fault spreads it over several).
+ */
+const OUTPUT_PER_RECEIVE = 8192;
 export const MAX_SHELLS = 5;
 
 interface ConnectionState {
@@ -113,6 +116,10 @@ export class WinrmEmulator {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
     this.requests++;
+    if (this.countDown("serviceUnavailableRequests")) {
+      res.writeHead(503, { "Content-Type": "text/html", Connection: "close" });
+      return void res.end("<h1>Service Unavailable</h1>");
+    }
     const socket = req.socket;
     const conn = this.connections.get(socket) ?? {};
     this.connections.set(socket, conn);
@@ -215,7 +222,7 @@ export class WinrmEmulator {
     switch (action) {
       case ACTION.create: {
         if (loadState(this.options.stateFile).faults.nonAdmin) return fault("w:AccessDenied", "Access is denied.", "5");
-        if (this.shells.size >= MAX_SHELLS) {
+        if (this.shells.size >= MAX_SHELLS || this.countDown("shellQuotaCreates")) {
           return fault("w:QuotaLimit", "The WS-Management service cannot process the request. This user is allowed a maximum number of 5 concurrent shells, which has been exceeded.", "2150859173");
         }
         const id = crypto.randomUUID().toUpperCase();
@@ -292,6 +299,15 @@ export class WinrmEmulator {
       default:
         return fault("w:ActionNotSupported", `The action ${action} is not supported.`, "2150858770");
     }
+  }
+
+  /** Whether a counted fault applies to this request; counts it down in the host's state. */
+  private countDown(fault: "serviceUnavailableRequests" | "shellQuotaCreates"): boolean {
+    const state = loadState(this.options.stateFile);
+    if ((state.faults[fault] ?? 0) <= 0) return false;
+    state.faults[fault]!--;
+    saveState(this.options.stateFile, state);
+    return true;
   }
 
   private async run(command: CommandState, socket: Socket): Promise<HostRun | null> {

@@ -37,9 +37,18 @@ describe("diff", () => {
     assert.deepEqual(d.replaces, ["connection.host"]);
   });
 
-  it("does not treat new credentials, port or timeouts as a change", () => {
+  it("makes new credentials, host key, port or timeouts an update (not a replace), so refresh and destroy use them", () => {
     const d = diffPolicy(olds(), inputs({ connection: { password: "two", port: 2222, commandTimeoutSeconds: 5 } }));
-    assert.equal(d.changes, false);
+    assert.deepEqual(d, { changes: true, replaces: [], changed: ["connection.password", "connection.commandTimeoutSeconds", "connection.port"] });
+    const rotatedKey = diffPolicy(olds(), inputs({ connection: { hostKey: "SHA256:" + "C".repeat(43) } }));
+    assert.deepEqual(rotatedKey.changed, ["connection.hostKey"]);
+  });
+
+  it("makes taking ownership, a new owner name or new customTimeouts an update", () => {
+    const base = parsePolicyInputs({ connection: { host: "fs01", user: "admin", password: "one", hostKey: FP }, client: { requireSigning: true } });
+    assert.ok(base.ok);
+    const d = diffPolicy(olds(), { ...base.inputs, owner: "proj/stack/fs01", takeOwnership: true, customTimeouts: { create: 300 } });
+    assert.deepEqual(d.changed, ["owner", "takeOwnership", "customTimeouts"]);
   });
 
   it("updates (does not replace) when one setting changes, naming only that setting", () => {

@@ -74,16 +74,27 @@ interface MessageLayer {
   unwrap(reply: HttpReply): string;
 }
 
-export async function runOverWinrm(conn: Connection, commandLine: string, stdin: Buffer): Promise<RemoteResult> {
+export async function runOverWinrm(conn: Connection, commandLine: string, stdin: Buffer, deadlineAtMs: number): Promise<RemoteResult> {
   const where = `${conn.host}:${conn.port}`;
   const agent = conn.https ? verifiedTlsAgent(conn, where) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const deadlineSeconds = conn.connectTimeoutSeconds + conn.commandTimeoutSeconds;
   let timer: NodeJS.Timeout | undefined;
+  let commandSent = false;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HostError("timeout", where, `no reply within ${deadlineSeconds} s`)), deadlineSeconds * 1000);
+    const seconds = Math.max(0, Math.round((deadlineAtMs - Date.now()) / 1000));
+    timer = setTimeout(() => reject(new HostError("timeout", where, `no reply within ${seconds} s`)), Math.max(0, deadlineAtMs - Date.now()));
   });
   try {
-    return await Promise.race([deadline, exchange()]);
+    // A socket error that escaped the exchange (refused, reset, read timeout) before the command
+    // was sent means nothing ran: transient, so the caller may retry. After it, the script may
+    // have run: a dropped connection, never retried.
+    const attempt = exchange().catch((err: unknown) => {
+      if (err instanceof HostError) throw err;
+      const message = (err as Error).message;
+      throw commandSent
+        ? new HostError("connectionDropped", where, `the connection failed after the command was sent (${message})`)
+        : new HostError("connectionFailed", where, message);
+    });
+    return await Promise.race([deadline, attempt]);
   } finally {
     clearTimeout(timer);
     agent.destroy();
@@ -132,6 +143,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       } catch (err) {
         throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
       }
+      if (challengeReply.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
       const offered = /Negotiate ([A-Za-z0-9+/=]+)/.exec(String(challengeReply.headers["www-authenticate"] ?? ""));
       if (challengeReply.status !== 401 || !offered) {
         throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
@@ -163,6 +175,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     try {
+      commandSent = true;
       const started = await call(ACTION.command, bodies.command(commandLine), {
         shellId,
         options: { WINRS_CONSOLEMODE_STDIN: "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },
@@ -227,6 +240,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
 
   function checkReply(reply: HttpReply, layer: MessageLayer, action: string, messageId: string): { header: Xml; body: Xml } {
     if (reply.status === 401) throw new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+    // IIS/HTTP.sys answers 503 in plain text when the service is overloaded; nothing ran.
+    if (reply.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
     const xml = layer.unwrap(reply);
     const parsed = parseEnvelope(xml);
     if (text(parsed.header.RelatesTo) !== messageId) throw new HostError("badReply", where, "reply does not relate to the request's MessageID");
@@ -254,7 +269,12 @@ export class WsmanFault extends HostError {
     where: string,
     readonly fault: { code: string; subcode: string; reason: string; wsmanCode?: string },
   ) {
-    const kind = /AccessDenied/i.test(fault.subcode) || /access is denied/i.test(fault.reason) ? "accessDenied" : "failed";
+    // A shell quota (MaxShellsPerUser, ERROR_WSMAN_QUOTA_MAX_OPERATIONS) frees up as other shells end.
+    const kind = /AccessDenied/i.test(fault.subcode) || /access is denied/i.test(fault.reason)
+      ? "accessDenied"
+      : /QuotaLimit/i.test(fault.subcode)
+        ? "hostBusy"
+        : "failed";
     super(kind, where, `WinRM fault ${fault.subcode || fault.code}: ${fault.reason.trim()}`);
   }
 }
