@@ -106,10 +106,11 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
   const stdin = bootstrapStdin(SIGNING_SCRIPT, wireRequest(request));
   // Retried only when the script never started; even a repeated run would be safe: every run
   // reads, applies only what differs and re-reads, and the originals live in the host's record.
-  return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decode(where, result)));
+  return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decodeReply(where, result)));
 }
 
-function decode(where: string, result: Parameters<typeof parseReply>[1]): SigningResult {
+/** The reply of one run as a typed result, or a typed HostError (badReply for any other shape). */
+export function decodeReply(where: string, result: Parameters<typeof parseReply>[1]): SigningResult {
   let reply: unknown;
   try {
     reply = parseReply(where, result);
