@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import { parsePolicyInputs, UNKNOWN } from "../../provider/domain/schema";
+import { durationSeconds } from "../../provider/resource";
 
 const FP = "SHA256:" + "A".repeat(43);
 const conn = (extra: Record<string, unknown> = {}) => ({ host: "fs01.corp.example", user: "admin", password: "pw", hostKey: FP, ...extra });
@@ -19,6 +20,41 @@ describe("check", () => {
     assert.equal(c.port, 22);
     assert.equal(c.transport, "ssh");
     assert.equal((r.inputs as any).onDelete, "restore");
+  });
+
+  it("refuses a pinned hostKey together with dangerouslyAcceptAnyHostKey, naming both", async () => {
+    const f = await failuresOf({ connection: conn({ dangerouslyAcceptAnyHostKey: true }) });
+    assert.equal(f.length, 1);
+    assert.equal(f[0].property, "connection.dangerouslyAcceptAnyHostKey");
+    assert.match(f[0].reason, /contradicts connection\.hostKey/);
+  });
+
+  it("refuses more than one credential (password with privateKey, or with agent), naming both", async () => {
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
+    for (const [extra, second, first] of [
+      [{ privateKey: key }, "connection.privateKey", "connection.password"],
+      [{ agent: "/run/agent.sock" }, "connection.agent", "connection.password"],
+    ] as const) {
+      const f = await failuresOf({ connection: conn(extra) });
+      const failure = f.find((x) => x.property === second);
+      assert.ok(failure, JSON.stringify(f));
+      assert.match(failure.reason, new RegExp(`cannot be combined with ${first.replace(".", "\\.")}`));
+      assert.match(failure.reason, /exactly one of password, privateKey or agent/);
+    }
+  });
+
+  it("refuses a private key that does not parse, naming connection.privateKey, without echoing it", async () => {
+    const f = await failuresOf({ connection: conn({ password: undefined, privateKey: "not-a-key-secret-text" }) });
+    assert.equal(f[0].property, "connection.privateKey");
+    assert.match(f[0].reason, /is not an OpenSSH, PEM or PPK private key/);
+    assert.ok(!f[0].reason.includes("not-a-key-secret-text"));
+  });
+
+  it("accepts owner, takeOwnership and customTimeouts, and refuses bad ones by path", async () => {
+    const ok = await ops.check({}, { connection: conn(), owner: "proj/dev/fs01", takeOwnership: true, customTimeouts: { create: 300 } });
+    assert.deepEqual(ok.failures, undefined);
+    const f = await failuresOf({ connection: conn(), owner: "bad\nowner", takeOwnership: "yes", customTimeouts: { create: 0, read: 5 } });
+    assert.deepEqual(f.map((x) => x.property).sort(), ["customTimeouts.create", "customTimeouts.read", "owner", "takeOwnership"]);
   });
 
   it("ignores Pulumi's own __provider key", async () => {
@@ -132,5 +168,18 @@ describe("check, winrm transport", () => {
     const f = await failuresOf({ connection: conn({ transport: "telnet" }) });
     assert.equal(f[0].property, "connection.transport");
     assert.match(f[0].reason, /"ssh" or "winrm"/);
+  });
+});
+
+describe("customTimeouts as the resource passes them", () => {
+  it("reads Go durations into whole seconds and ignores what it cannot read", () => {
+    assert.equal(durationSeconds("90s"), 90);
+    assert.equal(durationSeconds("5m"), 300);
+    assert.equal(durationSeconds("1h30m"), 5400);
+    assert.equal(durationSeconds("1.5h"), 5400);
+    assert.equal(durationSeconds("500ms"), 1);
+    assert.equal(durationSeconds("ten minutes"), undefined);
+    assert.equal(durationSeconds(""), undefined);
+    assert.equal(durationSeconds(undefined), undefined);
   });
 });
