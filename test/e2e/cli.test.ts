@@ -6,45 +6,19 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { declarePolicies, DeclaredPolicy, programStack, Transport } from "./stacks";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 let fleet: SimulatedFleet;
 let workRoot: string;
 
-async function project(name: string): Promise<PulumiProject> {
-  const dir = path.join(workRoot, name);
-  fs.mkdirSync(dir, { recursive: true });
-  const main = path.relative(dir, path.join(__dirname, "program.js"));
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
-  const p = new PulumiProject(dir, "test");
-  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
-  await p.init();
-  await p.setSecretConfig("password", SIM_PASSWORD);
-  return p;
-}
+const project = (name: string) => programStack(workRoot, name, { password: SIM_PASSWORD });
 
 /** The e2e scenarios run over both transports; the program receives only the password from config. */
 const TRANSPORTS = ["ssh", "winrm"] as const;
-type Transport = (typeof TRANSPORTS)[number];
 const PRESETS = { fs01: "win11-24h2-home", fs02: "server-2025", fs03: "server-2025" } as const;
 
-function declare(
-  p: PulumiProject,
-  resources: Array<{ name: string; host: string; client?: object; server?: object; onDelete?: string; import?: string; extra?: object }>,
-  transport: Transport = "ssh",
-) {
-  const spec = {
-    resources: resources.map((r) => {
-      const { password: _ignored, ...conn } = fleet.connection(r.host, transport === "winrm" ? "winrm" : "password") as Record<string, unknown>;
-      return {
-        name: r.name,
-        import: r.import,
-        args: { connection: conn, client: r.client, server: r.server, onDelete: r.onDelete, ...r.extra },
-      };
-    }),
-  };
-  fs.writeFileSync(path.join(p.dir, "program.json"), JSON.stringify(spec, null, 2));
-}
+const declare = (p: PulumiProject, resources: DeclaredPolicy[], transport: Transport = "ssh") => declarePolicies(p, fleet, resources, transport);
 
 before(async () => {
   workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));

@@ -1,6 +1,7 @@
 // The Pulumi program the end-to-end tests run: it declares the SmbSigningPolicy resources listed
-// in the JSON file named by SMB_E2E_SPEC (written by the test). Passwords come from secret
-// stack config, as a user's would.
+// in the JSON file named by SMB_E2E_SPEC (written by the test). Credentials come from secret
+// stack config, as a user's would: by default the password from "password"; `secretConfig` maps
+// other connection properties (privateKey, passphrase) to config keys.
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { SmbSigningPolicy, SmbSigningPolicyArgs } from "pulumi-smb-signing";
@@ -9,14 +10,16 @@ interface Declared {
   name: string;
   args: SmbSigningPolicyArgs;
   import?: string;
+  secretConfig?: Record<string, string>;
 }
 
 const config = new pulumi.Config();
 const spec: { resources: Declared[] } = JSON.parse(fs.readFileSync(process.env.SMB_E2E_SPEC ?? "", "utf8"));
 for (const r of spec.resources) {
+  const secrets = Object.fromEntries(Object.entries(r.secretConfig ?? { password: "password" }).map(([field, key]) => [field, config.requireSecret(key)]));
   const policy = new SmbSigningPolicy(
     r.name,
-    { ...r.args, connection: { ...r.args.connection, password: config.requireSecret("password") } },
+    { ...r.args, connection: { ...r.args.connection, ...secrets } },
     r.import ? { import: r.import } : undefined,
   );
   if (r.name === spec.resources[0].name) {

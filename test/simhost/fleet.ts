@@ -14,6 +14,11 @@ export const SIM_USER = "smbsim";
 /** The simulated administrator's password: test data, checked for leaks like a real secret. */
 export const SIM_PASSWORD = "Sim-Adm1n-Pa55word-7c1e";
 export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
+/**
+ * A second administrator whose password the rotation tests change. No fleet sets its password
+ * when it starts, so a rotation test running beside other tests is not undone by them.
+ */
+export const SIM_ROTATION_USER = "smbsim-rot";
 export const SIM_PORT = 10022;
 export const SIM_WINRM_PORT = 15985;
 export const SIM_WINRM_HTTPS_PORT = 15986;
@@ -31,6 +36,8 @@ export interface SimulatedHost {
   port: number;
   hostKeyFingerprint: string;
   stateFile: string;
+  /** Index of the sshd serving this host (its config, key and log files carry it). */
+  daemon: number;
 }
 
 export interface FleetOptions {
@@ -51,14 +58,16 @@ function prepareMachine(): void {
   if (!fs.existsSync(SSHD)) {
     throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install openssh-server), as .ci/run does`);
   }
-  try {
-    run("id", ["-u", SIM_USER]);
-  } catch {
-    run("useradd", ["--system", "--no-create-home", "--home-dir", SIM_HOME, "--shell", "/bin/sh", SIM_USER]);
+  for (const user of [SIM_USER, SIM_ROTATION_USER]) {
+    try {
+      run("id", ["-u", user]);
+    } catch {
+      run("useradd", ["--system", "--no-create-home", "--home-dir", SIM_HOME, "--shell", "/bin/sh", user]);
+    }
   }
   // sshd complains on stderr about a missing home directory; Windows OpenSSH has one.
   fs.mkdirSync(SIM_HOME, { recursive: true, mode: 0o755 });
-  run("usermod", ["-d", SIM_HOME, SIM_USER]);
+  for (const user of [SIM_USER, SIM_ROTATION_USER]) run("usermod", ["-d", SIM_HOME, user]);
   run("chpasswd", [], `${SIM_USER}:${SIM_PASSWORD}\n`);
   fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 }
@@ -148,7 +157,7 @@ export class SimulatedFleet {
         const address = addressFor(index++);
         const file = stateFile(stateDir, address, SIM_PORT);
         saveState(file, { ...newHostState(spec.preset), powershellStartMs: options.powershellStartMs ?? 0 });
-        fleet.hosts.set(spec.name, { name: spec.name, address, port: SIM_PORT, hostKeyFingerprint: fingerprint, stateFile: file });
+        fleet.hosts.set(spec.name, { name: spec.name, address, port: SIM_PORT, hostKeyFingerprint: fingerprint, stateFile: file, daemon: g });
         listen.push(`ListenAddress ${address}:${SIM_PORT}`);
       }
       const config = path.join(workDir, `sshd_config_${g}`);
@@ -164,7 +173,7 @@ export class SimulatedFleet {
           "PubkeyAuthentication yes",
           `AuthorizedKeysFile ${path.join(workDir, "authorized_keys")}`,
           "StrictModes no",
-          `AllowUsers ${SIM_USER}`,
+          `AllowUsers ${SIM_USER} ${SIM_ROTATION_USER}`,
           "PermitRootLogin no",
           "MaxStartups 2000:30:4000",
           "MaxAuthTries 10",
@@ -241,6 +250,37 @@ export class SimulatedFleet {
     if (auth === "key") return { ...base, privateKey: this.clientKey };
     if (auth === "encryptedKey") return { ...base, privateKey: this.encryptedClientKey, passphrase: SIM_KEY_PASSPHRASE };
     return { ...base, password: SIM_PASSWORD };
+  }
+
+  /** An administrator changes a login's password: for SSH (the system account) and every WinRM emulator. */
+  setPassword(user: string, password: string): void {
+    run("chpasswd", [], `${user}:${password}\n`);
+    for (const w of [...this.winrm.values(), ...this.winrmHttps.values()]) w.setAccount(user, password);
+  }
+
+  /**
+   * The host is rebuilt with a new SSH host key: a new key file, then SIGHUP, on which sshd
+   * re-executes itself and loads it. Returns the new fingerprint (every host of that sshd has it).
+   */
+  async rotateHostKey(name: string): Promise<string> {
+    const h = this.host(name);
+    const keyFile = path.join(this.workDir, `host_key_${h.daemon}`);
+    const fresh = `${keyFile}.new`;
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `sim-host-${h.daemon}-rotated`, "-f", fresh]);
+    fs.renameSync(fresh, keyFile);
+    fs.renameSync(`${fresh}.pub`, `${keyFile}.pub`);
+    const fingerprint = run("ssh-keygen", ["-l", "-f", `${keyFile}.pub`]).split(" ")[1];
+    const logFile = path.join(this.workDir, `sshd_${h.daemon}.log`);
+    const logged = fs.readFileSync(logFile, "utf8").length;
+    this.daemons[h.daemon].kill("SIGHUP");
+    // sshd logs "Server listening" again once the re-executed daemon has bound its sockets.
+    const until = Date.now() + 10_000;
+    while (!/Server listening/.test(fs.readFileSync(logFile, "utf8").slice(logged))) {
+      if (Date.now() > until) throw new Error(`sshd ${h.daemon} did not restart after SIGHUP`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const other of this.hosts.values()) if (other.daemon === h.daemon) other.hostKeyFingerprint = fingerprint;
+    return fingerprint;
   }
 
   /** Everything the sshd daemons logged, for tests that check what reached the server. */

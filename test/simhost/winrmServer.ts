@@ -83,11 +83,20 @@ export class WinrmEmulator {
   private readonly shells = new Map<string, Map<string, CommandState>>();
   /** HTTP requests served, for tests and the benchmark. */
   requests = 0;
+  /** Local accounts by lower-case name (Windows account names are case-insensitive): their passwords. */
+  private readonly accounts = new Map<string, string>();
 
   private constructor(
     private readonly options: WinrmHostOptions,
     private readonly server: http.Server | https.Server,
-  ) {}
+  ) {
+    this.accounts.set(options.user.toLowerCase(), options.password);
+  }
+
+  /** An administrator sets a password (a new account, or a rotation). */
+  setAccount(user: string, password: string): void {
+    this.accounts.set(user.toLowerCase(), password);
+  }
 
   static async start(options: WinrmHostOptions): Promise<WinrmEmulator> {
     const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }) : http.createServer();
@@ -129,7 +138,7 @@ export class WinrmEmulator {
     if (basic) {
       // Basic is only offered over HTTPS, as on Windows with AllowUnencrypted false.
       const [user, ...rest] = Buffer.from(basic[1], "base64").toString("utf8").split(":");
-      basicOk = tlsMode && user.toLowerCase() === this.options.user.toLowerCase() && rest.join(":") === this.options.password;
+      basicOk = tlsMode && this.accounts.get(user.toLowerCase()) === rest.join(":");
       if (!basicOk) {
         res.writeHead(401, { "WWW-Authenticate": tlsMode ? "Negotiate, Basic" : "Negotiate", "Content-Length": "0" });
         return void res.end();
@@ -155,10 +164,8 @@ export class WinrmEmulator {
       }
       if (type === 3 && conn.serverChallenge) {
         const fields = parseAuthenticate(token);
-        const session =
-          fields.user.toLowerCase() === this.options.user.toLowerCase()
-            ? acceptAuthenticate(fields, this.options.password, conn.serverChallenge)
-            : null;
+        const password = this.accounts.get(fields.user.toLowerCase());
+        const session = password === undefined ? null : acceptAuthenticate(fields, password, conn.serverChallenge);
         conn.serverChallenge = undefined;
         if (!session) {
           res.writeHead(401, { "WWW-Authenticate": "Negotiate", "Content-Length": "0" });

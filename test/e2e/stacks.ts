@@ -1,0 +1,55 @@
+// Stacks of the e2e program (program.ts) for the end-to-end tests: a project directory with its
+// own backend and secret config, and the JSON spec of the SmbSigningPolicy resources it declares
+// on simulated hosts. Credentials reach the program only through secret config.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { SimulatedFleet } from "../simhost/fleet";
+import { PulumiProject } from "./pulumiCli";
+
+export type Transport = "ssh" | "winrm";
+
+/** A stack of program.ts in `workRoot/name`, with these secret config values set. */
+export async function programStack(workRoot: string, name: string, secrets: Record<string, string>): Promise<PulumiProject> {
+  const dir = path.join(workRoot, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const main = path.relative(dir, path.join(__dirname, "program.js"));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
+  const p = new PulumiProject(dir, "test");
+  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
+  await p.init();
+  for (const [key, value] of Object.entries(secrets)) await p.setSecretConfig(key, value);
+  return p;
+}
+
+export interface DeclaredPolicy {
+  name: string;
+  host: string;
+  client?: object;
+  server?: object;
+  onDelete?: string;
+  import?: string;
+  /** Other top-level inputs (acknowledgeInsecureSettings, takeOwnership, ...). */
+  extra?: object;
+  /** Connection properties over the fleet's defaults (user, hostKey, ...). */
+  connection?: Record<string, unknown>;
+  /** Connection property -> secret config key; default: the password from "password". */
+  secretConfig?: Record<string, string>;
+}
+
+/** Writes the program's spec: the fleet's connection for each host, credentials left to config. */
+export function declarePolicies(p: PulumiProject, fleet: SimulatedFleet, resources: DeclaredPolicy[], transport: Transport = "ssh"): void {
+  const spec = {
+    resources: resources.map((r) => {
+      const secretConfig = r.secretConfig ?? { password: "password" };
+      const connection: Record<string, unknown> = { ...fleet.connection(r.host, transport === "winrm" ? "winrm" : "password"), ...r.connection };
+      for (const field of ["password", ...Object.keys(secretConfig)]) delete connection[field];
+      return {
+        name: r.name,
+        import: r.import,
+        secretConfig,
+        args: { connection, client: r.client, server: r.server, onDelete: r.onDelete, ...r.extra },
+      };
+    }),
+  };
+  fs.writeFileSync(path.join(p.dir, "program.json"), JSON.stringify(spec, null, 2));
+}
