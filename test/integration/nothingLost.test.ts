@@ -161,6 +161,29 @@ for (const transport of TRANSPORTS) {
       assertRestored(initial);
     });
 
+    it("a restore whose cmdlet fails keeps the record; once the host is fixed, the next destroy restores everything", async () => {
+      const initial = pristine();
+      const created = await ops.create(await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } }));
+      setFaults({ failingCmdlet: "Set-SmbServerConfiguration" });
+      const e = await failure(ops.remove(created.id, created.outs as PolicyOutputs));
+      assert.match(e.message, /The service has not been started/);
+      assert.ok(record(), "the record survives a failed restore");
+      setFaults({});
+      await ops.remove(created.id, created.outs as PolicyOutputs);
+      assertRestored(initial);
+    });
+
+    it("a refresh cut off by a dropped connection fails clearly and changes nothing; the next refresh works", async () => {
+      pristine();
+      const created = await ops.create(await inputs(transport, { client: { requireSigning: true } }));
+      setFaults({ dropConnection: true });
+      const e = await failure(ops.read(created.id, created.outs));
+      assert.equal(e.kind, "connectionDropped");
+      setFaults({});
+      const refreshed = await ops.read(created.id, created.outs);
+      assert.deepEqual((refreshed.props as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: {} });
+    });
+
     it("a user's retry after a partial apply changes nothing twice and keeps the genuine originals", async () => {
       const initial = pristine();
       setFaults({ dropConnectionRuns: 1 });

@@ -136,7 +136,7 @@ describe("WinRM", () => {
     fleet.reset("w1", "server-2025");
   });
 
-  it("turns the shell quota fault into a clear error", async () => {
+  it("retries a shell quota that does not free up until the deadline, then says so clearly", async () => {
     const c = await authenticatedConnection("quota");
     try {
       for (let i = 0; i < MAX_SHELLS; i++) {
@@ -146,12 +146,13 @@ describe("WinRM", () => {
     } finally {
       c.close();
     }
-    const r = await ops.check({}, { connection: fleet.connection("quota", "winrm"), server: { requireSigning: true } });
+    const r = await ops.check({}, { connection: fleet.connection("quota", "winrm"), server: { requireSigning: true }, customTimeouts: { create: 3 } });
     const e = await ops.create(r.inputs as Record<string, unknown>).then(
       () => assert.fail("expected the quota fault"),
       (err: HostError) => err,
     );
-    assert.match(e.message, /WinRM fault w:QuotaLimit: .*maximum number of 5 concurrent shells/);
+    assert.equal(e.kind, "hostBusy");
+    assert.match(e.message, new RegExp(`WinRM fault w:QuotaLimit: .*maximum number of ${MAX_SHELLS} concurrent shells.*gave up after \\d+ attempts`));
   });
 
   for (const size of [20 * 1024, 200 * 1024]) {

@@ -30,7 +30,12 @@ const RECEIVE_WAIT_MS = 500;
  * process ends comes back in one reply (the receiveChunkBytes fault spreads it over several).
  */
 const OUTPUT_PER_RECEIVE = 8192;
-export const MAX_SHELLS = 5;
+/**
+ * MaxShellsPerUser as Windows ships it (30; `winrm get winrm/config/winrs`). Shells outlive a
+ * dropped HTTP connection until their IdleTimeOut (2 hours by default), so a host that saw many
+ * dropped runs reaches this quota, as a real one does.
+ */
+export const MAX_SHELLS = 30;
 
 interface ConnectionState {
   serverChallenge?: Buffer;
@@ -230,7 +235,7 @@ export class WinrmEmulator {
       case ACTION.create: {
         if (loadState(this.options.stateFile).faults.nonAdmin) return fault("w:AccessDenied", "Access is denied.", "5");
         if (this.shells.size >= MAX_SHELLS || this.countDown("shellQuotaCreates")) {
-          return fault("w:QuotaLimit", "The WS-Management service cannot process the request. This user is allowed a maximum number of 5 concurrent shells, which has been exceeded.", "2150859173");
+          return fault("w:QuotaLimit", `The WS-Management service cannot process the request. This user is allowed a maximum number of ${MAX_SHELLS} concurrent shells, which has been exceeded.`, "2150859173");
         }
         const id = crypto.randomUUID().toUpperCase();
         this.shells.set(id, new Map());
