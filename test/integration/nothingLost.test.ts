@@ -9,7 +9,7 @@ import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import { HostError } from "../../provider/host/errors";
 import { CountingRelay } from "../bench/relay";
-import { SimulatedFleet } from "../simhost/fleet";
+import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import type { HostState } from "../simhost/model";
 
 const PRESET = "win11-24h2-home"; // requires neither side: every declared value is a change
@@ -33,6 +33,7 @@ async function failure(p: Promise<unknown>): Promise<Failure> {
     await p;
   } catch (err) {
     assert.ok(err instanceof Error);
+    for (const secret of [SIM_PASSWORD, SIM_KEY_PASSPHRASE]) assert.ok(!err.message.includes(secret), "an error message holds a secret");
     return err as Failure;
   }
   assert.fail("expected the operation to fail");
@@ -158,6 +159,19 @@ for (const transport of TRANSPORTS) {
       assert.equal(e.kind, "connectionDropped");
       setFaults({});
       await ops.remove(created.id, created.outs as PolicyOutputs);
+      assertRestored(initial);
+    });
+
+    it("an update whose value Group Policy wins back records complete properties: refresh and destroy work at once", async () => {
+      const initial = pristine();
+      const created = await ops.create(await inputs(transport, { client: { requireSigning: true } }));
+      fleet.change("h", (s) => (s.groupPolicy.server = { RequireSecuritySignature: false }));
+      const e = await failure(ops.update(created.id, created.outs, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
+      assert.match(e.message, /did not keep server\.requireSigning/);
+      assert.equal(e.properties?.__provider, PROVIDER_TEXT);
+      assert.deepEqual((e.properties as unknown as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
+      const refreshed = await ops.read(e.id!, e.properties!);
+      await ops.remove(e.id!, refreshed.props as PolicyOutputs);
       assertRestored(initial);
     });
 
