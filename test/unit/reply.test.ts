@@ -61,6 +61,18 @@ describe("parseReply", () => {
     assert.equal(hostError(() => parseReply("h", result("garbage"))).kind, "failed");
   });
 
+  it("fails a non-zero exit code even when stdout holds an ok reply", () => {
+    const e = hostError(() => parseReply("h", result(JSON.stringify(ok), "", 1)));
+    assert.equal(e.kind, "failed");
+    assert.match(e.message, /PowerShell exited with code 1/);
+  });
+
+  it("fails a zero exit code whose reply is neither ok nor an error", () => {
+    const e = hostError(() => parseReply("h", result(JSON.stringify({ status: "partial", value: "x" }))));
+    assert.equal(e.kind, "failed");
+    assert.match(e.message, /PowerShell exited with code 0: \{"status":"partial"/);
+  });
+
   it("decodes a multi-byte character split across chunks", () => {
     const bytes = Buffer.from(JSON.stringify(ok));
     const cut = bytes.indexOf(Buffer.from("®")) + 1;
