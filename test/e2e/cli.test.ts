@@ -6,20 +6,14 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { newHostState } from "../simhost/model";
-import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { programStack, PulumiProject, REPO_ROOT } from "./pulumiCli";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 let fleet: SimulatedFleet;
 let workRoot: string;
 
 async function project(name: string): Promise<PulumiProject> {
-  const dir = path.join(workRoot, name);
-  fs.mkdirSync(dir, { recursive: true });
-  const main = path.relative(dir, path.join(__dirname, "program.js"));
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
-  const p = new PulumiProject(dir, "test");
-  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
-  await p.init();
+  const p = await programStack(workRoot, name);
   await p.setSecretConfig("password", SIM_PASSWORD);
   return p;
 }

@@ -1,6 +1,6 @@
 // The Pulumi program the end-to-end tests run: it declares the SmbSigningPolicy resources listed
 // in the JSON file named by SMB_E2E_SPEC (written by the test). Passwords come from secret
-// stack config, as a user's would.
+// stack config, as a user's would, unless a resource asks for the spec's own plain credentials.
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { SmbSigningPolicy, SmbSigningPolicyArgs } from "pulumi-smb-signing";
@@ -9,16 +9,19 @@ interface Declared {
   name: string;
   args: SmbSigningPolicyArgs;
   import?: string;
+  /**
+   * "secretConfig" (default): the password comes from secret stack config. "plain": the
+   * credentials written in the spec are passed as they are, plain strings, as a program that
+   * reads them from a file or from plain config would.
+   */
+  credentials?: "secretConfig" | "plain";
 }
 
 const config = new pulumi.Config();
 const spec: { resources: Declared[] } = JSON.parse(fs.readFileSync(process.env.SMB_E2E_SPEC ?? "", "utf8"));
 for (const r of spec.resources) {
-  const policy = new SmbSigningPolicy(
-    r.name,
-    { ...r.args, connection: { ...r.args.connection, password: config.requireSecret("password") } },
-    r.import ? { import: r.import } : undefined,
-  );
+  const connection = r.credentials === "plain" ? r.args.connection : { ...r.args.connection, password: config.requireSecret("password") };
+  const policy = new SmbSigningPolicy(r.name, { ...r.args, connection }, r.import ? { import: r.import } : undefined);
   if (r.name === spec.resources[0].name) {
     // A stack output, so the tests can read what the host reported.
     module.exports.observed = policy.observed;

@@ -15,6 +15,21 @@ export function pulumiCliDir(): string {
   }).trim();
 }
 
+/**
+ * A new stack of the e2e program (program.ts) in `root/name`; the program declares what the test
+ * writes to `program.json` in that directory. `root` must lie inside this checkout.
+ */
+export async function programStack(root: string, name: string): Promise<PulumiProject> {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const main = path.relative(dir, path.join(__dirname, "program.js"));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
+  const p = new PulumiProject(dir, "test");
+  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
+  await p.init();
+  return p;
+}
+
 export interface CliResult {
   code: number;
   stdout: string;
