@@ -14,6 +14,8 @@ const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 const SELF = "pulumi-smb-signing";
 
 type Outcome = "ok" | "not ok";
+/** The checkout's files by path. */
+type Snapshot = Map<string, { content: Buffer; mode: number }>;
 
 interface FileRun {
   code: number | null;
@@ -23,11 +25,19 @@ interface FileRun {
   output: string;
 }
 
-/** Files of the checkout as git knows them: tracked, plus new ones not ignored. */
-function checkoutFiles(): string[] {
+/**
+ * The checkout's files as git knows them (tracked, plus new ones not ignored), read once: edits
+ * made while the guards run reach none of the copies.
+ */
+function checkoutFiles(): Snapshot {
   const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" });
   if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
-  return [...new Set(listed.stdout.split("\0").filter(Boolean))].filter((f) => fs.existsSync(path.join(REPO_ROOT, f)));
+  const files: Snapshot = new Map();
+  for (const file of listed.stdout.split("\0").filter(Boolean)) {
+    const at = path.join(REPO_ROOT, file);
+    if (fs.existsSync(at)) files.set(file, { content: fs.readFileSync(at), mode: fs.statSync(at).mode & 0o777 });
+  }
+  return files;
 }
 
 /**
@@ -35,11 +45,11 @@ function checkoutFiles(): string[] {
  * packages, except this package's own name: the e2e program and the serialized dynamic provider
  * `require("pulumi-smb-signing/...")` by name, which must reach this copy, not the checkout.
  */
-function scratchCopy(files: string[]): string {
+function scratchCopy(files: Snapshot): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smb-guards-"));
-  for (const file of files) {
+  for (const [file, { content, mode }] of files) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+    fs.writeFileSync(path.join(dir, file), content, { mode });
   }
   const modules = path.join(dir, "node_modules");
   fs.mkdirSync(modules);
@@ -124,7 +134,7 @@ function seconds(ms: number): string {
 }
 
 /** Builds a scratch copy with `mutate` applied, runs `tests`, and removes the copy. */
-async function inScratch(files: string[], mutate: ((dir: string) => void) | undefined, tests: GuardTest[], log: string): Promise<Map<string, FileRun>> {
+async function inScratch(files: Snapshot, mutate: ((dir: string) => void) | undefined, tests: GuardTest[], log: string): Promise<Map<string, FileRun>> {
   const dir = scratchCopy(files);
   try {
     mutate?.(dir);
@@ -146,9 +156,9 @@ async function main(): Promise<number> {
   const unknown = only.filter((id) => !all.some((g) => g.id === id));
   if (unknown.length > 0) throw new Error(`no such guard: ${unknown.join(", ")}`);
   const guards = all.filter((g) => only.length === 0 || only.includes(g.id));
-  // Every guard's text must be there before an hour is spent: fail loudly now.
-  for (const g of guards) removeGuard(g, fs.readFileSync(path.join(REPO_ROOT, g.file), "utf8"));
   const files = checkoutFiles();
+  // Every guard's text must be there before minutes are spent: fail loudly now.
+  for (const g of guards) removeGuard(g, files.get(g.file)?.content.toString("utf8") ?? "");
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "smb-guards-logs-"));
 
   const allTests = guards.flatMap((g) => g.tests);
