@@ -28,7 +28,7 @@ async function refusal(lie: Lie): Promise<HostError> {
   const server = await HostileWinrmServer.start({ address: ADDRESS, password: SIM_PASSWORD, lie });
   try {
     const err = await runOverWinrm(connectionTo(server), COMMAND_LINE, STDIN).then(
-      (result) => assert.fail(`the client accepted replies spoiled by "${lie}": ${JSON.stringify({ ...result, stdout: result.stdout.toString() })}`),
+      (result) => assert.fail(`the client accepted replies spoiled by "${lie}": exit code ${result.exitCode}, stdout ${JSON.stringify(result.stdout.toString("utf8"))}`),
       (e: unknown) => e,
     );
     assert.ok(err instanceof HostError, `expected a HostError, got ${err}`);
