@@ -1,7 +1,8 @@
 // The Pulumi program the end-to-end tests run: it declares the SmbSigningPolicy resources listed
 // in the JSON file named by SMB_E2E_SPEC (written by the test). Credentials come from secret
 // stack config, as a user's would: by default the password from "password"; `secretConfig` maps
-// other connection properties (privateKey, passphrase) to config keys.
+// other connection properties (privateKey, passphrase) to config keys. A resource may instead
+// ask for the spec's own plain credentials.
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { SmbSigningPolicy, SmbSigningPolicyArgs } from "pulumi-smb-signing";
@@ -10,18 +11,21 @@ interface Declared {
   name: string;
   args: SmbSigningPolicyArgs;
   import?: string;
+  /** Connection property -> secret config key (default: the password from "password"). */
   secretConfig?: Record<string, string>;
+  /**
+   * "plain": the credentials written in the spec are passed as they are, plain strings, as a
+   * program that reads them from a file or from plain config would.
+   */
+  credentials?: "secretConfig" | "plain";
 }
 
 const config = new pulumi.Config();
 const spec: { resources: Declared[] } = JSON.parse(fs.readFileSync(process.env.SMB_E2E_SPEC ?? "", "utf8"));
 for (const r of spec.resources) {
-  const secrets = Object.fromEntries(Object.entries(r.secretConfig ?? { password: "password" }).map(([field, key]) => [field, config.requireSecret(key)]));
-  const policy = new SmbSigningPolicy(
-    r.name,
-    { ...r.args, connection: { ...r.args.connection, ...secrets } },
-    r.import ? { import: r.import } : undefined,
-  );
+  const fromConfig = r.credentials === "plain" ? {} : (r.secretConfig ?? { password: "password" });
+  const secrets = Object.fromEntries(Object.entries(fromConfig).map(([field, key]) => [field, config.requireSecret(key)]));
+  const policy = new SmbSigningPolicy(r.name, { ...r.args, connection: { ...r.args.connection, ...secrets } }, r.import ? { import: r.import } : undefined);
   if (r.name === spec.resources[0].name) {
     // A stack output, so the tests can read what the host reported.
     module.exports.observed = policy.observed;

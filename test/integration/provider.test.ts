@@ -148,6 +148,22 @@ describe("behaviour", () => {
     assert.equal(d.changes, true);
   });
 
+  it("read refuses an id naming another host than connection.host, without contacting any host", async () => {
+    const created = await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true } }));
+    const before = runs(host);
+    await assert.rejects(ops.read("fs99.corp.example", created.outs as Record<string, unknown>), /the id "fs99\.corp\.example" names another host than connection\.host/);
+    assert.equal(runs(host), before);
+  });
+
+  it("delete fails, naming the setting, when a Group Policy keeps it from restoring the original", async () => {
+    const created = await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true } }));
+    assert.deepEqual((created.outs as PolicyOutputs).originalSettings.client, { requireSigning: false });
+    fleet.change(host, (s) => (s.groupPolicy.client = { RequireSecuritySignature: true }));
+    const e = await rejection(ops.remove(created.id, created.outs as PolicyOutputs));
+    assert.equal((e as HostError).kind, "notEnforced");
+    assert.match(e.message, /could not restore client\.requireSigning \(declared false, host has true\)/);
+  });
+
   it("import: create with an import id adopts the host: one read, no write, current values as originals", async () => {
     const inputs = await checked({
       connection: fleet.connection(host),

@@ -13,7 +13,7 @@ import { ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport
 import { authenticateMessage, negotiateMessage, parseChallenge } from "../../provider/transport/winrm/ntlm";
 import { ACTION, bodies, envelope, newMessageId } from "../../provider/transport/winrm/soap";
 import { newHostState } from "../simhost/model";
-import { MAX_SHELLS } from "../simhost/winrmServer";
+import { MAX_ENVELOPE_BYTES, MAX_SHELLS } from "../simhost/winrmServer";
 import { SIM_PASSWORD, SIM_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import * as ops from "../../provider/operations";
 import { HostError } from "../../provider/host/errors";
@@ -118,6 +118,18 @@ describe("WinRM", () => {
       tampered[tampered.length - 40] ^= 0x01;
       const bad = await c.post({ "Content-Type": ENCRYPTED_CONTENT_TYPE }, tampered);
       assert.equal(bad.status, 400);
+    } finally {
+      c.close();
+    }
+  });
+
+  it("the emulator refuses a request over MaxEnvelopeSize with HTTP 413, as a WinRM service does", async () => {
+    const c = await authenticatedConnection();
+    try {
+      // Trailing whitespace keeps the XML valid: only the size is wrong.
+      const oversized = Buffer.concat([c.createSoap, Buffer.alloc(MAX_ENVELOPE_BYTES - c.createSoap.length + 1, 0x20)]);
+      const r = await c.post({ "Content-Type": ENCRYPTED_CONTENT_TYPE }, encryptMessage(c.session, oversized));
+      assert.equal(r.status, 413);
     } finally {
       c.close();
     }

@@ -2,8 +2,8 @@
 // NTLMv2) with 401 challenges, refusal of unencrypted traffic, MS-WSMV message encryption (or
 // HTTPS with a generated certificate, where Basic is offered too and TLS protects the SOAP), and
 // the cmd shell resource (Create, Command, Send, Receive, Signal, Delete) with w:TimedOut faults,
-// output spread over several Receive replies, a shell quota, and access denied for a
-// non-administrator. Commands go to the same host model as the sshd simulation.
+// output spread over several Receive replies, a shell quota, the MaxEnvelopeSize limit, and access
+// denied for a non-administrator. Commands go to the same host model as the sshd simulation.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -36,6 +36,12 @@ const OUTPUT_PER_RECEIVE = 8192;
  * dropped runs reaches this quota, as a real one does.
  */
 export const MAX_SHELLS = 30;
+/**
+ * MaxEnvelopeSizekb: 150 KB as Microsoft Learn documents the default (newer builds ship 500). The
+ * emulator enforces the smaller, which every client message must fit; a larger request gets
+ * HTTP 413, as from a real WinRM service.
+ */
+export const MAX_ENVELOPE_BYTES = 150 * 1024;
 
 interface ConnectionState {
   serverChallenge?: Buffer;
@@ -73,6 +79,28 @@ function avPair(id: number, value: Buffer): Buffer {
   h.writeUInt16LE(id, 0);
   h.writeUInt16LE(value.length, 2);
   return Buffer.concat([h, value]);
+}
+
+/** A CHALLENGE message as a Windows host sends one: the client's flags, the host's names, and a timestamp. */
+export function simulatedChallenge(serverChallenge: Buffer): Buffer {
+  const targetInfo = Buffer.concat([
+    avPair(2, Buffer.from("SIM", "utf16le")),
+    avPair(1, Buffer.from("SIMHOST", "utf16le")),
+    avPair(3, Buffer.from("simhost.sim.example", "utf16le")),
+    avPair(7, fileTime()),
+    Buffer.alloc(4),
+  ]);
+  return challengeMessage(CLIENT_FLAGS, serverChallenge, targetInfo);
+}
+
+/** A SOAP reply as WinRM writes one: the reply's action, a new MessageID, and RelatesTo the request's. */
+export function replyEnvelope(action: string, relatesTo: string, body: string): string {
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:w="${NS.w}" xmlns:rsp="${NS.rsp}" xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer">` +
+    `<s:Header><a:Action>${action}</a:Action><a:MessageID>uuid:${crypto.randomUUID().toUpperCase()}</a:MessageID>` +
+    `<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>${xmlEscape(relatesTo)}</a:RelatesTo></s:Header>` +
+    `<s:Body>${body}</s:Body></s:Envelope>`
+  );
 }
 
 function readsStdin(commandLine: string): boolean {
@@ -156,14 +184,7 @@ export class WinrmEmulator {
       if (type === 1) {
         conn.serverChallenge = crypto.randomBytes(8);
         conn.session = undefined;
-        const targetInfo = Buffer.concat([
-          avPair(2, Buffer.from("SIM", "utf16le")),
-          avPair(1, Buffer.from("SIMHOST", "utf16le")),
-          avPair(3, Buffer.from("simhost.sim.example", "utf16le")),
-          avPair(7, fileTime()),
-          Buffer.alloc(4),
-        ]);
-        const challenge = challengeMessage(CLIENT_FLAGS, conn.serverChallenge, targetInfo);
+        const challenge = simulatedChallenge(conn.serverChallenge);
         res.writeHead(401, { "WWW-Authenticate": `Negotiate ${challenge.toString("base64")}`, "Content-Length": "0" });
         return void res.end();
       }
@@ -203,15 +224,15 @@ export class WinrmEmulator {
       res.writeHead(400, { "Content-Type": "text/plain", Connection: "close" });
       return void res.end("the message could not be decrypted");
     }
+    if (Buffer.byteLength(soap, "utf8") > MAX_ENVELOPE_BYTES) {
+      res.writeHead(413, { "Content-Length": "0" });
+      return void res.end();
+    }
     const { header, body: soapBody } = parseEnvelope(soap);
     const messageId = text(header.MessageID);
     const action = text(header.Action);
     const reply = (status: number, replyAction: string, xmlBody: string) => {
-      const xml =
-        `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${NS.s}" xmlns:a="${NS.a}" xmlns:w="${NS.w}" xmlns:rsp="${NS.rsp}" xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer">` +
-        `<s:Header><a:Action>${replyAction}</a:Action><a:MessageID>uuid:${crypto.randomUUID().toUpperCase()}</a:MessageID>` +
-        `<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>${xmlEscape(messageId)}</a:RelatesTo></s:Header>` +
-        `<s:Body>${xmlBody}</s:Body></s:Envelope>`;
+      const xml = replyEnvelope(replyAction, messageId, xmlBody);
       if (!encrypted) {
         res.writeHead(status, { "Content-Type": "application/soap+xml;charset=UTF-8", "Content-Length": String(Buffer.byteLength(xml)) });
         return void res.end(xml);

@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { errorTextFromStderr } from "../../provider/host/clixml";
 import { HostError } from "../../provider/host/errors";
 import { parseReply } from "../../provider/host/protocol";
+import { decodeReply } from "../../provider/host/signingScript";
 import { clixml } from "../simhost/model";
 
 const ok = { status: "ok", value: "Windows Server® 2008" };
@@ -61,6 +62,18 @@ describe("parseReply", () => {
     assert.equal(hostError(() => parseReply("h", result("garbage"))).kind, "failed");
   });
 
+  it("fails a non-zero exit code even when stdout holds an ok reply", () => {
+    const e = hostError(() => parseReply("h", result(JSON.stringify(ok), "", 1)));
+    assert.equal(e.kind, "failed");
+    assert.match(e.message, /PowerShell exited with code 1/);
+  });
+
+  it("fails a zero exit code whose reply is neither ok nor an error", () => {
+    const e = hostError(() => parseReply("h", result(JSON.stringify({ status: "partial", value: "x" }))));
+    assert.equal(e.kind, "failed");
+    assert.match(e.message, /PowerShell exited with code 0: \{"status":"partial"/);
+  });
+
   it("decodes a multi-byte character split across chunks", () => {
     const bytes = Buffer.from(JSON.stringify(ok));
     const cut = bytes.indexOf(Buffer.from("®")) + 1;
@@ -71,4 +84,30 @@ describe("parseReply", () => {
   it("keeps plain stderr text as it is", () => {
     assert.equal(errorTextFromStderr("plain failure\n"), "plain failure");
   });
+});
+
+describe("decodeReply (the signing script's reply)", () => {
+  const facts = { productName: "Windows Server 2022 Standard", edition: "ServerStandard", displayVersion: "21H2", build: "20348.2700", domainRole: 3 };
+  const sides = { client: { RequireSecuritySignature: true }, server: { RequireSecuritySignature: false } };
+  const good = { status: "ok", host: facts, source: "cmdlet", before: sides, after: sides, changed: [], record: null, restored: false };
+
+  it("returns a well-formed ok reply in our names", () => {
+    const r = decodeReply("h", result(JSON.stringify(good)));
+    assert.equal(r.after.client.requireSigning, true);
+    assert.equal(r.after.server.requireSigning, false);
+    assert.equal(r.record, null);
+  });
+
+  for (const [what, spoiled] of [
+    ["a setting that is not a Boolean", { ...good, after: { client: { RequireSecuritySignature: "yes" }, server: {} } }],
+    ["host facts missing", { ...good, host: undefined }],
+    ["an unknown settings source", { ...good, source: "wmi" }],
+    ["a record without owner", { ...good, record: { originals: {} } }],
+  ] as const) {
+    it(`refuses an ok reply with ${what} as badReply, naming the field`, () => {
+      const e = hostError(() => decodeReply("h", result(JSON.stringify(spoiled))));
+      assert.equal(e.kind, "badReply");
+      assert.match(e.message, /is not as smb-signing\.ps1 writes it/);
+    });
+  }
 });

@@ -164,6 +164,13 @@ describe("check, winrm transport", () => {
     assert.match(f.find((x) => x.property === "connection.hostKey")!.reason, /only for transport "ssh"/);
   });
 
+  it("refuses certificate options without https: true, so plain HTTP is never taken for a pinned connection", async () => {
+    const f = await failuresOf({ connection: winrm({ certificateFingerprint: "AB".repeat(32), caCertificate: "-----BEGIN CERTIFICATE-----", dangerouslySkipCertificateCheck: true }) });
+    assert.deepEqual(f.map((x) => x.property).sort(), ["connection.caCertificate", "connection.certificateFingerprint", "connection.dangerouslySkipCertificateCheck"]);
+    assert.match(f[0].reason, /only for https: true/);
+    assert.deepEqual(await failuresOf({ connection: winrm({ https: true, certificateFingerprint: "AB".repeat(32) }) }), []);
+  });
+
   it("refuses an unknown transport", async () => {
     const f = await failuresOf({ connection: conn({ transport: "telnet" }) });
     assert.equal(f[0].property, "connection.transport");

@@ -1,0 +1,232 @@
+// `npm run guards [id ...]`: proves that every guard in tools/guards/guards.json has a test that
+// fails without it. For each guard in turn: a scratch copy of the checkout, the guard's text
+// replaced, a tsc build, and the guard's tests run; each listed test must fail ("caught"). A guard
+// whose listed tests pass anyway is reported SURVIVED, and the exit code is 1. The same tests first
+// run on an unmodified copy and must pass there, so a failure afterwards is the mutation's doing.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { GuardTest, loadGuards, removeGuard, REPO_ROOT } from "./guardList";
+
+/** Longest a test file may run before it counts as hung (the e2e file takes about 10 s). */
+const RUN_TIMEOUT_MS = 10 * 60 * 1000;
+const SELF = "pulumi-smb-signing";
+
+type Outcome = "ok" | "not ok";
+/** The checkout's files by path. */
+type Snapshot = Map<string, { content: Buffer; mode: number }>;
+
+interface FileRun {
+  code: number | null;
+  timedOut: boolean;
+  /** Result per full test name (suites and test joined by spaces), as the TAP stream reported it. */
+  results: Map<string, Outcome>;
+  output: string;
+}
+
+/**
+ * The checkout's files as git knows them (tracked, plus new ones not ignored), read once: edits
+ * made while the guards run reach none of the copies.
+ */
+function checkoutFiles(): Snapshot {
+  const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  const files: Snapshot = new Map();
+  for (const file of listed.stdout.split("\0").filter(Boolean)) {
+    const at = path.join(REPO_ROOT, file);
+    if (fs.existsSync(at)) files.set(file, { content: fs.readFileSync(at), mode: fs.statSync(at).mode & 0o777 });
+  }
+  return files;
+}
+
+/**
+ * A scratch copy of the checkout. node_modules is a real directory of links to the checkout's
+ * packages, except this package's own name: the e2e program and the serialized dynamic provider
+ * `require("pulumi-smb-signing/...")` by name, which must reach this copy, not the checkout.
+ */
+function scratchCopy(files: Snapshot): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smb-guards-"));
+  for (const [file, { content, mode }] of files) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content, { mode });
+  }
+  const modules = path.join(dir, "node_modules");
+  fs.mkdirSync(modules);
+  for (const entry of fs.readdirSync(path.join(REPO_ROOT, "node_modules"))) {
+    fs.symlinkSync(entry === SELF ? ".." : path.join(REPO_ROOT, "node_modules", entry), path.join(modules, entry));
+  }
+  if (!fs.existsSync(path.join(modules, SELF))) fs.symlinkSync("..", path.join(modules, SELF));
+  return dir;
+}
+
+/** tsc as `npm run build` runs it; returns its output, or throws with it. */
+function build(dir: string): string {
+  const tsc = spawnSync(process.execPath, [path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: dir, encoding: "utf8" });
+  const output = `${tsc.stdout}${tsc.stderr}`;
+  if (tsc.status !== 0) throw new Error(`tsc failed:\n${output}`);
+  return output;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** node's TAP escapes these in test names. */
+function tapUnescape(name: string): string {
+  return name.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c));
+}
+
+/** Results per full test name from node's TAP output: "# Subtest:" lines name the enclosing suites. */
+function parseTap(tap: string): Map<string, Outcome> {
+  const results = new Map<string, Outcome>();
+  const suites: string[] = [];
+  for (const line of tap.split("\n")) {
+    const subtest = /^( *)# Subtest: (.*)$/.exec(line);
+    if (subtest) {
+      const depth = subtest[1].length / 4;
+      suites.length = depth;
+      suites[depth] = tapUnescape(subtest[2]);
+      continue;
+    }
+    const result = /^( *)(not ok|ok) \d+ - (.*?)(?: # (?:SKIP|TODO)\b.*)?$/.exec(line);
+    if (result) {
+      const depth = result[1].length / 4;
+      const name = [...suites.slice(0, depth), tapUnescape(result[3])].join(" ");
+      // A failure wins over a pass of a same-named test.
+      if (results.get(name) !== "not ok") results.set(name, result[2] as Outcome);
+    }
+  }
+  return results;
+}
+
+/** Runs the named tests of one compiled test file, as `npm test` would, with TAP output. */
+function runTests(dir: string, file: string, names: string[], log: string): Promise<FileRun> {
+  const args = ["--test", "--test-concurrency=1", "--test-reporter=tap", ...names.map((n) => `--test-name-pattern=^${escapeRegExp(n)}$`), file];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d));
+    child.stderr.on("data", (d: Buffer) => (output += d));
+    let timedOut = false;
+    // The test process and whatever it started (sshd, the Pulumi CLI) share its process group.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    }, RUN_TIMEOUT_MS);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      fs.appendFileSync(log, `$ node ${args.join(" ")}\n${output}\n`);
+      resolve({ code, timedOut, results: parseTap(output), output });
+    });
+  });
+}
+
+function byFile(tests: GuardTest[]): Map<string, string[]> {
+  const files = new Map<string, string[]>();
+  for (const t of tests) files.set(t.file, [...(files.get(t.file) ?? []), t.name]);
+  return files;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Builds a scratch copy with `mutate` applied, runs `tests`, and removes the copy. */
+async function inScratch(files: Snapshot, mutate: ((dir: string) => void) | undefined, tests: GuardTest[], log: string): Promise<Map<string, FileRun>> {
+  const dir = scratchCopy(files);
+  try {
+    mutate?.(dir);
+    fs.appendFileSync(log, build(dir));
+    const runs = new Map<string, FileRun>();
+    for (const [file, names] of byFile(tests)) runs.set(file, await runTests(dir, file, names, log));
+    return runs;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const label = (t: GuardTest) => `${t.file.replace(/^dist\//, "")} › ${t.name}`;
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const only = process.argv.slice(2);
+  const all = loadGuards();
+  const unknown = only.filter((id) => !all.some((g) => g.id === id));
+  if (unknown.length > 0) throw new Error(`no such guard: ${unknown.join(", ")}`);
+  const guards = all.filter((g) => only.length === 0 || only.includes(g.id));
+  const files = checkoutFiles();
+  // Every guard's text must be there before minutes are spent: fail loudly now.
+  for (const g of guards) removeGuard(g, files.get(g.file)?.content.toString("utf8") ?? "");
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "smb-guards-logs-"));
+
+  const allTests = guards.flatMap((g) => g.tests);
+  const unique = [...new Map(allTests.map((t) => [`${t.file}\0${t.name}`, t])).values()];
+  process.stdout.write(`guards: ${guards.length} guards, ${unique.length} tests; baseline on an unmodified copy ... `);
+  const baselineStart = Date.now();
+  const baseline = await inScratch(files, undefined, unique, path.join(logDir, "baseline.log"));
+  const broken = unique.filter((t) => baseline.get(t.file)!.results.get(t.name) !== "ok" || baseline.get(t.file)!.code !== 0);
+  if (broken.length > 0) {
+    console.log("FAILED");
+    for (const t of broken) console.log(`  does not pass (or did not run) without a mutation: ${label(t)}`);
+    console.log(`guards: the baseline must pass first; see ${path.join(logDir, "baseline.log")}`);
+    return 2;
+  }
+  console.log(`passes (${seconds(Date.now() - baselineStart)})`);
+
+  const tally = { caught: 0, survived: 0, errors: 0 };
+  const width = Math.max(...guards.map((g) => g.id.length));
+  for (const guard of guards) {
+    const guardStart = Date.now();
+    const log = path.join(logDir, `${guard.id}.log`);
+    let verdict: string;
+    const notes: string[] = [];
+    try {
+      const runs = await inScratch(
+        files,
+        (dir) => {
+          const file = path.join(dir, guard.file);
+          fs.writeFileSync(file, removeGuard(guard, fs.readFileSync(file, "utf8")));
+        },
+        guard.tests,
+        log,
+      );
+      const outcomes = guard.tests.map((t) => ({ t, run: runs.get(t.file)!, outcome: runs.get(t.file)!.results.get(t.name) }));
+      const missing = outcomes.filter((o) => o.outcome === undefined);
+      const passed = outcomes.filter((o) => o.outcome === "ok");
+      if (missing.length > 0) {
+        verdict = "ERROR";
+        tally.errors++;
+        for (const o of missing) notes.push(`did not run${o.run.timedOut ? " (timed out)" : ""}: ${label(o.t)}`);
+      } else if (passed.length > 0) {
+        verdict = "SURVIVED";
+        tally.survived++;
+        for (const o of passed) notes.push(`still passes: ${label(o.t)}`);
+      } else {
+        verdict = "caught";
+        tally.caught++;
+      }
+    } catch (err) {
+      verdict = "ERROR";
+      tally.errors++;
+      notes.push((err as Error).message.split("\n").slice(0, 6).join("\n    "));
+    }
+    const tests = guard.tests.length === 1 ? "1 test" : `${guard.tests.length} tests`;
+    console.log(`${verdict.padEnd(8)} ${guard.id.padEnd(width)}  ${guard.file}  (${tests}, ${seconds(Date.now() - guardStart)})`);
+    for (const note of notes) console.log(`    ${note}`);
+  }
+  const total = Math.round((Date.now() - started) / 1000);
+  console.log(
+    `guards: ${guards.length} guards, ${tally.caught} caught, ${tally.survived} survived, ${tally.errors} errors, in ${Math.floor(total / 60)} min ${total % 60} s (logs: ${logDir})`,
+  );
+  return tally.survived + tally.errors > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    console.error(`guards: ${err.message}`);
+    process.exitCode = 2;
+  },
+);
