@@ -83,6 +83,12 @@ describe("WinRM client against a host that lies", () => {
     assert.match(e.message, /NTLM message signature does not verify/);
   });
 
+  it("refuses a command reported done without an exit code: no exit code is never success", async () => {
+    const e = await refusal("noExitCode");
+    assert.equal(e.kind, "badReply");
+    assert.match(e.message, /done without an ExitCode/);
+  });
+
   it("refuses a sealed reply with HTTP 500 and no SOAP fault", async () => {
     const e = await refusal("statusWithoutFault");
     assert.equal(e.kind, "badReply");

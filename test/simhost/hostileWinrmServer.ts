@@ -28,6 +28,8 @@ export type Lie =
   | "alteredInTransit"
   /** Sealed and well formed, but sent with HTTP 500 and no SOAP fault. */
   | "statusWithoutFault"
+  /** The command is reported Done without an ExitCode: nothing says it succeeded. */
+  | "noExitCode"
   /** Ends the TCP connection NTLM authenticated, then answers on the next one as if nothing happened. */
   | "newConnection";
 
@@ -130,7 +132,8 @@ export class HostileWinrmServer {
     const { header, body: request } = parseEnvelope(soap.toString("utf8"));
     const action = text(header.Action);
     const { replyAction, replyBody } = honestAnswer(action, request);
-    this.reply(res, text(header.MessageID), replyAction, replyBody);
+    const told = this.options.lie === "noExitCode" ? replyBody.replace(/<rsp:ExitCode>\d+<\/rsp:ExitCode>/, "") : replyBody;
+    this.reply(res, text(header.MessageID), replyAction, told);
   }
 
   private reply(res: http.ServerResponse, messageId: string, replyAction: string, replyBody: string): void {

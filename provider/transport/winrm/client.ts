@@ -201,7 +201,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         }
         const state = response.CommandState;
         if (state?.["@State"] === COMMAND_DONE) {
-          exitCode = Number(text(state.ExitCode));
+          // Number("") is 0: a Done without an ExitCode must not pass for success.
+          const code = text(state.ExitCode).trim();
+          if (!/^-?\d+$/.test(code)) throw new HostError("badReply", where, "the command was reported done without an ExitCode");
+          exitCode = Number(code);
           break;
         }
       }
