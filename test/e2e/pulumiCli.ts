@@ -17,9 +17,85 @@ export function pulumiCliDir(): string {
 
 export interface CliResult {
   code: number;
+  /** The signal that ended the CLI, if one did. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   output: string;
+}
+
+/** A CLI run in progress. */
+export interface RunningCli {
+  finished: Promise<CliResult>;
+  /** What the CLI printed so far. */
+  output(): string;
+  /**
+   * SIGKILL to the CLI and every process it started (language host, program, provider plugins),
+   * as a CI job that is killed or a machine that is lost would end them: no cleanup, no last
+   * checkpoint, the stack lock stays. Returns the process ids it killed.
+   */
+  killProcessTree(): number[];
+}
+
+/** pid, state and parent pid of every process, from /proc/<pid>/stat. */
+function processTable(): Array<{ pid: number; state: string; ppid: number }> {
+  const table = [];
+  for (const entry of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      table.push({ pid: Number(entry), state, ppid: Number(ppid) });
+    } catch {
+      // the process ended between listing and reading
+    }
+  }
+  return table;
+}
+
+function descendantsOf(root: number): number[] {
+  const table = processTable();
+  const found: number[] = [];
+  for (let frontier = [root]; frontier.length > 0; ) {
+    const children = table.filter((p) => frontier.includes(p.ppid) && p.state !== "Z").map((p) => p.pid);
+    found.push(...children);
+    frontier = children;
+  }
+  return found;
+}
+
+/**
+ * Kills a process and all its descendants. The CLI starts each plugin in a process group of its
+ * own (setpgid), so a signal to the CLI's group would leave the language host and the provider
+ * running on; the tree is frozen first (SIGSTOP) so that nobody forks or reaps in between.
+ */
+function killProcessTree(root: number): number[] {
+  const stopped = new Set<number>();
+  for (;;) {
+    const fresh = [root, ...descendantsOf(root)].filter((pid) => !stopped.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      try {
+        process.kill(pid, "SIGSTOP");
+      } catch {
+        // already gone
+      }
+      stopped.add(pid);
+    }
+  }
+  for (const pid of stopped) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return [...stopped];
+}
+
+/** Whether any of these processes still runs (a zombie, awaiting its reaper, does not). */
+export function anyAlive(pids: number[]): boolean {
+  return processTable().some((p) => pids.includes(p.pid) && p.state !== "Z");
 }
 
 export class PulumiProject {
@@ -57,16 +133,26 @@ export class PulumiProject {
    * WinRM emulator) must keep answering while the CLI works.
    */
   run(args: string[], input?: string): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn("pulumi", ["--non-interactive", "--color", "never", ...args], { cwd: this.dir, env: this.env });
-      let stdout = "";
-      let stderr = "";
+    return this.start(args, input).finished;
+  }
+
+  /** Starts the CLI and returns at once, for tests that must act while it runs. */
+  start(args: string[], input?: string): RunningCli {
+    const child = spawn("pulumi", ["--non-interactive", "--color", "never", ...args], { cwd: this.dir, env: this.env });
+    let stdout = "";
+    let stderr = "";
+    const finished = new Promise<CliResult>((resolve, reject) => {
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output: stdout + stderr }));
-      child.stdin.end(input ?? "");
+      child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, output: stdout + stderr }));
     });
+    child.stdin.end(input ?? "");
+    return {
+      finished,
+      output: () => stdout + stderr,
+      killProcessTree: () => (child.pid === undefined ? [] : killProcessTree(child.pid)),
+    };
   }
 
   /** Runs and throws with the CLI's output when it fails. */

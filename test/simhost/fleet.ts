@@ -47,6 +47,12 @@ export interface FleetOptions {
   powershellStartMs?: number;
   /** Also serve each host over WinRM (an emulator in this process): HTTP on SIM_WINRM_PORT, HTTPS on SIM_WINRM_HTTPS_PORT. */
   winrm?: boolean;
+  /**
+   * sshd's MaxStartups, "start:rate:full": beyond `start` unauthenticated connections sshd drops
+   * new ones with probability `rate`% rising to 100% at `full` (OpenSSH's default is 10:30:100).
+   * Default "2000:30:4000": never drops, whatever the tests' parallelism.
+   */
+  maxStartups?: string;
 }
 
 function run(cmd: string, args: string[], input?: string): string {
@@ -175,7 +181,7 @@ export class SimulatedFleet {
           "StrictModes no",
           `AllowUsers ${SIM_USER} ${SIM_ROTATION_USER}`,
           "PermitRootLogin no",
-          "MaxStartups 2000:30:4000",
+          `MaxStartups ${options.maxStartups ?? "2000:30:4000"}`,
           "MaxAuthTries 10",
           "LogLevel VERBOSE",
           `ForceCommand exec ${node} ${path.join(simDir, "forcedCommand.js")} ${stateDir}`,
