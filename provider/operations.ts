@@ -35,6 +35,18 @@ function validated(raw: Record<string, unknown>): PolicyInputs {
 }
 
 /**
+ * create and update refuse what the safety rules refuse: the engine always checks first, but a
+ * direct caller (or a bypassed check) must not weaken a host unacknowledged. Not for read: a
+ * refresh may record drift that check would call a weakening.
+ */
+function validatedForChange(raw: Record<string, unknown>): PolicyInputs {
+  const inputs = validated(raw);
+  const failures = checkSafety(inputs);
+  if (failures.length > 0) throw new Error(failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
+  return inputs;
+}
+
+/**
  * The Pulumi engine records a failed create or update with these properties
  * (ErrorResourceInitFailed). They must be complete, `__provider` included, or the next refresh
  * and destroy cannot even load the provider.
@@ -140,7 +152,7 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
 }
 
 export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
-  const inputs = validated(raw);
+  const inputs = validatedForChange(raw);
   const outs = inputs.importId === undefined ? await apply(inputs, undefined, raw[PROVIDER_KEY]) : await adopt(inputs);
   return { id: policyId(outs.connection), outs };
 }
@@ -168,7 +180,7 @@ async function adopt(inputs: PolicyInputs): Promise<PolicyOutputs> {
 }
 
 export async function update(_id: string, olds: PolicyOutputs, raw: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-  const inputs = validated(raw);
+  const inputs = validatedForChange(raw);
   return { outs: await apply(inputs, olds, raw[PROVIDER_KEY]) };
 }
 

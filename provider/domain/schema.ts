@@ -174,7 +174,8 @@ export type ParseResult = { ok: true; inputs: PolicyInputs } | { ok: false; fail
 
 /** Validates raw inputs; failures name the property path (e.g. `connection.port`). */
 export function parsePolicyInputs(raw: unknown): ParseResult {
-  const result = policySchema.safeParse(raw);
+  // A missing value is "required", not zod's "expected string, received undefined".
+  const result = policySchema.safeParse(raw, { error: (issue) => (issue.input === undefined ? "is required" : undefined) });
   if (result.success) {
     const c = result.data.connection;
     if (c.port === undefined) c.port = c.transport === "ssh" ? 22 : c.https === true ? 5986 : 5985;

@@ -42,6 +42,11 @@ const ADVICE: Record<HostErrorKind, string> = {
   badReply: "the host's reply could not be understood; run again, and report it if it persists",
 };
 
+/** True for the kinds above; a host's reply may name any string. */
+export function isHostErrorKind(kind: unknown): kind is HostErrorKind {
+  return typeof kind === "string" && Object.hasOwn(ADVICE, kind);
+}
+
 /**
  * Kinds that say the script never ran: retrying cannot change anything twice. A connection that
  * dropped while the script ran is not among them: the host may hold a half-finished run (and,

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { errorTextFromStderr } from "./clixml";
-import { HostError, HostErrorKind } from "./errors";
+import { HostError, HostErrorKind, isHostErrorKind } from "./errors";
 
 /** Where the shipped .ps1 files live (dist/provider/host -> provider/scripts). */
 export const SCRIPTS_DIR = path.resolve(__dirname, "..", "..", "..", "provider", "scripts");
@@ -66,7 +66,10 @@ export function parseReply<T extends { status: "ok" }>(host: string, result: Rem
     }
   }
   if (reply && reply.status === "error") {
-    throw Object.assign(new HostError(reply.kind, host, reply.message), { reply });
+    // A kind smb-signing.ps1 never writes is a reply we do not understand.
+    const kind = isHostErrorKind(reply.kind) ? reply.kind : "badReply";
+    const message = typeof reply.message === "string" ? reply.message : JSON.stringify(reply.message ?? null);
+    throw Object.assign(new HostError(kind, host, message), { reply });
   }
   if (result.exitCode !== 0 || !reply || reply.status !== "ok") {
     const detail = stderr || stdout.slice(0, 500) || "no output";

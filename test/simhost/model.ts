@@ -230,20 +230,21 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
     originals?: unknown;
   };
   try {
-    request = JSON.parse(requestJson);
+    // ConvertFrom-Json gives $null for "null", and $null.operation is $null: a badRequest, not a crash.
+    request = JSON.parse(requestJson) ?? {};
   } catch (err) {
     return errorReply("badRequest", `the request is not JSON: ${(err as Error).message}`);
   }
   if (request.operation !== "read" && request.operation !== "apply" && request.operation !== "restore") {
-    return errorReply("badRequest", `unknown operation '${request.operation}'`);
+    return errorReply("badRequest", `unknown operation '${asText(request.operation)}'`);
   }
   for (const side of SIDES) {
     for (const [name, value] of Object.entries(request[side] ?? {})) {
       if (!knownProperty(side, name) || typeof value !== "boolean") return errorReply("badRequest", `unknown ${side} setting '${name}' or not a Boolean`);
     }
   }
-  const owner = String(request.owner ?? "");
-  const previousOwner = String(request.previousOwner ?? "");
+  const owner = asText(request.owner);
+  const previousOwner = asText(request.previousOwner);
   const declared = sideTable(request);
   const fromState = sideTable(request.originals);
   const facts = { ...state.os };
@@ -339,9 +340,17 @@ export function runGenericCommand(state: HostState, text: string): { stdout: str
   return { stdout: "", exitCode: 1, changed: false };
 }
 
+/** PowerShell's [string] of a JSON value never fails; String() of an object without toString does. */
+function asText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 function knownProperty(side: Side, name: string): boolean {
   const all = PRESETS["win11-24h2-enterprise"]();
-  return name in all[side];
+  // Own properties only: `in` would take toString or constructor for settings, which the script's
+  // `$Properties[$side] -contains $name` never does.
+  return Object.hasOwn(all[side], name);
 }
 
 /** PowerShell's ConvertTo-Json output as the script writes it: ASCII only, \uXXXX escapes. */
