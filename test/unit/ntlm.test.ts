@@ -5,9 +5,13 @@ import { describe, it } from "node:test";
 import {
   acceptAuthenticate,
   authenticateMessage,
+  AV_CHANNEL_BINDINGS,
   challengeMessage,
+  clientAvPairs,
   CLIENT_FLAGS,
+  Flags,
   negotiateMessage,
+  NtlmChallengeRefused,
   NtlmSession,
   ntHash,
   ntowfv2,
@@ -101,12 +105,46 @@ describe("NTLMv2 (MS-NLMP 4.2.4)", () => {
     const a = authenticateMessage({ account: "u", password: "p", challenge: parseChallenge(challengeMessage(CLIENT_FLAGS, SERVER_CHALLENGE, withTime)) });
     assert.ok(parseAuthenticate(a.message).lmResponse.equals(Buffer.alloc(24)));
     const weak = parseChallenge(challengeMessage(0x00000201, SERVER_CHALLENGE, TARGET_INFO));
-    assert.throws(() => authenticateMessage({ account: "u", password: "p", challenge: weak }), /sealing/);
+    assert.throws(() => authenticateMessage({ account: "u", password: "p", challenge: weak }), /NTLMSSP_NEGOTIATE_SEAL/);
   });
 
-  it("splits DOMAIN\\user and user@domain, and builds a type 1 message", () => {
+  // Each flag withheld alone: the refusal is a typed error naming it, before any response is built.
+  for (const [name, flag] of [
+    ["NTLMSSP_NEGOTIATE_KEY_EXCH", Flags.KEY_EXCH],
+    ["NTLMSSP_NEGOTIATE_SIGN", Flags.SIGN],
+    ["NTLMSSP_NEGOTIATE_SEAL", Flags.SEAL],
+  ] as const) {
+    it(`refuses a challenge that does not grant ${name}, naming it`, () => {
+      const withheld = parseChallenge(challengeMessage(CLIENT_FLAGS & ~flag, SERVER_CHALLENGE, TARGET_INFO));
+      assert.throws(
+        () => authenticateMessage({ account: "u", password: "p", challenge: withheld }),
+        (err: unknown) => err instanceof NtlmChallengeRefused && err.missing.length === 1 && err.missing[0] === name,
+      );
+    });
+  }
+
+  it("sends a UPN whole as UserName with an empty DomainName, and splits DOMAIN\\user", () => {
     assert.deepEqual(splitAccount("CORP\\admin"), { user: "admin", domain: "CORP" });
-    assert.deepEqual(splitAccount("admin@corp.example"), { user: "admin", domain: "corp.example" });
+    assert.deepEqual(splitAccount("john.doe@corp.example"), { user: "john.doe@corp.example", domain: "" });
+    assert.deepEqual(splitAccount("admin"), { user: "admin", domain: "" });
+    const a = authenticateMessage({ account: "john.doe@corp.example", password: "Password", challenge: parseChallenge(challengeMessage(CLIENT_FLAGS, SERVER_CHALLENGE, TARGET_INFO)) });
+    const f = parseAuthenticate(a.message);
+    assert.deepEqual([f.user, f.domain], ["john.doe@corp.example", ""]);
+    // NTOWFv2 over exactly those fields: the acceptor that hashes them as sent recovers the session.
+    assert.ok(acceptAuthenticate(f, "Password", SERVER_CHALLENGE));
     assert.equal(negotiateMessage().readUInt32LE(12), CLIENT_FLAGS);
+  });
+
+  it("puts the channel binding hash in the NTLMv2 client challenge as MsvAvChannelBindings, and nothing without one", () => {
+    const challenge = parseChallenge(challengeMessage(CLIENT_FLAGS, SERVER_CHALLENGE, TARGET_INFO));
+    const binding = Buffer.alloc(16, 0x5a);
+    const bound = parseAuthenticate(authenticateMessage({ account: "u", password: "p", challenge, channelBindings: binding }).message);
+    assert.ok(clientAvPairs(bound).get(AV_CHANNEL_BINDINGS)?.equals(binding));
+    // The server's pairs are kept, in order, before the new one.
+    assert.deepEqual([...clientAvPairs(bound).keys()], [2, 1, AV_CHANNEL_BINDINGS]);
+    // NTProofStr covers the pair: the acceptor still verifies the response.
+    assert.ok(acceptAuthenticate(bound, "p", SERVER_CHALLENGE));
+    const unbound = parseAuthenticate(authenticateMessage({ account: "u", password: "p", challenge }).message);
+    assert.equal(clientAvPairs(unbound).get(AV_CHANNEL_BINDINGS), undefined);
   });
 });

@@ -60,12 +60,17 @@ export function ntowfv2(user: string, domain: string, password: string): Buffer 
   return hmacMd5(ntHash(password), Buffer.from(user.toUpperCase() + domain, "utf16le"));
 }
 
-/** Splits "DOMAIN\user" and "user@domain"; a bare name has an empty domain. */
+/**
+ * The AUTHENTICATE message's UserName and DomainName for an account as the user wrote it:
+ * "DOMAIN\user" is split; a UPN ("user@corp.example") goes whole as UserName with an empty
+ * DomainName, as pyspnego (`_context.py` split_username: "the user stays the same and the domain
+ * is an empty string") and requests-ntlm 1.1.0 (`HttpNtlmAuth`, splits on "\" only) send it.
+ * Splitting a UPN at "@" would send its suffix as a domain name, which names no domain whenever
+ * the UPN suffix is not the account's domain; and NTOWFv2 hashes the names exactly as sent.
+ */
 export function splitAccount(account: string): { user: string; domain: string } {
   const slash = account.indexOf("\\");
   if (slash >= 0) return { domain: account.slice(0, slash), user: account.slice(slash + 1) };
-  const at = account.lastIndexOf("@");
-  if (at > 0) return { user: account.slice(0, at), domain: account.slice(at + 1) };
   return { user: account, domain: "" };
 }
 
@@ -135,10 +140,57 @@ function fileTimeNow(): Buffer {
   return t;
 }
 
+/**
+ * A CHALLENGE that does not grant what message encryption needs (MS-NLMP 2.2.2.5): without
+ * KEY_EXCH the session key is the key derived from the password and challenge alone (MS-NLMP
+ * 3.1.5.1.2; pyspnego `_ntlm.py` step), without SIGN or SEAL there are no integrity and
+ * confidentiality keys. A real Windows host grants all of them; a challenge without them is a
+ * downgrade (or a host whose NTLM security settings were lowered), so nothing is sent in reply.
+ */
+export class NtlmChallengeRefused extends Error {
+  constructor(readonly missing: string[]) {
+    super(`the host's NTLM challenge does not grant ${missing.join(", ")}, which sealed WinRM messages need (MS-NLMP 3.4): refused before sending any response to it`);
+    this.name = "NtlmChallengeRefused";
+  }
+}
+
+/** The negotiated flags this client insists on, by name (MS-NLMP 2.2.2.5). */
+const REQUIRED: Array<[string, number]> = [
+  ["NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY", Flags.EXTENDED_SESSIONSECURITY],
+  ["NTLMSSP_NEGOTIATE_KEY_EXCH", Flags.KEY_EXCH],
+  ["NTLMSSP_NEGOTIATE_SIGN", Flags.SIGN],
+  ["NTLMSSP_NEGOTIATE_SEAL", Flags.SEAL],
+  ["NTLMSSP_NEGOTIATE_128", Flags.KEY_128],
+];
+
+/** MsvAvChannelBindings (MS-NLMP 2.2.2.1): MD5 of the gss_channel_bindings_struct. */
+export const AV_CHANNEL_BINDINGS = 0x000a;
+
+/** The target info with one AV pair added before MsvAvEOL (MS-NLMP 3.1.5.1.2 adds pairs this way). */
+function withAvPair(targetInfo: Buffer, id: number, value: Buffer): Buffer {
+  const pairs: Buffer[] = [];
+  for (const [pairId, pairValue] of avPairs(targetInfo)) {
+    if (pairId !== id) pairs.push(avPairBytes(pairId, pairValue));
+  }
+  return Buffer.concat([...pairs, avPairBytes(id, value), avPairBytes(AV_EOL, Buffer.alloc(0))]);
+}
+
+export function avPairBytes(id: number, value: Buffer): Buffer {
+  const h = Buffer.alloc(4);
+  h.writeUInt16LE(id, 0);
+  h.writeUInt16LE(value.length, 2);
+  return Buffer.concat([h, value]);
+}
+
 export interface AuthenticateInput {
   account: string;
   password: string;
   challenge: Challenge;
+  /**
+   * Over HTTPS: the MsvAvChannelBindings value for the server's certificate
+   * (channelBinding.ts); absent over HTTP, where there is no channel to bind.
+   */
+  channelBindings?: Buffer;
   /** Fixed only by tests (MS-NLMP 4.2.4 vectors); random otherwise. */
   clientChallenge?: Buffer;
   exportedSessionKey?: Buffer;
@@ -159,19 +211,21 @@ export function authenticateMessage(input: AuthenticateInput): Authenticated {
   const { user, domain } = splitAccount(input.account);
   const { challenge } = input;
   const flags = challenge.flags & CLIENT_FLAGS;
-  if (!(flags & Flags.EXTENDED_SESSIONSECURITY) || !(flags & Flags.SEAL) || !(flags & Flags.KEY_128)) {
-    throw new Error("the server does not offer NTLMv2 sealing with 128-bit keys");
-  }
+  const missing = REQUIRED.filter(([, flag]) => !(flags & flag)).map(([name]) => name);
+  if (missing.length > 0) throw new NtlmChallengeRefused(missing);
   const clientChallenge = input.clientChallenge ?? crypto.randomBytes(8);
   const serverTimestamp = avPairs(challenge.targetInfo).get(AV_TIMESTAMP);
   const timestamp = input.timestamp ?? serverTimestamp ?? fileTimeNow();
   const key = ntowfv2(user, domain, input.password);
+  // The binding travels inside the NTLMv2 client challenge, which NTProofStr covers: it cannot be
+  // stripped or replaced without the password (MS-NLMP 3.1.5.1.2, pyspnego `_compute_response`).
+  const targetInfo = input.channelBindings ? withAvPair(challenge.targetInfo, AV_CHANNEL_BINDINGS, input.channelBindings) : challenge.targetInfo;
   const temp = Buffer.concat([
     Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]),
     timestamp,
     clientChallenge,
     Buffer.alloc(4),
-    challenge.targetInfo,
+    targetInfo,
     Buffer.alloc(4),
   ]);
   const ntProofStr = hmacMd5(key, challenge.serverChallenge, temp);
@@ -225,6 +279,15 @@ export function parseAuthenticate(m: Buffer): AuthenticateFields {
     encryptedRandomSessionKey: field(m, 52),
     flags: m.readUInt32LE(60),
   };
+}
+
+/**
+ * The AV pairs the client put in its NTLMv2 client challenge (MS-NLMP 2.2.2.7: after NTProofStr,
+ * 28 bytes of RespType, HiRespType, reserved fields, TimeStamp and ChallengeFromClient), where an
+ * acceptor finds MsvAvChannelBindings.
+ */
+export function clientAvPairs(fields: AuthenticateFields): Map<number, Buffer> {
+  return avPairs(fields.ntResponse.subarray(16 + 28));
 }
 
 /**
