@@ -10,7 +10,8 @@ import type { Connection } from "../../domain/schema";
 import { HostError } from "../../host/errors";
 import type { RemoteResult } from "../../host/protocol";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "./encryption";
-import { authenticateMessage, negotiateMessage, NtlmSession, parseChallenge } from "./ntlm";
+import { certificateBindingHash } from "./channelBinding";
+import { authenticateMessage, negotiateMessage, NtlmChallengeRefused, NtlmSession, parseChallenge } from "./ntlm";
 import { ACTION, bodies, COMMAND_DONE, envelope, faultOf, newMessageId, parseEnvelope, text, Xml } from "./soap";
 
 /** WSManFault 2150858793: no output within OperationTimeout; a normal reason to poll again. */
@@ -18,6 +19,12 @@ const TIMED_OUT = "2150858793";
 /** stdin per Send: well under the 150 KB MaxEnvelopeSize once base64-encoded. */
 const SEND_CHUNK = 64 * 1024;
 const OPERATION_TIMEOUT_SECONDS = 20;
+/**
+ * Every POST carries the SOAP content type, the NTLM handshake's empty ones too: pywinrm sets it
+ * as a session default header (`winrm/transport.py` default_headers), so that is what WinRM is
+ * known to accept on every leg.
+ */
+const SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8";
 
 interface HttpReply {
   status: number;
@@ -115,8 +122,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
           },
           (res) => {
             const chunks: Buffer[] = [];
+            // The socket as the response began: a kept-alive socket is detached from it at its end.
+            const replySocket = res.socket;
             res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket: res.socket }));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket: replySocket }));
             res.on("error", reject);
           },
         );
@@ -133,13 +142,14 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     // 1. Authentication. NTLM runs its handshake on an empty POST (as pywinrm does); Basic (HTTPS
     // only) sends the credentials with every request.
     let layer: MessageLayer;
+    const handshake = (token: Buffer) => post({ Authorization: `Negotiate ${token.toString("base64")}`, "Content-Type": SOAP_CONTENT_TYPE }, Buffer.alloc(0));
     if (conn.authentication === "basic") {
       const basic = `Basic ${Buffer.from(`${conn.user}:${conn.password ?? ""}`, "utf8").toString("base64")}`;
       layer = plainLayer({ Authorization: basic });
     } else {
       let challengeReply: HttpReply;
       try {
-        challengeReply = await post({ Authorization: `Negotiate ${negotiateMessage().toString("base64")}` }, Buffer.alloc(0));
+        challengeReply = await handshake(negotiateMessage());
       } catch (err) {
         throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
       }
@@ -148,13 +158,19 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       if (challengeReply.status !== 401 || !offered) {
         throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
       }
-      const { message, session } = authenticateMessage({
-        account: conn.user,
-        password: conn.password ?? "",
-        challenge: parseChallenge(Buffer.from(offered[1], "base64")),
-      });
-      const authenticated = await post({ Authorization: `Negotiate ${message.toString("base64")}` }, Buffer.alloc(0));
-      if (authenticated.status === 401) throw new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+      // Over HTTPS, bind the NTLM exchange to the certificate of this TLS session (RFC 5929
+      // tls-server-end-point), which CbtHardeningLevel Strict requires (MS-WSMV 2.2.4.34).
+      const channelBindings = conn.https ? certificateBindingHash((challengeReply.socket as tls.TLSSocket).getPeerCertificate().raw) : undefined;
+      let authenticate: { message: Buffer; session: NtlmSession };
+      try {
+        authenticate = authenticateMessage({ account: conn.user, password: conn.password ?? "", challenge: parseChallenge(Buffer.from(offered[1], "base64")), channelBindings });
+      } catch (err) {
+        if (err instanceof NtlmChallengeRefused) throw new HostError("badReply", where, err.message);
+        throw new HostError("badReply", where, `the host's NTLM challenge could not be read (${(err as Error).message})`);
+      }
+      const { message, session } = authenticate;
+      const authenticated = await handshake(message);
+      if (authenticated.status === 401) throw refused(authenticated);
       if (authenticated.status !== 200) throw new HostError("connectionFailed", where, `NTLM authentication ended with HTTP ${authenticated.status}`);
       layer = conn.https ? plainLayer({}) : encryptedLayer(session);
     }
@@ -178,7 +194,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       commandSent = true;
       const started = await call(ACTION.command, bodies.command(commandLine), {
         shellId,
-        options: { WINRS_CONSOLEMODE_STDIN: "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },
+        // stdin is a pipe this client writes (Send) and closes (End="true"): FALSE is "pipe" (MS-WSMV
+        // 3.1.4.11), as Ansible sends whenever it streams stdin (`console_mode_stdin=(stdin_iterator
+        // is None)` in its winrm connection plugin).
+        options: { WINRS_CONSOLEMODE_STDIN: "FALSE", WINRS_SKIP_CMD_SHELL: "FALSE" },
       });
       const commandId = text(started.body?.CommandResponse?.CommandId);
       if (!commandId) throw new HostError("badReply", where, "Command returned no CommandId");
@@ -236,13 +255,38 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
 
   function plainLayer(headers: Record<string, string>): MessageLayer {
     return {
-      wrap: (soap) => ({ headers: { ...headers, "Content-Type": "application/soap+xml;charset=UTF-8" }, body: soap }),
+      wrap: (soap) => ({ headers: { ...headers, "Content-Type": SOAP_CONTENT_TYPE }, body: soap }),
       unwrap: (reply) => reply.body.toString("utf8"),
     };
   }
 
+  /**
+   * HTTP 401: the credentials, or the account's rights, were refused. The detail adds what
+   * Windows is known to refuse for such a user, since WinRM itself says nothing more.
+   */
+  function refused(reply: HttpReply): HostError {
+    const detail = `the host refused user "${conn.user}"`;
+    if (conn.authentication === "basic" && !/\bBasic\b/i.test(String(reply.headers["www-authenticate"] ?? ""))) {
+      // MS-WSMV 2.2.4.34 ServiceAuthType: Basic is off unless the host's WinRM service enables it.
+      return new HostError("authenticationFailed", where, `${detail}: the host does not offer Basic authentication (off by default in WinRM, winrm/config/service/auth Basic); use NTLM`);
+    }
+    if (!/[\\@]/.test(conn.user)) {
+      // A name without domain is most likely a local account. UAC remote restrictions (KB 951016)
+      // give a local administrator other than the built-in one a filtered token over the network,
+      // which WinRM refuses with 401 (pywinrm issue 188, ansible issue 42978); domain
+      // administrators get a full token.
+      return new HostError(
+        "authenticationFailed",
+        where,
+        `${detail}: if it is a local administrator other than the built-in Administrator, WinRM refuses it unless ` +
+          "LocalAccountTokenFilterPolicy=1 (HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System); set that value, or use a domain account (DOMAIN\\user or user@domain)",
+      );
+    }
+    return new HostError("authenticationFailed", where, detail);
+  }
+
   function checkReply(reply: HttpReply, layer: MessageLayer, action: string, messageId: string): { header: Xml; body: Xml } {
-    if (reply.status === 401) throw new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+    if (reply.status === 401) throw refused(reply);
     // IIS/HTTP.sys answers 503 in plain text when the service is overloaded; nothing ran.
     if (reply.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
     const xml = layer.unwrap(reply);
