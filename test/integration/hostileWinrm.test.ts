@@ -95,6 +95,23 @@ describe("WinRM client against a host that lies", () => {
     assert.match(e.message, /: HTTP 500 \(/);
   });
 
+  it("refuses an NTLM challenge that withholds KEY_EXCH, naming it, without answering it", async () => {
+    const server = await HostileWinrmServer.start({ address: ADDRESS, password: SIM_PASSWORD, lie: "noKeyExchange" });
+    try {
+      const e = await runOverWinrm(connectionTo(server), COMMAND_LINE, STDIN, Date.now() + 60_000).then(
+        () => assert.fail("the client answered a challenge without key exchange"),
+        (err: unknown) => err,
+      );
+      assert.ok(e instanceof HostError, `expected a HostError, got ${e}`);
+      assert.equal(e.kind, "badReply");
+      assert.match(e.message, /does not grant NTLMSSP_NEGOTIATE_KEY_EXCH/);
+      // The NEGOTIATE only: no AUTHENTICATE (nothing derived from the password) reached the host.
+      assert.equal(server.requests, 1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("refuses to go on over another TCP connection than the one NTLM authenticated", async () => {
     const e = await refusal("newConnection");
     assert.equal(e.kind, "connectionDropped");

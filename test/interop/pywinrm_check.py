@@ -1,6 +1,9 @@
-"""Talks to the WinRM emulator with Debian's python3-winrm (pywinrm 0.3.0, requests-ntlm):
-NTLM with message encryption over HTTP, or NTLM over HTTPS; one shell, one command, its
-output. Prints one JSON line.
+"""Talks to the WinRM emulator with Debian's python3-winrm (pywinrm 0.3.0, requests-ntlm 1.1.0,
+ntlm-auth 1.4.0): NTLM with message encryption over HTTP, or NTLM over HTTPS; one shell, one
+command, its output. Prints one JSON line.
+Usage: pywinrm_check.py ENDPOINT USER PASSWORD [--ca FILE] [--no-cbt]
+  --ca FILE  over HTTPS, check the emulator's certificate against this CA file
+  --no-cbt   over HTTPS, send no channel binding (pywinrm's send_cbt=False; it sends one by default)
 Uses the Protocol API: Session.run_ps in 0.3.0 raises TypeError whenever stderr is non-empty."""
 import json
 import sys
@@ -8,11 +11,13 @@ import sys
 from winrm.protocol import Protocol
 
 endpoint, user, password = sys.argv[1:4]
+flags = sys.argv[4:]
+ca_file = flags[flags.index("--ca") + 1] if "--ca" in flags else None
+send_cbt = "--no-cbt" not in flags
 if endpoint.startswith("https:"):
-    # Over HTTPS TLS protects the messages; the emulator's certificate is checked against the
-    # CA file given as the fourth argument.
+    # Over HTTPS TLS protects the messages; requests-ntlm binds NTLM to the certificate (CBT).
     protocol = Protocol(endpoint=endpoint, transport="ntlm", username=user, password=password,
-                        server_cert_validation="validate", ca_trust_path=sys.argv[4],
+                        server_cert_validation="validate", ca_trust_path=ca_file, send_cbt=send_cbt,
                         operation_timeout_sec=20, read_timeout_sec=30)
 else:
     protocol = Protocol(endpoint=endpoint, transport="ntlm", username=user, password=password,

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { HostState, loadState, newHostState, PresetName, saveState, stateFile } from "./model";
 import { WinrmEmulator } from "./winrmServer";
+import { SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
 
 export const SIM_USER = "smbsim";
 /** The simulated administrator's password: test data, checked for leaks like a real secret. */
@@ -28,6 +29,8 @@ const SIM_HOME = "/var/lib/smbsim";
 export interface HostSpec {
   name: string;
   preset: PresetName;
+  /** Its WinRM service configuration where it differs from Windows' defaults (winrmService.ts). */
+  winrm?: Partial<WinrmServiceSettings>;
 }
 
 export interface SimulatedHost {
@@ -116,6 +119,8 @@ export class SimulatedFleet {
   private readonly daemons: ChildProcess[] = [];
   readonly winrm = new Map<string, WinrmEmulator>();
   readonly winrmHttps = new Map<string, WinrmEmulator>();
+  /** Each host's WinRM configuration and accounts, shared by its two listeners. */
+  readonly winrmServices = new Map<string, WinrmService>();
   certificatePem = "";
   certificateFingerprint = "";
 
@@ -206,8 +211,19 @@ export class SimulatedFleet {
       fleet.certificatePem = fs.readFileSync(cert, "utf8");
       fleet.certificateFingerprint = new crypto.X509Certificate(fleet.certificatePem).fingerprint256;
       const tls = { key: fs.readFileSync(key, "utf8"), cert: fleet.certificatePem };
-      for (const h of fleet.hosts.values()) {
-        const common = { address: h.address, stateFile: h.stateFile, user: SIM_USER, password: SIM_PASSWORD };
+      for (const spec of specs) {
+        const h = fleet.host(spec.name);
+        // SIM_USER is the host's built-in Administrator, renamed as hardening guides advise; the
+        // rotation user is a domain administrator, which a bare name reaches too (KB 163632).
+        const service = new WinrmService(
+          [
+            { user: SIM_USER, password: SIM_PASSWORD, kind: "builtinAdministrator" },
+            { user: SIM_ROTATION_USER, domain: SIM_DOMAIN, kind: "domainAdministrator" },
+          ],
+          spec.winrm,
+        );
+        fleet.winrmServices.set(h.name, service);
+        const common = { address: h.address, stateFile: h.stateFile, service };
         fleet.winrm.set(h.name, await WinrmEmulator.start({ ...common, port: SIM_WINRM_PORT }));
         fleet.winrmHttps.set(h.name, await WinrmEmulator.start({ ...common, port: SIM_WINRM_HTTPS_PORT, tls }));
       }
@@ -261,7 +277,7 @@ export class SimulatedFleet {
   /** An administrator changes a login's password: for SSH (the system account) and every WinRM emulator. */
   setPassword(user: string, password: string): void {
     run("chpasswd", [], `${user}:${password}\n`);
-    for (const w of [...this.winrm.values(), ...this.winrmHttps.values()]) w.setAccount(user, password);
+    for (const service of this.winrmServices.values()) service.setPassword(user, password);
   }
 
   /**

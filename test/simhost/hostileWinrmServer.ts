@@ -6,7 +6,7 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport/winrm/encryption";
-import { acceptAuthenticate, NtlmSession, parseAuthenticate } from "../../provider/transport/winrm/ntlm";
+import { acceptAuthenticate, CLIENT_FLAGS, Flags, NtlmSession, parseAuthenticate } from "../../provider/transport/winrm/ntlm";
 import { ACTION, COMMAND_DONE, newMessageId, parseEnvelope, text, Xml } from "../../provider/transport/winrm/soap";
 import { replyEnvelope, simulatedChallenge } from "./winrmServer";
 
@@ -31,7 +31,12 @@ export type Lie =
   /** The command is reported Done without an ExitCode: nothing says it succeeded. */
   | "noExitCode"
   /** Ends the TCP connection NTLM authenticated, then answers on the next one as if nothing happened. */
-  | "newConnection";
+  | "newConnection"
+  /**
+   * Its NTLM CHALLENGE withholds NTLMSSP_NEGOTIATE_KEY_EXCH, as a man in the middle downgrading
+   * the session would: the session key would then be derived from the password alone.
+   */
+  | "noKeyExchange";
 
 /** stdout of the honest run. */
 export const HONEST_STDOUT = '{"status":"ok"}';
@@ -101,7 +106,8 @@ export class HostileWinrmServer {
       const type = token.length >= 12 ? token.readUInt32LE(8) : 0;
       if (type === 1) {
         this.serverChallenge = crypto.randomBytes(8);
-        const challenge = simulatedChallenge(this.serverChallenge).toString("base64");
+        const flags = this.options.lie === "noKeyExchange" ? CLIENT_FLAGS & ~Flags.KEY_EXCH : CLIENT_FLAGS;
+        const challenge = simulatedChallenge(this.serverChallenge, flags).toString("base64");
         res.writeHead(401, { "WWW-Authenticate": `Negotiate ${challenge}`, "Content-Length": "0" });
         return void res.end();
       }

@@ -41,9 +41,22 @@ export async function startPowerShell(file: string, clientStillConnected: () => 
   return true;
 }
 
-export async function runCommand(file: string, commandLine: string, stdin: Buffer): Promise<HostRun> {
+/**
+ * Whose token a run has. Over SSH an administrator's session is always elevated (Win32-OpenSSH
+ * issue 1713); over WinRM a Remote Management Users member's is not (winrmServer.ts).
+ */
+export interface RunAs {
+  administrator: boolean;
+}
+
+export async function runCommand(file: string, commandLine: string, stdin: Buffer, runAs: RunAs = { administrator: true }): Promise<HostRun> {
   if (!fs.existsSync(file)) return failure("simulated host: no such host", 255);
   const state = loadState(file);
+  // A run without an administrator's token is what the model's nonAdmin fault stands for: set
+  // for this run only, never saved as the host's own fault.
+  const hostNonAdmin = state.faults.nonAdmin;
+  if (!runAs.administrator) state.faults.nonAdmin = true;
+  const save = () => saveState(file, { ...state, faults: { ...state.faults, nonAdmin: hostNonAdmin } });
   let invocation;
   try {
     invocation = parsePowerShell(commandLine);
@@ -54,14 +67,14 @@ export async function runCommand(file: string, commandLine: string, stdin: Buffe
   if (!invocation.encoded) {
     const outcome = runGenericCommand(state, invocation.command);
     if (outcome.changed) state.counters.writes++;
-    saveState(file, state);
+    save();
     return { stdout: outcome.stdout, stderr: "", exitCode: outcome.exitCode, dropConnection: false };
   }
   if (sha256(invocation.command) !== REVIEWED_SCRIPTS["bootstrap.ps1"]) {
     return failure("simulated host: the -EncodedCommand is not the reviewed bootstrap.ps1; review test/simhost against it", 97);
   }
   state.lastStdin = { bytes: stdin.length, sha256: crypto.createHash("sha256").update(stdin).digest("hex") };
-  saveState(file, state);
+  save();
   // [Console]::In decodes with the OEM code page: only ASCII is safe to send.
   if (stdin.some((b) => b > 0x7f)) return failure("simulated host: stdin holds non-ASCII bytes, which the OEM code page would corrupt", 96);
   let envelope: { script?: unknown; request?: unknown };
@@ -81,7 +94,7 @@ export async function runCommand(file: string, commandLine: string, stdin: Buffe
   // A transient drop: this run's reply is lost, later runs answer.
   const drop = state.faults.dropConnection === true || (state.faults.dropConnectionRuns ?? 0) > 0;
   if ((state.faults.dropConnectionRuns ?? 0) > 0) state.faults.dropConnectionRuns!--;
-  saveState(file, state);
+  save();
   if (state.faults.slowReplyMs) await new Promise((r) => setTimeout(r, state.faults.slowReplyMs));
   let stdout = asciiJson(outcome.reply);
   if (state.faults.oemOutput) stdout = stdout.replace(/[^\x00-\x7f]/g, "?");

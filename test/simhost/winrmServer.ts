@@ -1,30 +1,37 @@
 // A WinRM server emulator for one simulated host: HTTP on a loopback address, Negotiate (raw
 // NTLMv2) with 401 challenges, refusal of unencrypted traffic, MS-WSMV message encryption (or
-// HTTPS with a generated certificate, where Basic is offered too and TLS protects the SOAP), and
-// the cmd shell resource (Create, Command, Send, Receive, Signal, Delete) with w:TimedOut faults,
-// output spread over several Receive replies, a shell quota, the MaxEnvelopeSize limit, and access
-// denied for a non-administrator. Commands go to the same host model as the sshd simulation.
+// HTTPS with a generated certificate, where TLS protects the SOAP and NTLM is checked against the
+// certificate's channel binding), and the cmd shell resource (Create, Command, Send, Receive,
+// Signal, Delete) with w:TimedOut faults after the request's OperationTimeout, output spread over
+// several Receive replies, a shell quota and the MaxEnvelopeSize limit. Requests are read as the
+// WinRM service reads them (wsmanRequest.ts); who may log on and with which token is the host's
+// WinRM service configuration (winrmService.ts). Commands go to the same host model as the sshd
+// simulation. Each behaviour cites its source; where Windows' exact answer is unsettled, the
+// emulator takes the harsher case and says so.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
+import { certificateBindingHash } from "../../provider/transport/winrm/channelBinding";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport/winrm/encryption";
 import {
   acceptAuthenticate,
+  AV_CHANNEL_BINDINGS,
+  avPairBytes,
   challengeMessage,
+  clientAvPairs,
   CLIENT_FLAGS,
   NtlmSession,
   parseAuthenticate,
 } from "../../provider/transport/winrm/ntlm";
-import { ACTION, NS, parseEnvelope, text, xmlEscape, Xml, COMMAND_DONE } from "../../provider/transport/winrm/soap";
+import { ACTION, NS, text, xmlEscape, COMMAND_DONE } from "../../provider/transport/winrm/soap";
 import { parsePowerShell } from "./commandLine";
 import { loadState, saveState } from "./model";
 import { HostRun, runCommand, startPowerShell } from "./windowsHost";
+import { FAULT_ACTION, readRequest, WsmanFaultReply, WsmanRequest } from "./wsmanRequest";
+import { WinrmAccount, WinrmService } from "./winrmService";
 
 const RUNNING = `${NS.rsp}/CommandState/Running`;
-const FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault";
-/** The emulator answers a Receive with w:TimedOut after at most this long (real hosts: OperationTimeout). */
-const RECEIVE_WAIT_MS = 500;
 /**
  * stdout bytes per Receive reply when no fault asks for less: output that is all there when the
  * process ends comes back in one reply (the receiveChunkBytes fault spreads it over several).
@@ -42,12 +49,14 @@ export const MAX_SHELLS = 30;
  * HTTP 413, as from a real WinRM service.
  */
 export const MAX_ENVELOPE_BYTES = 150 * 1024;
+/** The SOAP content type, which WinRM's own clients (and pywinrm) put on every request. */
+const SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8";
 
 interface ConnectionState {
   serverChallenge?: Buffer;
   session?: NtlmSession;
-  /** NTLM over HTTPS authenticates the connection; TLS, not NTLM, protects the messages. */
-  authenticated?: boolean;
+  /** The account NTLM authenticated on this TCP connection (NTLM authenticates the connection). */
+  account?: WinrmAccount;
 }
 
 interface CommandState {
@@ -58,13 +67,29 @@ interface CommandState {
   stderrSent: number;
 }
 
+/** What a test can see of a request as it reached the service: its headers, before any check. */
+export interface RequestRecord {
+  /** Its number: the value of `requests` once it arrived. */
+  seq: number;
+  contentType: string;
+  /** "Negotiate/1", "Negotiate/3", "Basic", or "" (the NTLM message type for Negotiate). */
+  authorization: string;
+  bodyBytes: number;
+  /** The action and options of a SOAP request the service read, for the shell exchange's details. */
+  action?: string;
+  options?: Record<string, string>;
+}
+
+/** Requests kept for tests: the newest, a bounded number (the benchmark sends thousands). */
+const RECORDS_KEPT = 200;
+
 export interface WinrmHostOptions {
   address: string;
   port: number;
   stateFile: string;
-  user: string;
-  password: string;
-  /** Serve HTTPS with this key and certificate (Basic and NTLM, no message encryption). */
+  /** The host's WinRM configuration and accounts, shared with its other listener. */
+  service: WinrmService;
+  /** Serve HTTPS with this key and certificate (no message encryption; TLS protects the messages). */
   tls?: { key: string; cert: string };
 }
 
@@ -74,23 +99,19 @@ function fileTime(): Buffer {
   return t;
 }
 
-function avPair(id: number, value: Buffer): Buffer {
-  const h = Buffer.alloc(4);
-  h.writeUInt16LE(id, 0);
-  h.writeUInt16LE(value.length, 2);
-  return Buffer.concat([h, value]);
-}
-
-/** A CHALLENGE message as a Windows host sends one: the client's flags, the host's names, and a timestamp. */
-export function simulatedChallenge(serverChallenge: Buffer): Buffer {
+/**
+ * A CHALLENGE message as a Windows host sends one: the flags (by default every flag the client
+ * asked for, as Windows grants them), the host's names, and a timestamp.
+ */
+export function simulatedChallenge(serverChallenge: Buffer, flags: number = CLIENT_FLAGS): Buffer {
   const targetInfo = Buffer.concat([
-    avPair(2, Buffer.from("SIM", "utf16le")),
-    avPair(1, Buffer.from("SIMHOST", "utf16le")),
-    avPair(3, Buffer.from("simhost.sim.example", "utf16le")),
-    avPair(7, fileTime()),
+    avPairBytes(2, Buffer.from("SIM", "utf16le")),
+    avPairBytes(1, Buffer.from("SIMHOST", "utf16le")),
+    avPairBytes(3, Buffer.from("simhost.sim.example", "utf16le")),
+    avPairBytes(7, fileTime()),
     Buffer.alloc(4),
   ]);
-  return challengeMessage(CLIENT_FLAGS, serverChallenge, targetInfo);
+  return challengeMessage(flags, serverChallenge, targetInfo);
 }
 
 /** A SOAP reply as WinRM writes one: the reply's action, a new MessageID, and RelatesTo the request's. */
@@ -100,6 +121,17 @@ export function replyEnvelope(action: string, relatesTo: string, body: string): 
     `<s:Header><a:Action>${action}</a:Action><a:MessageID>uuid:${crypto.randomUUID().toUpperCase()}</a:MessageID>` +
     `<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>${xmlEscape(relatesTo)}</a:RelatesTo></s:Header>` +
     `<s:Body>${body}</s:Body></s:Envelope>`
+  );
+}
+
+/** A SOAP 1.2 fault with a WSManFault detail, as WinRM writes one (Windows replies captured in microsoft/omi's tests). */
+function faultBody(f: Omit<WsmanFaultReply, "replyAction" | "relatesTo">): string {
+  const subcode = f.subcode ? `<s:Subcode><s:Value>${f.subcode}</s:Value></s:Subcode>` : "";
+  const detail = f.detail ? `<w:FaultDetail>${f.detail}</w:FaultDetail>` : "";
+  return (
+    `<s:Fault><s:Code><s:Value>${f.code}</s:Value>${subcode}</s:Code>` +
+    `<s:Reason><s:Text xml:lang="en-US">${xmlEscape(f.reason)}</s:Text></s:Reason>` +
+    `<s:Detail>${detail}<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="${f.wsmanCode}" Machine="simhost"><f:Message>${xmlEscape(f.reason)}</f:Message></f:WSManFault></s:Detail></s:Fault>`
   );
 }
 
@@ -116,19 +148,25 @@ export class WinrmEmulator {
   private readonly shells = new Map<string, Map<string, CommandState>>();
   /** HTTP requests served, for tests and the benchmark. */
   requests = 0;
-  /** Local accounts by lower-case name (Windows account names are case-insensitive): their passwords. */
-  private readonly accounts = new Map<string, string>();
+  /** The newest requests as they arrived (at most RECORDS_KEPT), for tests of the wire format. */
+  private readonly records: RequestRecord[] = [];
+  /** The MsvAvChannelBindings value a client that saw this listener's certificate sends. */
+  private readonly channelBindings?: Buffer;
 
   private constructor(
     private readonly options: WinrmHostOptions,
     private readonly server: http.Server | https.Server,
   ) {
-    this.accounts.set(options.user.toLowerCase(), options.password);
+    if (options.tls) this.channelBindings = certificateBindingHash(new crypto.X509Certificate(options.tls.cert).raw);
   }
 
-  /** An administrator sets a password (a new account, or a rotation). */
-  setAccount(user: string, password: string): void {
-    this.accounts.set(user.toLowerCase(), password);
+  /** The requests that arrived after request number `seq` (the value of `requests` before them). */
+  recordsAfter(seq: number): RequestRecord[] {
+    return this.records.filter((r) => r.seq > seq);
+  }
+
+  get service(): WinrmService {
+    return this.options.service;
   }
 
   static async start(options: WinrmHostOptions): Promise<WinrmEmulator> {
@@ -156,8 +194,51 @@ export class WinrmEmulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** The schemes a 401 offers: Negotiate always; Basic only over HTTPS and only where the service allows it. */
+  private offered(): string[] {
+    const tlsMode = this.options.tls !== undefined;
+    return tlsMode && this.service.settings.allowBasic ? ["Negotiate", 'Basic realm="WSMAN"'] : ["Negotiate"];
+  }
+
+  private unauthorized(res: http.ServerResponse): void {
+    res.writeHead(401, { "WWW-Authenticate": this.offered(), "Content-Length": "0" });
+    res.end();
+  }
+
+  private record(req: http.IncomingMessage, body: Buffer): RequestRecord {
+    const authorization = req.headers.authorization ?? "";
+    const token = /^Negotiate ([A-Za-z0-9+/=]+)$/.exec(authorization);
+    const raw = token ? Buffer.from(token[1], "base64") : Buffer.alloc(0);
+    const type = raw.length >= 12 ? raw.readUInt32LE(8) : 0;
+    const r: RequestRecord = {
+      seq: this.requests,
+      contentType: String(req.headers["content-type"] ?? ""),
+      authorization: token ? `Negotiate/${type}` : authorization.startsWith("Basic ") ? "Basic" : "",
+      bodyBytes: body.length,
+    };
+    this.records.push(r);
+    if (this.records.length > RECORDS_KEPT) this.records.shift();
+    return r;
+  }
+
+  /**
+   * Extended Protection over HTTPS (MS-WSMV 2.2.4.34 CbtHardeningLevel; HTTP.sys hardening
+   * levels; notes 8b): None ignores the binding; Relaxed (Windows' default) checks it when the
+   * client sent one; Strict also refuses a client that sent none (WinRb/rubyntlm issue 27).
+   * An all-zero binding hash counts as a binding, and a wrong one: whether Windows reads zeros as
+   * "no binding" is unsettled (pyspnego: "a 0'd bindings hash means to ignore it but that does
+   * not seem to be the case"), so the emulator takes the harsher reading.
+   */
+  private bindingAccepted(sent: Buffer | undefined): boolean {
+    const level = this.service.settings.cbtHardeningLevel;
+    if (!this.channelBindings || level === "None") return true;
+    if (sent === undefined) return level !== "Strict";
+    return sent.length === 16 && crypto.timingSafeEqual(sent, this.channelBindings);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
     this.requests++;
+    const record = this.record(req, body);
     if (this.countDown("serviceUnavailableRequests")) {
       res.writeHead(503, { "Content-Type": "text/html", Connection: "close" });
       return void res.end("<h1>Service Unavailable</h1>");
@@ -166,16 +247,19 @@ export class WinrmEmulator {
     const conn = this.connections.get(socket) ?? {};
     this.connections.set(socket, conn);
     const tlsMode = this.options.tls !== undefined;
-    let basicOk = false;
+    const settings = this.service.settings;
+    let account: WinrmAccount | undefined = conn.account;
     const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
     if (basic) {
-      // Basic is only offered over HTTPS, as on Windows with AllowUnencrypted false.
+      // MS-WSMV 2.2.4.34 / 3.1.4.1.29.2: Basic is used if and only if the service allows it, off
+      // by default; with AllowUnencrypted false it is never taken over plain HTTP either. It maps
+      // to local accounts only (pywinrm issue 154), and UAC's token filtering applies as to any
+      // network logon of a local account (KB 951016; not observed for Basic itself: harsher).
       const [user, ...rest] = Buffer.from(basic[1], "base64").toString("utf8").split(":");
-      basicOk = tlsMode && this.accounts.get(user.toLowerCase()) === rest.join(":");
-      if (!basicOk) {
-        res.writeHead(401, { "WWW-Authenticate": tlsMode ? "Negotiate, Basic" : "Negotiate", "Content-Length": "0" });
-        return void res.end();
-      }
+      const claimed = this.service.resolveBasic(user);
+      const ok = tlsMode && settings.allowBasic && claimed?.password !== undefined && claimed.password === rest.join(":") && this.service.admits(claimed);
+      if (!ok) return this.unauthorized(res);
+      account = claimed;
     }
     const auth = /^Negotiate ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
     if (auth) {
@@ -184,31 +268,30 @@ export class WinrmEmulator {
       if (type === 1) {
         conn.serverChallenge = crypto.randomBytes(8);
         conn.session = undefined;
+        conn.account = undefined;
         const challenge = simulatedChallenge(conn.serverChallenge);
         res.writeHead(401, { "WWW-Authenticate": `Negotiate ${challenge.toString("base64")}`, "Content-Length": "0" });
         return void res.end();
       }
       if (type === 3 && conn.serverChallenge) {
         const fields = parseAuthenticate(token);
-        const password = this.accounts.get(fields.user.toLowerCase());
-        const session = password === undefined ? null : acceptAuthenticate(fields, password, conn.serverChallenge);
+        // NTOWFv2 over exactly the UserName and DomainName sent (MS-NLMP 3.3.2): a UPN with an
+        // empty domain, or user and domain, each hashed as it came (notes 8a).
+        const claimed = this.service.resolve(fields.user, fields.domain);
+        const session = claimed?.password === undefined ? null : acceptAuthenticate(fields, claimed.password, conn.serverChallenge);
         conn.serverChallenge = undefined;
-        if (!session) {
-          res.writeHead(401, { "WWW-Authenticate": "Negotiate", "Content-Length": "0" });
-          return void res.end();
+        if (!session || !claimed || !this.bindingAccepted(clientAvPairs(fields).get(AV_CHANNEL_BINDINGS)) || !this.service.admits(claimed)) {
+          return this.unauthorized(res);
         }
         conn.session = session;
-        conn.authenticated = true;
+        conn.account = account = claimed;
         if (body.length === 0) {
           res.writeHead(200, { "Content-Length": "0" });
           return void res.end();
         }
       }
     }
-    if (!conn.authenticated && !basicOk) {
-      res.writeHead(401, { "WWW-Authenticate": tlsMode ? "Negotiate, Basic" : "Negotiate", "Content-Length": "0" });
-      return void res.end();
-    }
+    if (!account) return this.unauthorized(res);
     const encrypted = String(req.headers["content-type"] ?? "").includes("HTTP-SPNEGO-session-encrypted");
     // AllowUnencrypted is false on Windows by default: plaintext SOAP is refused over HTTP.
     if (!tlsMode && !encrypted) {
@@ -228,40 +311,53 @@ export class WinrmEmulator {
       res.writeHead(413, { "Content-Length": "0" });
       return void res.end();
     }
-    const { header, body: soapBody } = parseEnvelope(soap);
-    const messageId = text(header.MessageID);
-    const action = text(header.Action);
-    const reply = (status: number, replyAction: string, xmlBody: string) => {
-      const xml = replyEnvelope(replyAction, messageId, xmlBody);
+    const send = (status: number, replyAction: string, relatesTo: string, xmlBody: string) => {
+      const xml = replyEnvelope(replyAction, relatesTo, xmlBody);
       if (!encrypted) {
-        res.writeHead(status, { "Content-Type": "application/soap+xml;charset=UTF-8", "Content-Length": String(Buffer.byteLength(xml)) });
+        res.writeHead(status, { "Content-Type": SOAP_CONTENT_TYPE, "Content-Length": String(Buffer.byteLength(xml)) });
         return void res.end(xml);
       }
       const sealed = encryptMessage(conn.session!, Buffer.from(xml, "utf8"));
       res.writeHead(status, { "Content-Type": ENCRYPTED_CONTENT_TYPE, "Content-Length": String(sealed.length) });
       res.end(sealed);
     };
+    const read = readRequest(soap);
+    // WinRM answers faults with HTTP 500 and a SOAP fault (pywinrm protocol.py send_message; notes 8f).
+    if ("fault" in read) return send(500, read.fault.replyAction, read.fault.relatesTo, faultBody(read.fault));
+    const request = read.request;
+    record.action = request.action;
+    record.options = request.options;
+    return this.dispatch(request, account, socket, send);
+  }
+
+  private async dispatch(
+    request: WsmanRequest,
+    account: WinrmAccount,
+    socket: Socket,
+    send: (status: number, replyAction: string, relatesTo: string, xmlBody: string) => void,
+  ): Promise<void> {
+    const { messageId, action, shellId, body: soapBody } = request;
+    const reply = (replyAction: string, xmlBody: string) => send(200, replyAction, messageId, xmlBody);
     const fault = (subcode: string, reason: string, wsmanCode: string) =>
-      reply(
-        500,
-        FAULT_ACTION,
-        `<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>${subcode}</s:Value></s:Subcode></s:Code>` +
-          `<s:Reason><s:Text xml:lang="en-US">${xmlEscape(reason)}</s:Text></s:Reason>` +
-          `<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="${wsmanCode}" Machine="simhost"><f:Message>${xmlEscape(reason)}</f:Message></f:WSManFault></s:Detail></s:Fault>`,
-      );
-    const shellId = text((header.SelectorSet?.Selector ?? []).find((s: Xml) => s["@Name"] === "ShellId"));
+      send(500, FAULT_ACTION.wsman, messageId, faultBody({ code: "s:Receiver", subcode, reason, wsmanCode }));
     const commands = this.shells.get(shellId);
 
     switch (action) {
       case ACTION.create: {
         if (loadState(this.options.stateFile).faults.nonAdmin) return fault("w:AccessDenied", "Access is denied.", "5");
+        // The cmd shell plugin admits Administrators only as Windows ships it: a Remote Management
+        // Users member authenticates, then the Create is "Access is denied." with WSManFault code 5
+        // over HTTP 500 (pywinrm issues 336 and 338; jborean93 in 362: the default security
+        // descriptor "only allows Administrators and Interactive users").
+        if (account.kind === "remoteManagementUser" && !this.service.settings.shellOpenToRemoteManagementUsers) {
+          return fault("w:AccessDenied", "Access is denied.", "5");
+        }
         if (this.shells.size >= MAX_SHELLS || this.countDown("shellQuotaCreates")) {
           return fault("w:QuotaLimit", `The WS-Management service cannot process the request. This user is allowed a maximum number of ${MAX_SHELLS} concurrent shells, which has been exceeded.`, "2150859173");
         }
         const id = crypto.randomUUID().toUpperCase();
         this.shells.set(id, new Map());
         return reply(
-          200,
           `${ACTION.create}Response`,
           `<x:ResourceCreated><a:Address>http://${this.options.address}:${this.options.port}/wsman</a:Address><a:ReferenceParameters>` +
             `<w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</w:ResourceURI>` +
@@ -272,7 +368,7 @@ export class WinrmEmulator {
       case ACTION.delete:
         if (!commands) return fault("w:InvalidSelectors", "The shell was not found.", "2150858843");
         this.shells.delete(shellId);
-        return reply(200, `${ACTION.delete}Response`, "");
+        return reply(`${ACTION.delete}Response`, "");
     }
     if (!commands) return fault("w:InvalidSelectors", "The shell was not found.", "2150858843");
     switch (action) {
@@ -285,24 +381,41 @@ export class WinrmEmulator {
         commands.set(id, command);
         // The process starts at once; the bootstrap then blocks reading stdin to its end, which
         // the model stands for by starting it at the last Send. Other commands never read stdin.
-        if (!readsStdin(commandLine)) command.result = this.run(command, socket);
-        return reply(200, `${ACTION.command}Response`, `<rsp:CommandResponse><rsp:CommandId>${id}</rsp:CommandId></rsp:CommandResponse>`);
+        if (!readsStdin(commandLine)) command.result = this.run(command, socket, account);
+        return reply(`${ACTION.command}Response`, `<rsp:CommandResponse><rsp:CommandId>${id}</rsp:CommandId></rsp:CommandResponse>`);
       }
       case ACTION.send: {
         for (const stream of soapBody.Send?.Stream ?? []) {
           const command = commands.get(stream["@CommandId"]);
           if (!command) return fault("w:InvalidParameter", "The command was not found.", "2150858843");
           command.stdin.push(Buffer.from(text(stream), "base64"));
-          if (stream["@End"] === "true" && !command.result) command.result = this.run(command, socket);
+          if (stream["@End"] === "true" && !command.result) command.result = this.run(command, socket, account);
         }
-        return reply(200, `${ACTION.send}Response`, "<rsp:SendResponse/>");
+        return reply(`${ACTION.send}Response`, "<rsp:SendResponse/>");
       }
       case ACTION.receive: {
         const commandId = soapBody.Receive?.DesiredStream?.["@CommandId"];
         const command = commands.get(commandId);
         if (!command) return fault("w:InvalidParameter", "The command was not found.", "2150858843");
-        const waited = new Promise<undefined>((r) => setTimeout(() => r(undefined), RECEIVE_WAIT_MS));
+        // MS-WSMV 3.1.4.14: without output before the request's OperationTimeout the service
+        // answers w:TimedOut (2150858793) and the client polls again; 3.1.4.1.6: the service caps
+        // the timeout at MaxTimeoutms, and uses that when the request names none (notes 8f).
+        const cap = this.service.settings.maxTimeoutMs;
+        const waitMs = Math.min(request.operationTimeoutMs ?? cap, cap);
+        let stopWaiting = () => {};
+        const waited = new Promise<undefined>((r) => {
+          const timer = setTimeout(() => r(undefined), waitMs);
+          // A client that goes away ends the wait (and the timer, which would keep the process alive).
+          const gone = () => r(undefined);
+          socket.once("close", gone);
+          stopWaiting = () => {
+            clearTimeout(timer);
+            socket.off("close", gone);
+          };
+        });
         const result = command.result ? await Promise.race([command.result, waited]) : await waited;
+        stopWaiting();
+        if (socket.destroyed) return;
         if (result === undefined) {
           return fault("w:TimedOut", "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.", "2150858793");
         }
@@ -324,14 +437,14 @@ export class WinrmEmulator {
         const state = done
           ? `<rsp:CommandState CommandId="${commandId}" State="${COMMAND_DONE}"><rsp:ExitCode>${result.exitCode}</rsp:ExitCode></rsp:CommandState>`
           : `<rsp:CommandState CommandId="${commandId}" State="${RUNNING}"/>`;
-        return reply(200, `${ACTION.receive}Response`, `<rsp:ReceiveResponse>${streams}${state}</rsp:ReceiveResponse>`);
+        return reply(`${ACTION.receive}Response`, `<rsp:ReceiveResponse>${streams}${state}</rsp:ReceiveResponse>`);
       }
       case ACTION.signal:
         commands.delete(soapBody.Signal?.["@CommandId"]);
-        return reply(200, `${ACTION.signal}Response`, "<rsp:SignalResponse/>");
-      default:
-        return fault("w:ActionNotSupported", `The action ${action} is not supported.`, "2150858770");
+        return reply(`${ACTION.signal}Response`, "<rsp:SignalResponse/>");
     }
+    // readRequest admits the shell's actions only; anything else reaching here is the emulator's bug.
+    throw new Error(`the emulator has no handler for the action ${action}`);
   }
 
   /** Whether a counted fault applies to this request; counts it down in the host's state. */
@@ -343,8 +456,14 @@ export class WinrmEmulator {
     return true;
   }
 
-  private async run(command: CommandState, socket: Socket): Promise<HostRun | null> {
+  /**
+   * Runs a command with the token of the account that opened the shell: an administrator's
+   * (built-in, domain, or a local one admitted by LocalAccountTokenFilterPolicy), or a Remote
+   * Management Users member's, who is no administrator, so Set-* and the HKLM record are denied
+   * (the model's nonAdmin, for this run only).
+   */
+  private async run(command: CommandState, socket: Socket, account: WinrmAccount): Promise<HostRun | null> {
     if (!(await startPowerShell(this.options.stateFile, () => !socket.destroyed))) return null;
-    return runCommand(this.options.stateFile, command.commandLine, Buffer.concat(command.stdin));
+    return runCommand(this.options.stateFile, command.commandLine, Buffer.concat(command.stdin), { administrator: account.kind !== "remoteManagementUser" });
   }
 }
