@@ -9,6 +9,7 @@ import {
   inputsFromObserved,
   policyId,
   PolicyOutputs,
+  policyDrift,
   recordOriginals,
   unenforcedSettings,
 } from "./domain/policy";
@@ -85,6 +86,8 @@ function outputsOf(inputs: PolicyInputs, result: SigningResult, originals: Decla
     originalSettings: originals,
     hostFacts: { ...result.hostFacts },
     settingsSource: result.source,
+    policyManaged: result.policy,
+    policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
   };
 }
 
