@@ -3,13 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
+import type { ConnectionArgsSchema } from "./domain/schema";
 
 export interface ConnectionArgs {
   /** "ssh" (default): Windows OpenSSH server; "winrm": WinRM over HTTP with NTLM message encryption. */
   transport?: pulumi.Input<"ssh" | "winrm">;
   /** DNS name or IP address of the Windows host. Changing it replaces the resource. */
   host: pulumi.Input<string>;
-  /** Port (default 22 for ssh, 5985 for winrm). */
+  /** Port (default 22 for ssh; 5985 for winrm, 5986 with https). */
   port?: pulumi.Input<number>;
   /** A local or domain administrator: `admin`, `CORP\admin` or `admin@corp.example`. */
   user: pulumi.Input<string>;
@@ -40,6 +41,13 @@ export interface ConnectionArgs {
   /** Deadline for the PowerShell run in seconds (default 120). */
   commandTimeoutSeconds?: pulumi.Input<number>;
 }
+
+// ConnectionArgs is the pulumi.Input form of the schema's connection (provider/domain/schema.ts):
+// written out here for its doc comments, held to the schema by the compiler, both ways.
+type InputsOf<T> = { [K in keyof T]: pulumi.Input<NonNullable<T[K]>> };
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type ConnectionArgsFollowTheSchema = Assert<Mutual<ConnectionArgs, InputsOf<ConnectionArgsSchema>>>;
 
 /** Outbound signing (Set-SmbClientConfiguration). Leave a setting out to leave it unmanaged. */
 export interface ClientSigningArgs {

@@ -94,7 +94,7 @@ for (const transport of TRANSPORTS) {
       const initial = pristine();
       const created = await ops.create(await inputs(transport, { server: { requireSigning: true } }));
       setFaults({ dropConnection: true });
-      const e = await failure(ops.update(created.id, created.outs, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
+      const e = await failure(ops.update(created.id, created.outs!, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
       assert.equal(e.kind, "connectionDropped");
       assert.equal(state().client.RequireSecuritySignature, true);
       setFaults({});
@@ -111,7 +111,7 @@ for (const transport of TRANSPORTS) {
       const created = await ops.create(await inputs(transport, { client: { auditInsecureGuestLogon: true } }));
       setFaults({ failingCmdlet: "Set-SmbServerConfiguration" });
       const news = await inputs(transport, { client: { auditInsecureGuestLogon: true, requireSigning: true }, server: { requireSigning: true } });
-      const e = await failure(ops.update(created.id, created.outs, news));
+      const e = await failure(ops.update(created.id, created.outs!, news));
       assert.match(e.message, /The service has not been started/);
       assert.equal(state().client.RequireSecuritySignature, true, "the client side was applied");
       const props = e.properties as unknown as PolicyOutputs;
@@ -163,7 +163,7 @@ for (const transport of TRANSPORTS) {
       const initial = pristine();
       const created = await ops.create(await inputs(transport, { client: { requireSigning: true } }));
       setFaults({ revertingAgent: { server: { RequireSecuritySignature: false } } });
-      const e = await failure(ops.update(created.id, created.outs, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
+      const e = await failure(ops.update(created.id, created.outs!, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
       assert.match(e.message, /did not keep server\.requireSigning/);
       assert.equal(e.properties?.__provider, PROVIDER_TEXT);
       assert.deepEqual((e.properties as unknown as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });

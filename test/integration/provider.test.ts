@@ -115,7 +115,7 @@ describe("behaviour", () => {
   it("a second apply with nothing to change makes no write on the host", async () => {
     const inputs = await checked({ connection: fleet.connection(host), client: { requireSigning: true } });
     const created = await ops.create(inputs);
-    await ops.update(created.id, created.outs, inputs);
+    await ops.update(created.id, created.outs!, inputs);
     // The record of originals is written once, before the first change, and not again.
     assert.deepEqual(fleet.state(host).counters, { runs: 2, writes: 1, recordWrites: 1 });
   });
@@ -143,7 +143,7 @@ describe("behaviour", () => {
   it("read refuses an id naming another host than connection.host, without contacting any host", async () => {
     const created = await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true } }));
     const before = runs(host);
-    await assert.rejects(ops.read("fs99.corp.example", created.outs as Record<string, unknown>), /the id "fs99\.corp\.example" names another host than connection\.host/);
+    await assert.rejects(ops.read("fs99.corp.example", created.outs), /the id "fs99\.corp\.example" names another host than connection\.host/);
     assert.equal(runs(host), before);
   });
 

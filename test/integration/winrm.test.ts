@@ -143,7 +143,7 @@ describe("WinRM", () => {
     const before = fleet.winrm.get("w1")!.requests;
     const r = await ops.check({}, { connection: fleet.connection("w1", "winrm"), server: { requireSigning: true }, onDelete: "retain" });
     const created = await ops.create(r.inputs as Record<string, unknown>);
-    assert.equal((created.outs as { hostFacts: { build: string } }).hostFacts.build, newHostState("server-2025").os.build);
+    assert.equal(created.outs!.hostFacts.build, newHostState("server-2025").os.build);
     assert.ok(fleet.winrm.get("w1")!.requests - before > 8 + 5, "expected several Receive requests");
     fleet.reset("w1", "server-2025");
   });
@@ -197,7 +197,7 @@ describe("WinRM over HTTPS", () => {
       if ("certificateFingerprint" in values) values.certificateFingerprint = fleet.certificateFingerprint;
       if ("caCertificate" in values) values.caCertificate = fleet.certificatePem;
       const created = await create(https(values));
-      assert.equal((created.outs as { observed: { server: { requireSigning: boolean } } }).observed.server.requireSigning, true);
+      assert.equal(created.outs!.observed.server.requireSigning, true);
       fleet.reset("w1", "server-2025");
     });
   }
