@@ -3,8 +3,12 @@
 // (the closure serializer keeps `require` as a call), so state holds a few hundred bytes of
 // forwarding code and never a credential.
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { PolicyOutputs } from "./domain/policy";
 
-export const smbSigningProvider: dynamic.ResourceProvider = {
+/** Inputs arrive unvalidated (check validates them); outputs are what operations.ts records. */
+export type ProviderInputs = Record<string, unknown>;
+
+export const smbSigningProvider: dynamic.ResourceProvider<ProviderInputs, PolicyOutputs> = {
   async check(olds, news) {
     return require("pulumi-smb-signing/dist/provider/operations").check(olds, news);
   },

@@ -9,11 +9,12 @@ import {
   inputsFromObserved,
   policyId,
   PolicyOutputs,
+  policyDrift,
   recordOriginals,
   unenforcedSettings,
 } from "./domain/policy";
 import { checkSafety } from "./domain/safety";
-import { CheckFailure, Connection, DEFAULT_OWNER, isFullyKnown, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
+import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./host/errors";
 import { Deadline, deadlineIn } from "./host/retry";
 import { HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
@@ -27,11 +28,12 @@ function userInputs(raw: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith("__")));
 }
 
-function validated(raw: Record<string, unknown>): PolicyInputs {
+function validated(raw: Record<string, unknown>): KnownPolicyInputs {
   const parsed = parsePolicyInputs(userInputs(raw));
   if (!parsed.ok) throw new Error(parsed.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
-  if (!isFullyKnown(parsed.inputs)) throw new Error("inputs are not fully known");
-  return parsed.inputs;
+  const known = knownInputs(parsed.inputs);
+  if (!known) throw new Error("inputs are not fully known");
+  return known;
 }
 
 /**
@@ -39,7 +41,7 @@ function validated(raw: Record<string, unknown>): PolicyInputs {
  * direct caller (or a bypassed check) must not weaken a host unacknowledged. Not for read: a
  * refresh may record drift that check would call a weakening.
  */
-function validatedForChange(raw: Record<string, unknown>): PolicyInputs {
+function validatedForChange(raw: Record<string, unknown>): KnownPolicyInputs {
   const inputs = validated(raw);
   const failures = checkSafety(inputs);
   if (failures.length > 0) throw new Error(failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
@@ -65,8 +67,8 @@ class PartialApplyError extends Error {
 }
 
 /** The operation's deadline: its customTimeouts entry, else one attempt's connect and command time. */
-function deadlineFor(inputs: Pick<PolicyInputs, "connection" | "customTimeouts">, operation: "create" | "update" | "delete" | "read"): Deadline {
-  const c = inputs.connection as Connection;
+function deadlineFor(inputs: Pick<KnownPolicyInputs, "connection" | "customTimeouts">, operation: "create" | "update" | "delete" | "read"): Deadline {
+  const c = inputs.connection;
   const attempt = c.connectTimeoutSeconds + c.commandTimeoutSeconds;
   const custom = operation === "read" ? undefined : inputs.customTimeouts?.[operation];
   return deadlineIn(typeof custom === "number" ? custom : attempt, attempt);
@@ -77,14 +79,16 @@ function ownRecord(record: HostRecord | null, owners: Array<string | undefined>)
   return record && owners.includes(record.owner) ? record : undefined;
 }
 
-function outputsOf(inputs: PolicyInputs, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
+function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
   return {
-    ...(inputs as PolicyOutputs),
-    connection: inputs.connection as Connection,
+    ...inputs,
+    connection: inputs.connection,
     observed: result.after,
     originalSettings: originals,
     hostFacts: { ...result.hostFacts },
     settingsSource: result.source,
+    policyManaged: result.policy,
+    policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
   };
 }
 
@@ -93,8 +97,8 @@ function outputsOf(inputs: PolicyInputs, result: SigningResult, originals: Decla
  * the host did not take a value. Whatever fails, the originals are on the host before the first
  * change, and whatever the host reported is recorded in state with the error.
  */
-async function apply(inputs: PolicyInputs, olds: Partial<PolicyOutputs> | undefined, providerText: unknown): Promise<PolicyOutputs> {
-  const conn = inputs.connection as Connection;
+async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | undefined, providerText: unknown): Promise<PolicyOutputs> {
+  const conn = inputs.connection;
   const declared = declaredSettings(inputs);
   const previous = olds?.originalSettings;
   const owners = [inputs.owner, olds?.owner];
@@ -127,7 +131,7 @@ async function apply(inputs: PolicyInputs, olds: Partial<PolicyOutputs> | undefi
   return outputs;
 }
 
-export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult<Record<string, unknown>>> {
   const parsed = parsePolicyInputs(userInputs(news));
   if (!parsed.ok) return { inputs: news, failures: parsed.failures };
   const failures = [...checkSafety(parsed.inputs), ...checkPrivateKey(parsed.inputs.connection)];
@@ -151,7 +155,7 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
   return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.replaces.length > 0 };
 }
 
-export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult<PolicyOutputs>> {
   const inputs = validatedForChange(raw);
   const outs = inputs.importId === undefined ? await apply(inputs, undefined, raw[PROVIDER_KEY]) : await adopt(inputs);
   return { id: policyId(outs.connection), outs };
@@ -163,8 +167,8 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  * `importId` input instead, and create adopts the host: one read, no write, and a refusal if the
  * host differs from the program (as Pulumi's import does) or is owned by another resource.
  */
-async function adopt(inputs: PolicyInputs): Promise<PolicyOutputs> {
-  const conn = inputs.connection as Connection;
+async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
+  const conn = inputs.connection;
   const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "create"));
   if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
@@ -179,18 +183,19 @@ async function adopt(inputs: PolicyInputs): Promise<PolicyOutputs> {
   return outputsOf(inputs, result, recordOriginals(result.record?.originals, result.after, declared));
 }
 
-export async function update(_id: string, olds: PolicyOutputs, raw: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+export async function update(_id: string, olds: PolicyOutputs, raw: Record<string, unknown>): Promise<dynamic.UpdateResult<PolicyOutputs>> {
   const inputs = validatedForChange(raw);
   return { outs: await apply(inputs, olds, raw[PROVIDER_KEY]) };
 }
 
-export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const prior = props as Partial<PolicyOutputs>;
+// The SDK types ReadResult.inputs as Outputs; refresh records inputs only, so this stays untyped.
+export async function read(id: string, props?: Partial<PolicyOutputs> | Record<string, unknown>): Promise<dynamic.ReadResult> {
+  const prior = (props ?? {}) as Partial<PolicyOutputs>;
   const inputs = validated(pickInputs(prior));
-  if (id !== policyId(inputs.connection as Connection)) {
+  if (id !== policyId(inputs.connection)) {
     throw new Error(`the id "${id}" names another host than connection.host "${inputs.connection.host}"`);
   }
-  const result = await runSigningScript(inputs.connection as Connection, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "read"));
+  const result = await runSigningScript(inputs.connection, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "read"));
   const declared = declaredSettings(inputs);
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.
@@ -215,10 +220,13 @@ export async function remove(_id: string, props: PolicyOutputs): Promise<void> {
   throw new HostError("notEnforced", `${conn.host}:${conn.port}`, `could not restore ${missed.join(", ") || "the recorded originals"}`);
 }
 
-function pickInputs(p: Partial<PolicyOutputs>): PolicyInputs {
+/** The inputs part of recorded outputs: what the program declared. */
+type RecordedInputs = Pick<PolicyOutputs, "connection" | "client" | "server" | "acknowledgeInsecureSettings" | "onDelete" | "importId" | "owner" | "takeOwnership" | "customTimeouts">;
+
+function pickInputs(p: Partial<PolicyOutputs>): RecordedInputs {
   const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId, owner, takeOwnership, customTimeouts } = p as PolicyOutputs;
   const out: Record<string, unknown> = { connection, onDelete };
   const optional = { importId, client, server, acknowledgeInsecureSettings, owner, takeOwnership, customTimeouts };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) out[k] = v;
-  return out as unknown as PolicyInputs;
+  return out as RecordedInputs;
 }

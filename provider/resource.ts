@@ -3,13 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
+import type { ConnectionArgsSchema } from "./domain/schema";
 
 export interface ConnectionArgs {
   /** "ssh" (default): Windows OpenSSH server; "winrm": WinRM over HTTP with NTLM message encryption. */
   transport?: pulumi.Input<"ssh" | "winrm">;
   /** DNS name or IP address of the Windows host. Changing it replaces the resource. */
   host: pulumi.Input<string>;
-  /** Port (default 22 for ssh, 5985 for winrm). */
+  /** Port (default 22 for ssh; 5985 for winrm, 5986 with https). */
   port?: pulumi.Input<number>;
   /** A local or domain administrator: `admin`, `CORP\admin` or `admin@corp.example`. */
   user: pulumi.Input<string>;
@@ -40,6 +41,13 @@ export interface ConnectionArgs {
   /** Deadline for the PowerShell run in seconds (default 120). */
   commandTimeoutSeconds?: pulumi.Input<number>;
 }
+
+// ConnectionArgs is the pulumi.Input form of the schema's connection (provider/domain/schema.ts):
+// written out here for its doc comments, held to the schema by the compiler, both ways.
+type InputsOf<T> = { [K in keyof T]: pulumi.Input<NonNullable<T[K]>> };
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type ConnectionArgsFollowTheSchema = Assert<Mutual<ConnectionArgs, InputsOf<ConnectionArgsSchema>>>;
 
 /** Outbound signing (Set-SmbClientConfiguration). Leave a setting out to leave it unmanaged. */
 export interface ClientSigningArgs {
@@ -96,6 +104,10 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly hostFacts: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number }>;
   /** "cmdlet" (SmbShare module) or "registry" (older Windows). */
   declare public readonly settingsSource: pulumi.Output<string>;
+  /** Settings a Group Policy object enforces on the host (side -> setting -> value and GPO name), managed or not. */
+  declare public readonly policyManaged: pulumi.Output<Record<"client" | "server", Record<string, { value: boolean; gpo: string }>>>;
+  /** Declared settings a Group Policy object set back since the last up (what `refresh` found). */
+  declare public readonly policyDrift: pulumi.Output<string[]>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;
@@ -115,11 +127,20 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       originalSettings: undefined,
       hostFacts: undefined,
       settingsSource: undefined,
+      policyManaged: undefined,
+      policyDrift: undefined,
     };
     super(smbSigningProvider, name, props, opts?.import ? { ...opts, import: undefined } : opts, "smb", "SmbSigningPolicy");
     pulumi
       .all([c.host, args.client, args.server, args.acknowledgeInsecureSettings])
       .apply(([host, client, server, acknowledged]) => {
+        // EnableSecuritySignature is ignored by SMB 2 and 3 ("Overview of SMB signing"): managing
+        // it changes nothing for them, so say so rather than let it pass for a control.
+        for (const [side, values] of [["client", client], ["server", server]] as const) {
+          if (values?.enableSigning !== undefined) {
+            pulumi.log.warn(`${host}: ${side}.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning.`, this);
+          }
+        }
         if (acknowledged !== true) return;
         for (const w of findWeakenings({ client: client as never, server: server as never })) {
           pulumi.log.warn(`${host}: ${w.property} weakens SMB security: ${w.risk} (acknowledged)`, this);

@@ -31,6 +31,10 @@ export interface PolicyOutputs {
   originalSettings: DeclaredSettings;
   hostFacts: Record<string, unknown>;
   settingsSource: string;
+  /** Settings a Group Policy object enforces on the host: side -> setting -> value and GPO name. */
+  policyManaged?: Record<Side, Record<string, { value: boolean; gpo: string }>>;
+  /** Declared settings the host no longer has because a Group Policy object set them back. */
+  policyDrift?: string[];
 }
 
 /** The settings the user declared (left-out settings are not managed). */
@@ -145,4 +149,22 @@ function sameValue(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
   return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Drift that Group Policy caused: a declared value the host lost to the value a GPO enforces. */
+export function policyDrift(
+  declared: DeclaredSettings,
+  observed: ObservedSettings,
+  enforced: Record<Side, Record<string, { value: boolean; gpo: string }>>,
+): string[] {
+  const out: string[] = [];
+  for (const side of SIDES) {
+    for (const [name, want] of Object.entries(declared[side])) {
+      const policy = enforced[side][name];
+      if (policy && observed[side][name] !== want && observed[side][name] === policy.value) {
+        out.push(`${side}.${name}: Group Policy "${policy.gpo}" set it back to ${policy.value}`);
+      }
+    }
+  }
+  return out;
 }

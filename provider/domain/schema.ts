@@ -113,9 +113,11 @@ export const connectionSchema = z
     }
   });
 
+const settingValue = () => orUnknown(z.boolean({ message: "must be true or false" })).optional();
+
 function sideSchema(side: Side) {
-  const shape: Record<string, z.ZodType> = {};
-  for (const def of SETTINGS[side]) shape[def.name] = orUnknown(z.boolean({ message: "must be true or false" })).optional();
+  const shape: Record<string, ReturnType<typeof settingValue>> = {};
+  for (const def of SETTINGS[side]) shape[def.name] = settingValue();
   return z.strictObject(shape);
 }
 
@@ -142,27 +144,22 @@ export const policySchema = z.strictObject({
 });
 
 export type ConnectionInputs = z.infer<typeof connectionSchema>;
+/** What a program may give as `connection` (defaults not yet filled in), sentinel excluded. */
+export type ConnectionArgsSchema = Known<z.input<typeof connectionSchema>>;
 export type PolicyInputs = z.infer<typeof policySchema>;
 
-/** Fully known, validated connection settings (no sentinel left). */
-export interface Connection {
-  transport: "ssh" | "winrm";
-  host: string;
-  port: number;
-  user: string;
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-  agent?: string;
-  hostKey?: string;
-  dangerouslyAcceptAnyHostKey?: boolean;
-  https?: boolean;
-  authentication?: "ntlm" | "basic";
-  caCertificate?: string;
-  certificateFingerprint?: string;
-  dangerouslySkipCertificateCheck?: boolean;
-  connectTimeoutSeconds: number;
-  commandTimeoutSeconds: number;
+/** A value with the engine's "not known yet" sentinel taken out, at any depth. */
+export type Known<T> = T extends typeof UNKNOWN ? never : T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Known<T[K]> } : T;
+
+/** Fully known, validated connection settings: the schema's output, no sentinel, port filled in. */
+export type Connection = Known<Omit<ConnectionInputs, "port">> & { port: number };
+
+/** Fully known, validated inputs: what create, update and read act on. */
+export type KnownPolicyInputs = Known<Omit<PolicyInputs, "connection">> & { connection: Connection };
+
+/** Narrows validated inputs to known ones (parsePolicyInputs has filled in the port). */
+export function knownInputs(inputs: PolicyInputs): KnownPolicyInputs | undefined {
+  return isFullyKnown(inputs) && typeof inputs.connection.port === "number" ? (inputs as KnownPolicyInputs) : undefined;
 }
 
 export interface CheckFailure {

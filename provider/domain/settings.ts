@@ -1,7 +1,8 @@
 // The catalogue of SMB signing settings this provider manages: our property names, the
 // Get-/Set-SmbClientConfiguration and Get-/Set-SmbServerConfiguration property names they map
-// to, and the oldest build that has them. Everything else (schema, diff, scripts' requests,
-// outputs) is derived from this one table.
+// to, where hosts without the SmbShare module keep them, and how Group Policy sets them. The
+// schema, diff, requests and outputs derive from this table; smb-signing.ps1 keeps its own copy
+// (a static script cannot import it), and test/unit/settingsTable.test.ts fails when they differ.
 
 export type Side = "client" | "server";
 
@@ -14,40 +15,65 @@ export interface SettingDefinition {
   readonly description: string;
   /** True when setting it to `true` weakens security (needs the acknowledgement input). */
   readonly weakenedWhen: boolean | undefined;
+  /**
+   * The REG_DWORD under ...\Lanman{Workstation,Server}\Parameters that hosts without the SmbShare
+   * module (before Windows 8 / Server 2012) use; undefined: not managed on those hosts.
+   */
+  readonly registryFallback: string | undefined;
+  /**
+   * How Group Policy sets it: a Security Option (written into the same ...\Parameters value,
+   * found through RSoP), or an Administrative Template (a value under
+   * HKLM\SOFTWARE\Policies\Microsoft\Windows\Lanman{Workstation,Server}, which wins).
+   */
+  readonly groupPolicy: { readonly kind: "securityOption" } | { readonly kind: "administrativeTemplate"; readonly valueName: string };
 }
 
-// Windows 11 24H2 / Server 2025 build 10.0.26100.3613 and later have the audit properties
-// (Microsoft: "SMB signing and encryption auditing"); older builds report them as unsupported.
+const SECURITY_OPTION = { kind: "securityOption" } as const;
+const template = (valueName: string) => ({ kind: "administrativeTemplate", valueName }) as const;
+
+// Windows 11 24H2 / Server 2025 have the audit properties (Microsoft: "SMB signing and
+// encryption auditing"); older builds report them as unsupported. EnableSecuritySignature is
+// ignored by SMB 2 and 3 ("Overview of SMB signing"): it is reported, and manageable, for SMB 1.
 export const CLIENT_SETTINGS: readonly SettingDefinition[] = [
   {
     name: "requireSigning",
     cmdletProperty: "RequireSecuritySignature",
     description: "the SMB client always signs outbound traffic (\"Digitally sign communications (always)\")",
     weakenedWhen: false,
+    registryFallback: "RequireSecuritySignature",
+    groupPolicy: SECURITY_OPTION,
   },
   {
     name: "enableSigning",
     cmdletProperty: "EnableSecuritySignature",
-    description: "the SMB client signs if the server agrees (matters to SMB 1 only)",
+    description: "the SMB client signs if the server agrees: SMB 1 only, ignored by SMB 2 and 3",
     weakenedWhen: undefined,
+    registryFallback: "EnableSecuritySignature",
+    groupPolicy: SECURITY_OPTION,
   },
   {
     name: "enableInsecureGuestLogons",
     cmdletProperty: "EnableInsecureGuestLogons",
     description: "the SMB client may log on to servers as an unauthenticated guest",
     weakenedWhen: true,
+    registryFallback: undefined,
+    groupPolicy: template("AllowInsecureGuestAuth"),
   },
   {
     name: "auditServerDoesNotSupportSigning",
     cmdletProperty: "AuditServerDoesNotSupportSigning",
-    description: "log event 31998 when a server does not support signing (24H2 build 26100.3613+)",
+    description: "log an event in SMBClient/Audit when a server does not support signing (24H2 / Server 2025)",
     weakenedWhen: undefined,
+    registryFallback: undefined,
+    groupPolicy: template("AuditServerDoesNotSupportSigning"),
   },
   {
     name: "auditInsecureGuestLogon",
     cmdletProperty: "AuditInsecureGuestLogon",
-    description: "log an event when the client logs on as an insecure guest (24H2 build 26100.3613+)",
+    description: "log an event when the client logs on as an insecure guest (24H2 / Server 2025)",
     weakenedWhen: undefined,
+    registryFallback: undefined,
+    groupPolicy: template("AuditInsecureGuestLogon"),
   },
 ];
 
@@ -57,24 +83,32 @@ export const SERVER_SETTINGS: readonly SettingDefinition[] = [
     cmdletProperty: "RequireSecuritySignature",
     description: "the SMB server always requires signed inbound traffic",
     weakenedWhen: false,
+    registryFallback: "RequireSecuritySignature",
+    groupPolicy: SECURITY_OPTION,
   },
   {
     name: "enableSigning",
     cmdletProperty: "EnableSecuritySignature",
-    description: "the SMB server signs if the client agrees (matters to SMB 1 only)",
+    description: "the SMB server signs if the client agrees: SMB 1 only, ignored by SMB 2 and 3",
     weakenedWhen: undefined,
+    registryFallback: "EnableSecuritySignature",
+    groupPolicy: SECURITY_OPTION,
   },
   {
     name: "auditClientDoesNotSupportSigning",
     cmdletProperty: "AuditClientDoesNotSupportSigning",
-    description: "log event 3021 when a client does not support signing (Server 2025 / 24H2 build 26100.3613+)",
+    description: "log an event in SMBServer/Audit when a client does not support signing (24H2 / Server 2025)",
     weakenedWhen: undefined,
+    registryFallback: undefined,
+    groupPolicy: template("AuditClientDoesNotSupportSigning"),
   },
   {
     name: "auditInsecureGuestLogon",
     cmdletProperty: "AuditInsecureGuestLogon",
-    description: "log an event when a client logs on as an insecure guest (Server 2025 / 24H2 build 26100.3613+)",
+    description: "log an event when a client logs on as an insecure guest (24H2 / Server 2025)",
     weakenedWhen: undefined,
+    registryFallback: undefined,
+    groupPolicy: template("AuditInsecureGuestLogon"),
   },
 ];
 

@@ -13,6 +13,8 @@ export type HostErrorKind =
   | "accessDenied"
   | "unsupportedSetting"
   | "unsupportedOs"
+  | "constrainedLanguage"
+  | "policyConflict"
   | "ownedElsewhere"
   | "badRecord"
   | "badRequest"
@@ -32,7 +34,11 @@ const ADVICE: Record<HostErrorKind, string> = {
   timeout: "raise connection.commandTimeoutSeconds (or the resource's customTimeouts) or check that the host is responsive",
   accessDenied: "connect as a member of the local Administrators group (elevated)",
   unsupportedSetting: "remove that setting from the resource, or upgrade the host (Windows 11 24H2 / Server 2025)",
-  unsupportedOs: "this host is too old to manage",
+  unsupportedOs: "this host is too old to manage as it is",
+  constrainedLanguage:
+    "the host's application control policy (AppLocker or WDAC) puts PowerShell in Constrained Language Mode, which cannot run the provider's scripts; allow the provider's scripts in that policy (for example by signing them with a trusted certificate), or manage this host by Group Policy instead",
+  policyConflict:
+    "declare the value the policy enforces, stop managing that setting, or change the Group Policy object: a local change would only last until the policy's next application (boot, gpupdate /force, the background refresh or the 16-hour security policy re-apply)",
   ownedElsewhere:
     "another Pulumi resource manages this host's SMB signing; remove it from that stack first, or set takeOwnership: true on this resource to take the host over with its recorded originals",
   badRecord: "the record under HKLM:\\SOFTWARE\\pulumi-smb-signing was changed by hand; inspect it on the host",

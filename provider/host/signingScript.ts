@@ -36,7 +36,12 @@ export interface SigningResult {
   record: HostRecord | null;
   /** restore only: false when another resource owns the host now, so nothing was restored. */
   restored: boolean;
+  /** What Group Policy enforces on this host, by side and setting (our names), and which GPO. */
+  policy: PolicyEnforced;
 }
+
+/** Settings a Group Policy object enforces: side -> setting -> the value and the GPO's name. */
+export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
 
 // The reply's shape, checked before any of it is believed: a reply of another shape is a typed
 // badReply, never a crash further on.
@@ -50,6 +55,9 @@ const factsSchema = z.object({
   domainRole: z.number().int(),
 });
 const recordSchema = z.object({ owner: z.string(), originals: z.object({ client: sideValues.optional(), server: sideValues.optional() }) });
+const enforcedSide = z.record(z.string(), z.object({ value: z.boolean(), gpo: z.string() }));
+const policySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
+const conflictSchema = z.object({ side: z.enum(["client", "server"]), name: z.string(), declared: z.boolean(), enforced: z.boolean(), gpo: z.string() });
 const okReplySchema = z.object({
   status: z.literal("ok"),
   host: factsSchema,
@@ -59,6 +67,7 @@ const okReplySchema = z.object({
   changed: z.array(z.string()).nullish(),
   record: recordSchema.nullish(),
   restored: z.boolean().nullish(),
+  policy: policySchema.nullish(),
 });
 /** What an error reply may carry: enough to keep the originals when the host changed something. */
 const errorDetailSchema = z.object({
@@ -67,6 +76,7 @@ const errorDetailSchema = z.object({
   before: sidesSchema,
   changed: z.array(z.string()).nullish(),
   record: recordSchema.nullish(),
+  policy: policySchema.nullish(),
 });
 type OkReply = z.infer<typeof okReplySchema>;
 
@@ -115,6 +125,7 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
   try {
     reply = parseReply(where, result);
   } catch (err) {
+    if (err instanceof HostError && err.kind === "policyConflict") throw policyConflict(where, err);
     // An error reply after the host changed something (or wrote its record) still says what the
     // host had before; what it has now is unknown, so `after` repeats `before` until the next read.
     const detail = errorDetailSchema.safeParse((err as { reply?: unknown }).reply);
@@ -129,6 +140,17 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
     throw new HostError("badReply", where, `the reply's ${issue.path.join(".") || "document"} is not as smb-signing.ps1 writes it (${issue.message})`);
   }
   return toResult(parsed.data);
+}
+
+/** A policy conflict in the words of the program: `server.requireSigning`, the GPO and its value. */
+function policyConflict(where: string, err: HostError): HostError {
+  const conflicts = z.array(conflictSchema).safeParse((err as { reply?: { conflicts?: unknown } }).reply?.conflicts);
+  if (!conflicts.success || conflicts.data.length === 0) return new HostError("badReply", where, "a policy conflict reply without its conflicts");
+  const described = conflicts.data.map((c) => {
+    const def = SETTINGS[c.side].find((d) => d.cmdletProperty === c.name);
+    return `${c.side}.${def?.name ?? c.name} is declared ${c.declared}, but Group Policy "${c.gpo}" enforces ${c.enforced}`;
+  });
+  return new HostError("policyConflict", where, `${described.join("; ")}; nothing was changed`);
 }
 
 /** Our names for settings keyed by cmdlet property; unknown keys are dropped. */
@@ -157,5 +179,17 @@ function toResult(reply: OkReply): SigningResult {
     changed: [...(reply.changed ?? [])],
     record: reply.record ? { owner: reply.record.owner, originals: declaredFromCmdlet(reply.record.originals) } : null,
     restored: reply.restored === true,
+    policy: enforcedFromCmdlet(reply.policy ?? {}),
   };
+}
+
+function enforcedFromCmdlet(policy: z.infer<typeof policySchema>): PolicyEnforced {
+  const out: PolicyEnforced = { client: {}, server: {} };
+  for (const side of SIDES) {
+    for (const def of SETTINGS[side]) {
+      const enforced = policy[side]?.[def.cmdletProperty];
+      if (enforced) out[side][def.name] = { value: enforced.value, gpo: enforced.gpo };
+    }
+  }
+  return out;
 }

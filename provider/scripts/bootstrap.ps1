@@ -1,12 +1,17 @@
-# pulumi-smb-signing bootstrap, sent as powershell.exe -EncodedCommand.
-# Reads one JSON envelope from stdin: {"script": "<text of a shipped .ps1>", "request": "<JSON>"}
-# and runs that script with the request as its only argument. Values travel as data: nothing is
-# ever spliced into PowerShell source. The script ends the process with its own exit code.
+# pulumi-smb-signing bootstrap (powershell.exe -EncodedCommand). Reads {"script","request"} JSON
+# from stdin and runs that script with the request as data. PowerShell 2.0 (no ConvertFrom-Json)
+# and Constrained Language Mode (no [Console], [ScriptBlock]) get a typed answer first.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false
+if ($PSVersionTable.PSVersion.Major -lt 3) {
+    Write-Output ('{"status":"error","kind":"unsupportedOs","message":"Windows PowerShell ' + $PSVersionTable.PSVersion + ' is too old: install Windows Management Framework 5.1"}')
+    exit 2
+}
+$mode = $ExecutionContext.SessionState.LanguageMode
+if ($mode -ne 'FullLanguage') {
+    Write-Output ('{"status":"error","kind":"constrainedLanguage","message":"PowerShell runs in ' + $mode + ' mode (AppLocker or WDAC)"}')
+    exit 2
+}
 $envelope = [Console]::In.ReadToEnd() | ConvertFrom-Json
-$script = [ScriptBlock]::Create([string]$envelope.script)
-& $script -RequestJson ([string]$envelope.request)
-# Reached only if the script returned without exiting: a bug, reported as such.
+& ([ScriptBlock]::Create([string]$envelope.script)) -RequestJson ([string]$envelope.request)
 exit 3

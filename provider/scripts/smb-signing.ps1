@@ -14,10 +14,16 @@
               "originals": {"client": {...}, "server": {...}}}
     Reply:   {"status": "ok", "host": {...}, "source": "cmdlet" | "registry",
               "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...],
-              "record": {"owner": "...", "originals": {...}} | null, "restored": true | false}
+              "record": {"owner": "...", "originals": {...}} | null, "restored": true | false,
+              "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}}}
         or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
-              "record": {...}}
+              "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "..."}]}
     Exit code: 0 with an ok reply, 2 with an error reply.
+
+    Group Policy is read before anything is written: a setting that a policy enforces with
+    another value than requested is refused (kind policyConflict), since the policy would win it
+    back at its next application (boot, gpupdate /force, the background refresh, or the security
+    policy's forced re-apply every 16 hours). A restore leaves such settings to the policy.
 
     The record: HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ value OriginalSettings, holding
     {"version": 1, "owner": "...", "originals": {"client": {...}, "server": {...}}}. It is written
@@ -40,18 +46,41 @@ $Properties = @{
 }
 
 # Hosts without the SmbShare module (before Windows 8 / Server 2012) keep the same settings
-# as REG_DWORD values; an absent value means the default of those releases.
+# as REG_DWORD values; an absent value means the default of those releases. Those releases have
+# no AllowInsecureGuestAuth (it came with Windows 10), so guest logons are not managed there.
 $RegistryKey = @{
     client = 'HKLM:\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters'
     server = 'HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters'
 }
 $RegistryValue = @{
-    client = @{ RequireSecuritySignature = 'RequireSecuritySignature'; EnableSecuritySignature = 'EnableSecuritySignature'; EnableInsecureGuestLogons = 'AllowInsecureGuestAuth' }
+    client = @{ RequireSecuritySignature = 'RequireSecuritySignature'; EnableSecuritySignature = 'EnableSecuritySignature' }
     server = @{ RequireSecuritySignature = 'RequireSecuritySignature'; EnableSecuritySignature = 'EnableSecuritySignature' }
 }
 $RegistryDefault = @{
-    client = @{ RequireSecuritySignature = $false; EnableSecuritySignature = $true; EnableInsecureGuestLogons = $true }
+    client = @{ RequireSecuritySignature = $false; EnableSecuritySignature = $true }
     server = @{ RequireSecuritySignature = $false; EnableSecuritySignature = $false }
+}
+
+# Group Policy. Security Options ("Microsoft network client/server: Digitally sign
+# communications") write the same ...\Parameters values as the cmdlets; RSoP names the winning
+# GPO (root\rsop\computer, RSOP_RegistryValue with precedence 1, Path ending as below, Data "1"
+# or "0"). Administrative Templates live under HKLM:\SOFTWARE\Policies and win over
+# ...\Parameters (KB 4046019); RSOP_RegistryPolicySetting names their GPO.
+$SecurityOptionPath = @{
+    client = 'System\CurrentControlSet\Services\LanmanWorkstation\Parameters\'
+    server = 'System\CurrentControlSet\Services\LanmanServer\Parameters\'
+}
+$SecurityOptions = @{
+    client = @('RequireSecuritySignature', 'EnableSecuritySignature')
+    server = @('RequireSecuritySignature', 'EnableSecuritySignature')
+}
+$PolicyKey = @{
+    client = 'SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'
+    server = 'SOFTWARE\Policies\Microsoft\Windows\LanmanServer'
+}
+$AdministrativeTemplates = @{
+    client = @{ EnableInsecureGuestLogons = 'AllowInsecureGuestAuth'; AuditServerDoesNotSupportSigning = 'AuditServerDoesNotSupportSigning'; AuditInsecureGuestLogon = 'AuditInsecureGuestLogon' }
+    server = @{ AuditClientDoesNotSupportSigning = 'AuditClientDoesNotSupportSigning'; AuditInsecureGuestLogon = 'AuditInsecureGuestLogon' }
 }
 
 # Where the values the host had before are kept (see .DESCRIPTION).
@@ -78,6 +107,51 @@ function Get-HostFacts {
         build          = '{0}.{1}' -f $version.CurrentBuildNumber, $version.UBR
         domainRole     = [int](Get-CimInstance -ClassName Win32_ComputerSystem).DomainRole
     }
+}
+
+# The RSoP query of one class, winning entries only; none where RSoP logging is off.
+function Get-RsopInstances {
+    param([string]$ClassName, [string]$Filter)
+    @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName $ClassName -Filter $Filter -ErrorAction SilentlyContinue)
+}
+
+# What Group Policy enforces, by side and setting: @{ value = $true; gpo = 'Default Domain Controllers Policy' }.
+function Get-PolicySettings {
+    $result = @{ client = @{}; server = @{} }
+    $names = @{}
+    foreach ($gpo in (Get-RsopInstances -ClassName 'RSOP_GPO' -Filter 'id IS NOT NULL')) { $names[[string]$gpo.id] = [string]$gpo.name }
+    $securityValues = Get-RsopInstances -ClassName 'RSOP_RegistryValue' -Filter 'precedence = 1'
+    $templateValues = Get-RsopInstances -ClassName 'RSOP_RegistryPolicySetting' -Filter 'precedence = 1'
+    foreach ($side in 'client', 'server') {
+        foreach ($name in $SecurityOptions[$side]) {
+            $suffix = $SecurityOptionPath[$side] + $name
+            foreach ($entry in $securityValues) {
+                if (([string]$entry.Path).EndsWith($suffix, [System.StringComparison]::OrdinalIgnoreCase)) {
+                    # Data is text: "1", or "4,1" in the security template's type,value form.
+                    $data = ([string]$entry.Data).Split(',')[-1].Trim()
+                    $result[$side][$name] = @{ value = ($data -ne '0'); gpo = (Get-GpoName -Names $names -Id ([string]$entry.GPOID)) }
+                }
+            }
+        }
+        $item = Get-ItemProperty -Path ('HKLM:\' + $PolicyKey[$side]) -ErrorAction SilentlyContinue
+        foreach ($name in $AdministrativeTemplates[$side].Keys) {
+            $valueName = $AdministrativeTemplates[$side][$name]
+            if ($null -eq $item -or $null -eq $item.$valueName) { continue }
+            $gpo = 'a Group Policy object (RSoP names none)'
+            foreach ($entry in $templateValues) {
+                if (([string]$entry.registryKey) -ieq $PolicyKey[$side] -and ([string]$entry.valueName) -ieq $valueName) { $gpo = Get-GpoName -Names $names -Id ([string]$entry.GPOID) }
+            }
+            $result[$side][$name] = @{ value = ([int]$item.$valueName -ne 0); gpo = $gpo }
+        }
+    }
+    $result
+}
+
+function Get-GpoName {
+    param([hashtable]$Names, [string]$Id)
+    if ($Names.ContainsKey($Id) -and $Names[$Id]) { return $Names[$Id] }
+    if ($Id) { return $Id }
+    'an unnamed Group Policy object'
 }
 
 function Get-SigningSettings {
@@ -206,7 +280,12 @@ foreach ($side in 'client', 'server') {
 $declared = ConvertTo-SideTable $request
 $fromState = ConvertTo-SideTable $request.originals
 
-$facts = Get-HostFacts
+# A host whose WMI is broken still gets a typed reply.
+try {
+    $facts = Get-HostFacts
+} catch {
+    Write-Reply @{ status = 'error'; kind = 'failed'; message = "could not read the host's facts (registry, WMI Win32_ComputerSystem): $($_.Exception.Message)" } 2
+}
 if ([int]($facts.build.Split('.')[0]) -lt $MinimumBuild) {
     Write-Reply @{ status = 'error'; kind = 'unsupportedOs'; message = "build $($facts.build) is older than Windows 7 / Server 2008 R2"; host = $facts } 2
 }
@@ -223,13 +302,29 @@ if (-not $ours -and $request.operation -eq 'restore') {
 }
 $before = $null
 $changed = @()
+$policy = $null
 try {
     $before = Get-SigningSettings -Source $source
+    $policy = Get-PolicySettings
     foreach ($side in 'client', 'server') {
         foreach ($name in $declared[$side].Keys) {
             if (-not $before[$side].ContainsKey($name)) {
-                Write-Reply @{ status = 'error'; kind = 'unsupportedSetting'; message = "this host has no $side setting $name (build $($facts.build))"; host = $facts; source = $source; before = $before; record = $record } 2
+                Write-Reply @{ status = 'error'; kind = 'unsupportedSetting'; message = "this host has no $side setting $name (build $($facts.build))"; host = $facts; source = $source; before = $before; record = $record; policy = $policy } 2
             }
+        }
+    }
+    if ($request.operation -eq 'apply') {
+        $conflicts = @()
+        foreach ($side in 'client', 'server') {
+            foreach ($name in $declared[$side].Keys) {
+                $enforced = $policy[$side][$name]
+                if ($null -ne $enforced -and $enforced.value -ne $declared[$side][$name]) {
+                    $conflicts += @{ side = $side; name = $name; declared = $declared[$side][$name]; enforced = $enforced.value; gpo = $enforced.gpo }
+                }
+            }
+        }
+        if ($conflicts.Count -gt 0) {
+            Write-Reply @{ status = 'error'; kind = 'policyConflict'; message = "Group Policy enforces other values than requested"; conflicts = $conflicts; host = $facts; source = $source; before = $before; record = $record; policy = $policy } 2
         }
     }
     if ($request.operation -ne 'read') {
@@ -241,7 +336,14 @@ try {
                 $record = @{ owner = $owner; originals = $originals }
             }
         } else {
-            $desired = $originals
+            # A setting Group Policy enforces is the policy's to set, whatever it was before.
+            $desired = @{ client = @{}; server = @{} }
+            foreach ($side in 'client', 'server') {
+                foreach ($name in $originals[$side].Keys) {
+                    $enforced = $policy[$side][$name]
+                    if ($null -eq $enforced -or $enforced.value -eq $originals[$side][$name]) { $desired[$side][$name] = $originals[$side][$name] }
+                }
+            }
         }
         foreach ($side in 'client', 'server') {
             $values = @{}
@@ -257,8 +359,8 @@ try {
     if ($request.operation -eq 'restore') {
         $restored = $true
         foreach ($side in 'client', 'server') {
-            foreach ($name in $originals[$side].Keys) {
-                if ($after[$side].ContainsKey($name) -and $after[$side][$name] -ne $originals[$side][$name]) { $restored = $false }
+            foreach ($name in $desired[$side].Keys) {
+                if ($after[$side].ContainsKey($name) -and $after[$side][$name] -ne $desired[$side][$name]) { $restored = $false }
             }
         }
         if ($restored -and $null -ne $record) {
@@ -268,6 +370,6 @@ try {
     }
 } catch {
     $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
-    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record } 2
+    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; policy = $policy } 2
 }
-Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; restored = $restored } 0
+Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; restored = $restored; policy = $policy } 0

@@ -118,8 +118,9 @@ for (const transport of TRANSPORTS) describe(`pulumi CLI end to end over ${trans
     assert.notEqual(unsafe.code, 0);
     assert.match(unsafe.output, /acknowledgeInsecureSettings/);
     assert.equal(fleet.state("fs01").counters.runs, runs);
-    declare(p, [{ name: "fs01", host: "fs01", server: { requireSigning: false }, extra: { acknowledgeInsecureSettings: true } }], transport);
+    declare(p, [{ name: "fs01", host: "fs01", client: { enableSigning: true }, server: { requireSigning: false }, extra: { acknowledgeInsecureSettings: true } }], transport);
     const acknowledged = record(await p.ok(["preview"]));
+    assert.match(acknowledged.output, /client\.enableSigning \(EnableSecuritySignature\) has no effect on SMB 2 and 3/);
     const address = fleet.host("fs01").address.replace(/\./g, "\\.");
     assert.match(acknowledged.output, new RegExp(`warning: ${address}: server\\.requireSigning weakens SMB security: unsigned inbound SMB traffic`));
   });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { HostState, newHostState, PresetName } from "../simhost/model";
 import { anyAlive, CliResult, PulumiProject, REPO_ROOT, RunningCli } from "./pulumiCli";
+import { declarePolicies, programStack } from "./stacks";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 /** ka requires signing on neither side; kb (a member server) requires it as an SMB client only. */
@@ -28,29 +29,12 @@ after(async () => {
   if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
 });
 
-async function project(name: string): Promise<PulumiProject> {
-  const dir = path.join(workRoot, name);
-  fs.mkdirSync(dir, { recursive: true });
-  const main = path.relative(dir, path.join(__dirname, "program.js"));
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-killed-${name}\nruntime: nodejs\nmain: ${main}\n`);
-  const p = new PulumiProject(dir, "test");
-  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
-  await p.init();
-  await p.setSecretConfig("password", SIM_PASSWORD);
-  return p;
-}
+const project = (name: string) => programStack(workRoot, name, { password: SIM_PASSWORD });
 
-function declare(p: PulumiProject, resources: Array<{ host: string; client?: object; server?: object }>): void {
-  const spec = {
-    resources: resources.map((r) => {
-      const { password: _fromConfig, ...connection } = fleet.connection(r.host) as Record<string, unknown>;
-      return { name: r.host, args: { connection, client: r.client, server: r.server } };
-    }),
-  };
-  fs.writeFileSync(path.join(p.dir, "program.json"), JSON.stringify(spec, null, 2));
-}
+const declare = (p: PulumiProject, resources: Array<{ host: string; client?: object; server?: object }>) =>
+  declarePolicies(p, fleet, resources.map((r) => ({ name: r.host, ...r })));
 
-const urn = (p: PulumiProject, host: string) => `urn:pulumi:${p.stack}::smb-killed-${path.basename(p.dir)}::${TYPE}::${host}`;
+const urn = (p: PulumiProject, host: string) => `urn:pulumi:${p.stack}::smb-e2e-${path.basename(p.dir)}::${TYPE}::${host}`;
 
 /** A freshly installed host, with these faults switched on. */
 function freshHost(name: string, faults: HostState["faults"] = {}): void {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { newHostState, PresetName } from "../simhost/model";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { declarePolicies, programStack } from "./stacks";
 
 const HOSTS = 200;
 const PARALLEL = "64";
@@ -27,21 +28,8 @@ let p: PulumiProject;
 before(async () => {
   workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
   fleet = await SimulatedFleet.start(hosts, { sharedDaemon: true, maxStartups: MAX_STARTUPS });
-  const dir = path.join(workRoot, "load");
-  fs.mkdirSync(dir, { recursive: true });
-  const main = path.relative(dir, path.join(__dirname, "program.js"));
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-load\nruntime: nodejs\nmain: ${main}\n`);
-  p = new PulumiProject(dir, "test");
-  p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
-  await p.init();
-  await p.setSecretConfig("password", SIM_PASSWORD);
-  const spec = {
-    resources: hosts.map((h) => {
-      const { password: _fromConfig, ...connection } = fleet.connection(h.name) as Record<string, unknown>;
-      return { name: h.name, args: { connection, client: { requireSigning: true }, server: { requireSigning: true } } };
-    }),
-  };
-  fs.writeFileSync(p.env.SMB_E2E_SPEC, JSON.stringify(spec));
+  p = await programStack(workRoot, "load", { password: SIM_PASSWORD });
+  declarePolicies(p, fleet, hosts.map((h) => ({ name: h.name, host: h.name, client: { requireSigning: true }, server: { requireSigning: true } })));
 });
 after(async () => {
   await fleet?.stop();

@@ -143,14 +143,27 @@ for (const transport of ["ssh", "winrm"] as Transport[]) {
   });
 }
 
-describe("a value Group Policy wins back", () => {
-  it("fails the create, and leaves a resource that refresh and destroy handle", async () => {
-    fleet.change("gpo", (s) => (s.groupPolicy.server = { RequireSecuritySignature: false }));
+describe("Group Policy as Windows applies it", () => {
+  it("a GPO linked after up: refresh reports the drift naming the GPO, and the next up refuses before writing instead of flapping", async () => {
+    fleet.reset("gpo", PRESET);
     const p = await programStack(workRoot, "gpo", { password: SIM_PASSWORD });
-    declarePolicies(p, fleet, [{ name: "gpo", host: "gpo", client: { requireSigning: true }, server: { requireSigning: true } }]);
+    declarePolicies(p, fleet, [{ name: "gpo", host: "gpo", server: { requireSigning: true } }]);
+    await ok(p, ["up", "--yes"]);
+    const writes = fleet.state("gpo").counters.writes;
+    // A domain administrator links a GPO; its next application (gpupdate, the background refresh
+    // or the 16-hour security re-apply) puts its value back over ours.
+    fleet.change("gpo", (s) => {
+      s.groupPolicy.gpo = "Contoso Legacy NAS";
+      s.groupPolicy.securityOptions.server = { RequireSecuritySignature: false };
+    });
+    fleet.refreshPolicy("gpo");
+    const refresh = await ok(p, ["refresh", "--yes", "--diff"]);
+    assert.match(refresh.output, /requireSigning\s*: true => false/);
+    const stored = JSON.parse(await p.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
+    assert.deepEqual(stored.outputs.policyDrift, ['server.requireSigning: Group Policy "Contoso Legacy NAS" set it back to false']);
     const up = await fails(p, ["up", "--yes"]);
-    assert.match(up.output, /did not keep server\.requireSigning/);
-    await ok(p, ["refresh", "--yes"]);
+    assert.match(up.output, /server\.requireSigning is declared true, but Group Policy "Contoso Legacy NAS" enforces false; nothing was changed/);
+    assert.equal(fleet.state("gpo").counters.writes, writes, "no write that the policy would undo again");
     await ok(p, ["destroy", "--yes"]);
     assertPristine("gpo");
   });

@@ -94,7 +94,7 @@ for (const transport of TRANSPORTS) {
       const initial = pristine();
       const created = await ops.create(await inputs(transport, { server: { requireSigning: true } }));
       setFaults({ dropConnection: true });
-      const e = await failure(ops.update(created.id, created.outs, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
+      const e = await failure(ops.update(created.id, created.outs!, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
       assert.equal(e.kind, "connectionDropped");
       assert.equal(state().client.RequireSecuritySignature, true);
       setFaults({});
@@ -111,7 +111,7 @@ for (const transport of TRANSPORTS) {
       const created = await ops.create(await inputs(transport, { client: { auditInsecureGuestLogon: true } }));
       setFaults({ failingCmdlet: "Set-SmbServerConfiguration" });
       const news = await inputs(transport, { client: { auditInsecureGuestLogon: true, requireSigning: true }, server: { requireSigning: true } });
-      const e = await failure(ops.update(created.id, created.outs, news));
+      const e = await failure(ops.update(created.id, created.outs!, news));
       assert.match(e.message, /The service has not been started/);
       assert.equal(state().client.RequireSecuritySignature, true, "the client side was applied");
       const props = e.properties as unknown as PolicyOutputs;
@@ -121,18 +121,18 @@ for (const transport of TRANSPORTS) {
       });
       setFaults({});
       const refreshed = await ops.read(e.id!, e.properties!);
+      setFaults({});
       await ops.remove(e.id!, refreshed.props as PolicyOutputs);
       assertRestored(initial);
     });
 
     for (const [what, fault] of [
       ["a partial create (a failing cmdlet)", { failingCmdlet: "Set-SmbServerConfiguration" }],
-      ["a create whose value Group Policy wins back", { policy: true }],
+      ["a create whose value is put back at once", { revertingAgent: { server: { RequireSecuritySignature: false } } }],
     ] as const) {
       it(`after ${what}, the recorded properties are complete: refresh and destroy work at once`, async () => {
         const initial = pristine();
-        if ("policy" in fault) fleet.change("h", (s) => (s.groupPolicy.server = { RequireSecuritySignature: false }));
-        else setFaults(fault);
+        setFaults(fault);
         const e = await failure(ops.create(await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
         assert.equal(e.id, fleet.host("h").address);
         // The dynamic-provider runtime finds its code in the recorded properties, nowhere else.
@@ -140,10 +140,7 @@ for (const transport of TRANSPORTS) {
         for (const key of ["connection", "owner", "observed", "originalSettings", "hostFacts", "settingsSource", "onDelete"]) {
           assert.ok(e.properties?.[key] !== undefined, `recorded properties lack ${key}`);
         }
-        fleet.change("h", (s) => {
-          s.faults = {};
-          s.groupPolicy = { client: {}, server: {} };
-        });
+        setFaults({});
         const refreshed = await ops.read(e.id!, e.properties!);
         assert.deepEqual((refreshed.props as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
         await ops.remove(e.id!, e.properties as unknown as PolicyOutputs);
@@ -162,11 +159,11 @@ for (const transport of TRANSPORTS) {
       assertRestored(initial);
     });
 
-    it("an update whose value Group Policy wins back records complete properties: refresh and destroy work at once", async () => {
+    it("an update whose value is put back at once records complete properties: refresh and destroy work at once", async () => {
       const initial = pristine();
       const created = await ops.create(await inputs(transport, { client: { requireSigning: true } }));
-      fleet.change("h", (s) => (s.groupPolicy.server = { RequireSecuritySignature: false }));
-      const e = await failure(ops.update(created.id, created.outs, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
+      setFaults({ revertingAgent: { server: { RequireSecuritySignature: false } } });
+      const e = await failure(ops.update(created.id, created.outs!, await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } })));
       assert.match(e.message, /did not keep server\.requireSigning/);
       assert.equal(e.properties?.__provider, PROVIDER_TEXT);
       assert.deepEqual((e.properties as unknown as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });

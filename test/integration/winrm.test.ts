@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { PolicyOutputs } from "../../provider/domain/policy";
 import { parsePolicyInputs } from "../../provider/domain/schema";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
@@ -77,11 +78,11 @@ async function authenticatedConnection(name = "w1") {
 }
 
 /** check then create, as the engine calls them; resolves to the error when create fails. */
-async function createWith(connection: Record<string, unknown>): Promise<{ outs?: Record<string, unknown>; error?: HostError }> {
+async function createWith(connection: Record<string, unknown>): Promise<{ outs?: PolicyOutputs; error?: HostError }> {
   const r = await ops.check({}, { connection, server: { requireSigning: true }, onDelete: "retain" });
   assert.equal(r.failures, undefined, JSON.stringify(r.failures));
   return ops.create(r.inputs as Record<string, unknown>).then(
-    (created) => ({ outs: created.outs as Record<string, unknown> }),
+    (created) => ({ outs: created.outs }),
     (error: HostError) => ({ error }),
   );
 }
@@ -157,7 +158,7 @@ describe("WinRM", () => {
     const before = fleet.winrm.get("w1")!.requests;
     const r = await ops.check({}, { connection: fleet.connection("w1", "winrm"), server: { requireSigning: true }, onDelete: "retain" });
     const created = await ops.create(r.inputs as Record<string, unknown>);
-    assert.equal((created.outs as { hostFacts: { build: string } }).hostFacts.build, newHostState("server-2025").os.build);
+    assert.equal(created.outs!.hostFacts.build, newHostState("server-2025").os.build);
     assert.ok(fleet.winrm.get("w1")!.requests - before > 8 + 5, "expected several Receive requests");
     fleet.reset("w1", "server-2025");
   });
@@ -211,7 +212,7 @@ describe("WinRM over HTTPS", () => {
       if ("certificateFingerprint" in values) values.certificateFingerprint = fleet.certificateFingerprint;
       if ("caCertificate" in values) values.caCertificate = fleet.certificatePem;
       const created = await create(https(values, host));
-      assert.equal((created.outs as { observed: { server: { requireSigning: boolean } } }).observed.server.requireSigning, true);
+      assert.equal(created.outs!.observed.server.requireSigning, true);
       fleet.reset(host, "server-2025");
     });
   }
@@ -312,7 +313,7 @@ describe("WinRM account names (NTLM UserName and DomainName)", () => {
   it("a domain account logs on with a UPN that differs from sAMAccountName@DNS-domain, sent whole with an empty domain", async () => {
     const { outs, error } = await createWith({ ...fleet.connection("accounts", "winrm"), user: UPN, password: UPN_PASSWORD });
     assert.equal(error, undefined, error?.message);
-    assert.equal((outs as { observed: { server: { requireSigning: boolean } } }).observed.server.requireSigning, true);
+    assert.equal(outs?.observed.server.requireSigning, true);
     fleet.reset("accounts", "server-2025");
   });
 

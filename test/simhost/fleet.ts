@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HostState, loadState, newHostState, PresetName, saveState, stateFile } from "./model";
+import { applyGroupPolicy, HostState, loadState, newHostState, PresetName, saveState, stateFile } from "./model";
 import { WinrmEmulator } from "./winrmServer";
 import { SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
 
@@ -250,6 +250,14 @@ export class SimulatedFleet {
     const state = { ...newHostState(preset), powershellStartMs: loadState(file).powershellStartMs };
     saveState(file, state);
     return state;
+  }
+
+  /**
+   * Group Policy is applied again, as by `gpupdate /force`, a background refresh, the 16-hour
+   * security re-apply, or a reboot: its Security Options overwrite what was set locally.
+   */
+  refreshPolicy(name: string): HostState {
+    return this.change(name, (s) => applyGroupPolicy(s));
   }
 
   /** Changes a host out of band (drift, faults, Group Policy) as an administrator on it would. */

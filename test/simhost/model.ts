@@ -26,6 +26,13 @@ export interface HostFaults {
   failingCmdlet?: "Set-SmbClientConfiguration" | "Set-SmbServerConfiguration";
   /** PowerShell fails before the script can reply (uncaught error, exit code 1). */
   crash?: boolean;
+  /** WMI is broken: Get-CimInstance Win32_ComputerSystem throws (a damaged repository). */
+  brokenWmi?: boolean;
+  /**
+   * Another agent (a configuration manager such as a DSC pull server or an MDM) puts these values
+   * back at once after any local write, so a change does not even survive its re-read.
+   */
+  revertingAgent?: { client?: Values; server?: Values };
   /** WinRM: at most this many output bytes per Receive reply (spreads output over several). */
   receiveChunkBytes?: number;
   /**
@@ -40,15 +47,38 @@ export interface HostFaults {
   shellQuotaCreates?: number;
 }
 
+/**
+ * Group Policy on the host (docs/windows-model.md, "Group Policy"). Security Options write the
+ * same ...\Parameters values as the cmdlets, so a local change sticks until the policy is applied
+ * again (boot, gpupdate /force, the background refresh, the 16-hour security re-apply):
+ * applyGroupPolicy. Administrative Templates live under HKLM\SOFTWARE\Policies and win over the
+ * ...\Parameters values; Get-Smb*Configuration is modelled as reporting the ...\Parameters value
+ * (unsettled; the harsher case: a re-read cannot reveal the conflict, only the policy keys can).
+ */
+export interface GroupPolicy {
+  /** The GPO's display name as RSOP_GPO.name gives it ("Local Group Policy" for local policy). */
+  gpo: string;
+  /** Security Options it defines, by side, in cmdlet property names. */
+  securityOptions: { client: Values; server: Values };
+  /** Administrative Templates it defines (AllowInsecureGuestAuth, the audit settings), in cmdlet property names. */
+  administrativeTemplates: { client: Values; server: Values };
+  /** RSoP logging: on by default; off by policy, and then RSoP names nothing. */
+  rsopLogging: boolean;
+}
+
 export interface HostState {
   preset: PresetName;
   os: { productName: string; edition: string; displayVersion: string; build: string; domainRole: number };
   /** Whether the SmbShare module (Get-/Set-Smb*Configuration) exists. */
   cmdlets: boolean;
+  /** $PSVersionTable.PSVersion of Windows PowerShell ("2.0" on a stock Windows 7 / 2008 R2). */
+  powershellVersion: string;
+  /** $ExecutionContext.SessionState.LanguageMode: "ConstrainedLanguage" under AppLocker or WDAC. */
+  languageMode: "FullLanguage" | "ConstrainedLanguage";
+  /** The ...\Parameters values as Get-Smb*Configuration reports them. */
   client: Values;
   server: Values;
-  /** Values a Group Policy enforces: a local Set-* does not stick. */
-  groupPolicy: { client: Values; server: Values };
+  groupPolicy: GroupPolicy;
   faults: HostFaults;
   /** How long powershell.exe takes to start on this host (about 400 ms on real Windows; 0 in tests). */
   powershellStartMs?: number;
@@ -66,67 +96,118 @@ export interface HostState {
 const AUDIT_CLIENT = { AuditServerDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
 const AUDIT_SERVER = { AuditClientDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
 
-function win11(edition: string, productName: string, required: boolean, guest: boolean): Omit<HostState, "preset"> {
+export function noGroupPolicy(): GroupPolicy {
+  return { gpo: "", securityOptions: { client: {}, server: {} }, administrativeTemplates: { client: {}, server: {} }, rsopLogging: true };
+}
+
+/**
+ * The Default Domain Controllers Policy: "Microsoft network server: Digitally sign communications
+ * (always)" and "(if client agrees)" Enabled (Microsoft Learn, the security policy setting pages,
+ * "Default Domain Controller Policy: Enabled"). Domain controllers get their inbound signing from
+ * it, not from a local default.
+ */
+function defaultDomainControllersPolicy(): GroupPolicy {
   return {
-    // Windows 11 still reports "Windows 10" in the ProductName registry value.
-    os: { productName, edition, displayVersion: "24H2", build: "26100.4061", domainRole: 1 },
-    cmdlets: true,
-    client: { RequireSecuritySignature: required, EnableSecuritySignature: true, EnableInsecureGuestLogons: guest, ...AUDIT_CLIENT },
-    server: { RequireSecuritySignature: required, EnableSecuritySignature: required, ...AUDIT_SERVER },
-    groupPolicy: { client: {}, server: {} },
-    faults: {},
-    counters: { runs: 0, writes: 0 },
+    ...noGroupPolicy(),
+    gpo: "Default Domain Controllers Policy",
+    securityOptions: { client: {}, server: { RequireSecuritySignature: true, EnableSecuritySignature: true } },
   };
 }
 
-function server2025(domainController: boolean): Omit<HostState, "preset"> {
-  return {
-    os: {
-      productName: "Windows Server 2025 Datacenter",
-      edition: "ServerDatacenter",
-      displayVersion: "24H2",
-      build: "26100.4061",
-      domainRole: domainController ? 5 : 3,
-    },
-    cmdlets: true,
-    client: { RequireSecuritySignature: true, EnableSecuritySignature: true, EnableInsecureGuestLogons: false, ...AUDIT_CLIENT },
-    server: { RequireSecuritySignature: domainController, EnableSecuritySignature: domainController, ...AUDIT_SERVER },
-    groupPolicy: { client: {}, server: {} },
+interface PresetSpec {
+  productName: string;
+  edition: string;
+  displayVersion: string;
+  build: string;
+  /** Win32_ComputerSystem.DomainRole: 1 member workstation, 3 member server, 5 primary domain controller. */
+  domainRole: 1 | 3 | 5;
+  clientRequire: boolean;
+  serverRequire: boolean;
+  /** EnableInsecureGuestLogons; undefined where the property does not exist. */
+  guest: boolean | undefined;
+  /** The 24H2 / Server 2025 audit properties exist. */
+  audit: boolean;
+  cmdlets?: boolean;
+  powershellVersion?: string;
+}
+
+function preset(spec: PresetSpec): Omit<HostState, "preset"> {
+  const domainController = spec.domainRole === 5;
+  const guest: Values = spec.guest === undefined ? {} : { EnableInsecureGuestLogons: spec.guest };
+  const state: Omit<HostState, "preset"> = {
+    os: { productName: spec.productName, edition: spec.edition, displayVersion: spec.displayVersion, build: spec.build, domainRole: spec.domainRole },
+    cmdlets: spec.cmdlets ?? true,
+    powershellVersion: spec.powershellVersion ?? "5.1",
+    languageMode: "FullLanguage",
+    // The client signs if the server agrees everywhere ("Microsoft network client: Digitally sign
+    // communications (if server agrees)", default Enabled); the server only where it requires it.
+    client: { RequireSecuritySignature: spec.clientRequire, EnableSecuritySignature: true, ...guest, ...(spec.audit ? AUDIT_CLIENT : {}) },
+    server: { RequireSecuritySignature: spec.serverRequire, EnableSecuritySignature: spec.serverRequire, ...(spec.audit ? AUDIT_SERVER : {}) },
+    groupPolicy: domainController ? defaultDomainControllersPolicy() : noGroupPolicy(),
     faults: {},
     counters: { runs: 0, writes: 0 },
   };
+  // A host as booted: its policy applied.
+  applyGroupPolicy(state);
+  return state;
 }
 
+const WIN11_24H2 = { displayVersion: "24H2", build: "26100.4061", domainRole: 1, audit: true } as const;
+const SERVER_2025 = { productName: "Windows Server 2025 Datacenter", edition: "ServerDatacenter", displayVersion: "24H2", build: "26100.4061", audit: true } as const;
+const SERVER_2022 = { productName: "Windows Server 2022 Standard", edition: "ServerStandard", displayVersion: "21H2", build: "20348.2762", audit: false } as const;
+const SERVER_2019 = { productName: "Windows Server 2019 Standard", edition: "ServerStandard", displayVersion: "", build: "17763.6414", audit: false } as const;
+const SERVER_2016 = { productName: "Windows Server 2016 Standard", edition: "ServerStandard", displayVersion: "", build: "14393.7428", audit: false } as const;
+const WIN10_22H2 = { displayVersion: "22H2", build: "19045.5011", domainRole: 1, audit: false } as const;
+
+/**
+ * The editions and releases the model knows, with their defaults (sources in
+ * docs/windows-model.md, "Defaults"). Windows 11 still reports "Windows 10" in ProductName.
+ * Before 24H2 only domain controllers required signing (as servers, by their GPO); Server 2025
+ * requires outbound signing; insecure guest logons are off on Enterprise/Education and Server 2019+
+ * (KB 4046019), on Windows 11 Pro only from 24H2. The 24H2 audit properties exist only on
+ * 24H2 / Server 2025: KB5066913 backports server signing audit to older releases through policy
+ * and registry, but whether Get-SmbServerConfiguration shows it there is undocumented, so the
+ * model reports it as absent (the harsher case).
+ */
 export const PRESETS = {
-  "win11-24h2-enterprise": () => win11("Enterprise", "Windows 10 Enterprise", true, false),
-  "win11-24h2-pro": () => win11("Professional", "Windows 10 Pro", true, false),
-  "win11-24h2-education": () => win11("Education", "Windows 10 Education", true, false),
-  "win11-24h2-home": () => win11("Core", "Windows 10 Home", false, true),
-  "server-2025": () => server2025(false),
-  "server-2025-dc": () => server2025(true),
-  // Windows 11 23H2: SmbShare cmdlets, but none of the 24H2 audit properties.
-  "win11-23h2-pro": (): Omit<HostState, "preset"> => ({
-    ...win11("Professional", "Windows 10 Pro", false, false),
-    os: { productName: "Windows 10 Pro", edition: "Professional", displayVersion: "23H2", build: "22631.4317", domainRole: 1 },
-    client: { RequireSecuritySignature: false, EnableSecuritySignature: true, EnableInsecureGuestLogons: false },
-    server: { RequireSecuritySignature: false, EnableSecuritySignature: false },
-  }),
-  // Windows Server 2008 R2: no SmbShare module; settings live in the registry only.
-  "server-2008r2": (): Omit<HostState, "preset"> => ({
-    os: { productName: "Windows Server 2008 R2 Standard", edition: "ServerStandard", displayVersion: "", build: "7601.24546", domainRole: 3 },
-    cmdlets: false,
-    client: { RequireSecuritySignature: false, EnableSecuritySignature: true, EnableInsecureGuestLogons: true },
-    server: { RequireSecuritySignature: false, EnableSecuritySignature: false },
-    groupPolicy: { client: {}, server: {} },
-    faults: {},
-    counters: { runs: 0, writes: 0 },
-  }),
+  "win11-24h2-enterprise": () => preset({ ...WIN11_24H2, productName: "Windows 10 Enterprise", edition: "Enterprise", clientRequire: true, serverRequire: true, guest: false }),
+  "win11-24h2-pro": () => preset({ ...WIN11_24H2, productName: "Windows 10 Pro", edition: "Professional", clientRequire: true, serverRequire: true, guest: false }),
+  "win11-24h2-education": () => preset({ ...WIN11_24H2, productName: "Windows 10 Education", edition: "Education", clientRequire: true, serverRequire: true, guest: false }),
+  "win11-24h2-home": () => preset({ ...WIN11_24H2, productName: "Windows 10 Home", edition: "Core", clientRequire: false, serverRequire: false, guest: true }),
+  "server-2025": () => preset({ ...SERVER_2025, domainRole: 3, clientRequire: true, serverRequire: false, guest: false }),
+  "server-2025-dc": () => preset({ ...SERVER_2025, domainRole: 5, clientRequire: true, serverRequire: false, guest: false }),
+  // 23H2 Pro still allowed insecure guest logons (inferred: the Pro change came with 24H2).
+  "win11-23h2-pro": () => preset({ productName: "Windows 10 Pro", edition: "Professional", displayVersion: "23H2", build: "22631.4317", domainRole: 1, clientRequire: false, serverRequire: false, guest: true, audit: false }),
+  "win10-22h2-pro": () => preset({ ...WIN10_22H2, productName: "Windows 10 Pro", edition: "Professional", clientRequire: false, serverRequire: false, guest: true }),
+  "win10-22h2-enterprise": () => preset({ ...WIN10_22H2, productName: "Windows 10 Enterprise", edition: "Enterprise", clientRequire: false, serverRequire: false, guest: false }),
+  "server-2022": () => preset({ ...SERVER_2022, domainRole: 3, clientRequire: false, serverRequire: false, guest: false }),
+  "server-2022-dc": () => preset({ ...SERVER_2022, domainRole: 5, clientRequire: false, serverRequire: false, guest: false }),
+  "server-2019": () => preset({ ...SERVER_2019, domainRole: 3, clientRequire: false, serverRequire: false, guest: false }),
+  "server-2019-dc": () => preset({ ...SERVER_2019, domainRole: 5, clientRequire: false, serverRequire: false, guest: false }),
+  // Server 2016's guest default is unsettled (KB 4046019 once named it, now names 2019): allowed, the harsher case.
+  "server-2016": () => preset({ ...SERVER_2016, domainRole: 3, clientRequire: false, serverRequire: false, guest: true }),
+  "server-2016-dc": () => preset({ ...SERVER_2016, domainRole: 5, clientRequire: false, serverRequire: false, guest: true }),
+  // Windows Server 2008 R2 with WMF 5.1: no SmbShare module, so the settings live in the registry
+  // only, and no AllowInsecureGuestAuth (it came with Windows 10).
+  "server-2008r2": () =>
+    preset({ productName: "Windows Server 2008 R2 Standard", edition: "ServerStandard", displayVersion: "", build: "7601.24546", domainRole: 3, clientRequire: false, serverRequire: false, guest: undefined, audit: false, cmdlets: false }),
+  // The same as installed: Windows PowerShell 2.0 only.
+  "server-2008r2-stock": () =>
+    preset({ productName: "Windows Server 2008 R2 Standard", edition: "ServerStandard", displayVersion: "", build: "7601.17514", domainRole: 3, clientRequire: false, serverRequire: false, guest: undefined, audit: false, cmdlets: false, powershellVersion: "2.0" }),
 } as const;
 
 export type PresetName = keyof typeof PRESETS;
 
 export function newHostState(preset: PresetName): HostState {
   return { preset, ...PRESETS[preset]() };
+}
+
+/**
+ * The policy applied as at boot, gpupdate /force, a background refresh or the 16-hour security
+ * re-apply: its Security Options overwrite the ...\Parameters values, whatever was set locally.
+ */
+export function applyGroupPolicy(state: Pick<HostState, "client" | "server" | "groupPolicy">): void {
+  for (const side of ["client", "server"] as Side[]) Object.assign(state[side], state.groupPolicy.securityOptions[side]);
 }
 
 /** Where a host's state lives: one JSON file per simulated host, named by its address. */
@@ -247,6 +328,10 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   const previousOwner = asText(request.previousOwner);
   const declared = sideTable(request);
   const fromState = sideTable(request.originals);
+  // Get-HostFacts runs inside the script's error handling: broken WMI is a typed reply.
+  if (state.faults.brokenWmi) {
+    return errorReply("failed", "could not read the host's facts (registry, WMI Win32_ComputerSystem): Invalid class \"Win32_ComputerSystem\"");
+  }
   const facts = { ...state.os };
   const source = state.cmdlets ? "cmdlet" : "registry";
   let record = readRecord(state);
@@ -262,18 +347,30 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
     return { reply: { status: "ok", host: facts, source, before: current, after: current, changed: [], record, restored: false }, exitCode: 0 };
   }
   const before = readSettings(state);
+  const policy = policySettings(state);
   for (const side of SIDES) {
     for (const name of Object.keys(declared[side])) {
       if (!(name in before[side])) {
-        return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, { host: facts, source, before, record });
+        return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, { host: facts, source, before, record, policy });
       }
+    }
+  }
+  if (request.operation === "apply") {
+    const conflicts = SIDES.flatMap((side) =>
+      Object.entries(declared[side])
+        .filter(([name, value]) => policy[side][name] !== undefined && policy[side][name].value !== value)
+        .map(([name, value]) => ({ side, name, declared: value, enforced: policy[side][name].value, gpo: policy[side][name].gpo })),
+    );
+    if (conflicts.length > 0) {
+      return errorReply("policyConflict", "Group Policy enforces other values than requested", { conflicts, host: facts, source, before, record, policy });
     }
   }
   const changed: string[] = [];
   let originals: Sides = { client: {}, server: {} };
   if (request.operation !== "read") {
     originals = joinOriginals(record, fromState, before, declared);
-    let desired = originals;
+    // A restore leaves a setting that Group Policy enforces with another value to the policy.
+    let desired = desiredRestore(originals, policy);
     if (request.operation === "apply") {
       desired = declared;
       if (!sameRecord(record, owner, originals)) {
@@ -295,20 +392,58 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
       if (state.faults.failingCmdlet === cmdlet) {
         return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed, record });
       }
-      Object.assign(state[side], values, state.groupPolicy[side]);
+      // The local write sticks: Group Policy wins it back only when it is applied again.
+      Object.assign(state[side], values, state.faults.revertingAgent?.[side]);
       for (const name of Object.keys(values)) changed.push(`${side}.${name}`);
     }
   }
   const after = readSettings(state);
   let restored = false;
   if (request.operation === "restore") {
-    restored = SIDES.every((side) => Object.entries(originals[side]).every(([name, v]) => !(name in after[side]) || after[side][name] === v));
+    restored = SIDES.every((side) => Object.entries(desiredRestore(originals, policy)[side]).every(([name, v]) => !(name in after[side]) || after[side][name] === v));
     if (restored && record !== null) {
       delete state.record;
       record = null;
     }
   }
-  return { reply: { status: "ok", host: facts, source, before, after, changed, record, restored }, exitCode: 0 };
+  return { reply: { status: "ok", host: facts, source, before, after, changed, record, restored, policy }, exitCode: 0 };
+}
+
+type Enforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
+
+/** What a restore writes: the originals, less those that Group Policy enforces with another value. */
+function desiredRestore(originals: Sides, policy: Enforced): Sides {
+  const keep = (side: Side) => Object.fromEntries(Object.entries(originals[side]).filter(([name, v]) => (policy[side][name]?.value ?? v) === v));
+  return { client: keep("client"), server: keep("server") };
+}
+
+/** Administrative Templates by cmdlet property name (the registry value under HKLM\SOFTWARE\Policies). */
+const TEMPLATE_SETTINGS: Record<Side, readonly string[]> = {
+  client: ["EnableInsecureGuestLogons", "AuditServerDoesNotSupportSigning", "AuditInsecureGuestLogon"],
+  server: ["AuditClientDoesNotSupportSigning", "AuditInsecureGuestLogon"],
+};
+const SECURITY_OPTIONS: readonly string[] = ["RequireSecuritySignature", "EnableSecuritySignature"];
+
+/**
+ * Get-PolicySettings: Security Options as RSoP reports them (nothing when RSoP logging is off),
+ * Administrative Templates from their HKLM\SOFTWARE\Policies values (named through RSoP when it logs).
+ */
+function policySettings(state: HostState): Enforced {
+  const gp = state.groupPolicy;
+  const out: Enforced = { client: {}, server: {} };
+  for (const side of SIDES) {
+    if (gp.rsopLogging) {
+      for (const name of SECURITY_OPTIONS) {
+        const value = gp.securityOptions[side][name];
+        if (value !== undefined) out[side][name] = { value, gpo: gp.gpo };
+      }
+    }
+    for (const name of TEMPLATE_SETTINGS[side]) {
+      const value = gp.administrativeTemplates[side][name];
+      if (value !== undefined) out[side][name] = { value, gpo: gp.rsopLogging ? gp.gpo : "a Group Policy object (RSoP names none)" };
+    }
+  }
+  return out;
 }
 
 /**
@@ -334,7 +469,6 @@ export function runGenericCommand(state: HostState, text: string): { stdout: str
       changed ||= state[side][name] !== (value === "true");
       state[side][name] = value === "true";
     }
-    Object.assign(state[side], state.groupPolicy[side]);
     return { stdout: "", exitCode: 0, changed };
   }
   return { stdout: "", exitCode: 1, changed: false };

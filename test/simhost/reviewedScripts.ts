@@ -5,7 +5,7 @@
  * every simulated run until someone re-reads the script, updates the model, and then this pin.
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
-  "bootstrap.ps1": "6cafbbb32e5bd40732d4a85bc7e1c25f008899c179abaaa9c135468ac98cef79",
-  "smb-signing.ps1": "f6935189725be1443b3c36deb712e67a017f33ed5411aa45cec754c3b5f232d0",
+  "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
+  "smb-signing.ps1": "ae7f54f0723157e959cca9c173f74abed038e8caa5777f6517e304c45026cf2e",
 };
 

@@ -73,6 +73,23 @@ export async function runCommand(file: string, commandLine: string, stdin: Buffe
   if (sha256(invocation.command) !== REVIEWED_SCRIPTS["bootstrap.ps1"]) {
     return failure("simulated host: the -EncodedCommand is not the reviewed bootstrap.ps1; review test/simhost against it", 97);
   }
+  // bootstrap.ps1's first checks, before it reads stdin: Windows PowerShell 2.0 has no
+  // ConvertFrom-Json; Constrained Language Mode blocks [Console] and [ScriptBlock]::Create.
+  const bootstrapRefusal = (reply: Record<string, string>): HostRun => ({ stdout: JSON.stringify(reply) + "\r\n", stderr: "", exitCode: 2, dropConnection: false });
+  if (Number(state.powershellVersion.split(".")[0]) < 3) {
+    return bootstrapRefusal({
+      status: "error",
+      kind: "unsupportedOs",
+      message: `Windows PowerShell ${state.powershellVersion} is too old: install Windows Management Framework 5.1`,
+    });
+  }
+  if (state.languageMode !== "FullLanguage") {
+    return bootstrapRefusal({
+      status: "error",
+      kind: "constrainedLanguage",
+      message: `PowerShell runs in ${state.languageMode} mode (AppLocker or WDAC)`,
+    });
+  }
   state.lastStdin = { bytes: stdin.length, sha256: crypto.createHash("sha256").update(stdin).digest("hex") };
   save();
   // [Console]::In decodes with the OEM code page: only ASCII is safe to send.

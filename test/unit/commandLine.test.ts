@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { asciiJson, bootstrapCommandLine, bootstrapStdin, readScript } from "../../provider/host/protocol";
 import { CMD_MAX_LINE, parsePowerShell, splitWindowsArgs } from "../simhost/commandLine";
-import { newHostState, runGenericCommand } from "../simhost/model";
+import { applyGroupPolicy, newHostState, runGenericCommand } from "../simhost/model";
 
 describe("bootstrap command line", () => {
   it("fits cmd.exe's 8191-character limit with room to spare", () => {
@@ -45,13 +45,15 @@ describe("plain -Command runs (simulated host, for the benchmark's naive baselin
     assert.equal(inv.command, "Get-SmbClientConfiguration | ConvertTo-Json");
   });
 
-  it("answers Get- and Set-Smb*Configuration one cmdlet at a time, with Group Policy winning", () => {
+  it("answers Get- and Set-Smb*Configuration one cmdlet at a time; a local write sticks until Group Policy is applied again", () => {
     const state = newHostState("win11-24h2-home");
-    state.groupPolicy.server = { EnableSecuritySignature: false };
+    state.groupPolicy.securityOptions.server = { EnableSecuritySignature: false };
     assert.equal(JSON.parse(runGenericCommand(state, "Get-SmbServerConfiguration | ConvertTo-Json").stdout).RequireSecuritySignature, false);
     const set = runGenericCommand(state, "Set-SmbServerConfiguration -RequireSecuritySignature $true -EnableSecuritySignature $true -Force");
     assert.deepEqual([set.exitCode, set.changed], [0, true]);
     assert.equal(state.server.RequireSecuritySignature, true);
+    assert.equal(state.server.EnableSecuritySignature, true);
+    applyGroupPolicy(state);
     assert.equal(state.server.EnableSecuritySignature, false);
     assert.equal(runGenericCommand(state, "Remove-Item C:\\ -Recurse").exitCode, 1);
   });

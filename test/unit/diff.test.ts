@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as ops from "../../provider/operations";
-import { diffPolicy, PolicyOutputs } from "../../provider/domain/policy";
+import { diffPolicy, PolicyOutputs, recordOriginals } from "../../provider/domain/policy";
 import { parsePolicyInputs } from "../../provider/domain/schema";
 
 const FP = "SHA256:" + "B".repeat(43);
@@ -72,5 +72,14 @@ describe("diff", () => {
     const r = await ops.diff("fs01", olds(), { connection: { host: "fs01", user: "admin", password: "x", hostKey: FP }, client: { requireSigning: false }, acknowledgeInsecureSettings: true });
     assert.equal(r.changes, true);
     assert.deepEqual(r.replaces, []);
+  });
+});
+
+describe("originals (where the host's record is missing)", () => {
+  it("recordOriginals keeps an original once recorded, and adds only newly managed settings", () => {
+    const previous = { client: { requireSigning: false }, server: {} };
+    const before = { client: { requireSigning: true, enableSigning: true }, server: { requireSigning: true } };
+    const declared = { client: { requireSigning: true, enableSigning: false }, server: { requireSigning: true } };
+    assert.deepEqual(recordOriginals(previous, before, declared), { client: { requireSigning: false, enableSigning: true }, server: { requireSigning: true } });
   });
 });

@@ -261,6 +261,8 @@ const HOST_ERROR_KINDS: ReadonlySet<string> = new Set<HostErrorKind>([
   "accessDenied",
   "unsupportedSetting",
   "unsupportedOs",
+  "constrainedLanguage",
+  "policyConflict",
   "ownedElsewhere",
   "badRecord",
   "badRequest",
@@ -269,7 +271,7 @@ const HOST_ERROR_KINDS: ReadonlySet<string> = new Set<HostErrorKind>([
   "badReply",
 ]);
 /** The kinds smb-signing.ps1 itself writes into an error reply. */
-const SCRIPT_ERROR_KINDS = ["badRequest", "unsupportedOs", "badRecord", "ownedElsewhere", "unsupportedSetting", "accessDenied", "failed"];
+const SCRIPT_ERROR_KINDS = ["badRequest", "unsupportedOs", "badRecord", "ownedElsewhere", "unsupportedSetting", "policyConflict", "accessDenied", "failed"];
 
 const cmdletNames = (side: Side) => SETTINGS[side].map((d) => d.cmdletProperty);
 const cmdletValues = (side: Side) => fc.dictionary(fc.constantFrom(...cmdletNames(side)), fc.boolean());
@@ -293,19 +295,27 @@ const okReplyArb = fc.record({
   record: fc.option(recordArb, { nil: null }),
   restored: fc.boolean(),
 });
-const errorReplyArb = fc.record(
-  {
-    status: fc.constant("error"),
-    kind: fc.constantFrom(...SCRIPT_ERROR_KINDS),
-    message: fc.string({ maxLength: 60 }),
-    host: factsArb,
-    source: fc.constantFrom("cmdlet", "registry"),
-    before: fc.option(sidesArb, { nil: null }),
-    changed: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }),
-    record: fc.option(recordArb, { nil: null }),
-  },
-  { requiredKeys: ["status", "kind", "message"] },
+const conflictArb = fc.oneof(
+  ...SIDES.map((side) =>
+    fc.record({ side: fc.constant(side), name: fc.constantFrom(...cmdletNames(side)), declared: fc.boolean(), enforced: fc.boolean(), gpo: fc.string({ maxLength: 30 }) }),
+  ),
 );
+const errorReplyArb = fc
+  .record(
+    {
+      status: fc.constant("error"),
+      kind: fc.constantFrom(...SCRIPT_ERROR_KINDS),
+      message: fc.string({ maxLength: 60 }),
+      host: factsArb,
+      source: fc.constantFrom("cmdlet", "registry"),
+      before: fc.option(sidesArb, { nil: null }),
+      changed: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }),
+      record: fc.option(recordArb, { nil: null }),
+    },
+    { requiredKeys: ["status", "kind", "message"] },
+  )
+  // The script writes a policyConflict only with the conflicts it found.
+  .chain((reply) => (reply.kind === "policyConflict" ? fc.array(conflictArb, { minLength: 1, maxLength: 3 }).map((conflicts) => ({ ...reply, conflicts })) : fc.constant(reply)));
 const scriptReply = fc.oneof(
   okReplyArb.map((reply) => ({ reply: reply as Record<string, unknown>, exitCode: 0 })),
   errorReplyArb.map((reply) => ({ reply: reply as Record<string, unknown>, exitCode: 2 })),
@@ -551,18 +561,27 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
           for (const d of s.declare) declared[d.side][d.name] = d.value;
           const hostBefore = { client: { ...state.client }, server: { ...state.server } };
           const outcome = runSigningScript(state, JSON.stringify({ operation: "apply", owner, previousOwner: "", takeOwnership: false, ...declared, originals: stateView(s.stateKnows) }));
-          // An apply refused for a setting this host lacks manages nothing; any other apply manages what it declares.
-          if (outcome.reply.kind !== "unsupportedSetting") {
+          // An apply refused for a setting this host lacks, or one that Group Policy enforces
+          // otherwise, manages nothing; any other apply manages what it declares.
+          if (outcome.reply.kind !== "unsupportedSetting" && outcome.reply.kind !== "policyConflict") {
             assert.ok(outcome.reply.status === "ok" || outcome.reply.kind === "failed", JSON.stringify(outcome.reply));
             for (const side of SIDES) for (const name of Object.keys(declared[side])) if (!(name in expected[side])) expected[side][name] = hostBefore[side][name];
           }
           assert.deepEqual(recorded(), expected, "the record holds the values from before each setting's first apply");
         }
         state.faults = {};
+        const beforeRestore = { client: { ...state.client }, server: { ...state.server } };
         const restore = runSigningScript(state, JSON.stringify({ operation: "restore", owner, previousOwner: "", takeOwnership: false, originals: stateView(1) }));
         assert.equal(restore.reply.status, "ok", JSON.stringify(restore.reply));
         assert.equal(restore.reply.restored, true);
-        for (const side of SIDES) for (const [name, v] of Object.entries(expected[side])) assert.equal(state[side][name], v, `${side}.${name} restored`);
+        for (const side of SIDES) {
+          for (const [name, v] of Object.entries(expected[side])) {
+            // A setting Group Policy enforces with another value is left to the policy: untouched.
+            const enforced = state.groupPolicy.securityOptions[side][name] ?? state.groupPolicy.administrativeTemplates[side][name];
+            const leftToPolicy = enforced !== undefined && enforced !== v;
+            assert.equal(state[side][name], leftToPolicy ? beforeRestore[side][name] : v, `${side}.${name} restored`);
+          }
+        }
         assert.equal(state.record, undefined, "the record is removed after a complete restore");
       },
       500,
