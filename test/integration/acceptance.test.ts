@@ -170,9 +170,41 @@ describe("the acceptance command (test/windows/acceptance.ts) against simulated 
     assert.equal(o.code, 1, o.stdout + o.stderr);
     assert.match(stepLine(o.stdout, "create"), /FAILED .*ownedElsewhere: .*owned by infra\/prod\/fs01/);
     for (const step of ["refresh", "diff", "update"]) assert.match(stepLine(o.stdout, step), /skipped .*create failed/);
+    assert.match(stepLine(o.stdout, "delete"), /skipped .*create was refused \(ownedElsewhere\) before anything was written/);
+    assert.match(o.stdout, /^remote runs 3 /m);
+    assert.equal(fleet.state("plain").counters.runs, start.counters.runs + 3);
     assert.match(o.stdout, /^record {5}before: owned by infra\/prod\/fs01; after: owned by infra\/prod\/fs01$/m);
     assert.match(o.stdout, /^verdict {5}FAILED \(failed: create\)$/m);
     assert.equal(o.report?.passed, false);
+    assertUntouched("plain", start);
+  });
+
+  it("cleans up after a create whose connection dropped once the host had written the record", async () => {
+    fleet.reset("plain", HOSTS.plain);
+    // The first read's reply is held back; meanwhile the next run (create) is set to drop.
+    const start = fleet.change("plain", (s) => (s.faults.slowReplyMs = 1500));
+    const network = async () => {
+      const until = Date.now() + 30_000;
+      while (fleet.state("plain").lastStdin === undefined) {
+        if (Date.now() > until) throw new Error("the first read never started");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // The first read saves the host right after its script ran: well within this pause.
+      await new Promise((r) => setTimeout(r, 300));
+      fleet.change("plain", (s) => {
+        s.faults.dropConnectionRuns = 1;
+        delete s.faults.slowReplyMs;
+      });
+    };
+
+    const o = await acceptance(sshArgs("plain"), network);
+
+    assert.equal(o.code, 1, o.stdout + o.stderr);
+    assert.match(stepLine(o.stdout, "create"), /FAILED .*connectionDropped/);
+    assert.equal(fleet.state("plain").counters.recordWrites, 1, "create wrote the record before its connection dropped");
+    assert.match(stepLine(o.stdout, "delete"), /^delete +OK /);
+    assert.match(o.stdout, /^record {5}before: none; after: none$/m);
+    assert.match(o.stdout, /^changes {5}none$/m);
     assertUntouched("plain", start);
   });
 

@@ -9,7 +9,7 @@ import type { DeclaredSettings, ObservedSettings, PolicyOutputs } from "../../pr
 import { findWeakenings } from "../../provider/domain/safety";
 import type { Connection } from "../../provider/domain/schema";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
-import { HostError } from "../../provider/host/errors";
+import { HostError, HostErrorKind } from "../../provider/host/errors";
 import { deadlineIn } from "../../provider/host/retry";
 import { HostFacts, HostRecord, PolicyEnforced, runSigningScript, SigningResult } from "../../provider/host/signingScript";
 import * as ops from "../../provider/operations";
@@ -173,6 +173,24 @@ export interface AcceptanceReport {
   totalMs: number;
   passed: boolean;
 }
+
+/**
+ * Failures that come before the script writes anything: the transport never got a shell, or the
+ * script refused the request before its record write (smb-signing.ps1 checks these first).
+ */
+const REFUSED_BEFORE_ANY_WRITE: ReadonlySet<HostErrorKind> = new Set<HostErrorKind>([
+  "authenticationFailed",
+  "hostKeyMismatch",
+  "certificateRejected",
+  "connectionFailed",
+  "unsupportedOs",
+  "constrainedLanguage",
+  "ownedElsewhere",
+  "badRecord",
+  "badRequest",
+  "unsupportedSetting",
+  "policyConflict",
+]);
 
 /** Every setting whose value at `where` differs from before the run. */
 function changesBetween(before: ObservedSettings, now: ObservedSettings, where: string): string[] {
@@ -346,9 +364,14 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
   // What delete gets: the latest outputs, or what a failed create recorded, or the inputs alone.
   let props: PolicyOutputs | undefined;
   let inputs: Record<string, unknown> | undefined;
+  // Why a failed create certainly wrote nothing (then there is nothing for delete to clean up).
+  let refused: string | undefined;
   const created = await run.step("create", true, async () => {
     const r = await ops.check({}, declaredInputs);
-    if (r.failures?.length) throw new Error(`check: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+    if (r.failures?.length) {
+      refused = "check";
+      throw new Error(`check: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+    }
     inputs = r.inputs as Record<string, unknown>;
     try {
       const c = await ops.create(inputs);
@@ -358,6 +381,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     } catch (err) {
       const partial = (err as { properties?: PolicyOutputs }).properties;
       if (partial) props = partial;
+      else if (err instanceof HostError && REFUSED_BEFORE_ANY_WRITE.has(err.kind)) refused = err.kind;
       throw err;
     }
   });
@@ -394,12 +418,17 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
       });
     }
   }
-  // Delete runs whenever create was tried: a create that failed half way may have left the record.
-  await run.step("delete", true, async () => {
-    const target = props ?? ({ ...(inputs ?? checked), originalSettings: { client: {}, server: {} } } as unknown as PolicyOutputs);
-    await ops.remove(created ?? o.host, { ...target, onDelete: "restore" });
-    return { value: true };
-  });
+  // Delete also cleans up after a create that failed, unless the host refused it before any write:
+  // one that failed half way, or lost its connection, may have left the record.
+  if (refused) {
+    run.skip("delete", true, `create was refused (${refused}) before anything was written`);
+  } else {
+    await run.step("delete", true, async () => {
+      const target = props ?? ({ ...(inputs ?? checked), originalSettings: { client: {}, server: {} } } as unknown as PolicyOutputs);
+      await ops.remove(created ?? o.host, { ...target, onDelete: "restore" });
+      return { value: true };
+    });
+  }
 
   const last = await run.step("read after", true, async () => {
     const r = await readHost();
