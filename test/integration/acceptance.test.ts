@@ -179,6 +179,39 @@ describe("the acceptance command (test/windows/acceptance.ts) against simulated 
     assertUntouched("plain", start);
   });
 
+  it("refuses to start over a stale record of an earlier acceptance run, which its delete would restore", async () => {
+    fleet.reset("plain", HOSTS.plain);
+    const owner = `acceptance/${fleet.host("plain").address}`;
+    // Recorded when outbound signing was still off; an administrator has turned it on since.
+    const start = fleet.change("plain", (s) => {
+      s.client.RequireSecuritySignature = true;
+      s.record = JSON.stringify({ version: 1, owner, originals: { client: { RequireSecuritySignature: false }, server: {} } });
+    });
+
+    const o = await acceptance(sshArgs("plain"));
+
+    assert.equal(o.code, 1, o.stdout + o.stderr);
+    assert.match(stepLine(o.stdout, "read before"), /FAILED .*earlier run by acceptance\/\S+ whose originals differ from the host's values in client\.requireSigning/);
+    for (const step of ["create", "refresh", "diff", "update", "delete", "read after"]) assert.match(stepLine(o.stdout, step), /skipped/, step);
+    assertUntouched("plain", start);
+  });
+
+  it("removes a record an earlier acceptance run left, when it recorded the values the host has", async () => {
+    fleet.reset("plain", HOSTS.plain);
+    const owner = `acceptance/${fleet.host("plain").address}`;
+    const start = fleet.change("plain", (s) => {
+      s.record = JSON.stringify({ version: 1, owner, originals: { client: { RequireSecuritySignature: false }, server: {} } });
+    });
+
+    const o = await acceptance(sshArgs("plain"));
+
+    assert.equal(o.code, 0, o.stdout + o.stderr);
+    assert.match(o.stdout, /^record {5}before: owned by acceptance\/\S+; after: none$/m);
+    assert.equal(fleet.state("plain").record, undefined);
+    assert.deepEqual(fleet.state("plain").client, start.client);
+    assert.equal(fleet.state("plain").counters.writes, 0);
+  });
+
   it("cleans up after a create whose connection dropped once the host had written the record", async () => {
     fleet.reset("plain", HOSTS.plain);
     // The first read's reply is held back; meanwhile the next run (create) is set to drop.
