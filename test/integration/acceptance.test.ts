@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SIM_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import type { HostState, PresetName } from "../simhost/model";
+import { fromCmdletProperties, Side } from "../../provider/domain/settings";
 import type { AcceptanceReport } from "../windows/acceptance";
 
 const SCRIPT = path.join(__dirname, "..", "windows", "acceptance.js");
@@ -65,10 +66,11 @@ function sshArgs(name: string): string[] {
   return ["--host", h.address, "--port", String(h.port), "--user", SIM_USER, "--transport", "ssh", "--host-key", h.hostKeyFingerprint, "--password-env", PASSWORD_ENV];
 }
 
-function winrmArgs(name: string, https = false): string[] {
+function winrmArgs(name: string, listener: "http" | "https"): string[] {
   const h = fleet.host(name);
-  const tls = https ? ["--https", "--certificate-fingerprint", fleet.certificateFingerprint] : [];
-  return ["--host", h.address, "--port", String(https ? SIM_WINRM_HTTPS_PORT : SIM_WINRM_PORT), "--user", SIM_USER, "--transport", "winrm", ...tls, "--password-env", PASSWORD_ENV];
+  const tls = listener === "https" ? ["--https", "--certificate-fingerprint", fleet.certificateFingerprint] : [];
+  const port = listener === "https" ? SIM_WINRM_HTTPS_PORT : SIM_WINRM_PORT;
+  return ["--host", h.address, "--port", String(port), "--user", SIM_USER, "--transport", "winrm", ...tls, "--password-env", PASSWORD_ENV];
 }
 
 /** The report's line for a step: its name, then the result column. */
@@ -101,18 +103,10 @@ function assertPassed(o: Outcome, name: string, start: HostState): void {
   assert.ok(!JSON.stringify(o.report).includes(SIM_PASSWORD), "the report file holds no password");
 }
 
-/** The host's values in our names, as the report's declared values should be. */
-function hostValues(state: HostState): { client: Record<string, boolean>; server: Record<string, boolean> } {
-  const names: Record<string, string> = {
-    RequireSecuritySignature: "requireSigning",
-    EnableSecuritySignature: "enableSigning",
-    EnableInsecureGuestLogons: "enableInsecureGuestLogons",
-    AuditServerDoesNotSupportSigning: "auditServerDoesNotSupportSigning",
-    AuditClientDoesNotSupportSigning: "auditClientDoesNotSupportSigning",
-    AuditInsecureGuestLogon: "auditInsecureGuestLogon",
-  };
-  const side = (values: Record<string, boolean>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [names[k], v]));
-  return { client: side(state.client), server: side(state.server) };
+/** The host's values in our names, as the report's declared values should be (absent ones left out). */
+function hostValues(state: HostState): Record<Side, Record<string, boolean>> {
+  const known = (side: Side) => Object.fromEntries(Object.entries(fromCmdletProperties(side, state[side])).filter(([, v]) => v !== null));
+  return { client: known("client"), server: known("server") } as Record<Side, Record<string, boolean>>;
 }
 
 describe("the acceptance command (test/windows/acceptance.ts) against simulated hosts", () => {
@@ -132,7 +126,7 @@ describe("the acceptance command (test/windows/acceptance.ts) against simulated 
   it("over WinRM, on a host with insecure defaults: declared with the acknowledgement, nothing changed", async () => {
     const start = fleet.reset("home", HOSTS.home);
 
-    const o = await acceptance(winrmArgs("home"));
+    const o = await acceptance(winrmArgs("home", "http"));
 
     assertPassed(o, "home", start);
     assert.match(o.stdout, /declared with acknowledgeInsecureSettings/);
@@ -143,7 +137,7 @@ describe("the acceptance command (test/windows/acceptance.ts) against simulated 
   it("over WinRM with HTTPS and a pinned certificate", async () => {
     const start = fleet.reset("plain", HOSTS.plain);
 
-    const o = await acceptance(winrmArgs("plain", true));
+    const o = await acceptance(winrmArgs("plain", "https"));
 
     assertPassed(o, "plain", start);
     assert.match(o.stdout, /^target {5}winrm \(https\) /m);
