@@ -245,7 +245,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The steps of one run, in order; each is timed, and a failure skips the steps that need it. */
+/** The steps of one run, in order, each timed and recorded as OK, FAILED (with its error) or skipped. */
 class Run {
   readonly steps: StepReport[] = [];
 
