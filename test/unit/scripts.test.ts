@@ -1,5 +1,6 @@
-// Every shipped .ps1 parses with a real PowerShell grammar (tree-sitter-powershell), is ASCII,
-// and is the version the simulated host was reviewed against.
+// Every .ps1 in the repository (the shipped scripts and the Pester tests of test/windows/) parses
+// with a real PowerShell grammar (tree-sitter-powershell); the shipped scripts are also ASCII and
+// the versions the simulated host was reviewed against.
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -9,7 +10,27 @@ import { Language, Node, Parser } from "web-tree-sitter";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
 import { REVIEWED_SCRIPTS } from "../simhost/reviewedScripts";
 
+const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const scripts = fs.readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".ps1"));
+
+// Not the repository's own files: dependencies, build output, git internals and the tests'
+// scratch directories (test/.work-*), which may hold copies.
+const NOT_OURS = new Set([".git", "node_modules", "dist", ".pulumi-cli"]);
+
+/** Every .ps1 under the checkout, as paths relative to it with forward slashes. */
+function powershellFiles(dir = REPO_ROOT): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!NOT_OURS.has(entry.name) && !entry.name.startsWith(".work-")) found.push(...powershellFiles(full));
+    } else if (entry.name.toLowerCase().endsWith(".ps1")) {
+      found.push(path.relative(REPO_ROOT, full).split(path.sep).join("/"));
+    }
+  }
+  return found.sort();
+}
+const everyScript = powershellFiles();
 
 function firstError(node: Node): Node | undefined {
   if (node.type === "ERROR" || node.isMissing) return node;
@@ -20,7 +41,7 @@ function firstError(node: Node): Node | undefined {
   return undefined;
 }
 
-describe("shipped PowerShell scripts", () => {
+describe("PowerShell scripts", () => {
   let parser: Parser;
   before(async () => {
     await Parser.init();
@@ -32,14 +53,21 @@ describe("shipped PowerShell scripts", () => {
     assert.deepEqual(scripts.sort(), ["bootstrap.ps1", "smb-signing.ps1"]);
   });
 
-  for (const name of scripts) {
-    it(`${name} parses without syntax errors`, () => {
-      const text = fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
+  it("finds the shipped scripts and the Pester tests of test/windows/ among the files it parses", () => {
+    for (const name of scripts) assert.ok(everyScript.includes(`provider/scripts/${name}`), name);
+    assert.ok(everyScript.includes("test/windows/smb-signing.Tests.ps1"), everyScript.join(", "));
+  });
+
+  for (const file of everyScript) {
+    it(`${file} parses without syntax errors`, () => {
+      const text = fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
       const tree = parser.parse(text)!;
       const err = firstError(tree.rootNode);
       assert.equal(err, undefined, err && `syntax error at line ${err.startPosition.row + 1}: ${text.split("\n")[err.startPosition.row]}`);
     });
+  }
 
+  for (const name of scripts) {
     it(`${name} is ASCII (stdin and -EncodedCommand stay code-page proof)`, () => {
       const bytes = fs.readFileSync(path.join(SCRIPTS_DIR, name));
       assert.ok(bytes.every((b) => b < 0x80));

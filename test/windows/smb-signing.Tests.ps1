@@ -1,0 +1,610 @@
+<#
+    .SYNOPSIS
+        Pester 5 unit tests of provider/scripts/smb-signing.ps1: the real script, run against
+        mocked SMB, registry and WMI cmdlets. For a Windows machine; this repository's CI has no
+        Windows and does not run this file (test/unit/scripts.test.ts only parses it).
+
+    .DESCRIPTION
+        Run from the checkout, in Windows PowerShell 5.1 (the powershell.exe the provider runs the
+        script in) with Pester 5.5 or a later 5.x (see test/windows/README.md):
+
+            Invoke-Pester -Path test/windows/smb-signing.Tests.ps1 -Output Detailed
+
+        Nothing on the machine is read or changed: every cmdlet through which the script reaches
+        the SMB configuration, the registry or WMI is mocked and backed by a fake host, $FakeHost,
+        which each test starts afresh (a Windows Server 2025 member server as installed).
+
+    .NOTES
+        How the script's `exit` is caught. smb-signing.ps1 ends every run with `exit` (in
+        Write-Reply). The tests run the script file itself with the call operator,
+        `& $ScriptPath -RequestJson $json`, in the test's own session: PowerShell catches the exit
+        of a script *file* at that file's boundary, so the script stops, the test goes on, and
+        $LASTEXITCODE holds the exit code (an exit in a script *block* would end Pester too). That
+        runs the script as shipped, not a copy with `exit` rewritten, and unlike a child
+        powershell.exe it sees Pester's mocks. The reply is written to [Console]::Out rather than
+        to the pipeline, so each run swaps in a StringWriter with [Console]::SetOut and parses what
+        it caught; anything the script writes to the pipeline would land on stdout beside the
+        reply in production, so each run also asserts that there is none.
+
+        Why the mocks look the way they do. A mock body runs in the scope chain of its caller,
+        the script: it reads the fake host through the dynamically scoped $FakeHost (set in
+        BeforeEach, the It's scope) and the mocked command's parameters through
+        $PesterBoundParameters, never as bare parameter variables or $script: variables, which
+        could resolve to the script's own (it has a $name, for one). Get-Smb*Configuration
+        return objects, not hashtables, because the script asks $config.PSObject.Properties which
+        settings the host has. The script's text is ASCII, and so is this file: Windows
+        PowerShell 5.1 reads a .ps1 without a byte order mark in the ANSI code page.
+#>
+
+# Script Analyzer does not understand that Pester's blocks share variables.
+[System.Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '')]
+param ()
+
+Describe 'smb-signing.ps1' {
+    BeforeAll {
+        $ScriptPath = (Resolve-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath '../../provider/scripts/smb-signing.ps1')).Path
+        $RecordPath = 'HKLM:\SOFTWARE\pulumi-smb-signing'
+        $Owner = 'smb/test/fs01'
+        # The well-known GUID of the Default Domain Controllers Policy, as RSoP names a GPO.
+        $DcPolicyId = 'cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=corp,DC=example'
+        $ContosoPolicyId = 'cn={3F2E8C1A-5B7D-4E60-9A1C-2D4B6E8F0A13},cn=policies,cn=system,DC=corp,DC=example'
+
+        # A Windows Server 2025 member server as installed: outbound signing required, inbound
+        # not, the 24H2 audit properties present, no Group Policy and no record.
+        function New-FakeHost {
+            @{
+                Client     = [ordered] @{
+                    RequireSecuritySignature         = $true
+                    EnableSecuritySignature          = $true
+                    EnableInsecureGuestLogons        = $false
+                    AuditServerDoesNotSupportSigning = $false
+                    AuditInsecureGuestLogon          = $false
+                }
+                Server     = [ordered] @{
+                    RequireSecuritySignature         = $false
+                    EnableSecuritySignature          = $false
+                    AuditClientDoesNotSupportSigning = $false
+                    AuditInsecureGuestLogon          = $false
+                }
+                # Registry keys by PowerShell path; each key a table of its values.
+                Registry   = @{
+                    'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' = @{
+                        ProductName        = 'Windows Server 2025 Datacenter'
+                        EditionID          = 'ServerDatacenter'
+                        DisplayVersion     = '24H2'
+                        CurrentBuildNumber = '26100'
+                        UBR                = 4061
+                    }
+                }
+                DomainRole = 3
+                BrokenWmi  = $false
+                # Winning RSoP instances in root\rsop\computer, by class, as property tables.
+                Rsop       = @{ RSOP_GPO = @(); RSOP_RegistryValue = @(); RSOP_RegistryPolicySetting = @() }
+                # What the mocks changed, in order: to see that the record comes before any Set-*.
+                Log        = [System.Collections.Generic.List[string]]::new()
+            }
+        }
+
+        # The record as the script writes it: REG_SZ OriginalSettings under HKLM:\SOFTWARE\pulumi-smb-signing.
+        function Set-FakeRecord {
+            param ([Parameter(Mandatory = $true)][string] $Json)
+            $FakeHost.Registry[$RecordPath] = @{ OriginalSettings = $Json }
+        }
+
+        function Get-FakeRecord {
+            $key = $FakeHost.Registry[$RecordPath]
+            if ($null -eq $key) { return $null }
+            ConvertFrom-Json -InputObject $key.OriginalSettings
+        }
+
+        # The Default Domain Controllers Policy as RSoP reports it on a domain controller.
+        function Add-DomainControllersPolicy {
+            $FakeHost.DomainRole = 5
+            $FakeHost.Server.RequireSecuritySignature = $true
+            $FakeHost.Server.EnableSecuritySignature = $true
+            $FakeHost.Rsop.RSOP_GPO = @(@{ id = $DcPolicyId; name = 'Default Domain Controllers Policy' })
+            $FakeHost.Rsop.RSOP_RegistryValue = @(
+                @{ Path = 'MACHINE\System\CurrentControlSet\Services\LanmanServer\Parameters\RequireSecuritySignature'; Data = '1'; GPOID = $DcPolicyId; precedence = 1 }
+                @{ Path = 'MACHINE\System\CurrentControlSet\Services\LanmanServer\Parameters\EnableSecuritySignature'; Data = '4,1'; GPOID = $DcPolicyId; precedence = 1 }
+            )
+        }
+
+        function New-Request {
+            param (
+                [Parameter(Mandatory = $true)][ValidateSet('read', 'apply', 'restore')][string] $Operation,
+                [hashtable] $Client = @{},
+                [hashtable] $Server = @{},
+                [hashtable] $Originals = @{ client = @{}; server = @{} },
+                [string] $RequestOwner = $Owner,
+                [switch] $TakeOwnership
+            )
+            @{
+                operation     = $Operation
+                owner         = $RequestOwner
+                previousOwner = ''
+                takeOwnership = [bool] $TakeOwnership
+                client        = $Client
+                server        = $Server
+                originals     = $Originals
+            }
+        }
+
+        # Runs the script file as the provider's bootstrap would, with the request as JSON; returns
+        # its exit code, the text it wrote to the console and that text parsed.
+        function Invoke-SigningScript {
+            param (
+                [Parameter(Mandatory = $true, ParameterSetName = 'Request')][hashtable] $Request,
+                [Parameter(Mandatory = $true, ParameterSetName = 'Json')][string] $RequestJson
+            )
+            if ($PSCmdlet.ParameterSetName -eq 'Request') {
+                $RequestJson = ConvertTo-Json -InputObject $Request -Depth 6 -Compress
+            }
+            $console = [Console]::Out
+            $captured = New-Object -TypeName System.IO.StringWriter
+            # A run that never reaches `exit` must not pass for one that exited 0.
+            $global:LASTEXITCODE = -1
+            [Console]::SetOut($captured)
+            try {
+                $stray = & $ScriptPath -RequestJson $RequestJson
+            }
+            finally {
+                [Console]::SetOut($console)
+            }
+            $stray | Should -BeNullOrEmpty -Because 'pipeline output would reach stdout beside the reply'
+            $text = $captured.ToString()
+            $text | Should -Not -BeNullOrEmpty -Because 'every run ends with one reply'
+            [pscustomobject] @{
+                ExitCode = $global:LASTEXITCODE
+                Text     = $text
+                Reply    = ConvertFrom-Json -InputObject $text
+            }
+        }
+
+        Mock -CommandName Get-SmbClientConfiguration -MockWith {
+            New-Object -TypeName PSObject -Property $FakeHost.Client
+        }
+        Mock -CommandName Get-SmbServerConfiguration -MockWith {
+            New-Object -TypeName PSObject -Property $FakeHost.Server
+        }
+        # Only settings the host has can be set: the mock's parameters are the real cmdlet's.
+        Mock -CommandName Set-SmbClientConfiguration -MockWith {
+            foreach ($parameter in $PesterBoundParameters.GetEnumerator()) {
+                if ($FakeHost.Client.Contains($parameter.Key)) { $FakeHost.Client[$parameter.Key] = [bool] $parameter.Value }
+            }
+            $FakeHost.Log.Add('Set-SmbClientConfiguration')
+        }
+        Mock -CommandName Set-SmbServerConfiguration -MockWith {
+            foreach ($parameter in $PesterBoundParameters.GetEnumerator()) {
+                if ($FakeHost.Server.Contains($parameter.Key)) { $FakeHost.Server[$parameter.Key] = [bool] $parameter.Value }
+            }
+            $FakeHost.Log.Add('Set-SmbServerConfiguration')
+        }
+        # The registry provider's answers: a missing key or value is an error, silenced only on request.
+        Mock -CommandName Get-ItemProperty -MockWith {
+            $key = @($PesterBoundParameters['Path'])[0]
+            $valueName = @($PesterBoundParameters['Name'])[0]
+            $values = $FakeHost.Registry[$key]
+            if ($null -eq $values -or ($valueName -and -not $values.Contains($valueName))) {
+                if ($PesterBoundParameters['ErrorAction'] -eq 'SilentlyContinue') { return }
+                throw (New-Object -TypeName System.Management.Automation.ItemNotFoundException -ArgumentList "Cannot find path '$key' because it does not exist.")
+            }
+            New-Object -TypeName PSObject -Property $values
+        }
+        Mock -CommandName Set-ItemProperty -MockWith {
+            $key = @($PesterBoundParameters['Path'])[0]
+            if (-not $FakeHost.Registry.Contains($key)) {
+                throw (New-Object -TypeName System.Management.Automation.ItemNotFoundException -ArgumentList "Cannot find path '$key' because it does not exist.")
+            }
+            $FakeHost.Registry[$key][$PesterBoundParameters['Name']] = $PesterBoundParameters['Value']
+            $FakeHost.Log.Add("Set-ItemProperty $key\$($PesterBoundParameters['Name'])")
+        }
+        Mock -CommandName Test-Path -MockWith {
+            $FakeHost.Registry.Contains(@($PesterBoundParameters['Path'])[0])
+        }
+        Mock -CommandName New-Item -MockWith {
+            $key = @($PesterBoundParameters['Path'])[0]
+            if (-not $FakeHost.Registry.Contains($key)) { $FakeHost.Registry[$key] = @{} }
+            $FakeHost.Log.Add("New-Item $key")
+            New-Object -TypeName PSObject -Property @{ PSPath = $key }
+        }
+        Mock -CommandName Remove-Item -MockWith {
+            $key = @($PesterBoundParameters['Path'])[0]
+            $FakeHost.Registry.Remove($key)
+            $FakeHost.Log.Add("Remove-Item $key")
+        }
+        # Win32_ComputerSystem, and the winning RSoP entries the script asks for (precedence = 1).
+        Mock -CommandName Get-CimInstance -MockWith {
+            $class = $PesterBoundParameters['ClassName']
+            if ($class -eq 'Win32_ComputerSystem') {
+                if ($FakeHost.BrokenWmi) { throw 'Invalid class "Win32_ComputerSystem"' }
+                return New-Object -TypeName PSObject -Property @{ DomainRole = $FakeHost.DomainRole }
+            }
+            if ($PesterBoundParameters['Namespace'] -eq 'root\rsop\computer' -and $FakeHost.Rsop.Contains($class)) {
+                return $FakeHost.Rsop[$class] | ForEach-Object -Process { New-Object -TypeName PSObject -Property $_ }
+            }
+            throw "Get-CimInstance: the fake host has no class $class"
+        }
+    }
+
+    BeforeEach {
+        $FakeHost = New-FakeHost
+    }
+
+    Context 'When reading' -Tag 'Read' {
+        It 'Should report both sides, the host facts and the source, and change nothing' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
+            $result.Reply.source | Should -Be 'cmdlet'
+            $result.Reply.host.productName | Should -Be 'Windows Server 2025 Datacenter'
+            $result.Reply.host.build | Should -Be '26100.4061'
+            $result.Reply.host.domainRole | Should -Be 3
+            $result.Reply.before.client.RequireSecuritySignature | Should -BeTrue
+            $result.Reply.before.server.RequireSecuritySignature | Should -BeFalse
+            $result.Reply.after.server.AuditClientDoesNotSupportSigning | Should -BeFalse
+            @($result.Reply.changed).Count | Should -Be 0
+            $result.Reply.record | Should -BeNullOrEmpty
+            @($result.Reply.policy.server.PSObject.Properties).Count | Should -Be 0
+
+            Should -Invoke -CommandName Get-SmbClientConfiguration -Scope It
+            Should -Invoke -CommandName Get-SmbServerConfiguration -Scope It
+            Should -Invoke -CommandName Get-CimInstance -ParameterFilter { $ClassName -eq 'Win32_ComputerSystem' } -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Set-SmbClientConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName New-Item -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Remove-Item -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should leave out the settings an older build lacks' {
+            $FakeHost.Server.Remove('AuditClientDoesNotSupportSigning')
+            $FakeHost.Server.Remove('AuditInsecureGuestLogon')
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.before.server.PSObject.Properties.Name | Should -Not -Contain 'AuditClientDoesNotSupportSigning'
+            $result.Reply.before.server.PSObject.Properties.Name | Should -Contain 'RequireSecuritySignature'
+            $result.Reply.before.client.PSObject.Properties.Name | Should -Contain 'AuditServerDoesNotSupportSigning'
+        }
+
+        It 'Should answer broken WMI with a typed failed reply' {
+            $FakeHost.BrokenWmi = $true
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.status | Should -Be 'error'
+            $result.Reply.kind | Should -Be 'failed'
+            $result.Reply.message | Should -Match 'Win32_ComputerSystem'
+        }
+
+        It 'Should answer a request that is not JSON with badRequest' {
+            $result = Invoke-SigningScript -RequestJson 'operation=read'
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'badRequest'
+        }
+
+        It 'Should write its reply in ASCII, escaping a GPO name that is not' {
+            Add-DomainControllersPolicy
+            # Written with [char] so that this file stays ASCII.
+            $gpoName = 'Dom' + [char] 0x00E4 + 'nencontroller'
+            $FakeHost.Rsop.RSOP_GPO = @(@{ id = $DcPolicyId; name = $gpoName })
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Text | Should -Match '^[\x00-\x7F]+$'
+            $result.Text | Should -Match ([regex]::Escape('\u00e4'))
+            $result.Reply.policy.server.RequireSecuritySignature.gpo | Should -BeExactly $gpoName
+        }
+    }
+
+    Context 'When applying' -Tag 'Apply' {
+        It 'Should write the record before the first Set-*, and set only what differs' {
+            $request = New-Request -Operation 'apply' `
+                -Client @{ RequireSecuritySignature = $true; EnableSecuritySignature = $true } `
+                -Server @{ RequireSecuritySignature = $true; EnableSecuritySignature = $false }
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
+            $result.Reply.changed | Should -Be 'server.RequireSecuritySignature'
+            $result.Reply.after.server.RequireSecuritySignature | Should -BeTrue
+            $FakeHost.Server.RequireSecuritySignature | Should -BeTrue
+            ($FakeHost.Log -join ' | ') | Should -Be "New-Item $RecordPath | Set-ItemProperty $RecordPath\OriginalSettings | Set-SmbServerConfiguration"
+
+            $record = Get-FakeRecord
+            $record.version | Should -Be 1
+            $record.owner | Should -Be $Owner
+            $record.originals.server.RequireSecuritySignature | Should -BeFalse
+            $record.originals.server.EnableSecuritySignature | Should -BeFalse
+            $record.originals.client.RequireSecuritySignature | Should -BeTrue
+            $result.Reply.record.owner | Should -Be $Owner
+            $result.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
+
+            Should -Invoke -CommandName Set-SmbServerConfiguration -ParameterFilter {
+                $RequireSecuritySignature -eq $true -and -not $PesterBoundParameters.ContainsKey('EnableSecuritySignature')
+            } -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Set-SmbClientConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-ItemProperty -ParameterFilter {
+                $Path -eq 'HKLM:\SOFTWARE\pulumi-smb-signing' -and $Name -eq 'OriginalSettings'
+            } -Exactly -Times 1 -Scope It
+        }
+
+        It 'Should write nothing when the same request comes again' {
+            $request = New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true }
+            $first = Invoke-SigningScript -Request $request
+            $first.Reply.changed | Should -Be 'server.RequireSecuritySignature'
+            $logged = $FakeHost.Log.Count
+
+            $second = Invoke-SigningScript -Request $request
+
+            $second.ExitCode | Should -Be 0
+            @($second.Reply.changed).Count | Should -Be 0
+            $second.Reply.record.owner | Should -Be $Owner
+            $second.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be $logged
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName New-Item -Exactly -Times 1 -Scope It
+        }
+
+        It 'Should answer accessDenied when the account may not change the SMB configuration' {
+            Mock -CommandName Set-SmbServerConfiguration -MockWith {
+                $denied = New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'Access denied'
+                throw (New-Object -TypeName System.Management.Automation.ErrorRecord -ArgumentList $denied, 'AccessDenied', ([System.Management.Automation.ErrorCategory]::PermissionDenied), $null)
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'accessDenied'
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+        }
+    }
+
+    Context 'When Group Policy enforces another value' -Tag 'Apply', 'Policy' {
+        BeforeEach {
+            Add-DomainControllersPolicy
+        }
+
+        It 'Should refuse before any Set-* or record write, naming the GPO and the value it enforces' {
+            $request = New-Request -Operation 'apply' `
+                -Client @{ RequireSecuritySignature = $false } `
+                -Server @{ RequireSecuritySignature = $false }
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.status | Should -Be 'error'
+            $result.Reply.kind | Should -Be 'policyConflict'
+            @($result.Reply.conflicts).Count | Should -Be 1
+            $result.Reply.conflicts[0].side | Should -Be 'server'
+            $result.Reply.conflicts[0].name | Should -Be 'RequireSecuritySignature'
+            $result.Reply.conflicts[0].declared | Should -BeFalse
+            $result.Reply.conflicts[0].enforced | Should -BeTrue
+            $result.Reply.conflicts[0].gpo | Should -Be 'Default Domain Controllers Policy'
+            $FakeHost.Client.RequireSecuritySignature | Should -BeTrue
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be 0
+
+            Should -Invoke -CommandName Get-CimInstance -ParameterFilter {
+                $Namespace -eq 'root\rsop\computer' -and $ClassName -eq 'RSOP_RegistryValue' -and $Filter -eq 'precedence = 1'
+            } -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Set-SmbClientConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName New-Item -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should accept the value the policy enforces, and report the policy' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 0
+            @($result.Reply.changed).Count | Should -Be 0
+            $result.Reply.policy.server.RequireSecuritySignature.value | Should -BeTrue
+            $result.Reply.policy.server.EnableSecuritySignature.gpo | Should -Be 'Default Domain Controllers Policy'
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+    }
+
+    Context 'When an Administrative Template under HKLM:\SOFTWARE\Policies sets a value' -Tag 'Policy' {
+        BeforeEach {
+            # "Enable insecure guest logons: Disabled", which wins over ...\LanmanWorkstation\Parameters.
+            $FakeHost.Registry['HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'] = @{ AllowInsecureGuestAuth = 0 }
+            $FakeHost.Rsop.RSOP_GPO = @(@{ id = $ContosoPolicyId; name = 'Contoso Workstations' })
+            $FakeHost.Rsop.RSOP_RegistryPolicySetting = @(
+                @{ registryKey = 'SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'; valueName = 'AllowInsecureGuestAuth'; GPOID = $ContosoPolicyId; precedence = 1 }
+            )
+        }
+
+        It 'Should find it, named by the GPO that RSoP gives' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.policy.client.EnableInsecureGuestLogons.value | Should -BeFalse
+            $result.Reply.policy.client.EnableInsecureGuestLogons.gpo | Should -Be 'Contoso Workstations'
+            Should -Invoke -CommandName Get-ItemProperty -ParameterFilter {
+                $Path -eq 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'
+            } -Scope It
+        }
+
+        It 'Should find it even when RSoP logging is off' {
+            $FakeHost.Rsop.RSOP_GPO = @()
+            $FakeHost.Rsop.RSOP_RegistryPolicySetting = @()
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.Reply.policy.client.EnableInsecureGuestLogons.value | Should -BeFalse
+            $result.Reply.policy.client.EnableInsecureGuestLogons.gpo | Should -Be 'a Group Policy object (RSoP names none)'
+        }
+
+        It 'Should refuse to allow the guest logons it disables' {
+            $request = New-Request -Operation 'apply' -Client @{ EnableInsecureGuestLogons = $true; RequireSecuritySignature = $false }
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'policyConflict'
+            $result.Reply.conflicts[0].name | Should -Be 'EnableInsecureGuestLogons'
+            $result.Reply.conflicts[0].gpo | Should -Be 'Contoso Workstations'
+            $FakeHost.Log.Count | Should -Be 0
+        }
+    }
+
+    Context 'When the host holds a record' -Tag 'Record' {
+        It 'Should refuse another owner''s host, naming the owner, before any write' {
+            Set-FakeRecord -Json '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{"RequireSecuritySignature":false},"server":{}}}'
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'ownedElsewhere'
+            $result.Reply.message | Should -Match 'owned by infra/prod/fs01'
+            $result.Reply.record.owner | Should -Be 'infra/prod/fs01'
+            (Get-FakeRecord).owner | Should -Be 'infra/prod/fs01'
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be 0
+        }
+
+        It 'Should take another owner''s host over with takeOwnership, keeping the originals it recorded' {
+            Set-FakeRecord -Json '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{"RequireSecuritySignature":false},"server":{}}}'
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $true } -TakeOwnership)
+
+            $result.ExitCode | Should -Be 0
+            @($result.Reply.changed).Count | Should -Be 0
+            $record = Get-FakeRecord
+            $record.owner | Should -Be $Owner
+            # The original from before the first owner changed it, not the host's value now.
+            $record.originals.client.RequireSecuritySignature | Should -BeFalse
+        }
+
+        It 'Should answer badRecord before any write when the record is <Case>' -TestCases @(
+            @{ Case = 'not JSON'; RecordJson = 'RequireSecuritySignature=0' }
+            @{ Case = 'of another version'; RecordJson = '{"version":2,"owner":"smb/test/fs01","originals":{"client":{},"server":{}}}' }
+            @{ Case = 'without an owner'; RecordJson = '{"version":1,"originals":{"client":{},"server":{}}}' }
+            @{ Case = 'without originals'; RecordJson = '{"version":1,"owner":"smb/test/fs01"}' }
+        ) {
+            Set-FakeRecord -Json $RecordJson
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'badRecord'
+            $result.Reply.message | Should -Match ([regex]::Escape('Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing'))
+            $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $RecordJson
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be 0
+        }
+    }
+
+    Context 'When one side lacks a requested setting' -Tag 'Apply' {
+        It 'Should refuse before the other side is changed' {
+            # Windows 11 23H2: no audit properties on either side.
+            foreach ($absent in 'AuditServerDoesNotSupportSigning', 'AuditInsecureGuestLogon') { $FakeHost.Client.Remove($absent) }
+            foreach ($absent in 'AuditClientDoesNotSupportSigning', 'AuditInsecureGuestLogon') { $FakeHost.Server.Remove($absent) }
+            $FakeHost.Client.RequireSecuritySignature = $false
+            $request = New-Request -Operation 'apply' `
+                -Client @{ RequireSecuritySignature = $true } `
+                -Server @{ AuditClientDoesNotSupportSigning = $true }
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'unsupportedSetting'
+            $result.Reply.message | Should -Match 'no server setting AuditClientDoesNotSupportSigning'
+            $FakeHost.Client.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeFalse
+            Should -Invoke -CommandName Set-SmbClientConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 0 -Scope It
+        }
+    }
+
+    Context 'When Set-SmbServerConfiguration fails after the client side was set' -Tag 'Apply' {
+        BeforeAll {
+            Mock -CommandName Set-SmbServerConfiguration -MockWith {
+                $FakeHost.Log.Add('Set-SmbServerConfiguration (failed)')
+                throw 'The service has not been started.'
+            }
+        }
+
+        It 'Should return an error reply carrying the record and what it changed' {
+            $FakeHost.Client.RequireSecuritySignature = $false
+            $request = New-Request -Operation 'apply' `
+                -Client @{ RequireSecuritySignature = $true } `
+                -Server @{ RequireSecuritySignature = $true }
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.status | Should -Be 'error'
+            $result.Reply.kind | Should -Be 'failed'
+            $result.Reply.message | Should -Match 'The service has not been started'
+            $result.Reply.changed | Should -Be 'client.RequireSecuritySignature'
+            $result.Reply.before.client.RequireSecuritySignature | Should -BeFalse
+            $result.Reply.record.owner | Should -Be $Owner
+            $result.Reply.record.originals.client.RequireSecuritySignature | Should -BeFalse
+            $result.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
+            (Get-FakeRecord).originals.client.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Client.RequireSecuritySignature | Should -BeTrue
+            ($FakeHost.Log -join ' | ') | Should -Be "New-Item $RecordPath | Set-ItemProperty $RecordPath\OriginalSettings | Set-SmbClientConfiguration | Set-SmbServerConfiguration (failed)"
+        }
+    }
+
+    Context 'When restoring' -Tag 'Restore' {
+        It 'Should put back the originals an apply recorded, and remove the record' {
+            $apply = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true; EnableSecuritySignature = $true })
+            $apply.ExitCode | Should -Be 0
+            $FakeHost.Log.Clear()
+
+            # What the state knows may be less than the record: the record is the truth.
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'restore' -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
+            $result.Reply.restored | Should -BeTrue
+            $result.Reply.record | Should -BeNullOrEmpty
+            $result.Reply.after.server.RequireSecuritySignature | Should -BeFalse
+            $result.Reply.after.server.EnableSecuritySignature | Should -BeFalse
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Server.EnableSecuritySignature | Should -BeFalse
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeFalse
+            ($FakeHost.Log -join ' | ') | Should -Be "Set-SmbServerConfiguration | Remove-Item $RecordPath"
+            Should -Invoke -CommandName Set-SmbServerConfiguration -ParameterFilter {
+                $RequireSecuritySignature -eq $false -and $EnableSecuritySignature -eq $false
+            } -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Remove-Item -ParameterFilter { $Path -eq 'HKLM:\SOFTWARE\pulumi-smb-signing' } -Exactly -Times 1 -Scope It
+        }
+
+        It 'Should leave a setting that Group Policy enforces to the policy' {
+            Add-DomainControllersPolicy
+            Set-FakeRecord -Json '{"version":1,"owner":"smb/test/fs01","originals":{"client":{},"server":{"RequireSecuritySignature":false}}}'
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'restore')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.restored | Should -BeTrue
+            $FakeHost.Server.RequireSecuritySignature | Should -BeTrue
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeFalse
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should leave a host that another owner took over alone' {
+            Set-FakeRecord -Json '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{},"server":{"RequireSecuritySignature":true}}}'
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'restore' -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $true } })
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.restored | Should -BeFalse
+            $result.Reply.record.owner | Should -Be 'infra/prod/fs01'
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be 0
+        }
+    }
+}
