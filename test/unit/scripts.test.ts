@@ -59,6 +59,10 @@ describe("PowerShell scripts", () => {
   });
 
   for (const file of everyScript) {
+    it(`${file} is ASCII (Windows PowerShell 5.1 reads a .ps1 without a byte order mark in the ANSI code page)`, () => {
+      assert.ok(fs.readFileSync(path.join(REPO_ROOT, file)).every((b) => b < 0x80));
+    });
+
     it(`${file} parses without syntax errors`, () => {
       const text = fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
       const tree = parser.parse(text)!;
