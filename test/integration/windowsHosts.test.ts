@@ -56,6 +56,11 @@ for (const transport of TRANSPORTS) {
       assert.match(e.message, /server\.requireSigning is declared false, but Group Policy "Default Domain Controllers Policy" enforces true/);
       assert.equal(fleet.state("server-2019-dc").counters.writes, 0);
       assert.equal(fleet.state("server-2019-dc").record, undefined);
+      // An administrator's local change sticks until the DC restarts; the policy then wins.
+      fleet.change("server-2019-dc", (s) => (s.server.RequireSecuritySignature = false));
+      assert.equal(fleet.state("server-2019-dc").server.RequireSecuritySignature, false);
+      fleet.reboot("server-2019-dc");
+      assert.equal(fleet.state("server-2019-dc").server.RequireSecuritySignature, true);
     });
 
     it("a local security policy (no domain) is read like a GPO", async () => {

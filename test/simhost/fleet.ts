@@ -260,6 +260,11 @@ export class SimulatedFleet {
     return this.change(name, (s) => applyGroupPolicy(s));
   }
 
+  /** The host restarts: Group Policy is applied at boot, as by refreshPolicy (nothing else in the model changes across a boot). */
+  reboot(name: string): HostState {
+    return this.refreshPolicy(name);
+  }
+
   /** Changes a host out of band (drift, faults, Group Policy) as an administrator on it would. */
   change(name: string, edit: (state: HostState) => void): HostState {
     const file = this.host(name).stateFile;
