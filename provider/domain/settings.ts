@@ -140,6 +140,18 @@ export function toCmdletProperties(side: Side, values: SideSettings | undefined)
   return out;
 }
 
+/** Renames the entries a host reports under cmdlet property names to our names, both sides; unknown or absent keys are dropped. */
+export function bothSidesFromCmdlet<T>(values: Partial<Record<Side, Record<string, T>>>): Record<Side, Record<string, T>> {
+  const out: Record<Side, Record<string, T>> = { client: {}, server: {} };
+  for (const side of SIDES) {
+    for (const def of SETTINGS[side]) {
+      const v = values[side]?.[def.cmdletProperty];
+      if (v !== undefined) out[side][def.name] = v;
+    }
+  }
+  return out;
+}
+
 /** Translates a host's cmdlet-named values back to our names; absent or null means unsupported. */
 export function fromCmdletProperties(side: Side, values: Record<string, unknown> | undefined): ObservedSide {
   const out: ObservedSide = {};

@@ -42,10 +42,8 @@ export async function withRetries<T>(
       if (!(err instanceof HostError) || !err.transient) throw err;
       const wait = backoffMs(n, policy);
       if (n >= policy.maxAttempts || Date.now() + wait >= deadline.atMs) {
-        throw Object.assign(new HostError(err.kind, err.host, `${err.detail}; gave up after ${n} attempt${n === 1 ? "" : "s"}`), {
-          partial: (err as { partial?: unknown }).partial,
-          attempts: n,
-        });
+        // Transient faults come before the script ran: there is no partial reply to carry on.
+        throw new HostError(err.kind, err.host, `${err.detail}; gave up after ${n} attempt${n === 1 ? "" : "s"}`);
       }
       await new Promise((r) => setTimeout(r, wait));
     }

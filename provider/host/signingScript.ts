@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { Connection } from "../domain/schema";
 import type { DeclaredSettings, ObservedSettings } from "../domain/policy";
-import { fromCmdletProperties, SETTINGS, Side, SideSettings, SIDES, toCmdletProperties } from "../domain/settings";
+import { bothSidesFromCmdlet, fromCmdletProperties, SETTINGS, Side, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "./errors";
@@ -153,18 +153,6 @@ function policyConflict(where: string, err: HostError): HostError {
   return new HostError("policyConflict", where, `${described.join("; ")}; nothing was changed`);
 }
 
-/** Our names for settings keyed by cmdlet property; unknown keys are dropped. */
-function declaredFromCmdlet(values: Partial<Record<Side, Record<string, boolean>>>): DeclaredSettings {
-  const out: DeclaredSettings = { client: {}, server: {} };
-  for (const side of SIDES) {
-    for (const def of SETTINGS[side]) {
-      const v = values[side]?.[def.cmdletProperty];
-      if (typeof v === "boolean") out[side][def.name] = v;
-    }
-  }
-  return out;
-}
-
 /** A reply in cmdlet property names, as our names. */
 function toResult(reply: OkReply): SigningResult {
   const observed = (raw: OkReply["before"]): ObservedSettings => ({
@@ -177,19 +165,9 @@ function toResult(reply: OkReply): SigningResult {
     before: observed(reply.before),
     after: observed(reply.after),
     changed: [...(reply.changed ?? [])],
-    record: reply.record ? { owner: reply.record.owner, originals: declaredFromCmdlet(reply.record.originals) } : null,
+    record: reply.record ? { owner: reply.record.owner, originals: bothSidesFromCmdlet(reply.record.originals) } : null,
     restored: reply.restored === true,
-    policy: enforcedFromCmdlet(reply.policy ?? {}),
+    policy: bothSidesFromCmdlet(reply.policy ?? {}),
   };
 }
 
-function enforcedFromCmdlet(policy: z.infer<typeof policySchema>): PolicyEnforced {
-  const out: PolicyEnforced = { client: {}, server: {} };
-  for (const side of SIDES) {
-    for (const def of SETTINGS[side]) {
-      const enforced = policy[side]?.[def.cmdletProperty];
-      if (enforced) out[side][def.name] = { value: enforced.value, gpo: enforced.gpo };
-    }
-  }
-  return out;
-}
