@@ -418,11 +418,11 @@ function desiredRestore(originals: Sides, policy: Enforced): Sides {
 }
 
 /** Administrative Templates by cmdlet property name (the registry value under HKLM\SOFTWARE\Policies). */
-const TEMPLATE_SETTINGS: Record<Side, readonly string[]> = {
+export const TEMPLATE_SETTINGS: Record<Side, readonly string[]> = {
   client: ["EnableInsecureGuestLogons", "AuditServerDoesNotSupportSigning", "AuditInsecureGuestLogon"],
   server: ["AuditClientDoesNotSupportSigning", "AuditInsecureGuestLogon"],
 };
-const SECURITY_OPTIONS: readonly string[] = ["RequireSecuritySignature", "EnableSecuritySignature"];
+export const SECURITY_OPTIONS: readonly string[] = ["RequireSecuritySignature", "EnableSecuritySignature"];
 
 /**
  * Get-PolicySettings: Security Options as RSoP reports them (nothing when RSoP logging is off),

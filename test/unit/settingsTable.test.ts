@@ -1,6 +1,7 @@
 // One truth for the settings: smb-signing.ps1 keeps its own lists (a static script cannot import
 // the settings table), so this test reads them with the PowerShell grammar and fails when its
-// property lists, registry mappings or Group Policy mappings differ from provider/domain/settings.ts.
+// property lists, registry mappings or Group Policy mappings differ from provider/domain/settings.ts;
+// the simulated host's model, copied on its own for sshd, is held to the same table.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -8,6 +9,7 @@ import { before, describe, it } from "node:test";
 import { Language, Node, Parser } from "web-tree-sitter";
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
+import { SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
 
 type Value = string | Value[] | { [key: string]: Value };
 
@@ -100,6 +102,13 @@ describe("smb-signing.ps1 and the settings table", () => {
         ),
       ),
     );
+  });
+
+  it("the simulated host's model knows the same Group Policy mappings (it cannot import the table either)", () => {
+    for (const side of SIDES) {
+      assert.deepEqual([...SECURITY_OPTIONS].sort(), SETTINGS[side].filter((d) => d.groupPolicy.kind === "securityOption").map((d) => d.cmdletProperty).sort(), side);
+      assert.deepEqual([...TEMPLATE_SETTINGS[side]].sort(), SETTINGS[side].filter((d) => d.groupPolicy.kind === "administrativeTemplate").map((d) => d.cmdletProperty).sort(), side);
+    }
   });
 
   it("can tell when they differ (the reader sees a changed entry)", async () => {
