@@ -15,7 +15,7 @@ import {
 } from "./domain/policy";
 import { checkSafety } from "./domain/safety";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
-import { HostError } from "./host/errors";
+import { HostError } from "./errors";
 import { Deadline, deadlineIn } from "./host/retry";
 import { HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
 import { privateKeyProblem } from "./transport/ssh";

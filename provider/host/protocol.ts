@@ -3,7 +3,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { errorTextFromStderr } from "./clixml";
-import { HostError, HostErrorKind, isHostErrorKind } from "./errors";
+import { HostError, HostErrorKind, isHostErrorKind } from "../errors";
+import type { RemoteResult } from "../transport/result";
 
 /** Where the shipped .ps1 files live (dist/provider/host -> provider/scripts). */
 export const SCRIPTS_DIR = path.resolve(__dirname, "..", "..", "..", "provider", "scripts");
@@ -32,13 +33,6 @@ export function asciiJson(value: unknown): string {
 /** Stdin for the bootstrap: the script text and the request, both as JSON data. */
 export function bootstrapStdin(scriptName: string, request: unknown): Buffer {
   return Buffer.from(asciiJson({ script: readScript(scriptName), request: asciiJson(request) }) + "\n", "ascii");
-}
-
-export interface RemoteResult {
-  stdout: Buffer;
-  stderr: Buffer;
-  /** null when the connection ended before the command reported an exit status. */
-  exitCode: number | null;
 }
 
 export interface ErrorReply {

@@ -2,7 +2,7 @@
 // started, sshd MaxStartups, WinRM 503 and shell quotas) with exponential backoff and jitter,
 // inside the operation's deadline. Fatal faults (authentication, host key or certificate,
 // access denied, anything the host answered) are never retried.
-import { HostError } from "./errors";
+import { HostError } from "../errors";
 
 /** When the whole operation must be over (epoch ms), and how long one attempt may take at most. */
 export interface Deadline {

@@ -7,7 +7,7 @@ import type { DeclaredSettings, ObservedSettings } from "../domain/policy";
 import { bothSidesFromCmdlet, fromCmdletProperties, SETTINGS, Side, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
-import { HostError } from "./errors";
+import { HostError } from "../errors";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "./protocol";
 import { Deadline, withRetries } from "./retry";
 

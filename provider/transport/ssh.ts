@@ -5,8 +5,8 @@ import * as crypto from "node:crypto";
 import { NodeSSH } from "node-ssh";
 import * as ssh2 from "ssh2";
 import type { Connection } from "../domain/schema";
-import { HostError } from "../host/errors";
-import type { RemoteResult } from "../host/protocol";
+import { HostError } from "../errors";
+import type { RemoteResult } from "./result";
 
 /** OpenSSH's fingerprint format: "SHA256:" + unpadded base64 of SHA-256 of the key blob. */
 export function hostKeyFingerprint(keyBlob: Buffer): string {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Connection, parsePolicyInputs } from "../../provider/domain/schema";
-import { HostError } from "../../provider/host/errors";
+import { HostError } from "../../provider/errors";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { SIM_PASSWORD, SIM_USER } from "../simhost/fleet";
 import { HONEST_STDOUT, HostileWinrmServer, Lie } from "../simhost/hostileWinrmServer";

@@ -7,7 +7,7 @@ import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { HostError } from "../../provider/host/errors";
+import { HostError } from "../../provider/errors";
 import { CountingRelay } from "../bench/relay";
 import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import type { HostState } from "../simhost/model";

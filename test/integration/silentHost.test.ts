@@ -5,7 +5,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { describe, it } from "node:test";
 import { Connection, parsePolicyInputs } from "../../provider/domain/schema";
-import { HostError } from "../../provider/host/errors";
+import { HostError } from "../../provider/errors";
 import { runOverSsh } from "../../provider/transport/ssh";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { HostError } from "../../provider/host/errors";
+import { HostError } from "../../provider/errors";
 import { SimulatedFleet } from "../simhost/fleet";
 import { PresetName } from "../simhost/model";
 

@@ -17,7 +17,7 @@ import { MAX_ENVELOPE_BYTES, MAX_SHELLS } from "../simhost/winrmServer";
 import { SIM_DOMAIN } from "../simhost/winrmService";
 import { SIM_PASSWORD, SIM_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import * as ops from "../../provider/operations";
-import { HostError } from "../../provider/host/errors";
+import { HostError } from "../../provider/errors";
 import { REPO_ROOT } from "../e2e/pulumiCli";
 import { handMadeConnection, HandMadeOptions } from "./handMadeWinrm";
 

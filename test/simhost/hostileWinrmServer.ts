@@ -6,7 +6,8 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport/winrm/encryption";
-import { acceptAuthenticate, CLIENT_FLAGS, Flags, NtlmSession, parseAuthenticate } from "../../provider/transport/winrm/ntlm";
+import { CLIENT_FLAGS, Flags, NtlmSession } from "../../provider/transport/winrm/ntlm";
+import { acceptAuthenticate, parseAuthenticate } from "./ntlmAcceptor";
 import { ACTION, COMMAND_DONE, newMessageId, parseEnvelope, text, Xml } from "../../provider/transport/winrm/soap";
 import { replyEnvelope, simulatedChallenge } from "./winrmServer";
 

@@ -14,16 +14,8 @@ import * as https from "node:https";
 import type { Socket } from "node:net";
 import { certificateBindingHash } from "../../provider/transport/winrm/channelBinding";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport/winrm/encryption";
-import {
-  acceptAuthenticate,
-  AV_CHANNEL_BINDINGS,
-  avPairBytes,
-  challengeMessage,
-  clientAvPairs,
-  CLIENT_FLAGS,
-  NtlmSession,
-  parseAuthenticate,
-} from "../../provider/transport/winrm/ntlm";
+import { AV_CHANNEL_BINDINGS, avPairBytes, CLIENT_FLAGS, NtlmSession } from "../../provider/transport/winrm/ntlm";
+import { acceptAuthenticate, challengeMessage, clientAvPairs, parseAuthenticate } from "./ntlmAcceptor";
 import { ACTION, NS, text, xmlEscape, COMMAND_DONE } from "../../provider/transport/winrm/soap";
 import { parsePowerShell } from "./commandLine";
 import { loadState, saveState } from "./model";

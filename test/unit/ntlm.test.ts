@@ -2,23 +2,8 @@
 // NTLMv2 example of MS-NLMP 4.2.4 (keys, responses, sealing in both directions).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  acceptAuthenticate,
-  authenticateMessage,
-  AV_CHANNEL_BINDINGS,
-  challengeMessage,
-  clientAvPairs,
-  CLIENT_FLAGS,
-  Flags,
-  negotiateMessage,
-  NtlmChallengeRefused,
-  NtlmSession,
-  ntHash,
-  ntowfv2,
-  parseAuthenticate,
-  parseChallenge,
-  splitAccount,
-} from "../../provider/transport/winrm/ntlm";
+import { authenticateMessage, AV_CHANNEL_BINDINGS, CLIENT_FLAGS, Flags, negotiateMessage, NtlmChallengeRefused, NtlmSession, ntHash, ntowfv2, parseChallenge, splitAccount } from "../../provider/transport/winrm/ntlm";
+import { acceptAuthenticate, challengeMessage, clientAvPairs, parseAuthenticate } from "../simhost/ntlmAcceptor";
 import { Rc4 } from "../../provider/transport/winrm/rc4";
 
 const hex = (b: Buffer) => b.toString("hex");

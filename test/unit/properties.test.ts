@@ -6,7 +6,7 @@ import * as ops from "../../provider/operations";
 import { diffPolicy, PolicyOutputs } from "../../provider/domain/policy";
 import { parsePolicyInputs, PolicyInputs, UNKNOWN } from "../../provider/domain/schema";
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
-import { HostError, HostErrorKind } from "../../provider/host/errors";
+import { HostError, HostErrorKind } from "../../provider/errors";
 import { decodeReply, SigningResult } from "../../provider/host/signingScript";
 import { asciiJson, clixml, HostState, newHostState, PresetName, PRESETS, runSigningScript } from "../simhost/model";
 import { brokenField, INPUT_ROOTS, Inputs, pathsOf, PROTOTYPE_NAMES, validInputs, withUnknown, withValueAt } from "../arbitraries/policyInputs";
@@ -249,7 +249,7 @@ describe("diff, for any olds", () => {
 
 // ---- 3. reply parsing -----------------------------------------------------------------------
 
-/** Every HostErrorKind (provider/host/errors.ts); a decoded failure must carry one of these. */
+/** Every HostErrorKind (provider/errors.ts); a decoded failure must carry one of these. */
 const HOST_ERROR_KINDS: ReadonlySet<string> = new Set<HostErrorKind>([
   "authenticationFailed",
   "hostKeyMismatch",

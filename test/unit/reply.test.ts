@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { errorTextFromStderr } from "../../provider/host/clixml";
-import { HostError } from "../../provider/host/errors";
+import { HostError } from "../../provider/errors";
 import { parseReply } from "../../provider/host/protocol";
 import { decodeReply } from "../../provider/host/signingScript";
 import { clixml } from "../simhost/model";

@@ -9,7 +9,7 @@ import type { DeclaredSettings, ObservedSettings, PolicyOutputs } from "../../pr
 import { findWeakenings } from "../../provider/domain/safety";
 import type { Connection } from "../../provider/domain/schema";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
-import { HostError, HostErrorKind } from "../../provider/host/errors";
+import { HostError, HostErrorKind } from "../../provider/errors";
 import { deadlineIn } from "../../provider/host/retry";
 import { HostFacts, HostRecord, PolicyEnforced, runSigningScript, SigningResult } from "../../provider/host/signingScript";
 import * as ops from "../../provider/operations";

@@ -1,7 +1,6 @@
 // NTLMv2 (MS-NLMP) for WinRM's Negotiate authentication: the three messages, the session keys,
 // and session security (sealing and signing, MS-NLMP 3.4.4) used by MS-WSMV message encryption.
-// The acceptor side (used by the test emulator) lives here too; the MS-NLMP 4.2.4 vectors pin
-// both directions, and the emulator is checked against an independent client (pywinrm).
+// The acceptor side (challenge, accept) is test tooling and lives in test/simhost/ntlmAcceptor.ts.
 import * as crypto from "node:crypto";
 import md4 from "js-md4";
 import { Rc4 } from "./rc4";
@@ -35,11 +34,12 @@ export const CLIENT_FLAGS =
     Flags.KEY_56) >>>
   0;
 
-const SIGNATURE = Buffer.from("NTLMSSP\0", "ascii");
+export const SIGNATURE = Buffer.from("NTLMSSP\0", "ascii");
 const AV_EOL = 0;
 const AV_TIMESTAMP = 7;
 
-const hmacMd5 = (key: Uint8Array, ...data: Uint8Array[]) => {
+/** HMAC-MD5 over the concatenated data (also used by the test acceptor). */
+export const hmacMd5 = (key: Uint8Array, ...data: Uint8Array[]) => {
   const h = crypto.createHmac("md5", key);
   for (const d of data) h.update(d);
   return h.digest();
@@ -88,14 +88,16 @@ export interface Challenge {
   targetInfo: Buffer;
 }
 
-function field(m: Buffer, at: number): Buffer {
+/** A security buffer (length, max length, offset) of an NTLM message, bounds-checked. */
+export function field(m: Buffer, at: number): Buffer {
   const len = m.readUInt16LE(at);
   const offset = m.readUInt32LE(at + 4);
   if (offset + len > m.length) throw new Error("NTLM message field points outside the message");
   return m.subarray(offset, offset + len);
 }
 
-function expectType(m: Buffer, type: number): void {
+/** Throws unless `m` is an NTLMSSP message of this type. */
+export function expectType(m: Buffer, type: number): void {
   if (m.length < 12 || !m.subarray(0, 8).equals(SIGNATURE) || m.readUInt32LE(8) !== type) {
     throw new Error(`not an NTLM type ${type} message`);
   }
@@ -105,20 +107,6 @@ export function parseChallenge(m: Buffer): Challenge {
   expectType(m, 2);
   if (m.length < 48) throw new Error("NTLM challenge message too short");
   return { flags: m.readUInt32LE(20), serverChallenge: Buffer.from(m.subarray(24, 32)), targetInfo: Buffer.from(field(m, 40)) };
-}
-
-export function challengeMessage(flags: number, serverChallenge: Buffer, targetInfo: Buffer): Buffer {
-  const m = Buffer.alloc(48 + targetInfo.length);
-  SIGNATURE.copy(m, 0);
-  m.writeUInt32LE(2, 8);
-  m.writeUInt32LE(48, 16); // empty target name
-  m.writeUInt32LE(flags >>> 0, 20);
-  serverChallenge.copy(m, 24);
-  m.writeUInt16LE(targetInfo.length, 40);
-  m.writeUInt16LE(targetInfo.length, 42);
-  m.writeUInt32LE(48, 44);
-  targetInfo.copy(m, 48);
-  return m;
 }
 
 /** AV pairs (MS-NLMP 2.2.2.1) as id -> value. */
@@ -257,51 +245,6 @@ export function authenticateMessage(input: AuthenticateInput): Authenticated {
     sessionBaseKey,
     encryptedRandomSessionKey,
   };
-}
-
-export interface AuthenticateFields {
-  user: string;
-  domain: string;
-  lmResponse: Buffer;
-  ntResponse: Buffer;
-  encryptedRandomSessionKey: Buffer;
-  flags: number;
-}
-
-export function parseAuthenticate(m: Buffer): AuthenticateFields {
-  expectType(m, 3);
-  if (m.length < 64) throw new Error("NTLM authenticate message too short");
-  return {
-    lmResponse: field(m, 12),
-    ntResponse: field(m, 20),
-    domain: field(m, 28).toString("utf16le"),
-    user: field(m, 36).toString("utf16le"),
-    encryptedRandomSessionKey: field(m, 52),
-    flags: m.readUInt32LE(60),
-  };
-}
-
-/**
- * The AV pairs the client put in its NTLMv2 client challenge (MS-NLMP 2.2.2.7: after NTProofStr,
- * 28 bytes of RespType, HiRespType, reserved fields, TimeStamp and ChallengeFromClient), where an
- * acceptor finds MsvAvChannelBindings.
- */
-export function clientAvPairs(fields: AuthenticateFields): Map<number, Buffer> {
-  return avPairs(fields.ntResponse.subarray(16 + 28));
-}
-
-/**
- * The acceptor's check of an AUTHENTICATE message (MS-NLMP 3.2.5.1.2): recompute NTProofStr
- * from the password it knows, and recover the exported session key. Returns null on a wrong
- * password.
- */
-export function acceptAuthenticate(fields: AuthenticateFields, password: string, serverChallenge: Buffer): NtlmSession | null {
-  const key = ntowfv2(fields.user, fields.domain, password);
-  const ntProofStr = fields.ntResponse.subarray(0, 16);
-  const expected = hmacMd5(key, serverChallenge, fields.ntResponse.subarray(16));
-  if (ntProofStr.length !== 16 || !crypto.timingSafeEqual(ntProofStr, expected)) return null;
-  const sessionBaseKey = hmacMd5(key, ntProofStr);
-  return new NtlmSession(new Rc4(sessionBaseKey).update(fields.encryptedRandomSessionKey), "server");
 }
 
 const MAGIC = (direction: string, purpose: string) => Buffer.from(`session key to ${direction} ${purpose} key magic constant\0`, "ascii");
