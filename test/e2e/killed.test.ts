@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { HostState, newHostState, PresetName } from "../simhost/model";
 import { anyAlive, CliResult, PulumiProject, REPO_ROOT, RunningCli } from "./pulumiCli";
@@ -19,15 +18,6 @@ const SLOW_REPLY_MS = 5000;
 
 let fleet: SimulatedFleet;
 let workRoot: string;
-
-before(async () => {
-  workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-  fleet = await SimulatedFleet.start(Object.entries(PRESETS).map(([name, preset]) => ({ name, preset })));
-});
-after(async () => {
-  await fleet?.stop();
-  if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
-});
 
 const project = (name: string) => programStack(workRoot, name, { password: SIM_PASSWORD });
 
@@ -122,6 +112,14 @@ const PENDING_CREATE_WARNING =
   /warning: Attempting to deploy or update resources with \d+ pending operations from previous deployment\.\n\s+\* urn:\S+::ka, interrupted while creating/;
 
 describe("pulumi killed with kill -9 over ssh", () => {
+  before(async () => {
+    workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
+    fleet = await SimulatedFleet.start(Object.entries(PRESETS).map(([name, preset]) => ({ name, preset })));
+  });
+  after(async () => {
+    await fleet?.stop();
+    if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
+  });
   it("killed during the first up after the hosts applied: cancel, refresh --clear-pending-creates and up adopt the genuine originals from the hosts' records; destroy restores the presets", async () => {
     const p = await project("create");
     for (const h of ["ka", "kb"]) freshHost(h, { slowReplyMs: SLOW_REPLY_MS });

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { newHostState, PresetName } from "../simhost/model";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
@@ -25,17 +24,6 @@ let fleet: SimulatedFleet;
 let workRoot: string;
 let p: PulumiProject;
 
-before(async () => {
-  workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-  fleet = await SimulatedFleet.start(hosts, { sharedDaemon: true, maxStartups: MAX_STARTUPS });
-  p = await programStack(workRoot, "load", { password: SIM_PASSWORD });
-  declarePolicies(p, fleet, hosts.map((h) => ({ name: h.name, host: h.name, client: { requireSigning: true }, server: { requireSigning: true } })));
-});
-after(async () => {
-  await fleet?.stop();
-  if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
-});
-
 /** Connections sshd refused so far, by the address of the host they were meant for. */
 function refusedByHost(): Map<string, number> {
   const counts = new Map<string, number>();
@@ -48,6 +36,16 @@ function eachHost(check: (name: string, preset: PresetName) => void): void {
 }
 
 describe(`${HOSTS} hosts at --parallel ${PARALLEL} against sshd with MaxStartups ${MAX_STARTUPS}`, () => {
+  before(async () => {
+    workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
+    fleet = await SimulatedFleet.start(hosts, { sharedDaemon: true, maxStartups: MAX_STARTUPS });
+    p = await programStack(workRoot, "load", { password: SIM_PASSWORD });
+    declarePolicies(p, fleet, hosts.map((h) => ({ name: h.name, host: h.name, client: { requireSigning: true }, server: { requireSigning: true } })));
+  });
+  after(async () => {
+    await fleet?.stop();
+    if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
+  });
   /** Per command: connections refused in all, and the most refused for one host (its failed attempts). */
   const refused: Record<string, { total: number; worstHost: number }> = {};
 

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { after, before, describe, it } from "node:test";
 import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 import { programStack } from "./stacks";
@@ -20,31 +19,6 @@ let workRoot: string;
 let stack: PulumiProject;
 let exported: string;
 const cliOutput: string[] = [];
-
-before(async () => {
-  workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-  fleet = await SimulatedFleet.start([
-    { name: "pw", preset: "server-2025" },
-    { name: "key", preset: "server-2025" },
-  ]);
-  stack = await programStack(workRoot, "plain-credentials", {});
-  const spec = {
-    resources: [
-      { name: "with-password", credentials: "plain", args: { connection: fleet.connection("pw", "password"), server: { requireSigning: true } } },
-      { name: "with-key", credentials: "plain", args: { connection: fleet.connection("key", "encryptedKey"), server: { requireSigning: true } } },
-    ],
-  };
-  fs.writeFileSync(path.join(stack.dir, "program.json"), JSON.stringify(spec, null, 2));
-  // up writes the credentials through create; refresh writes them again through read.
-  cliOutput.push((await stack.ok(["up", "--yes"])).output);
-  cliOutput.push((await stack.ok(["refresh", "--yes"])).output);
-  exported = await stack.exportState();
-  cliOutput.push(exported);
-});
-after(async () => {
-  await fleet?.stop();
-  if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
-});
 
 /** Every file under `dir` as text, gzip-compressed checkpoints unpacked. */
 function filesUnder(dir: string): Array<{ file: string; text: string }> {
@@ -60,6 +34,30 @@ function filesUnder(dir: string): Array<{ file: string; text: string }> {
 }
 
 describe("credentials a program passes as plain strings", () => {
+  before(async () => {
+    workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
+    fleet = await SimulatedFleet.start([
+      { name: "pw", preset: "server-2025" },
+      { name: "key", preset: "server-2025" },
+    ]);
+    stack = await programStack(workRoot, "plain-credentials", {});
+    const spec = {
+      resources: [
+        { name: "with-password", credentials: "plain", args: { connection: fleet.connection("pw", "password"), server: { requireSigning: true } } },
+        { name: "with-key", credentials: "plain", args: { connection: fleet.connection("key", "encryptedKey"), server: { requireSigning: true } } },
+      ],
+    };
+    fs.writeFileSync(path.join(stack.dir, "program.json"), JSON.stringify(spec, null, 2));
+    // up writes the credentials through create; refresh writes them again through read.
+    cliOutput.push((await stack.ok(["up", "--yes"])).output);
+    cliOutput.push((await stack.ok(["refresh", "--yes"])).output);
+    exported = await stack.exportState();
+    cliOutput.push(exported);
+  });
+  after(async () => {
+    await fleet?.stop();
+    if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
+  });
   it("are ciphertext in the state's inputs and outputs: password, privateKey and passphrase", () => {
     const policies = JSON.parse(exported).deployment.resources.filter((r: { type: string }) => r.type === TYPE);
     const name = (r: { urn: string }) => r.urn.split("::").pop()!;

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
 import { runAcceptance } from "../windows/acceptance";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
@@ -15,16 +14,16 @@ const PROJECT = path.join(REPO_ROOT, "test", "windows", "pulumi", "Pulumi.yaml")
 
 let fleet: SimulatedFleet;
 let workRoot: string;
-before(async () => {
-  workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-  fleet = await SimulatedFleet.start([{ name: "runner", preset: "server-2025-dc" }]);
-});
-after(async () => {
-  await fleet?.stop();
-  if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
-});
 
 describe("the Windows workflow's Pulumi program (test/windows/pulumi) through the real CLI", () => {
+  before(async () => {
+    workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
+    fleet = await SimulatedFleet.start([{ name: "runner", preset: "server-2025-dc" }]);
+  });
+  after(async () => {
+    await fleet?.stop();
+    if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
+  });
   it("declares the host's own values: up, refresh, preview and destroy change nothing on the host", async () => {
     const start = fleet.reset("runner", "server-2025-dc");
     const h = fleet.host("runner");

@@ -6,7 +6,6 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
 import { SIM_PASSWORD, SIM_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import type { HostState, PresetName } from "../simhost/model";
 import { fromCmdletProperties, Side } from "../../provider/domain/settings";
@@ -19,14 +18,6 @@ const HOSTS = { dc: "server-2025-dc", home: "win11-24h2-home", plain: "server-20
 
 let fleet: SimulatedFleet;
 let workDir: string;
-before(async () => {
-  fleet = await SimulatedFleet.start(Object.entries(HOSTS).map(([name, preset]) => ({ name, preset })), { winrm: true });
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "acceptance-"));
-});
-after(async () => {
-  await fleet?.stop();
-  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-});
 
 interface Outcome {
   code: number | null;
@@ -110,6 +101,14 @@ function hostValues(state: HostState): Record<Side, Record<string, boolean>> {
 }
 
 describe("the acceptance command (test/windows/acceptance.ts) against simulated hosts", () => {
+  before(async () => {
+    fleet = await SimulatedFleet.start(Object.entries(HOSTS).map(([name, preset]) => ({ name, preset })), { winrm: true });
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), "acceptance-"));
+  });
+  after(async () => {
+    await fleet?.stop();
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  });
   it("over SSH, on a domain controller: every step OK, the GPO reported, the host exactly as before", async () => {
     const start = fleet.reset("dc", HOSTS.dc);
 

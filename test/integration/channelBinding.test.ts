@@ -8,7 +8,6 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
 import { channelBindingsHash, endPointHash, tlsServerEndPoint } from "../../provider/transport/winrm/channelBinding";
 
 const PYTHON = "/usr/bin/python3";
@@ -25,14 +24,13 @@ function python(script: string, ...args: string[]): string {
   return execFileSync(PYTHON, ["-c", script, ...args], { encoding: "utf8" }).trim();
 }
 
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "cbt-"));
-});
-after(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
 describe("tls-server-end-point channel binding (RFC 5929)", () => {
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "cbt-"));
+  });
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   // RFC 5929 4.1: the certificate's signature hash, except MD5 and SHA-1, which become SHA-256.
   for (const [name, options, hash] of [
     ["md5-rsa", ["-newkey", "rsa:2048", "-md5"], "sha256"],

@@ -3,7 +3,6 @@
 // way, and expects the typed error naming that fault. The honest server shows the same exchange
 // succeeds, so each refusal comes from its lie alone.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { Connection, parsePolicyInputs } from "../../provider/domain/schema";
 import { HostError } from "../../provider/errors";
 import { runOverWinrm } from "../../provider/transport/winrm/client";

@@ -1,6 +1,5 @@
 // Property-based test (fast-check): invalid inputs aimed at a real simulated host never reach it, neither from check nor from create.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import * as ops from "../../provider/operations";
 import { isFullyKnown } from "../../provider/domain/schema";
@@ -10,12 +9,6 @@ import { SimulatedFleet } from "../simhost/fleet";
 const PRESET = "win11-24h2-home"; // requires neither side: any apply that got through would change it
 
 let fleet: SimulatedFleet;
-before(async () => {
-  fleet = await SimulatedFleet.start([{ name: "h", preset: PRESET }], { winrm: true });
-});
-after(async () => {
-  await fleet?.stop();
-});
 
 /** Everything by which the host could tell it was contacted: script runs, SSH connections, WinRM requests. */
 function contacts() {
@@ -27,6 +20,12 @@ function contacts() {
 }
 
 describe("invalid inputs against a simulated host", () => {
+  before(async () => {
+    fleet = await SimulatedFleet.start([{ name: "h", preset: PRESET }], { winrm: true });
+  });
+  after(async () => {
+    await fleet?.stop();
+  });
   it("are refused by check, and create rejects them without contacting the host over SSH or WinRM", async () => {
     const cases = fc.constantFrom("password" as const, "winrm" as const).chain((auth) => {
       const connection = fleet.connection("h", auth);

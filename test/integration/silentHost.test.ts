@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
-import { describe, it } from "node:test";
 import { Connection, parsePolicyInputs } from "../../provider/domain/schema";
 import { HostError } from "../../provider/errors";
 import { runOverSsh } from "../../provider/transport/ssh";

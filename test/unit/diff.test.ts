@@ -1,6 +1,5 @@
 // diff is local and per property: host replaces, credentials alone do nothing, settings update.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import { diffPolicy, PolicyOutputs, recordOriginals } from "../../provider/domain/policy";
 import { parsePolicyInputs } from "../../provider/domain/schema";

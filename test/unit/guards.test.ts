@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, it } from "node:test";
 import { loadGuards, occurrences, removeGuard, REPO_ROOT, testSource } from "../../tools/guards/guardList";
 
 const guards = loadGuards();

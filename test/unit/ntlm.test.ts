@@ -1,7 +1,6 @@
 // NTLM primitives against the published test vectors: MD4 (RFC 1320), RC4 (RFC 6229), and the
 // NTLMv2 example of MS-NLMP 4.2.4 (keys, responses, sealing in both directions).
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { authenticateMessage, AV_CHANNEL_BINDINGS, CLIENT_FLAGS, Flags, negotiateMessage, NtlmChallengeRefused, NtlmSession, ntHash, ntowfv2, parseChallenge, splitAccount } from "../../provider/transport/winrm/ntlm";
 import { acceptAuthenticate, challengeMessage, clientAvPairs, parseAuthenticate } from "../simhost/ntlmAcceptor";
 import { Rc4 } from "../../provider/transport/winrm/rc4";

@@ -1,6 +1,5 @@
 // Property-based tests (fast-check) of everything that takes outside input: check, diff, the host's reply, and the on-host record.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as ops from "../../provider/operations";
 import { diffPolicy, PolicyOutputs } from "../../provider/domain/policy";

@@ -1,7 +1,6 @@
 // Reply parsing: judged by exit code, CLIXML noise tolerated, CLIXML errors made readable,
 // output decoded once as a whole.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { errorTextFromStderr } from "../../provider/host/clixml";
 import { HostError } from "../../provider/errors";
 import { parseReply } from "../../provider/host/protocol";

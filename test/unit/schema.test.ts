@@ -1,6 +1,5 @@
 // Inputs: every bad property is refused by check with its path and what is allowed, before any host is contacted.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import { parsePolicyInputs, UNKNOWN } from "../../provider/domain/schema";
 import { durationSeconds } from "../../provider/resource";

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { before, describe, it } from "node:test";
 import { Language, Node, Parser } from "web-tree-sitter";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
 import { REVIEWED_SCRIPTS } from "../simhost/reviewedScripts";

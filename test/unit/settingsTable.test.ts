@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { before, describe, it } from "node:test";
 import { Language, Node, Parser } from "web-tree-sitter";
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";

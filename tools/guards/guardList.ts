@@ -7,7 +7,7 @@ import * as path from "node:path";
 export interface GuardTest {
   /** The compiled test file, relative to the checkout: dist/test/.../x.test.js. */
   file: string;
-  /** The test's full name as node:test matches it: its suites' names and its own, joined by spaces. */
+  /** The test's full title as mocha reports it (`fullTitle`): its suites' names and its own, joined by spaces. */
   name: string;
 }
 

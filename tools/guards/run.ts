@@ -20,7 +20,7 @@ type Snapshot = Map<string, { content: Buffer; mode: number }>;
 interface FileRun {
   code: number | null;
   timedOut: boolean;
-  /** Result per full test name (suites and test joined by spaces), as the TAP stream reported it. */
+  /** Result per full test name (suites and test joined by spaces), as mocha reported it. */
   results: Map<string, Outcome>;
   output: string;
 }
@@ -72,37 +72,37 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** node's TAP escapes these in test names. */
-function tapUnescape(name: string): string {
-  return name.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c));
+/** What mocha's json reporter writes: each test by its full title (suites and test joined by spaces). */
+interface MochaReport {
+  passes: Array<{ fullTitle: string }>;
+  failures: Array<{ fullTitle: string; title: string }>;
 }
 
-/** Results per full test name from node's TAP output: "# Subtest:" lines name the enclosing suites. */
-function parseTap(tap: string): Map<string, Outcome> {
+/** A failed hook's title, as mocha names it: `"before all" hook for "..."`, `"after each" hook`, ... */
+const HOOK = /^"(?:before|after) (?:all|each)" hook/;
+
+/**
+ * Results per full test name. A test whose suite's hook failed never runs, but it failed as far as
+ * the guard is concerned (node:test reported it so too): a failed hook counts against every named
+ * test under that hook's suite.
+ */
+function outcomes(report: MochaReport, names: string[]): Map<string, Outcome> {
   const results = new Map<string, Outcome>();
-  const suites: string[] = [];
-  for (const line of tap.split("\n")) {
-    const subtest = /^( *)# Subtest: (.*)$/.exec(line);
-    if (subtest) {
-      const depth = subtest[1].length / 4;
-      suites.length = depth;
-      suites[depth] = tapUnescape(subtest[2]);
-      continue;
-    }
-    const result = /^( *)(not ok|ok) \d+ - (.*?)(?: # (?:SKIP|TODO)\b.*)?$/.exec(line);
-    if (result) {
-      const depth = result[1].length / 4;
-      const name = [...suites.slice(0, depth), tapUnescape(result[3])].join(" ");
-      // A failure wins over a pass of a same-named test.
-      if (results.get(name) !== "not ok") results.set(name, result[2] as Outcome);
-    }
+  for (const t of report.passes) results.set(t.fullTitle, "ok");
+  // A failure wins over a pass of a same-named test.
+  for (const t of report.failures) results.set(t.fullTitle, "not ok");
+  for (const hook of report.failures.filter((f) => HOOK.test(f.title))) {
+    const suite = hook.fullTitle.slice(0, hook.fullTitle.length - hook.title.length).trimEnd();
+    for (const name of names) if (suite === "" || name.startsWith(`${suite} `)) results.set(name, "not ok");
   }
   return results;
 }
 
-/** Runs the named tests of one compiled test file, as `npm test` would, with TAP output. */
+/** Runs the named tests of one compiled test file with mocha, as `npm test` would, and its json reporter. */
 function runTests(dir: string, file: string, names: string[], log: string): Promise<FileRun> {
-  const args = ["--test", "--test-concurrency=1", "--test-reporter=tap", ...names.map((n) => `--test-name-pattern=^${escapeRegExp(n)}$`), file];
+  const report = path.join(dir, `mocha-report-${path.basename(file)}.json`);
+  const grep = `^(?:${names.map(escapeRegExp).join("|")})$`;
+  const args = [path.join(dir, "node_modules", "mocha", "bin", "mocha.js"), "--reporter", "json", "--reporter-option", `output=${report}`, "--grep", grep, file];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -117,8 +117,10 @@ function runTests(dir: string, file: string, names: string[], log: string): Prom
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      fs.appendFileSync(log, `$ node ${args.join(" ")}\n${output}\n`);
-      resolve({ code, timedOut, results: parseTap(output), output });
+      const written = fs.existsSync(report) ? fs.readFileSync(report, "utf8") : "";
+      fs.appendFileSync(log, `$ node ${args.join(" ")}\n${output}\n${written}\n`);
+      const results = written ? outcomes(JSON.parse(written) as MochaReport, names) : new Map<string, Outcome>();
+      resolve({ code, timedOut, results, output });
     });
   });
 }

@@ -1,7 +1,6 @@
 // The benchmark's round-trip counter counts each client flight that waited for the server.
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { describe, it } from "node:test";
 import { CountingRelay } from "../bench/relay";
 
 describe("CountingRelay", () => {
