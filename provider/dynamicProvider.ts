@@ -1,30 +1,48 @@
 // The dynamic provider Pulumi serializes into the state of every SmbSigningPolicy. It is kept
 // tiny on purpose: each method loads the implementation from the installed package at run time
-// (the closure serializer keeps `require` as a call), so state holds a few hundred bytes of
-// forwarding code and never a credential.
+// (the closure serializer keeps `require` as a call and inlines the string it is given), so state
+// holds a few hundred bytes of forwarding code and never a credential.
+import * as path from "node:path";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { PolicyOutputs } from "./domain/policy";
 
 /** Inputs arrive unvalidated (check validates them); outputs are what operations.ts records. */
 export type ProviderInputs = Record<string, unknown>;
 
+/**
+ * How the serialized provider finds operations.js: by the name this package is installed under,
+ * read from where this file lies (`.../node_modules/<name>/dist/provider/`), so an install under
+ * another name (`"smb": "npm:pulumi-smb-signing@..."`) works too. npm and yarn install it right
+ * after the last `node_modules` above this file, and so does pnpm's store. Outside node_modules
+ * (this repository's own checkout, where tools/link-self.js links the package to itself) the
+ * package's own name is used.
+ */
+export function implementationSpecifier(file: string = __filename): string {
+  const parts = path.resolve(file).split(path.sep);
+  const at = parts.lastIndexOf("node_modules");
+  const name = at < 0 ? "pulumi-smb-signing" : parts[at + 1].startsWith("@") ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1];
+  return `${name}/dist/provider/operations`;
+}
+
+const OPERATIONS = implementationSpecifier();
+
 export const smbSigningProvider: dynamic.ResourceProvider<ProviderInputs, PolicyOutputs> = {
   async check(olds, news) {
-    return require("pulumi-smb-signing/dist/provider/operations").check(olds, news);
+    return require(OPERATIONS).check(olds, news);
   },
   async diff(id, olds, news) {
-    return require("pulumi-smb-signing/dist/provider/operations").diff(id, olds, news);
+    return require(OPERATIONS).diff(id, olds, news);
   },
   async create(inputs) {
-    return require("pulumi-smb-signing/dist/provider/operations").create(inputs);
+    return require(OPERATIONS).create(inputs);
   },
   async read(id, props) {
-    return require("pulumi-smb-signing/dist/provider/operations").read(id, props);
+    return require(OPERATIONS).read(id, props);
   },
   async update(id, olds, news) {
-    return require("pulumi-smb-signing/dist/provider/operations").update(id, olds, news);
+    return require(OPERATIONS).update(id, olds, news);
   },
   async delete(id, props) {
-    return require("pulumi-smb-signing/dist/provider/operations").remove(id, props);
+    return require(OPERATIONS).remove(id, props);
   },
 };

@@ -101,10 +101,15 @@ export function anyAlive(pids: number[]): boolean {
 export class PulumiProject {
   env: NodeJS.ProcessEnv;
 
-  /** `dir` must lie inside this checkout so the program resolves "pulumi-smb-signing". */
+  /**
+   * `dir` must lie inside this checkout so the program resolves "pulumi-smb-signing", unless it is
+   * a `consumer` project with its own node_modules: then nothing of this checkout is on PATH but
+   * the CLI and the Node.js that runs the tests.
+   */
   constructor(
     readonly dir: string,
     readonly stack: string,
+    options: { consumer?: boolean } = {},
   ) {
     const home = path.join(dir, ".pulumi-home");
     const backend = path.join(dir, ".pulumi-state");
@@ -112,12 +117,10 @@ export class PulumiProject {
     fs.mkdirSync(backend, { recursive: true });
     this.env = {
       ...process.env,
-      PATH: [
-        pulumiCliDir(),
-        path.join(REPO_ROOT, "node_modules", ".bin"),
-        path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"),
-        process.env.PATH,
-      ].join(path.delimiter),
+      PATH: (options.consumer
+        ? [pulumiCliDir(), path.dirname(process.execPath), path.join(dir, "node_modules", ".bin"), path.join(dir, "node_modules", "@pulumi", "pulumi"), "/usr/bin", "/bin"]
+        : [pulumiCliDir(), path.join(REPO_ROOT, "node_modules", ".bin"), path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"), process.env.PATH]
+      ).join(path.delimiter),
       PULUMI_HOME: home,
       PULUMI_BACKEND_URL: `file://${backend}`,
       PULUMI_CONFIG_PASSPHRASE: STACK_PASSPHRASE,
