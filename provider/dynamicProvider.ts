@@ -43,6 +43,6 @@ export const smbSigningProvider: dynamic.ResourceProvider<ProviderInputs, Policy
     return require(OPERATIONS).update(id, olds, news);
   },
   async delete(id, props) {
-    return require(OPERATIONS).remove(id, props);
+    return require(OPERATIONS).delete(id, props);
   },
 };

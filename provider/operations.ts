@@ -206,7 +206,8 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   return { id, props: { ...outs, ...currentInputs }, inputs: currentInputs };
 }
 
-export async function remove(_id: string, props: PolicyOutputs): Promise<void> {
+/** The SDK's `delete` (a reserved word as a function name, hence the alias below). */
+async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> {
   if (props.onDelete === "retain") return;
   const conn = props.connection;
   const owner = props.owner ?? DEFAULT_OWNER;
@@ -230,3 +231,5 @@ function pickInputs(p: Partial<PolicyOutputs>): RecordedInputs {
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) out[k] = v;
   return out as RecordedInputs;
 }
+
+export { deleteResource as delete };

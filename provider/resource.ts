@@ -3,8 +3,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
-import type { ConnectionArgsSchema } from "./domain/schema";
+import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 
+/** How to reach one Windows host: over SSH (Windows OpenSSH) or WinRM, as which account, trusting what. */
 export interface ConnectionArgs {
   /** "ssh" (default): Windows OpenSSH server; "winrm": WinRM over HTTP with NTLM message encryption. */
   transport?: pulumi.Input<"ssh" | "winrm">;
@@ -49,26 +50,48 @@ type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Assert<T extends true> = T;
 export type ConnectionArgsFollowTheSchema = Assert<Mutual<ConnectionArgs, InputsOf<ConnectionArgsSchema>>>;
 
-/** Outbound signing (Set-SmbClientConfiguration). Leave a setting out to leave it unmanaged. */
+/**
+ * Outbound signing (Set-SmbClientConfiguration). Leave a setting out to leave it unmanaged.
+ * Each field's comment begins with its description in provider/domain/settings.ts
+ * (test/unit/docComments.test.ts holds them together).
+ */
 export interface ClientSigningArgs {
+  /** The SMB client always signs outbound traffic ("Digitally sign communications (always)"). `RequireSecuritySignature`. */
   requireSigning?: pulumi.Input<boolean>;
+  /** The SMB client signs if the server agrees: SMB 1 only, ignored by SMB 2 and 3. `EnableSecuritySignature`. */
   enableSigning?: pulumi.Input<boolean>;
+  /** The SMB client may log on to servers as an unauthenticated guest. `EnableInsecureGuestLogons`; true needs acknowledgeInsecureSettings. */
   enableInsecureGuestLogons?: pulumi.Input<boolean>;
+  /** Log an event in SMBClient/Audit when a server does not support signing (24H2 / Server 2025). `AuditServerDoesNotSupportSigning`. */
   auditServerDoesNotSupportSigning?: pulumi.Input<boolean>;
+  /** Log an event when the client logs on as an insecure guest (24H2 / Server 2025). `AuditInsecureGuestLogon`. */
   auditInsecureGuestLogon?: pulumi.Input<boolean>;
 }
 
 /** Inbound signing (Set-SmbServerConfiguration). Leave a setting out to leave it unmanaged. */
 export interface ServerSigningArgs {
+  /** The SMB server always requires signed inbound traffic. `RequireSecuritySignature`; false needs acknowledgeInsecureSettings. */
   requireSigning?: pulumi.Input<boolean>;
+  /** The SMB server signs if the client agrees: SMB 1 only, ignored by SMB 2 and 3. `EnableSecuritySignature`. */
   enableSigning?: pulumi.Input<boolean>;
+  /** Log an event in SMBServer/Audit when a client does not support signing (24H2 / Server 2025). `AuditClientDoesNotSupportSigning`. */
   auditClientDoesNotSupportSigning?: pulumi.Input<boolean>;
+  /** Log an event when a client logs on as an insecure guest (24H2 / Server 2025). `AuditInsecureGuestLogon`. */
   auditInsecureGuestLogon?: pulumi.Input<boolean>;
 }
 
+// The settings' names come from the settings table through the schema: a setting added there and
+// not here (or the other way round) is a compile error.
+export type ClientArgsFollowTheSchema = Assert<Mutual<keyof ClientSigningArgs, keyof NonNullable<KnownPolicyInputs["client"]>>>;
+export type ServerArgsFollowTheSchema = Assert<Mutual<keyof ServerSigningArgs, keyof NonNullable<KnownPolicyInputs["server"]>>>;
+
+/** The arguments of SmbSigningPolicy: the host's connection and the settings to manage on it. */
 export interface SmbSigningPolicyArgs {
+  /** How to reach the host: transport, address, account and credentials, and what to trust. */
   connection: ConnectionArgs;
+  /** Outbound signing: the settings of Set-SmbClientConfiguration this resource manages. */
   client?: pulumi.Input<ClientSigningArgs>;
+  /** Inbound signing: the settings of Set-SmbServerConfiguration this resource manages. */
   server?: pulumi.Input<ServerSigningArgs>;
   /** Must be true to set requireSigning to false or to allow insecure guest logons. */
   acknowledgeInsecureSettings?: pulumi.Input<boolean>;
@@ -95,6 +118,13 @@ export function durationSeconds(text: string | undefined): number | undefined {
 
 type Observed = Record<string, boolean | null>;
 
+/**
+ * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
+ * over SSH or WinRM. Declared settings are applied by `up` and compared by `refresh`; settings
+ * left out are reported (`observed`) and never changed. The values the host had before are
+ * recorded on the host and in state, and `destroy` puts them back (`onDelete: "restore"`).
+ * Turning signing off or allowing insecure guest logons needs `acknowledgeInsecureSettings`.
+ */
 export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   /** Every signing setting the host reports, managed or not (null: not supported by its build). */
   declare public readonly observed: pulumi.Output<{ client: Observed; server: Observed }>;

@@ -80,8 +80,9 @@ export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): Po
     if (key !== "host" && key !== "transport" && !sameValue(oldConnection[key], newConnection[key])) changed.push(`connection.${key}`);
   }
   for (const side of SIDES) {
-    const declared = news[side] ?? {};
-    const before = olds[side] ?? {};
+    // By name, as strings: olds come from state and may hold names an older version managed.
+    const declared: Record<string, unknown> = news[side] ?? {};
+    const before: Record<string, unknown> = olds[side] ?? {};
     for (const name of new Set([...Object.keys(declared), ...Object.keys(before)])) {
       const want = declared[name];
       if (want !== before[name] || (want !== undefined && want !== olds.observed?.[side]?.[name])) {

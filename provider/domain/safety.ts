@@ -14,7 +14,8 @@ export function findWeakenings(inputs: Pick<PolicyInputs, "client" | "server">):
   for (const side of SIDES) {
     for (const def of SETTINGS[side]) {
       if (def.weakenedWhen === undefined) continue;
-      if (inputs[side]?.[def.name] === def.weakenedWhen) {
+      const declared: Record<string, unknown> | undefined = inputs[side];
+      if (declared?.[def.name] === def.weakenedWhen) {
         found.push({
           property: `${side}.${def.name}`,
           risk:

@@ -1,7 +1,7 @@
 // The inputs of SmbSigningPolicy, declared once in zod: types are inferred from here and every
 // validation error carries the path of the offending property and what is allowed.
 import { z } from "zod";
-import { SETTINGS, Side } from "./settings";
+import { SETTINGS, SettingName, Side } from "./settings";
 
 /** During `pulumi preview`, inputs that depend on other resources arrive as this sentinel. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -115,9 +115,9 @@ export const connectionSchema = z
 
 const settingValue = () => orUnknown(z.boolean({ message: "must be true or false" })).optional();
 
-function sideSchema(side: Side) {
-  const shape: Record<string, ReturnType<typeof settingValue>> = {};
-  for (const def of SETTINGS[side]) shape[def.name] = settingValue();
+function sideSchema<S extends Side>(side: S) {
+  const shape = {} as Record<SettingName<S>, ReturnType<typeof settingValue>>;
+  for (const def of SETTINGS[side]) shape[def.name as SettingName<S>] = settingValue();
   return z.strictObject(shape);
 }
 

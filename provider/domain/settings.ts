@@ -34,7 +34,7 @@ const template = (valueName: string) => ({ kind: "administrativeTemplate", value
 // Windows 11 24H2 / Server 2025 have the audit properties (Microsoft: "SMB signing and
 // encryption auditing"); older builds report them as unsupported. EnableSecuritySignature is
 // ignored by SMB 2 and 3 ("Overview of SMB signing"): it is reported, and manageable, for SMB 1.
-export const CLIENT_SETTINGS: readonly SettingDefinition[] = [
+export const CLIENT_SETTINGS = [
   {
     name: "requireSigning",
     cmdletProperty: "RequireSecuritySignature",
@@ -75,9 +75,9 @@ export const CLIENT_SETTINGS: readonly SettingDefinition[] = [
     registryFallback: undefined,
     groupPolicy: template("AuditInsecureGuestLogon"),
   },
-];
+] as const satisfies readonly SettingDefinition[];
 
-export const SERVER_SETTINGS: readonly SettingDefinition[] = [
+export const SERVER_SETTINGS = [
   {
     name: "requireSigning",
     cmdletProperty: "RequireSecuritySignature",
@@ -110,7 +110,10 @@ export const SERVER_SETTINGS: readonly SettingDefinition[] = [
     registryFallback: undefined,
     groupPolicy: template("AuditInsecureGuestLogon"),
   },
-];
+] as const satisfies readonly SettingDefinition[];
+
+/** The names of one side's settings, as literal types (the resource's argument types are held to them). */
+export type SettingName<S extends Side> = (S extends "client" ? typeof CLIENT_SETTINGS : typeof SERVER_SETTINGS)[number]["name"];
 
 export const SETTINGS: Readonly<Record<Side, readonly SettingDefinition[]>> = {
   client: CLIENT_SETTINGS,

@@ -118,7 +118,7 @@ async function benchmarkTransport(fleet: SimulatedFleet, transport: Transport, r
       await timed("update", "ours", async () => {
         outs = (await ops.update(id, outs!, second)).outs as PolicyOutputs;
       });
-      await timed("delete", "ours", () => ops.remove(id, outs!));
+      await timed("delete", "ours", () => ops.delete(id, outs!));
       fresh();
       for (const operation of OPERATIONS) await timed(operation, "baseline", () => naive(conn, BASELINE[operation]));
     }

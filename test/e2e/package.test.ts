@@ -1,7 +1,8 @@
 // The package as a consumer gets it: `npm pack`, installed from the tarball into a scratch project
 // outside this repository (under another name, as `npm install alias@npm:...` would), a
 // TypeScript program the README's way (a private key stored with `pulumi config set --secret key
-// < file`), and the real CLI's preview, up, refresh and destroy against a simulated host.
+// < file`), on Node.js 22, the oldest LTS the package supports (the rest of the suite runs on 24),
+// and the real CLI's preview, up, refresh and destroy against a simulated host.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,6 +10,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { SIM_USER, SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+
+/** The oldest Node.js LTS line package.json's engines admits, as npm's `node` package ships it. */
+const NODE_22 = "22.23.3";
 
 /** The name the consumer installs the package under: not its own, so a self-require by name fails. */
 const ALIAS = "windows-smb-signing";
@@ -29,6 +33,7 @@ const policy = new SmbSigningPolicy("fs01", {
   server: { requireSigning: true },
 });
 export const observed = policy.observed;
+export const nodeVersion = process.version;
 `;
 
 interface PackedFile {
@@ -87,7 +92,7 @@ describe("the npm package as a consumer installs it", () => {
           name: "smb-consumer",
           private: true,
           dependencies: { "@pulumi/pulumi": manifest.dependencies["@pulumi/pulumi"], [ALIAS]: `file:${tarball}` },
-          devDependencies: { typescript: manifest.devDependencies.typescript, "@types/node": manifest.devDependencies["@types/node"] },
+          devDependencies: { typescript: manifest.devDependencies.typescript, "@types/node": manifest.devDependencies["@types/node"], node: NODE_22 },
         },
         null,
         2,
@@ -119,6 +124,7 @@ describe("the npm package as a consumer installs it", () => {
 
     await p.ok(["up", "--yes"]);
     assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true);
+    assert.equal(JSON.parse((await p.ok(["stack", "output", "nodeVersion", "--json"])).stdout), `v${NODE_22}`);
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
     await p.ok(["destroy", "--yes"]);
     assert.equal(fleet.state("fs01").server.RequireSecuritySignature, false, "destroy restored Server 2022's default");

@@ -104,7 +104,7 @@ export class PulumiProject {
   /**
    * `dir` must lie inside this checkout so the program resolves "pulumi-smb-signing", unless it is
    * a `consumer` project with its own node_modules: then nothing of this checkout is on PATH but
-   * the CLI and the Node.js that runs the tests.
+   * the CLI, and the project's own Node.js (npm's `node` package) comes before the one running the tests.
    */
   constructor(
     readonly dir: string,
@@ -118,7 +118,7 @@ export class PulumiProject {
     this.env = {
       ...process.env,
       PATH: (options.consumer
-        ? [pulumiCliDir(), path.dirname(process.execPath), path.join(dir, "node_modules", ".bin"), path.join(dir, "node_modules", "@pulumi", "pulumi"), "/usr/bin", "/bin"]
+        ? [pulumiCliDir(), path.join(dir, "node_modules", ".bin"), path.dirname(process.execPath), path.join(dir, "node_modules", "@pulumi", "pulumi"), "/usr/bin", "/bin"]
         : [pulumiCliDir(), path.join(REPO_ROOT, "node_modules", ".bin"), path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"), process.env.PATH]
       ).join(path.delimiter),
       PULUMI_HOME: home,

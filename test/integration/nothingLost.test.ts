@@ -86,7 +86,7 @@ describe("nothing lost", () => {
         const created = await ops.create(declared);
         const outs = created.outs as PolicyOutputs;
         assert.deepEqual(outs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
-        await ops.remove(created.id, outs);
+        await ops.delete(created.id, outs);
         assertRestored(initial);
       });
 
@@ -102,7 +102,7 @@ describe("nothing lost", () => {
         const refreshed = await ops.read(created.id, created.outs);
         const props = refreshed.props as PolicyOutputs;
         assert.deepEqual(props.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
-        await ops.remove(created.id, props);
+        await ops.delete(created.id, props);
         assertRestored(initial);
       });
 
@@ -122,7 +122,7 @@ describe("nothing lost", () => {
         setFaults({});
         const refreshed = await ops.read(e.id!, e.properties!);
         setFaults({});
-        await ops.remove(e.id!, refreshed.props as PolicyOutputs);
+        await ops.delete(e.id!, refreshed.props as PolicyOutputs);
         assertRestored(initial);
       });
 
@@ -143,7 +143,7 @@ describe("nothing lost", () => {
           setFaults({});
           const refreshed = await ops.read(e.id!, e.properties!);
           assert.deepEqual((refreshed.props as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
-          await ops.remove(e.id!, e.properties as unknown as PolicyOutputs);
+          await ops.delete(e.id!, e.properties as unknown as PolicyOutputs);
           assertRestored(initial);
         });
       }
@@ -152,10 +152,10 @@ describe("nothing lost", () => {
         const initial = pristine();
         const created = await ops.create(await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } }));
         setFaults({ dropConnection: true });
-        const e = await failure(ops.remove(created.id, created.outs as PolicyOutputs));
+        const e = await failure(ops.delete(created.id, created.outs as PolicyOutputs));
         assert.equal(e.kind, "connectionDropped");
         setFaults({});
-        await ops.remove(created.id, created.outs as PolicyOutputs);
+        await ops.delete(created.id, created.outs as PolicyOutputs);
         assertRestored(initial);
       });
 
@@ -168,7 +168,7 @@ describe("nothing lost", () => {
         assert.equal(e.properties?.__provider, PROVIDER_TEXT);
         assert.deepEqual((e.properties as unknown as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
         const refreshed = await ops.read(e.id!, e.properties!);
-        await ops.remove(e.id!, refreshed.props as PolicyOutputs);
+        await ops.delete(e.id!, refreshed.props as PolicyOutputs);
         assertRestored(initial);
       });
 
@@ -176,11 +176,11 @@ describe("nothing lost", () => {
         const initial = pristine();
         const created = await ops.create(await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true } }));
         setFaults({ failingCmdlet: "Set-SmbServerConfiguration" });
-        const e = await failure(ops.remove(created.id, created.outs as PolicyOutputs));
+        const e = await failure(ops.delete(created.id, created.outs as PolicyOutputs));
         assert.match(e.message, /The service has not been started/);
         assert.ok(record(), "the record survives a failed restore");
         setFaults({});
-        await ops.remove(created.id, created.outs as PolicyOutputs);
+        await ops.delete(created.id, created.outs as PolicyOutputs);
         assertRestored(initial);
       });
 
@@ -204,7 +204,7 @@ describe("nothing lost", () => {
         const created = await ops.create(declared);
         assert.equal(state().counters.writes, writes, "the retry found the value applied and wrote nothing");
         assert.deepEqual((created.outs as PolicyOutputs).originalSettings.client, { requireSigning: false });
-        await ops.remove(created.id, created.outs as PolicyOutputs);
+        await ops.delete(created.id, created.outs as PolicyOutputs);
         assertRestored(initial);
       });
 
@@ -223,9 +223,9 @@ describe("nothing lost", () => {
         assert.deepEqual((taken.outs as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
         assert.equal(record()?.owner, "other/prod/fs");
         // The old owner's destroy leaves the host to its new owner.
-        await ops.remove(first.id, first.outs as PolicyOutputs);
+        await ops.delete(first.id, first.outs as PolicyOutputs);
         assert.equal(state().server.RequireSecuritySignature, true);
-        await ops.remove(taken.id, taken.outs as PolicyOutputs);
+        await ops.delete(taken.id, taken.outs as PolicyOutputs);
         assertRestored(initial);
       });
 
@@ -234,7 +234,7 @@ describe("nothing lost", () => {
         const created = await ops.create(await inputs(transport, { client: { requireSigning: true } }));
         const renamed = await ops.update(created.id, created.outs as PolicyOutputs, await inputs(transport, { client: { requireSigning: true }, owner: "proj/dev/h-renamed" }));
         assert.equal(record()?.owner, "proj/dev/h-renamed");
-        await ops.remove(created.id, renamed.outs as PolicyOutputs);
+        await ops.delete(created.id, renamed.outs as PolicyOutputs);
         assertRestored(initial);
       });
 

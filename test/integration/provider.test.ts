@@ -97,7 +97,7 @@ describe("provider operations", () => {
           enableSigning: initial.client.EnableSecuritySignature,
         });
 
-        await ops.remove(created.id, updated.outs as PolicyOutputs);
+        await ops.delete(created.id, updated.outs as PolicyOutputs);
         assert.equal(runs(preset), 4);
         const expectedRequests = transport === "ssh" ? 0 : 4 * WINRM_REQUESTS_PER_OPERATION;
         assert.equal(emulator(preset, transport).requests - requestsBefore, expectedRequests);
@@ -123,7 +123,7 @@ describe("provider operations", () => {
     it("onDelete retain leaves the host as it is, without connecting", async () => {
       const inputs = await checked({ connection: fleet.connection(host), server: { requireSigning: true }, onDelete: "retain" });
       const created = await ops.create(inputs);
-      await ops.remove(created.id, created.outs as PolicyOutputs);
+      await ops.delete(created.id, created.outs as PolicyOutputs);
       assert.equal(fleet.state(host).server.RequireSecuritySignature, true);
       assert.equal(runs(host), 1);
     });
@@ -153,7 +153,7 @@ describe("provider operations", () => {
         s.groupPolicy.gpo = "Contoso SMB Baseline";
         s.groupPolicy.securityOptions.client = { RequireSecuritySignature: true };
       });
-      await ops.remove(created.id, created.outs as PolicyOutputs);
+      await ops.delete(created.id, created.outs as PolicyOutputs);
       assert.equal(fleet.state(host).client.RequireSecuritySignature, true, "the policy's value stays");
       assert.equal(fleet.state(host).server.RequireSecuritySignature, false, "the rest is restored");
       assert.equal(fleet.state(host).record, undefined);
@@ -163,7 +163,7 @@ describe("provider operations", () => {
       const created = await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true } }));
       assert.deepEqual((created.outs as PolicyOutputs).originalSettings.client, { requireSigning: false });
       fleet.change(host, (s) => (s.faults.revertingAgent = { client: { RequireSecuritySignature: true } }));
-      const e = await rejection(ops.remove(created.id, created.outs as PolicyOutputs));
+      const e = await rejection(ops.delete(created.id, created.outs as PolicyOutputs));
       assert.equal((e as HostError).kind, "notEnforced");
       assert.match(e.message, /could not restore client\.requireSigning \(declared false, host has true\)/);
     });
@@ -319,7 +319,7 @@ describe("provider operations", () => {
       await rejection(ops.update(created.id, created.outs as PolicyOutputs, news));
       assert.deepEqual((created.outs as PolicyOutputs).originalSettings, originals);
       fleet.change(host, (s) => (s.faults = {}));
-      await ops.remove(created.id, created.outs as PolicyOutputs);
+      await ops.delete(created.id, created.outs as PolicyOutputs);
       assert.equal(fleet.state(host).server.RequireSecuritySignature, false);
     });
 

@@ -46,7 +46,7 @@ describe("Windows hosts", () => {
         assert.equal(outs.observed.server.requireSigning, true);
         assert.deepEqual(outs.policyManaged?.server.requireSigning, { value: true, gpo: "Default Domain Controllers Policy" });
         assert.equal(fleet.state("server-2022-dc").counters.writes, 0);
-        await ops.remove(created.id, outs);
+        await ops.delete(created.id, outs);
       });
 
       it("turning off a domain controller's inbound signing is refused before any write, naming its GPO", async () => {
@@ -126,7 +126,7 @@ describe("Windows hosts", () => {
         fleet.reset("server-2008r2", "server-2008r2");
         const read = await ops.create(await inputs("server-2008r2", transport, { server: { requireSigning: true } }));
         assert.equal((read.outs as PolicyOutputs).observed.client.enableInsecureGuestLogons, null);
-        await ops.remove(read.id, read.outs as PolicyOutputs);
+        await ops.delete(read.id, read.outs as PolicyOutputs);
         const e = await failure(ops.create(await inputs("server-2008r2", transport, { client: { enableInsecureGuestLogons: false } })));
         assert.equal(e.kind, "unsupportedSetting");
         assert.equal(fleet.state("server-2008r2").client.EnableInsecureGuestLogons, undefined, "AllowInsecureGuestAuth was not written");

@@ -425,7 +425,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
   } else {
     await run.step("delete", true, async () => {
       const target = props ?? ({ ...(inputs ?? checked), originalSettings: { client: {}, server: {} } } as unknown as PolicyOutputs);
-      await ops.remove(created ?? o.host, { ...target, onDelete: "restore" });
+      await ops.delete(created ?? o.host, { ...target, onDelete: "restore" });
       return { value: true };
     });
   }
