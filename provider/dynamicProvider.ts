@@ -28,7 +28,7 @@ const OPERATIONS = implementationSpecifier();
 
 export const smbSigningProvider: dynamic.ResourceProvider<ProviderInputs, PolicyOutputs> = {
   async check(olds, news) {
-    return require(OPERATIONS).check(olds, news);
+    return require(OPERATIONS).checkForEngine(olds, news);
   },
   async diff(id, olds, news) {
     return require(OPERATIONS).diff(id, olds, news);

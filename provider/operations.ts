@@ -139,6 +139,26 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   return { inputs: parsed.inputs };
 }
 
+/**
+ * check as the engine takes it. The engine prints each failure as "property P value V has a
+ * problem: R", looking P up among the top-level inputs only: a nested path such as
+ * `client.requireSigning` would print the value as `{<nil>}`. So each failure is reported against
+ * its top-level input (whose value the engine prints, secrets redacted), the full path leading
+ * the reason; a failure of the inputs as a whole names no property.
+ */
+export async function checkForEngine(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult<Record<string, unknown>>> {
+  const result = await check(olds, news);
+  return result.failures ? { ...result, failures: result.failures.map(engineFailure) } : result;
+}
+
+export function engineFailure(f: CheckFailure): CheckFailure {
+  if (f.property === "(inputs)") return { property: "", reason: f.reason };
+  const top = f.property.split(".")[0];
+  if (top === f.property) return f;
+  // A reason that already names its path ("connection.privateKey cannot be decrypted ...") keeps it.
+  return { property: top, reason: f.reason.startsWith(`${top}.`) ? f.reason : `${f.property} ${f.reason}` };
+}
+
 /** A key that cannot be decrypted fails here, naming the input, before any host is contacted. */
 function checkPrivateKey(c: PolicyInputs["connection"]): CheckFailure[] {
   if (typeof c.privateKey !== "string" || c.privateKey === UNKNOWN || c.passphrase === UNKNOWN) return [];

@@ -189,3 +189,25 @@ describe("customTimeouts as the resource passes them", () => {
     assert.equal(durationSeconds(undefined), undefined);
   });
 });
+
+describe("check as the engine takes it (checkForEngine)", () => {
+  it("reports a nested failure against its top-level input, the nested path leading the reason", async () => {
+    const r = await ops.checkForEngine({}, { connection: conn(), client: { requireSigning: "yes" } });
+    assert.deepEqual(r.failures, [{ property: "client", reason: "client.requireSigning must be true or false" }]);
+  });
+  it("keeps a top-level input's name, and a reason that already names its path", async () => {
+    const r = await ops.checkForEngine({}, { connection: conn(), onDelete: "forget" });
+    assert.deepEqual(r.failures, [{ property: "onDelete", reason: 'must be "restore" or "retain"' }]);
+    assert.deepEqual(ops.engineFailure({ property: "connection.passphrase", reason: "connection.privateKey cannot be decrypted" }), {
+      property: "connection",
+      reason: "connection.privateKey cannot be decrypted",
+    });
+  });
+  it("names no property for a failure of the inputs as a whole", () => {
+    assert.deepEqual(ops.engineFailure({ property: "(inputs)", reason: "must be an object" }), { property: "", reason: "must be an object" });
+  });
+  it("passes accepted inputs through unchanged", async () => {
+    const news = { connection: conn(), client: { requireSigning: true } };
+    assert.deepEqual(await ops.checkForEngine({}, news), await ops.check({}, news));
+  });
+});
