@@ -112,12 +112,10 @@ export class PulumiProject {
     fs.mkdirSync(backend, { recursive: true });
     this.env = {
       ...process.env,
-      PATH: [
-        pulumiCliDir(),
-        path.join(REPO_ROOT, "node_modules", ".bin"),
-        path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"),
-        process.env.PATH,
-      ].join(path.delimiter),
+      // The CLI's directory holds the plugin shims as the official distribution's does
+      // (install.sh), so nothing of @pulumi/pulumi needs to be on PATH; node_modules/.bin brings
+      // the pinned Node.js.
+      PATH: [pulumiCliDir(), path.join(REPO_ROOT, "node_modules", ".bin"), process.env.PATH].join(path.delimiter),
       PULUMI_HOME: home,
       PULUMI_BACKEND_URL: `file://${backend}`,
       PULUMI_CONFIG_PASSPHRASE: STACK_PASSPHRASE,
