@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
+import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
 import { CliResult, PulumiProject, REPO_ROOT } from "./pulumiCli";
 import { declarePolicies, DeclaredPolicy, programStack } from "./stacks";
 
@@ -25,7 +25,11 @@ const outputs: string[] = [];
 before(async () => {
   workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
   // server-2025: client signing required, server signing not, guest logons off (its defaults).
-  fleet = await SimulatedFleet.start(["fs01", "fs02", "fs03", "fs04"].map((name) => ({ name, preset: "server-2025" as const })));
+  fleet = await SimulatedFleet.start([
+    ...["fs01", "fs02", "fs03", "fs04"].map((name) => ({ name, preset: "server-2025" as const })),
+    // Requires signing both ways already: a restore would weaken nothing.
+    { name: "ws01", preset: "win11-24h2-pro" as const },
+  ]);
 });
 after(async () => {
   await fleet?.stop();
@@ -226,6 +230,21 @@ describe("SMB signing policy pack: smb-restore-acknowledged judges the originals
     });
   }
 
+  it("a waiver for the stack rule passes, and its reason shows", async () => {
+    fleet.reset("fs01", "server-2025");
+    const p = await project("restore-waived");
+    declare(p, [declared]);
+    outputs.push((await p.ok(["up", "--yes"])).output);
+    const preview = await withPack(p, ["preview"], {
+      "smb-restore-acknowledged": { waivers: [{ resource: "fs01", reason: "OPS-12: rebuilt from the golden image before any destroy" }] },
+    });
+    assert.equal(preview.code, 0, preview.output);
+    const found = reported(preview.output);
+    assert.deepEqual(found.filter((f) => f.level !== "advisory"), []);
+    assert.match(only(found, "smb-waivers", "fs01").text, /smb-restore-acknowledged waived for "fs01": OPS-12: rebuilt from the golden image before any destroy \(waived: destroy would restore server\.requireSigning=false/);
+    outputs.push((await p.ok(["destroy", "--yes"])).output);
+  });
+
   it('whenOriginalsUnknown: "violation" asks for the choice before the first up', async () => {
     const p = await project("restore-unknown");
     declare(p, [declared]);
@@ -294,6 +313,12 @@ describe("SMB signing policy pack: waivers and the organisation's config", () =>
     assert.equal(only(found, "smb-signing-required", "legacy-nas").level, "advisory");
     assert.equal(only(found, "smb-host-identity-pinned", "lab").level, "advisory");
     assert.equal(found.filter((r) => r.rule === "smb-no-dangerous-options").length, 0);
+    // "all" sets every rule's level at once.
+    const all = await withPack(p, ["preview"], { all: "advisory" });
+    assert.equal(all.code, 0, all.output);
+    const levels = reported(all.output);
+    assert.ok(levels.length >= 3, all.output);
+    for (const r of levels) assert.equal(r.level, "advisory", JSON.stringify(r));
   });
 
   it("the config sets a rule's parameters: sides, requireDeclared, requireHttpsForWinrm", async () => {
@@ -330,6 +355,75 @@ describe("SMB signing policy pack: waivers and the organisation's config", () =>
   it("no CLI output of these tests holds the password", () => {
     assert.ok(outputs.length > 10);
     for (const text of outputs) assert.ok(!text.includes(SIM_PASSWORD), "a CLI output holds the password");
+  });
+});
+
+describe("examples/pipeline: its CI steps, run as written against the fleet example", () => {
+  const yml = fs.readFileSync(path.join(REPO_ROOT, "examples", "pipeline", "smb-signing.yml"), "utf8");
+  let p: PulumiProject;
+
+  /** The `pulumi ...` command of a step, with the workspace and the project directory of this test. */
+  function step(name: string): string[] {
+    const m = new RegExp(`- name: ${name}\\n(?:\\s+if: .*\\n)?\\s+run: (pulumi .*)\\n`).exec(yml);
+    assert.ok(m, `examples/pipeline/smb-signing.yml has no step "${name}" running pulumi`);
+    const args = m[1].replaceAll("${{ github.workspace }}", REPO_ROOT).split(/\s+/).slice(1);
+    const cwd = args.indexOf("--cwd");
+    assert.equal(args[cwd + 1], "examples/fleet", `step "${name}" runs another project`);
+    args[cwd + 1] = p.dir;
+    return args;
+  }
+  const run = async (name: string) => {
+    const r = await p.run(step(name));
+    outputs.push(r.output);
+    return r;
+  };
+
+  before(async () => {
+    fleet.reset("fs03", "server-2025");
+    fleet.reset("ws01", "win11-24h2-pro");
+    const dir = path.join(workRoot, "pipeline");
+    fs.mkdirSync(dir, { recursive: true });
+    // The fleet example as the pipeline runs it (compiled: the same code without ts-node's start-up).
+    const main = path.relative(dir, path.join(REPO_ROOT, "dist", "examples", "fleet", "index.js"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}\n`);
+    p = new PulumiProject(dir, "fleet");
+    await p.init();
+    const hosts = ["fs03", "ws01"].map((name) => {
+      const h = fleet.host(name);
+      return { name, host: h.address, port: h.port, hostKey: h.hostKeyFingerprint, edition: name === "ws01" ? "workstation" : "server" };
+    });
+    fs.appendFileSync(path.join(dir, "Pulumi.fleet.yaml"), `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`);
+    await p.setSecretConfig("password", SIM_PASSWORD);
+    await p.setConfig("onDelete", "retain");
+  });
+
+  it("review, converge, review again, drift gate and the policy gate on the state all pass", async () => {
+    for (const name of ["Review", "Converge", "Review", "Drift gate", "Policy gate on the state"]) {
+      const r = await run(name);
+      assert.equal(r.code, 0, `${name}:\n${r.output}`);
+      assert.deepEqual(reported(r.output), [], `${name} reported violations`);
+    }
+    assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);
+  });
+
+  it("without onDelete retain, a host whose originals were insecure fails converge and the policy gate, by name", async () => {
+    await p.ok(["config", "rm", "onDelete"]);
+    // In preview the engine has no outputs of an updated dynamic resource: the originals are unknown there.
+    const review = await run("Review");
+    assert.equal(review.code, 0, review.output);
+    // After the update, the stack rule sees the originals the state records.
+    const converge = await run("Converge");
+    assert.notEqual(converge.code, 0, converge.output);
+    assert.match(only(reported(converge.output), "smb-restore-acknowledged", "fs03").text, /destroy would restore server\.requireSigning=false/);
+    assert.equal(reported(converge.output).filter((r) => r.resource === "ws01").length, 0, "ws01 required signing before: its restore weakens nothing");
+    const gate = await run("Policy gate on the state");
+    assert.notEqual(gate.code, 0, gate.output);
+    assert.match(gate.output, /smb-restore-acknowledged/);
+    // Back as the pipeline's stack is configured; its hosts stay signing after destroy.
+    await p.setConfig("onDelete", "retain");
+    assert.equal((await run("Converge")).code, 0);
+    outputs.push((await p.ok(["destroy", "--yes"])).output);
+    assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);
   });
 });
 
