@@ -7,9 +7,11 @@
 // Waivers: a rule's waived findings are not reported by the rule (a report would carry the rule's
 // enforcement level and block). The rule hands them to the advisory policy smb-waivers instead,
 // which reports each with its reason, so the reason shows in every preview and up without
-// blocking. The engine runs a pack's policies one after another, in this list's order, for each
-// resource (Analyze) and for the stack (AnalyzeStack); smb-waivers comes last, so it reports in
-// the same call what the rules before it waived, keyed by the resource's URN.
+// blocking. @pulumi/policy's server runs a pack's policies one after another, in this list's
+// order, within each of the engine's calls: Analyze (one resource) and AnalyzeStack (all of
+// them). smb-waivers comes last, so it reports in the same call what the rules before it waived;
+// the ledger is keyed by URN because the engine may analyze several resources at once. Set
+// smb-waivers to "disabled" to hide waivers; "mandatory" would make each waiver block.
 import { PolicyPack, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configSchema, judge, PACK_NAME, RESOURCE_TYPE, Rule, RULES, WAIVERS_POLICY, waivedMessage } from "./rules";
 

@@ -286,6 +286,15 @@ describe("SMB signing policy pack: waivers and the organisation's config", () =>
     const lab = found.filter((r) => r.rule === "smb-waivers" && r.resource === "lab").map((r) => r.text).join("");
     assert.match(lab, /smb-host-identity-pinned waived for "urn:pulumi:test::smb-e2e-config::.*::lab": LAB-7: throw-away lab host/);
     assert.match(lab, /smb-no-dangerous-options waived for "lab": LAB-7/);
+    // Waivers still apply with smb-waivers disabled; nothing shows them then.
+    const hidden = await withPack(p, ["preview"], {
+      "smb-signing-required": { waivers: [{ resource: "legacy-nas", reason: "CHG-4711" }] },
+      "smb-host-identity-pinned": { waivers: [{ resource: "lab", reason: "LAB-7" }] },
+      "smb-no-dangerous-options": { waivers: [{ resource: "lab", reason: "LAB-7" }] },
+      "smb-waivers": "disabled",
+    });
+    assert.equal(hidden.code, 0, hidden.output);
+    assert.deepEqual(reported(hidden.output), []);
   });
 
   it("a waiver covers only its rule and its resource", async () => {
