@@ -4,6 +4,7 @@
 //   pulumi config set --path 'hosts[0].hostKey' SHA256:...
 //   pulumi config set --path 'hosts[0].edition' server
 //   pulumi config set user 'CORP\admin'; pulumi config set --secret password
+//   pulumi config set onDelete retain   # optional: on destroy, leave the hosts signing
 import * as pulumi from "@pulumi/pulumi";
 import { SmbSigningPolicy, SmbSigningPolicyArgs } from "pulumi-smb-signing";
 
@@ -30,11 +31,18 @@ const config = new pulumi.Config();
 const hosts = config.requireObject<FleetHost[]>("hosts");
 const user = config.require("user");
 const password = config.requireSecret("password");
+// "restore" (the default) puts back each host's values from before on destroy; where those were
+// insecure, the policy pack's smb-restore-acknowledged rule asks for "retain" (examples/pipeline).
+const onDelete = config.get("onDelete");
+if (onDelete !== undefined && onDelete !== "restore" && onDelete !== "retain") {
+  throw new Error(`config onDelete must be "restore" or "retain", not "${onDelete}"`);
+}
 
 export const fleet = hosts.map((h) => {
   const policy = new SmbSigningPolicy(h.name, {
     connection: { host: h.host, port: h.port, user, password, hostKey: h.hostKey },
     ...byEdition[h.edition],
+    onDelete,
   });
   return { name: h.name, observed: policy.observed, build: policy.hostFacts.build };
 });

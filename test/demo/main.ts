@@ -18,8 +18,7 @@ function step(title: string): void {
 }
 
 function show(r: CliResult): void {
-  // The CLI notes that the dynamic provider shim comes from PATH; that is expected here.
-  console.log(r.output.split("\n").filter((l) => !l.includes("pulumi-resource-pulumi-nodejs from $PATH")).join("\n").trimEnd());
+  console.log(r.output.trimEnd());
 }
 
 function table(fleet: SimulatedFleet): void {

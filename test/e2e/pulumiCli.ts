@@ -117,9 +117,12 @@ export class PulumiProject {
     fs.mkdirSync(backend, { recursive: true });
     this.env = {
       ...process.env,
+      // The CLI's directory holds the plugin shims as the official distribution's does
+      // (install.sh), so nothing of @pulumi/pulumi needs to be on PATH; node_modules/.bin brings
+      // the pinned Node.js (a consumer project's own, before the one running the tests).
       PATH: (options.consumer
-        ? [pulumiCliDir(), path.join(dir, "node_modules", ".bin"), path.dirname(process.execPath), path.join(dir, "node_modules", "@pulumi", "pulumi"), "/usr/bin", "/bin"]
-        : [pulumiCliDir(), path.join(REPO_ROOT, "node_modules", ".bin"), path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"), process.env.PATH]
+        ? [pulumiCliDir(), path.join(dir, "node_modules", ".bin"), path.dirname(process.execPath), "/usr/bin", "/bin"]
+        : [pulumiCliDir(), path.join(REPO_ROOT, "node_modules", ".bin"), process.env.PATH]
       ).join(path.delimiter),
       PULUMI_HOME: home,
       PULUMI_BACKEND_URL: `file://${backend}`,

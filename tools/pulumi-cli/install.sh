@@ -1,26 +1,86 @@
 #!/usr/bin/env bash
 # Builds the Pulumi CLI and its Node.js language host from the Go module proxy (the official
-# installer needs the internet) into a cache directory, and prints that directory. A second run
-# is instant. Build output goes to stderr; stdout carries only the directory.
+# installer needs the internet) into a cache directory, lays that directory out as the official
+# distribution does (the plugin shims beside `pulumi`), and prints it. A second run builds nothing.
+# Build output goes to stderr; stdout carries only the directory.
 #   PULUMI_SMB_CLI_DIR   where to put the binaries (default ~/.cache/pulumi-smb-signing/pulumi-<version>)
+#
+# The shims beside `pulumi`:
+#   pulumi-resource-pulumi-nodejs  the provider of dynamic resources (SmbSigningPolicy is one),
+#                                  from the npm package @pulumi/pulumi of this checkout;
+#   pulumi-analyzer-policy         the Node.js policy pack starter that distributions of the CLI
+#                                  shipped, from the Go module of the language host we build
+#                                  (no npm package carries it; @pulumi/policy does not).
+# The CLI prefers plugins on $PATH, and warns "using pulumi-resource-pulumi-nodejs from $PATH"
+# unless the one it finds there is the one beside the running `pulumi`; with the shim here, a
+# program needs only this directory (and node) on PATH, and no run prints that warning.
+#
+# Why copies are safe in a directory that every checkout on the machine shares: neither shim
+# refers to where it lies or to the checkout it came from. Each runs `node -e "require.resolve(
+# '@pulumi/pulumi/cmd/...')"`, which resolves from the working directory, and the CLI starts a
+# provider in the program's directory and a policy pack starter in the pack's directory. So the
+# @pulumi/pulumi that runs is always the program's (or the pack's) own; deleting the checkout
+# that installed a shim breaks nothing. They are plain copies, never links into a node_modules.
 set -euo pipefail
 VERSION=v3.276.0
+# The language host's module version (tools/pulumi-cli/language-nodejs/go.mod).
+LANGUAGE_HOST_SDK=github.com/pulumi/pulumi/sdk/v3
 here=$(cd "$(dirname "$0")" && pwd)
+checkout=$(cd "$here/../.." && pwd)
 dest=${PULUMI_SMB_CLI_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-smb-signing/pulumi-$VERSION}
-if [ -x "$dest/pulumi" ] && [ -x "$dest/pulumi-language-nodejs" ]; then
-  echo "$dest"
-  exit 0
+
+if [ ! -x "$dest/pulumi" ] || [ ! -x "$dest/pulumi-language-nodejs" ]; then
+  command -v go >/dev/null || { echo "install.sh: Go is required to build the Pulumi CLI" >&2; exit 1; }
+  mkdir -p "$dest"
+  start=$(date +%s)
+  echo "Building Pulumi CLI $VERSION into $dest (a few minutes on a fresh machine)..." >&2
+  (cd "$here/cli" && go build -trimpath \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION" \
+    -o "$dest/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
+  (cd "$here/language-nodejs" && go build -trimpath \
+    -o "$dest/pulumi-language-nodejs.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) >&2
+  mv "$dest/pulumi.tmp" "$dest/pulumi"
+  mv "$dest/pulumi-language-nodejs.tmp" "$dest/pulumi-language-nodejs"
+  echo "Built in $(( $(date +%s) - start )) s" >&2
 fi
-command -v go >/dev/null || { echo "install.sh: Go is required to build the Pulumi CLI" >&2; exit 1; }
-mkdir -p "$dest"
-start=$(date +%s)
-echo "Building Pulumi CLI $VERSION into $dest (a few minutes on a fresh machine)..." >&2
-(cd "$here/cli" && go build -trimpath \
-  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION" \
-  -o "$dest/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
-(cd "$here/language-nodejs" && go build -trimpath \
-  -o "$dest/pulumi-language-nodejs.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) >&2
-mv "$dest/pulumi.tmp" "$dest/pulumi"
-mv "$dest/pulumi-language-nodejs.tmp" "$dest/pulumi-language-nodejs"
-echo "Built in $(( $(date +%s) - start )) s" >&2
+
+# Puts $1 at $dest/$2 unless an identical file is there already. Checkouts run this concurrently
+# (every e2e test asks for the directory), so the copy is written aside and renamed into place:
+# a reader sees the old file or the new one, never half of one.
+place() {
+  local source=$1 name=$2
+  if [ -f "$dest/$name" ] && [ ! -L "$dest/$name" ] && cmp -s "$source" "$dest/$name" && [ -x "$dest/$name" ]; then
+    return 0
+  fi
+  local tmp
+  tmp=$(mktemp "$dest/.$name.XXXXXX")
+  cp "$source" "$tmp"
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$dest/$name"
+}
+
+# The dynamic provider shim of the @pulumi/pulumi that matches the CLI: package.json pins
+# @pulumi/pulumi to the CLI's version, and `npm ci` (tools/setup.sh) installs it before this runs.
+sdk_package="$checkout/node_modules/@pulumi/pulumi"
+if [ ! -f "$sdk_package/pulumi-resource-pulumi-nodejs" ]; then
+  echo "install.sh: $sdk_package/pulumi-resource-pulumi-nodejs is missing; run npm ci in $checkout first" >&2
+  exit 1
+fi
+sdk_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$sdk_package/package.json" | head -n 1)
+if [ "v$sdk_version" != "$VERSION" ]; then
+  echo "install.sh: $sdk_package is version $sdk_version, the CLI is $VERSION; its shim would not be the distribution's" >&2
+  exit 1
+fi
+place "$sdk_package/pulumi-resource-pulumi-nodejs" pulumi-resource-pulumi-nodejs
+
+# The policy pack starter ships in the language host's Go module (nodejs/dist), which the build
+# above downloaded; `go mod download` fetches it again if the module cache was cleaned since.
+sdk_module=$(cd "$here/language-nodejs" && go list -m -f '{{.Dir}}' "$LANGUAGE_HOST_SDK" 2>/dev/null || true)
+if [ -z "$sdk_module" ] || [ ! -f "$sdk_module/nodejs/dist/pulumi-analyzer-policy" ]; then
+  command -v go >/dev/null || { echo "install.sh: Go is required to fetch pulumi-analyzer-policy" >&2; exit 1; }
+  (cd "$here/language-nodejs" && go mod download "$LANGUAGE_HOST_SDK") >&2
+  sdk_module=$(cd "$here/language-nodejs" && go list -m -f '{{.Dir}}' "$LANGUAGE_HOST_SDK")
+fi
+place "$sdk_module/nodejs/dist/pulumi-analyzer-policy" pulumi-analyzer-policy
+
 echo "$dest"

@@ -1,0 +1,85 @@
+// The SMB signing policy pack (CrossGuard): serves the rules of rules.ts to the Pulumi engine.
+// Every rule is mandatory unless the organisation's config says otherwise, e.g.
+//   { "smb-signing-required": { "enforcementLevel": "advisory", "sides": ["server"],
+//       "waivers": [{ "resource": "nas-01", "reason": "CHG-4711: firmware without signing, until 2025-06" }] } }
+// passed with `pulumi preview --policy-pack-config <file>` (or `pulumi policy enable --config`).
+//
+// Waivers: a rule's waived findings are not reported by the rule (a report would carry the rule's
+// enforcement level and block). The rule hands them to the advisory policy smb-waivers instead,
+// which reports each with its reason, so the reason shows in every preview and up without
+// blocking. @pulumi/policy's server runs a pack's policies one after another, in this list's
+// order, within each of the engine's calls: Analyze (one resource) and AnalyzeStack (all of
+// them). smb-waivers comes last, so it reports in the same call what the rules before it waived;
+// the ledger is keyed by URN because the engine may analyze several resources at once. Set
+// smb-waivers to "disabled" to hide waivers; "mandatory" would make each waiver block.
+import { PolicyPack, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { configSchema, judge, PACK_NAME, RESOURCE_TYPE, Rule, RULES, WAIVERS_POLICY, waivedMessage } from "./rules";
+
+/** Waived findings awaiting smb-waivers, per resource URN: one ledger for Analyze, one for AnalyzeStack. */
+class WaiverLedger {
+  private readonly entries = new Map<string, string[]>();
+  add(urn: string, message: string): void {
+    this.entries.set(urn, [...(this.entries.get(urn) ?? []), message]);
+  }
+  /** The messages for this URN, removed from the ledger. */
+  take(urn: string): string[] {
+    const found = this.entries.get(urn) ?? [];
+    this.entries.delete(urn);
+    return found;
+  }
+}
+
+const resourceWaivers = new WaiverLedger();
+const stackWaivers = new WaiverLedger();
+
+function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {
+  return {
+    name: rule.name,
+    description: rule.description,
+    enforcementLevel: "mandatory",
+    configSchema: configSchema(rule),
+    validateResource: (args, reportViolation) => {
+      if (args.type !== RESOURCE_TYPE) return;
+      const { findings, waived } = judge(rule, args.getConfig<Record<string, unknown>>(), { urn: args.urn, name: args.name, props: args.props });
+      for (const finding of findings) reportViolation(finding);
+      for (const w of waived) resourceWaivers.add(args.urn, waivedMessage(rule.name, w.waiver, w.finding));
+    },
+  };
+}
+
+function stackPolicy(rule: Rule<unknown>): StackValidationPolicy {
+  return {
+    name: rule.name,
+    description: rule.description,
+    enforcementLevel: "mandatory",
+    configSchema: configSchema(rule),
+    validateStack: (args, reportViolation) => {
+      const config = args.getConfig<Record<string, unknown>>();
+      for (const r of args.resources) {
+        if (r.type !== RESOURCE_TYPE) continue;
+        const { findings, waived } = judge(rule, config, { urn: r.urn, name: r.name, props: r.props });
+        for (const finding of findings) reportViolation(finding, r.urn);
+        for (const w of waived) stackWaivers.add(r.urn, waivedMessage(rule.name, w.waiver, w.finding));
+      }
+    },
+  };
+}
+
+/** Reports what the rules before it waived, one advisory message per waived finding. */
+const waiversPolicy: ResourceValidationPolicy & StackValidationPolicy = {
+  name: WAIVERS_POLICY,
+  description: "Shows every waiver the organisation's config applied, with its reason (advisory: a waiver never blocks).",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation: ReportViolation) => {
+    for (const message of resourceWaivers.take(args.urn)) reportViolation(message);
+  },
+  validateStack: (args, reportViolation: ReportViolation) => {
+    for (const r of args.resources) for (const message of stackWaivers.take(r.urn)) reportViolation(message, r.urn);
+  },
+};
+
+new PolicyPack(PACK_NAME, {
+  description: "SMB signing on Windows hosts (pulumi-smb-signing): signing required, guest logons off, hosts pinned, no dangerous options, no silent restore of insecure values.",
+  enforcementLevel: "mandatory",
+  policies: [...RULES.map((rule) => (rule.kind === "resource" ? resourcePolicy(rule) : stackPolicy(rule))), waiversPolicy],
+});
