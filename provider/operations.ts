@@ -113,6 +113,7 @@ function readinessOf(result: SigningResult): Readiness | null {
     auditing: on,
     events: r.events,
     truncated: r.truncated,
+    peerCount: r.peerCount,
     peers: r.peers.map((p) => ({ peer: p.peer, events: p.events, eventIds: p.ids, lastSeen: p.lastSeen })),
     ...(r.error ? { error: r.error } : {}),
   });

@@ -25,6 +25,8 @@ export interface AuditLogFindings {
   events: number;
   /** The bound was reached: there were more events, so the counts are lower bounds. */
   truncated: boolean;
+  /** Distinct peers in the events read (`peers` names the busiest, at most 50). */
+  peerCount: number;
   peers: AuditPeer[];
   error?: string;
 }
@@ -183,14 +185,15 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   if (peers.length === 0) {
     return [{ severity: "info", setting, text: `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was turned on more recently covers less)` }];
   }
+  const total = Math.max(f.peerCount ?? 0, peers.length);
   const shown = peers.slice(0, NAMED_PEERS).map((p) => p.peer || "(a peer the event does not name)");
-  const more = peers.length > NAMED_PEERS ? `, and ${peers.length - NAMED_PEERS} more` : "";
-  const count = `${f.truncated ? "at least " : ""}${peers.length}`;
+  const more = total > shown.length ? `, and ${total - shown.length} more` : "";
+  const count = `${f.truncated ? "at least " : ""}${total}`;
   const ids = [...new Set(peers.flatMap((p) => p.eventIds))].sort((a, b) => a - b).join(", ");
   const what =
     side === "server"
-      ? `${count} client${peers.length === 1 ? "" : "s"} in the last ${days} connected without signing`
-      : `${count} server${peers.length === 1 ? "" : "s"} this host connected to in the last ${days} did not sign`;
+      ? `${count} client${total === 1 ? "" : "s"} in the last ${days} connected without signing`
+      : `${count} server${total === 1 ? "" : "s"} this host connected to in the last ${days} did not sign`;
   return warn(`${what}: ${shown.join(", ")}${more} (${log}, event ${ids}, read ${r.readAt})`);
 }
 

@@ -72,6 +72,8 @@ const auditLogSchema = z.object({
   log: z.enum(["available", "absent", "disabled", "unreadable"]),
   events: z.number().int().min(0),
   truncated: z.boolean(),
+  /** Distinct peers in the events read; `peers` names the busiest of them. */
+  peerCount: z.number().int().min(0),
   peers: z.array(z.object({ peer: z.string(), events: z.number().int().min(1), ids: z.array(z.number().int()), lastSeen: z.string() })),
   error: z.string().nullish(),
 });

@@ -17,7 +17,7 @@
               "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...],
               "record": {"owner": "...", "originals": {...}} | null, "restored": true | false,
               "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}},
-              "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "events": 4, "truncated": false,
+              "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "events": 4, "truncated": false, "peerCount": 1,
                         "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
         or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
               "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "..."}]}
@@ -193,7 +193,7 @@ function Get-AuditPeer {
 function Get-AuditFindings {
     param([string]$Side, [int]$Days, [int]$MaxEvents)
     $spec = $AuditLog[$Side]
-    $result = @{ log = 'absent'; events = 0; truncated = $false; peers = @() }
+    $result = @{ log = 'absent'; events = 0; truncated = $false; peerCount = 0; peers = @() }
     try {
         $info = Get-WinEvent -ListLog $spec.log -ErrorAction SilentlyContinue
         if ($null -eq $info) { return $result }
@@ -220,6 +220,7 @@ function Get-AuditFindings {
             if ($found.ids -notcontains [int]$entry.Id) { $found.ids = $found.ids + [int]$entry.Id }
             if ($entry.TimeCreated -gt $found.lastSeen) { $found.lastSeen = $entry.TimeCreated }
         }
+        $result.peerCount = $byPeer.Count
         $busiest = @($byPeer.Values | Sort-Object -Property @{ Expression = { $_.events }; Descending = $true }, @{ Expression = { $_.peer }; Descending = $false } | Select-Object -First $AuditPeersMax)
         $result.peers = @(foreach ($found in $busiest) {
                 @{ peer = $found.peer; events = $found.events; ids = @($found.ids | Sort-Object); lastSeen = $found.lastSeen.ToUniversalTime().ToString('o') }

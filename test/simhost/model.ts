@@ -482,8 +482,8 @@ function auditPeer(properties: Array<string | number>): string {
  */
 function auditFindings(state: HostState, side: Side, days: number, maxEvents: number): Record<string, unknown> {
   const log = state.auditLogs?.[side];
-  if (!log) return { log: "absent", events: 0, truncated: false, peers: [] };
-  if (!log.enabled) return { log: "disabled", events: 0, truncated: false, peers: [] };
+  if (!log) return { log: "absent", events: 0, truncated: false, peerCount: 0, peers: [] };
+  if (!log.enabled) return { log: "disabled", events: 0, truncated: false, peerCount: 0, peers: [] };
   const since = Date.now() - days * 86_400_000;
   const logged = log.events
     .filter((e) => AUDIT_LOGS[side].ids.includes(e.id) && Date.parse(e.timeCreated) >= since)
@@ -502,7 +502,7 @@ function auditFindings(state: HostState, side: Side, days: number, maxEvents: nu
     .sort((a, b) => b.events - a.events || (a.peer.toLowerCase() < b.peer.toLowerCase() ? -1 : a.peer.toLowerCase() > b.peer.toLowerCase() ? 1 : 0))
     .slice(0, AUDIT_PEERS_MAX)
     .map((p) => ({ ...p, ids: [...p.ids].sort((a, b) => a - b), lastSeen: new Date(p.lastSeen).toISOString() }));
-  return { log: "available", events: logged.length, truncated: logged.length >= maxEvents, peers };
+  return { log: "available", events: logged.length, truncated: logged.length >= maxEvents, peerCount: byPeer.size, peers };
 }
 
 /** A peer of an SMB session with this host (smbConnect). */

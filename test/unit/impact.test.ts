@@ -15,7 +15,7 @@ const home = (): ObservedSettings => ({
   server: { requireSigning: false, enableSigning: false, auditClientDoesNotSupportSigning: false, auditInsecureGuestLogon: false },
 });
 
-const log = (over: Partial<AuditLogFindings> = {}): AuditLogFindings => ({ log: "available", auditing: true, events: 0, truncated: false, peers: [], ...over });
+const log = (over: Partial<AuditLogFindings> = {}): AuditLogFindings => ({ log: "available", auditing: true, events: 0, truncated: false, peers: [], peerCount: over.peers?.length ?? 0, ...over });
 const readiness = (server: Partial<AuditLogFindings> = {}, client: Partial<AuditLogFindings> = {}): Readiness => ({
   readAt: "2025-11-03T09:00:00.0000000Z",
   days: 7,
@@ -94,6 +94,9 @@ describe("readiness from the host's audit log (impact.ts)", () => {
     );
     const many = requireServer(readiness({ peers: Array.from({ length: 12 }, (_, i) => peer(`10.0.5.${i + 10}`)), events: 2000, truncated: true }));
     assert.ok(many.some((t) => t.startsWith("warning at least 12 clients in the last 7 days connected without signing: 10.0.5.10,") && t.includes(", and 2 more (")), many.join("\n"));
+    // The script names the busiest 50; the count is of all it saw.
+    const capped = requireServer(readiness({ peers: Array.from({ length: 50 }, (_, i) => peer(`10.0.6.${i}`)), peerCount: 73, events: 73 }));
+    assert.ok(capped.some((t) => t.startsWith("warning 73 clients in the last 7 days") && t.includes(", and 63 more (")), capped.join("\n"));
   });
 
   it("says when there is nothing to go on: no log on this release, a disabled or unreadable log, audit off", () => {
