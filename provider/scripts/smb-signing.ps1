@@ -92,10 +92,11 @@ $AdministrativeTemplates = @{
 }
 
 # SMB signing audit (Windows 11 24H2, Windows Server 2025; KB5066913 for the server side of
-# older releases) logs peers that do not sign. Microsoft lists these event IDs for signing and
-# encryption audit without saying which is which, so every one of them counts.
+# older releases) logs peers that do not sign. Microsoft lists 3021/3022 and 31998/31999 for
+# signing and encryption audit without saying which is which, so every one of them counts, and
+# 3027 (an SMB 1 client that does not sign, as KB5066913 is read by others) counts too.
 $AuditLog = @{
-    server = @{ log = 'Microsoft-Windows-SMBServer/Audit'; ids = @(3021, 3022) }
+    server = @{ log = 'Microsoft-Windows-SMBServer/Audit'; ids = @(3021, 3022, 3027) }
     client = @{ log = 'Microsoft-Windows-SMBClient/Audit'; ids = @(31998, 31999) }
 }
 # The most peers a reply names per log (the busiest first).

@@ -106,6 +106,7 @@ for (const transport of TRANSPORTS) {
       for (const a of ["10.0.4.17", "10.0.4.30", "10.0.4.18", "10.0.4.17"]) assert.equal(fleet.smbSession("srv25", unsignedClient(a)).audited, true);
       fleet.smbSession("srv25", { direction: "inbound", address: "10.0.4.5", signs: true });
       fleet.smbSession("srv25", unsignedClient("10.0.4.99", new Date(Date.now() - 10 * 86_400_000)));
+      assert.equal(fleet.smbSession("srv25", { ...unsignedClient("10.0.4.40"), smb1: true }).audited, true);
 
       const refreshed = await ops.read(created.id, created.outs);
       const outs = refreshed.props as PolicyOutputs;
@@ -115,6 +116,7 @@ for (const transport of TRANSPORTS) {
         ["10.0.4.17", 2, [3021]],
         ["10.0.4.18", 1, [3021]],
         ["10.0.4.30", 1, [3021]],
+        ["10.0.4.40", 1, [3027]],
       ]);
       assert.equal(outs.readiness?.client.peers.length, 0);
 
@@ -123,7 +125,7 @@ for (const transport of TRANSPORTS) {
       const preview = warnings("srv25");
       const host = address("srv25");
       assert.ok(preview.includes(`${host}: server.requireSigning: true: SMB clients that do not sign will be refused by this host`), preview.join("\n"));
-      has(preview, new RegExp(`^${host.replace(/\./g, "\\.")}: 3 clients in the last 7 days connected without signing: 10\\.0\\.4\\.17, 10\\.0\\.4\\.18, 10\\.0\\.4\\.30 \\(Microsoft-Windows-SMBServer/Audit, event 3021, read `));
+      has(preview, new RegExp(`^${host.replace(/\./g, "\\.")}: 4 clients in the last 7 days connected without signing: 10\\.0\\.4\\.17, 10\\.0\\.4\\.18, 10\\.0\\.4\\.30, 10\\.0\\.4\\.40 \\(Microsoft-Windows-SMBServer/Audit, event 3021, 3027, read `));
       assert.ok(!preview.some((t) => t.includes("10.0.4.99") || t.includes("10.0.4.5,")), "outside the window, or signing: not named");
 
       await ops.update(created.id, outs, news);

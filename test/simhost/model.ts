@@ -454,11 +454,12 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
 /**
  * $AuditLog of smb-signing.ps1: the log of each side and the event IDs it reads. Microsoft lists
  * 3021/3022 and 31998/31999 for signing and encryption audit without saying which is which
- * (windowsserverdocs smb-signing-overview.md); this model logs a peer that does not sign under
- * the first ID of its side, and the script counts every ID.
+ * (windowsserverdocs smb-signing-overview.md); 3027 is an SMB 1 client that does not sign as
+ * others read KB5066913 (unverified). This model logs a peer that does not sign under the first
+ * ID of its side (3027 for an SMB 1 client), and the script counts every ID.
  */
 export const AUDIT_LOGS: Record<Side, { log: string; ids: readonly number[] }> = {
-  server: { log: "Microsoft-Windows-SMBServer/Audit", ids: [3021, 3022] },
+  server: { log: "Microsoft-Windows-SMBServer/Audit", ids: [3021, 3022, 3027] },
   client: { log: "Microsoft-Windows-SMBClient/Audit", ids: [31998, 31999] },
 };
 /** $AuditPeersMax of smb-signing.ps1. */
@@ -517,6 +518,8 @@ export interface SmbPeer {
   guestOnly?: boolean;
   /** The account the session uses, logged with the event. */
   account?: string;
+  /** Inbound: the client speaks SMB 1 (logged as 3027 rather than 3021). */
+  smb1?: boolean;
   /** When the session happens (default now). */
   at?: Date;
 }
@@ -550,10 +553,10 @@ function effective(state: HostState, side: Side, name: string): boolean | undefi
  */
 export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
   const at = (peer.at ?? new Date()).toISOString();
-  const audit = (side: Side, setting: string, properties: Array<string | number>): boolean => {
+  const audit = (side: Side, setting: string, properties: Array<string | number>, id = AUDIT_LOGS[side].ids[0]): boolean => {
     const log = state.auditLogs?.[side];
     if (effective(state, side, setting) !== true || !log?.enabled) return false;
-    log.events.push({ id: AUDIT_LOGS[side].ids[0], timeCreated: at, properties });
+    log.events.push({ id, timeCreated: at, properties });
     return true;
   };
   if (peer.direction === "outbound") {
@@ -570,7 +573,8 @@ export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
   const requires = state.server.RequireSecuritySignature === true;
   if (peer.signs) return { connected: true, signed: requires, audited: false };
   if (requires) return { connected: false, signed: false, error: SIGNING_REQUIRED_REFUSED, audited: false };
-  return { connected: true, signed: false, audited: audit("server", "AuditClientDoesNotSupportSigning", [peer.account ?? "", `\\\\${peer.address}`, 0x311]) };
+  const properties = peer.smb1 ? [peer.address, peer.account ?? ""] : [peer.account ?? "", `\\\\${peer.address}`, 0x311];
+  return { connected: true, signed: false, audited: audit("server", "AuditClientDoesNotSupportSigning", properties, peer.smb1 ? 3027 : undefined) };
 }
 
 type Enforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;

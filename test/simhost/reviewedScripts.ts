@@ -6,6 +6,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "7ca49b8405c3e310f4822c9d04c6d0a482bad3e8a8c27b2476dbe426174c3227",
+  "smb-signing.ps1": "abf24342be388fa63285c32c1a050937b370e769e861df8577198855efba949c",
 };
 

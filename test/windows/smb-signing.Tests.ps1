@@ -370,7 +370,7 @@ Describe 'smb-signing.ps1' {
             $server.peers[1].peer | Should -Be '10.0.4.18'
             $result.Reply.audit.client.log | Should -Be 'absent'
             Should -Invoke -CommandName Get-WinEvent -ParameterFilter {
-                $FilterHashtable.LogName -eq 'Microsoft-Windows-SMBServer/Audit' -and (@($FilterHashtable.Id) -join ',') -eq '3021,3022' -and $MaxEvents -eq 2000
+                $FilterHashtable.LogName -eq 'Microsoft-Windows-SMBServer/Audit' -and (@($FilterHashtable.Id) -join ',') -eq '3021,3022,3027' -and $MaxEvents -eq 2000
             } -Exactly -Times 1 -Scope It
             Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
         }
