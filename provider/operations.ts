@@ -101,11 +101,15 @@ function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: 
   };
 }
 
-/** The audit findings with whether each side audits peers that do not sign now (policy wins over the setting). */
+/**
+ * The audit findings with whether each side audited peers that do not sign when the logs were
+ * read (before this run changed anything: audit turned on in the same run has logged nothing
+ * yet). Policy wins over the setting.
+ */
 function readinessOf(result: SigningResult): Readiness | null {
   if (!result.audit) return null;
   const auditing = (side: "server" | "client", name: string): boolean | null => {
-    const value = result.policy[side][name]?.value ?? result.after[side][name];
+    const value = result.policy[side][name]?.value ?? result.before[side][name];
     return typeof value === "boolean" ? value : null;
   };
   const side = (r: AuditLogReply, on: boolean | null) => ({

@@ -175,6 +175,18 @@ for (const transport of TRANSPORTS) {
       has(warnings("srv25"), /this host does not log clients that do not sign \(server\.auditClientDoesNotSupportSigning is false\): turn that audit on for a while first/);
     });
 
+    it("audit turned on in the same run as the requirement has logged nothing yet: it says to audit first, not that nobody would be refused", async () => {
+      fleet.reset("srv25", "server-2025");
+      delivered.splice(0);
+      const created = await ops.create(await inputs("srv25", transport, { server: { auditClientDoesNotSupportSigning: true, requireSigning: true } }));
+      const atCreate = warnings("srv25");
+      has(atCreate, /this host does not log clients that do not sign \(server\.auditClientDoesNotSupportSigning is false\): turn that audit on for a while first/);
+      assert.ok(!((created.outs as PolicyOutputs).consequences ?? []).some((c) => c.startsWith("no client connected")), "no false comfort");
+      assert.equal((created.outs as PolicyOutputs).readiness?.server.auditing, false);
+      const refreshed = await ops.read(created.id, created.outs);
+      assert.equal((refreshed.props as PolicyOutputs).readiness?.server.auditing, true, "audit is on from now on");
+    });
+
     it("reads a bounded number of events within the window, and says when it stopped", async () => {
       fleet.reset("srv25", "server-2025");
       const now = Date.now();
