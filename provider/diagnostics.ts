@@ -6,7 +6,8 @@
 // [runtime] ..."), not as a warning of the resource. So the provider sends its warnings through
 // the engine's Log RPC itself, with the resource's URN (the `resourceUrn` input), and the CLI
 // shows them on the resource, in preview as in up and destroy. Outside a provider process (tests,
-// the acceptance tool) they go to the sink a caller installed, else to stderr.
+// the acceptance tool, which call the operations directly) they go to the sink a caller
+// installed, else nowhere: there is no engine to show them.
 import * as path from "node:path";
 
 export type Severity = "info" | "warning";
@@ -29,20 +30,21 @@ export function setDiagnosticSink(sink: DiagnosticSink | undefined): DiagnosticS
   return previous;
 }
 
-/** Sends a warning about a resource; never throws (a warning that cannot be delivered goes to stderr). */
+/** Sends a warning about a resource; never throws (a warning the engine does not take goes to stderr). */
 export async function warn(message: string, urn?: string): Promise<void> {
   await emit({ severity: "warning", message, urn });
 }
 
 async function emit(d: Diagnostic): Promise<void> {
+  if (installed) return installed(d);
+  const address = engineAddress();
+  if (!address) return;
   try {
-    if (installed) return await installed(d);
-    const address = engineAddress();
-    if (address) return await logToEngine(address, d);
+    await logToEngine(address, d);
   } catch (err) {
-    console.error(`could not deliver a ${d.severity}: ${(err as Error).message}`);
+    // stderr reaches the CLI too, as a message of the stack rather than of the resource.
+    console.error(`could not deliver a ${d.severity} through the engine (${(err as Error).message}); ${d.severity}: ${d.message}`);
   }
-  console.error(`${d.severity}: ${d.message}`);
 }
 
 /**
