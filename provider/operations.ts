@@ -6,6 +6,7 @@ import {
   declaredSettings,
   DeclaredSettings,
   diffPolicy,
+  ObservedSettings,
   inputsFromObserved,
   policyId,
   PolicyOutputs,
@@ -15,7 +16,7 @@ import {
 } from "./domain/policy";
 import { checkSafety } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
-import { ObservedSide, SETTINGS, SIDES } from "./domain/settings";
+import { SETTINGS, SIDES } from "./domain/settings";
 import { warn } from "./diagnostics";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./errors";
@@ -136,14 +137,7 @@ function readinessOf(result: SigningResult): Readiness | null {
  */
 function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings, readiness: Readiness | null): Consequence[] {
   const declared = declaredSettings(inputs);
-  const baseline = { client: {} as ObservedSide, server: {} as ObservedSide };
-  for (const side of SIDES) {
-    for (const [name, now] of Object.entries(result.after[side])) {
-      const original = originals[side][name];
-      baseline[side][name] = typeof original === "boolean" ? original : now;
-    }
-  }
-  const out = consequencesOf({ before: baseline, declared, readiness, tense: "present" });
+  const out = consequencesOf({ before: beforeThisResource(result.after, originals), declared, readiness, tense: "present" });
   if (inputs.onDelete === "restore") {
     const restored: DeclaredSettings = { client: {}, server: {} };
     for (const side of SIDES) {
@@ -156,6 +150,15 @@ function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, orig
     if (weakens) out.push({ severity: "info", setting: "onDelete", text: `on destroy (onDelete: "restore") this host returns to ${weakens}` });
   }
   return out;
+}
+
+/** The host as it was before this resource changed it: its originals, and what it reports now for the rest. */
+function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings): ObservedSettings {
+  const before = { client: { ...now.client }, server: { ...now.server } };
+  for (const side of SIDES) {
+    for (const [name, original] of Object.entries(originals[side])) if (typeof original === "boolean") before[side][name] = original;
+  }
+  return before;
 }
 
 /** The resource's warnings, each naming the host, on the resource (diagnostics.ts). */
@@ -256,8 +259,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
   }
   const outs = await apply(inputs, undefined, raw[PROVIDER_KEY]);
   // No diff precedes a create: its warnings come now, from what the host had before.
-  const before = { client: { ...outs.observed.client }, server: { ...outs.observed.server } };
-  for (const side of SIDES) for (const [name, v] of Object.entries(outs.originalSettings[side])) if (typeof v === "boolean") before[side][name] = v;
+  const before = beforeThisResource(outs.observed, outs.originalSettings);
   await warnAll(inputs.connection.host, inputs.resourceUrn, consequencesOf({ before, declared: declaredSettings(inputs), readiness: outs.readiness, tense: "present" }));
   return { id: policyId(outs.connection), outs };
 }

@@ -79,6 +79,7 @@ for (const transport of TRANSPORTS) {
 
       const updated = await ops.update(created.id, outs, news);
       has((updated.outs as PolicyOutputs).consequences ?? [], /SMB servers that do not sign \(many NAS and printers\) fail with 0xc000a000/);
+      has((updated.outs as PolicyOutputs).consequences ?? [], /^on destroy \(onDelete: "restore"\) this host returns to client\.requireSigning=false: unsigned SMB traffic can be tampered with or relayed$/);
       const refused = fleet.smbSession("home", nas);
       assert.equal(refused.connected, false);
       assert.equal(refused.error, STATUS_INVALID_SIGNATURE);
