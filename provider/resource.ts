@@ -142,8 +142,10 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
       customTimeouts: customTimeoutInputs(opts?.customTimeouts),
       // The provider's warnings (the consequences of a change, in preview) go to the engine
-      // with this URN, so they show on this resource. A promise, not an Output: the URN of a
-      // parent must not become a dependency on it (a component's children include this one).
+      // with this URN, so they show on this resource. Not named `urn`: every resource has that
+      // output, and an input of that name never reaches the provider. A promise, not an Output:
+      // the URN of a parent must not become a dependency on it (a component's children include
+      // this one).
       resourceUrn: new Promise<string>((resolve) => pulumi.createUrn(name, RESOURCE_TYPE, opts?.parent).apply((urn) => resolve(urn))),
       observed: undefined,
       originalSettings: undefined,

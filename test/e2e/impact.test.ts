@@ -46,6 +46,42 @@ async function stateOutputs(p: PulumiProject, name: string): Promise<Record<stri
 }
 
 describe("impact through the pulumi CLI", () => {
+  it("a fact the design rests on: pulumi.log.warn inside a dynamic provider's diff is no warning of the resource (no engine connection there), the engine's Log with the resource's URN is", async () => {
+    const dir = path.join(workRoot, "log-fact");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: log-fact\nruntime: nodejs\nmain: index.js\n");
+    const send = path.join(REPO_ROOT, "dist", "provider", "diagnostics.js");
+    fs.writeFileSync(
+      path.join(dir, "index.js"),
+      [
+        'const pulumi = require("@pulumi/pulumi");',
+        "const provider = {",
+        "  async diff(id, olds, news) {",
+        '    await require("@pulumi/pulumi").log.warn("through pulumi.log.warn");',
+        `    await require(${JSON.stringify(send)}).warn("through the engine", news.resourceUrn);`,
+        "    return { changes: olds.v !== news.v };",
+        "  },",
+        '  async create(inputs) { return { id: "x", outs: inputs }; },',
+        "  async update(id, olds, news) { return { outs: news }; },",
+        "};",
+        'const urn = pulumi.createUrn("probe", "pulumi-nodejs:dynamic:Resource");',
+        'new pulumi.dynamic.Resource(provider, "probe", { v: process.env.PROBE_V || "1", resourceUrn: new Promise((r) => urn.apply(r)) });',
+        "",
+      ].join("\n"),
+    );
+    const p = new PulumiProject(dir, "fact");
+    await p.init();
+    p.env.PROBE_V = "1";
+    await p.ok(["up", "--yes"]);
+    p.env.PROBE_V = "2";
+    const preview = await p.ok(["preview"]);
+    const resource = diagnosticsOf(preview.output, "pulumi-nodejs:dynamic:Resource", "probe");
+    assert.match(resource, /warning: through the engine/);
+    assert.doesNotMatch(resource, /through pulumi\.log\.warn/);
+    // It lands on stderr instead, which the CLI shows as an info message of the stack.
+    assert.match(diagnosticsOf(preview.output, "pulumi:pulumi:Stack", "log-fact-fact"), /warning: \[runtime\] through pulumi\.log\.warn/);
+  });
+
   it("pulumi preview warns, on the resource, that requiring client signing breaks unsigned servers and the guest access the host has on unmanaged; up and destroy do as said", async () => {
     fleet.reset("home", "win11-24h2-home");
     const p = await programStack(workRoot, "impact-guest", { password: SIM_PASSWORD });
