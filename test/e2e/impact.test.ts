@@ -117,6 +117,42 @@ describe("impact through the pulumi CLI", () => {
     assert.ok(!(preview.output + destroy.output).includes(SIM_PASSWORD));
   });
 
+  it("the warnings land on a resource nested two components deep (its resourceUrn is the URN the engine gives it)", async () => {
+    fleet.reset("home", "win11-24h2-home");
+    const dir = path.join(workRoot, "nested");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: nested\nruntime: nodejs\nmain: index.js\n");
+    fs.writeFileSync(
+      path.join(dir, "index.js"),
+      [
+        'const pulumi = require("@pulumi/pulumi");',
+        'const { SmbSigningPolicy } = require("pulumi-smb-signing");',
+        "class Rack extends pulumi.ComponentResource {",
+        '  constructor(name, opts) { super("corp:infra:Rack", name, {}, opts); }',
+        "}",
+        "const config = new pulumi.Config();",
+        'const inner = new Rack("rack-1a", { parent: new Rack("rack-1") });',
+        'const connection = { ...config.requireObject("connection"), password: config.requireSecret("password") };',
+        'new SmbSigningPolicy("home", { connection, ...config.requireObject("settings") }, { parent: inner });',
+        "",
+      ].join("\n"),
+    );
+    const p = new PulumiProject(dir, "nested");
+    await p.init();
+    const { password, ...connection } = fleet.connection("home");
+    await p.setConfig("connection", JSON.stringify(connection));
+    await p.setSecretConfig("password", String(password));
+    await p.setConfig("settings", JSON.stringify({ server: { auditClientDoesNotSupportSigning: true } }));
+    await p.ok(["up", "--yes"]);
+    await p.setConfig("settings", JSON.stringify({ client: { requireSigning: true }, server: { auditClientDoesNotSupportSigning: true } }));
+    const preview = await p.ok(["preview"]);
+    assert.match(diagnosticsOf(preview.output, TYPE, "home"), /warning: .*: client\.requireSigning: true: SMB servers that do not sign/);
+    // On the resource's own row: with another URN the engine would show a second, phantom
+    // resource of the same name carrying the warnings, and this row none.
+    assert.match(preview.output, new RegExp(`^ ~ +${escape(TYPE)} home update \\[diff: [^\\]]*\\]; warning: `, "m"));
+    await p.ok(["destroy", "--yes"]);
+  });
+
   it("the fleet example audits first, then enforces: pulumi preview --refresh names the clients its audit log saw not signing, and up then refuses them", async () => {
     fleet.reset("srv25", "server-2025");
     const dir = path.join(workRoot, "fleet");
