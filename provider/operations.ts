@@ -17,7 +17,7 @@ import {
 import { checkSafety } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
 import { SETTINGS, SIDES } from "./domain/settings";
-import { warn } from "./diagnostics";
+import { warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./errors";
 import { Deadline, deadlineIn } from "./host/retry";
@@ -161,7 +161,7 @@ function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings):
   return before;
 }
 
-/** The resource's warnings, each naming the host, on the resource (diagnostics.ts). */
+/** The resource's warnings, each naming the host, on the resource (transport/engineLog.ts). */
 async function warnAll(host: string, urn: string | undefined, consequences: Consequence[]): Promise<void> {
   for (const c of consequences) if (c.severity === "warning") await warn(`${host}: ${c.text}`, urn);
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { Diagnostic, setDiagnosticSink } from "../../provider/diagnostics";
+import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
 import { AuditEventModel, GUEST_ACCESS_BLOCKED, PresetName, SIGNING_REQUIRED_REFUSED, STATUS_INVALID_SIGNATURE } from "../simhost/model";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AuditLogFindings, consequencesIfUnread, consequencesOf, ImpactView, insecureRestore, Readiness } from "../../provider/domain/impact";
 import type { ObservedSettings } from "../../provider/domain/policy";
-import { engineAddress } from "../../provider/diagnostics";
+import { engineAddress } from "../../provider/transport/engineLog";
 import { previewConsequences } from "../../provider/operations";
 import { parsePolicyInputs } from "../../provider/domain/schema";
 

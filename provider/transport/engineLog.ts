@@ -1,4 +1,5 @@
-// Warnings from the provider's own operations (diff, check, create, delete) to the user.
+// The provider's channel to the Pulumi engine: warnings from its own operations (diff, check,
+// create, delete) to the user, as the transports beside it carry scripts to the hosts.
 //
 // The dynamic provider runs in a process of its own (pulumi-resource-pulumi-nodejs, started by
 // the CLI with the engine's address as its argument). `pulumi.log.warn` there has no engine
