@@ -2,3 +2,4 @@
 export { SmbSigningPolicy } from "./resource";
 export type { ClientSigningArgs, ConnectionArgs, ServerSigningArgs, SmbSigningPolicyArgs } from "./resource";
 export { CLIENT_SETTINGS, SERVER_SETTINGS } from "./domain/settings";
+export type { AuditLogFindings, AuditPeer, Readiness } from "./domain/impact";

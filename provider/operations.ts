@@ -6,6 +6,7 @@ import {
   declaredSettings,
   DeclaredSettings,
   diffPolicy,
+  ObservedSettings,
   inputsFromObserved,
   policyId,
   PolicyOutputs,
@@ -14,10 +15,13 @@ import {
   unenforcedSettings,
 } from "./domain/policy";
 import { checkSafety } from "./domain/safety";
+import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
+import { SETTINGS, SIDES } from "./domain/settings";
+import { warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./errors";
 import { Deadline, deadlineIn } from "./host/retry";
-import { HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { AuditLogReply, HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
 import { privateKeyProblem } from "./transport/ssh";
 
 /** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
@@ -79,7 +83,11 @@ function ownRecord(record: HostRecord | null, owners: Array<string | undefined>)
   return record && owners.includes(record.owner) ? record : undefined;
 }
 
+/** The most audit events read per log and run: enough for a busy file server's week, bounded in time and reply size. */
+export const AUDIT_MAX_EVENTS = 2000;
+
 function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
+  const readiness = readinessOf(result);
   return {
     ...inputs,
     connection: inputs.connection,
@@ -89,7 +97,73 @@ function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: 
     settingsSource: result.source,
     policyManaged: result.policy,
     policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
+    readiness,
+    consequences: keptConsequences(inputs, result, originals, readiness).map((c) => c.text),
   };
+}
+
+/**
+ * The audit findings with whether each side audited peers that do not sign when the logs were
+ * read (before this run changed anything: audit turned on in the same run has logged nothing
+ * yet). Policy wins over the setting.
+ */
+function readinessOf(result: SigningResult): Readiness | null {
+  if (!result.audit) return null;
+  const auditing = (side: "server" | "client", name: string): boolean | null => {
+    const value = result.policy[side][name]?.value ?? result.before[side][name];
+    return typeof value === "boolean" ? value : null;
+  };
+  const side = (r: AuditLogReply, on: boolean | null) => ({
+    log: r.log,
+    auditing: on,
+    events: r.events,
+    truncated: r.truncated,
+    peerCount: r.peerCount,
+    peers: r.peers.map((p) => ({ peer: p.peer, events: p.events, eventIds: p.ids, lastSeen: p.lastSeen })),
+    ...(r.error ? { error: r.error } : {}),
+  });
+  return {
+    readAt: result.audit.readAt,
+    days: result.audit.days,
+    server: side(result.audit.server, auditing("server", "auditClientDoesNotSupportSigning")),
+    client: side(result.audit.client, auditing("client", "auditServerDoesNotSupportSigning")),
+  };
+}
+
+/**
+ * What this resource's settings change for people on the host, against how the host was before
+ * this resource changed them (its originals; unmanaged settings as the host reports them now),
+ * plus what `destroy` would put back if that weakens the host. Stable across refreshes.
+ */
+function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings, readiness: Readiness | null): Consequence[] {
+  const declared = declaredSettings(inputs);
+  const out = consequencesOf({ before: beforeThisResource(result.after, originals), declared, readiness, tense: "present" });
+  if (inputs.onDelete === "restore") {
+    const restored: DeclaredSettings = { client: {}, server: {} };
+    for (const side of SIDES) {
+      for (const [name, original] of Object.entries(originals[side])) {
+        // A restore leaves what Group Policy enforces to the policy.
+        if (declared[side][name] !== undefined && original !== declared[side][name] && result.policy[side][name] === undefined) restored[side][name] = original;
+      }
+    }
+    const weakens = insecureRestore(restored);
+    if (weakens) out.push({ severity: "info", setting: "onDelete", text: `on destroy (onDelete: "restore") this host returns to ${weakens}` });
+  }
+  return out;
+}
+
+/** The host as it was before this resource changed it: its originals, and what it reports now for the rest. */
+function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings): ObservedSettings {
+  const before = { client: { ...now.client }, server: { ...now.server } };
+  for (const side of SIDES) {
+    for (const [name, original] of Object.entries(originals[side])) if (typeof original === "boolean") before[side][name] = original;
+  }
+  return before;
+}
+
+/** The resource's warnings, each naming the host, on the resource (transport/engineLog.ts). */
+async function warnAll(host: string, urn: string | undefined, consequences: Consequence[]): Promise<void> {
+  for (const c of consequences) if (c.severity === "warning") await warn(`${host}: ${c.text}`, urn);
 }
 
 /**
@@ -114,6 +188,7 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
         owner: inputs.owner,
         previousOwner: olds?.owner,
         takeOwnership: inputs.takeOwnership === true,
+        audit: { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS },
       },
       deadlineFor(inputs, olds ? "update" : "create"),
     );
@@ -136,6 +211,12 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   if (!parsed.ok) return { inputs: news, failures: parsed.failures };
   const failures = [...checkSafety(parsed.inputs), ...checkPrivateKey(parsed.inputs.connection)];
   if (failures.length > 0) return { inputs: news, failures };
+  // A create (no inputs yet): the host has not been read, so say what the declared values would
+  // change if it does not have them already. An import changes nothing.
+  if (Object.keys(userInputs(olds ?? {})).length === 0 && parsed.inputs.importId === undefined) {
+    const host = hostLabel(parsed.inputs.connection.host);
+    await warnAll(`${host} (not read yet)`, known(parsed.inputs.resourceUrn), consequencesIfUnread(declaredSettings(parsed.inputs)));
+  }
   return { inputs: parsed.inputs };
 }
 
@@ -159,6 +240,9 @@ export function engineFailure(f: CheckFailure): CheckFailure {
   return { property: top, reason: f.reason.startsWith(`${top}.`) ? f.reason : `${f.property} ${f.reason}` };
 }
 
+const known = (v: string | undefined): string | undefined => (v === UNKNOWN ? undefined : v);
+const hostLabel = (host: string): string => (host === UNKNOWN ? "a host not known yet" : host);
+
 /** A key that cannot be decrypted fails here, naming the input, before any host is contacted. */
 function checkPrivateKey(c: PolicyInputs["connection"]): CheckFailure[] {
   if (typeof c.privateKey !== "string" || c.privateKey === UNKNOWN || c.passphrase === UNKNOWN) return [];
@@ -172,12 +256,31 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
   const parsed = parsePolicyInputs(userInputs(news));
   if (!parsed.ok) return { changes: true };
   const result = diffPolicy(olds, parsed.inputs);
+  if (result.changes) await warnAll(hostLabel(parsed.inputs.connection.host), known(parsed.inputs.resourceUrn), previewConsequences(olds, parsed.inputs, result.replaces.length > 0));
   return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.replaces.length > 0 };
+}
+
+/**
+ * What the next up changes for people, as preview can know it without contacting the host: from
+ * the host's settings and audit findings as last seen (the last up or refresh; `pulumi preview
+ * --refresh` reads them first). A replacement is another host, not read yet.
+ */
+export function previewConsequences(olds: Partial<PolicyOutputs>, news: PolicyInputs, replaced = false): Consequence[] {
+  const declared = declaredSettings(news);
+  if (replaced || !olds.observed) return consequencesIfUnread(declared);
+  return consequencesOf({ before: olds.observed, declared, readiness: olds.readiness ?? null, tense: "future" });
 }
 
 export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult<PolicyOutputs>> {
   const inputs = validatedForChange(raw);
-  const outs = inputs.importId === undefined ? await apply(inputs, undefined, raw[PROVIDER_KEY]) : await adopt(inputs);
+  if (inputs.importId !== undefined) {
+    const adopted = await adopt(inputs);
+    return { id: policyId(adopted.connection), outs: adopted };
+  }
+  const outs = await apply(inputs, undefined, raw[PROVIDER_KEY]);
+  // No diff precedes a create: its warnings come now, from what the host had before.
+  const before = beforeThisResource(outs.observed, outs.originalSettings);
+  await warnAll(inputs.connection.host, inputs.resourceUrn, consequencesOf({ before, declared: declaredSettings(inputs), readiness: outs.readiness, tense: "present" }));
   return { id: policyId(outs.connection), outs };
 }
 
@@ -189,7 +292,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  */
 async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
   const conn = inputs.connection;
-  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "create"));
+  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS } }, deadlineFor(inputs, "create"));
   if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
   }
@@ -215,7 +318,11 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   if (id !== policyId(inputs.connection)) {
     throw new Error(`the id "${id}" names another host than connection.host "${inputs.connection.host}"`);
   }
-  const result = await runSigningScript(inputs.connection, { operation: "read", owner: inputs.owner }, deadlineFor(inputs, "read"));
+  const result = await runSigningScript(
+    inputs.connection,
+    { operation: "read", owner: inputs.owner, audit: { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS } },
+    deadlineFor(inputs, "read"),
+  );
   const declared = declaredSettings(inputs);
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.
@@ -233,6 +340,7 @@ async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> 
   const owner = props.owner ?? DEFAULT_OWNER;
   const originals = props.originalSettings ?? { client: {}, server: {} };
   const result = await runSigningScript(conn, { operation: "restore", originals, owner }, deadlineFor(props, "delete"));
+  await warnInsecureRestore(props, result);
   if (result.restored) return;
   // Taken over by another resource: its record, its originals, its restore.
   if (result.record && result.record.owner !== owner) return;
@@ -241,13 +349,39 @@ async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> 
   throw new HostError("notEnforced", `${conn.host}:${conn.port}`, `could not restore ${missed.join(", ") || "the recorded originals"}`);
 }
 
+/**
+ * A restore that returned the host to values that weaken it (requireSigning false, guest logons
+ * on) is said, naming the host and the values: the program declared them secure, and destroy
+ * quietly undid that.
+ */
+async function warnInsecureRestore(props: PolicyOutputs, result: SigningResult): Promise<void> {
+  const restored: DeclaredSettings = { client: {}, server: {} };
+  for (const entry of result.changed) {
+    const [side, cmdletName] = entry.split(".") as ["client" | "server", string];
+    const def = SETTINGS_BY_CMDLET[side]?.get(cmdletName);
+    const value = def && result.after[side][def.name];
+    if (def && typeof value === "boolean") restored[side][def.name] = value;
+  }
+  const weakens = insecureRestore(restored);
+  if (!weakens) return;
+  await warn(
+    `${props.connection.host}: destroy put back the values this host had before this resource changed them (onDelete: "restore"): ${weakens}; to leave a host secured when its resource goes, set onDelete: "retain" before destroying`,
+    props.resourceUrn,
+  );
+}
+
+const SETTINGS_BY_CMDLET = Object.fromEntries(SIDES.map((side) => [side, new Map(SETTINGS[side].map((d) => [d.cmdletProperty, d]))]));
+
 /** The inputs part of recorded outputs: what the program declared. */
-type RecordedInputs = Pick<PolicyOutputs, "connection" | "client" | "server" | "acknowledgeInsecureSettings" | "onDelete" | "importId" | "owner" | "takeOwnership" | "customTimeouts">;
+type RecordedInputs = Pick<
+  PolicyOutputs,
+  "connection" | "client" | "server" | "acknowledgeInsecureSettings" | "onDelete" | "importId" | "owner" | "takeOwnership" | "customTimeouts" | "readinessDays" | "resourceUrn"
+>;
 
 function pickInputs(p: Partial<PolicyOutputs>): RecordedInputs {
-  const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId, owner, takeOwnership, customTimeouts } = p as PolicyOutputs;
+  const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId, owner, takeOwnership, customTimeouts, readinessDays, resourceUrn } = p as PolicyOutputs;
   const out: Record<string, unknown> = { connection, onDelete };
-  const optional = { importId, client, server, acknowledgeInsecureSettings, owner, takeOwnership, customTimeouts };
+  const optional = { importId, client, server, acknowledgeInsecureSettings, owner, takeOwnership, customTimeouts, readinessDays, resourceUrn };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) out[k] = v;
   return out as RecordedInputs;
 }

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
+import type { Readiness } from "./domain/impact";
 
 /** How to reach one Windows host: over SSH (Windows OpenSSH) or WinRM, as which account, trusting what. */
 export interface ConnectionArgs {
@@ -102,6 +103,12 @@ export interface SmbSigningPolicyArgs {
    * resource as its owner, keeping the original values it recorded. Shown in preview.
    */
   takeOwnership?: pulumi.Input<boolean>;
+  /**
+   * How many days of the host's SMB audit logs (Microsoft-Windows-SMBServer/Audit and
+   * -SMBClient/Audit) readiness covers: the peers that did not sign, named before requireSigning
+   * lands (default 7, at most 90).
+   */
+  readinessDays?: pulumi.Input<number>;
 }
 
 /** Seconds in a Go duration as `customTimeouts` takes it ("90s", "5m", "1h30m"); undefined if absent or unreadable. */
@@ -117,6 +124,9 @@ export function durationSeconds(text: string | undefined): number | undefined {
 }
 
 type Observed = Record<string, boolean | null>;
+
+/** The type token of the resource: pulumi-nodejs:dynamic/<module>:<type>, as dynamic.Resource forms it from "smb" and "SmbSigningPolicy". */
+const RESOURCE_TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -138,6 +148,14 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly policyManaged: pulumi.Output<Record<"client" | "server", Record<string, { value: boolean; gpo: string }>>>;
   /** Declared settings a Group Policy object set back since the last up (what `refresh` found). */
   declare public readonly policyDrift: pulumi.Output<string[]>;
+  /**
+   * What the declared settings change for people on this host, compared with how it was before
+   * this resource changed it: which servers or clients fail and with which error, guest access,
+   * the peers its SMB audit log saw not signing, and what destroy would put back.
+   */
+  declare public readonly consequences: pulumi.Output<string[]>;
+  /** What the host's SMB audit logs said at the last up or refresh: per side, the peers that did not sign in the last readinessDays days. */
+  declare public readonly readiness: pulumi.Output<Readiness | null>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;
@@ -153,12 +171,20 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
       // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
       customTimeouts: customTimeoutInputs(opts?.customTimeouts),
+      // The provider's warnings (the consequences of a change, in preview) go to the engine
+      // with this URN, so they show on this resource. Not named `urn`: every resource has that
+      // output, and an input of that name never reaches the provider. A promise, not an Output:
+      // the URN of a parent must not become a dependency on it (a component's children include
+      // this one).
+      resourceUrn: new Promise<string>((resolve) => pulumi.createUrn(name, RESOURCE_TYPE, opts?.parent).apply((urn) => resolve(urn))),
       observed: undefined,
       originalSettings: undefined,
       hostFacts: undefined,
       settingsSource: undefined,
       policyManaged: undefined,
       policyDrift: undefined,
+      readiness: undefined,
+      consequences: undefined,
     };
     super(smbSigningProvider, name, props, opts?.import ? { ...opts, import: undefined } : opts, "smb", "SmbSigningPolicy");
     pulumi

@@ -5,6 +5,14 @@
 //   pulumi config set --path 'hosts[0].edition' server
 //   pulumi config set user 'CORP\admin'; pulumi config set --secret password
 //   pulumi config set onDelete retain   # optional: on destroy, leave the hosts signing
+//
+// Rolled out in two stages (stack config `stage`):
+//   pulumi config set stage audit     # 1. log the peers that do not sign; nothing is refused yet
+//   pulumi up                         #    ... and let the hosts log for a week or so
+//   pulumi config set stage enforce   # 2. require signing (the default stage)
+//   pulumi preview --refresh          #    each host's warnings name the peers its audit log saw
+//                                     #    connecting without signing: they would be refused
+//   pulumi up
 import * as pulumi from "@pulumi/pulumi";
 import { SmbSigningPolicy, SmbSigningPolicyArgs } from "pulumi-smb-signing";
 
@@ -16,9 +24,20 @@ interface FleetHost {
   edition: "workstation" | "server" | "legacy";
 }
 
-// CIS benchmark 2.3.8 / 2.3.9: sign always, both ways; audit peers that cannot sign where the
-// build supports it (Windows 11 24H2 / Server 2025). Legacy hosts lack the audit settings.
-const byEdition: Record<FleetHost["edition"], Pick<SmbSigningPolicyArgs, "client" | "server">> = {
+type Settings = Pick<SmbSigningPolicyArgs, "client" | "server">;
+
+// Stage 1: SMB signing audit (Windows 11 24H2 / Server 2025) logs the peers that do not sign, in
+// Microsoft-Windows-SMBServer/Audit and -SMBClient/Audit. Legacy hosts lack it: they are only
+// read, and their readiness says so.
+const audit: Record<FleetHost["edition"], Settings> = {
+  workstation: { client: { auditServerDoesNotSupportSigning: true }, server: { auditClientDoesNotSupportSigning: true } },
+  server: { client: { auditServerDoesNotSupportSigning: true }, server: { auditClientDoesNotSupportSigning: true } },
+  legacy: {},
+};
+
+// Stage 2, CIS benchmark 2.3.8 / 2.3.9: sign always, both ways; servers keep auditing peers that
+// cannot sign.
+const enforce: Record<FleetHost["edition"], Settings> = {
   workstation: { client: { requireSigning: true }, server: { requireSigning: true } },
   server: {
     client: { requireSigning: true, auditServerDoesNotSupportSigning: true },
@@ -28,6 +47,8 @@ const byEdition: Record<FleetHost["edition"], Pick<SmbSigningPolicyArgs, "client
 };
 
 const config = new pulumi.Config();
+const stage = config.get("stage") ?? "enforce";
+if (stage !== "audit" && stage !== "enforce") throw new Error(`stack config "stage" must be "audit" or "enforce", not "${stage}"`);
 const hosts = config.requireObject<FleetHost[]>("hosts");
 const user = config.require("user");
 const password = config.requireSecret("password");
@@ -41,8 +62,8 @@ if (onDelete !== undefined && onDelete !== "restore" && onDelete !== "retain") {
 export const fleet = hosts.map((h) => {
   const policy = new SmbSigningPolicy(h.name, {
     connection: { host: h.host, port: h.port, user, password, hostKey: h.hostKey },
-    ...byEdition[h.edition],
+    ...(stage === "audit" ? audit : enforce)[h.edition],
     onDelete,
   });
-  return { name: h.name, observed: policy.observed, build: policy.hostFacts.build };
+  return { name: h.name, observed: policy.observed, build: policy.hostFacts.build, consequences: policy.consequences };
 });

@@ -1,5 +1,6 @@
 // Pure rules of the resource: what is managed, what changed (diff without a host call), which
 // original values to record, and whether the host ended up as declared.
+import type { Readiness } from "./impact";
 import type { Connection, PolicyInputs } from "./schema";
 import { ObservedSide, Side, SideSettings, SIDES } from "./settings";
 
@@ -25,6 +26,10 @@ export interface PolicyOutputs {
   owner?: string;
   takeOwnership?: boolean;
   customTimeouts?: { create?: number; update?: number; delete?: number };
+  /** Days of SMB audit log that readiness covers (absent in state written before readiness existed: 7). */
+  readinessDays?: number;
+  /** The resource's URN, for warnings (absent in state written before it existed). */
+  resourceUrn?: string;
   /** Every signing setting the host reported, managed or not (null: the host lacks it). */
   observed: ObservedSettings;
   /** The values the host had before this resource first managed them; restored on delete. */
@@ -35,6 +40,10 @@ export interface PolicyOutputs {
   policyManaged?: Record<Side, Record<string, { value: boolean; gpo: string }>>;
   /** Declared settings the host no longer has because a Group Policy object set them back. */
   policyDrift?: string[];
+  /** What the host's SMB audit logs said at the last read (null: the host was not asked). */
+  readiness?: Readiness | null;
+  /** What the declared settings change for people on this host, compared with how it was before this resource (impact.ts). */
+  consequences?: string[];
 }
 
 /** The settings the user declared (left-out settings are not managed). */
@@ -91,6 +100,8 @@ export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): Po
     }
   }
   if ((olds.onDelete ?? "restore") !== news.onDelete) changed.push("onDelete");
+  // A new window re-reads the audit logs at the next up; state from before readiness read 7 days.
+  if ((olds.readinessDays ?? 7) !== news.readinessDays) changed.push("readinessDays");
   if (olds.acknowledgeInsecureSettings !== news.acknowledgeInsecureSettings) changed.push("acknowledgeInsecureSettings");
   for (const key of ["owner", "takeOwnership", "customTimeouts"] as const) {
     // State written before owners existed carries none: adopting the default is no change.

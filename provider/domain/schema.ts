@@ -18,6 +18,8 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 const ACCOUNT = /^[^\x00-\x1f\x7f"/\[\]:;|=,+*?<>]{1,104}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const OWNER = /^[\x20-\x7e]{1,400}$/;
+// A URN holds the resource's name, which may hold any printable character.
+const URN = /^urn:pulumi:[^\x00-\x1f\x7f]{1,4000}$/;
 /** The owner recorded by resources declared without one (direct use of the operations). */
 export const DEFAULT_OWNER = "pulumi-smb-signing";
 const timeoutSeconds = z.number().int().min(1).max(86_400, { message: "must be 1 to 86400 seconds" });
@@ -133,6 +135,10 @@ export const policySchema = z.strictObject({
   owner: orUnknown(z.string().regex(OWNER, { message: "must be 1-400 printable ASCII characters" })).default(DEFAULT_OWNER),
   /** Take over a host whose record names another owner, keeping the originals it recorded. */
   takeOwnership: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+  /** How many days of the host's SMB audit logs readiness covers (reading them never changes the host). */
+  readinessDays: orUnknown(z.number().int().min(1).max(90, { message: "must be 1 to 90 days" })).default(7),
+  /** The resource's own URN (set by SmbSigningPolicy), so the provider's warnings show on the resource. */
+  resourceUrn: orUnknown(z.string().regex(URN, { message: "must be a Pulumi URN" })).optional(),
   /** Seconds per operation from the resource's customTimeouts option (set by SmbSigningPolicy). */
   customTimeouts: z
     .strictObject({

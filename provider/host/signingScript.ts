@@ -38,7 +38,18 @@ export interface SigningResult {
   restored: boolean;
   /** What Group Policy enforces on this host, by side and setting (our names), and which GPO. */
   policy: PolicyEnforced;
+  /** What the SMB audit logs say (read and apply runs that asked for it), or null. */
+  audit: AuditReply | null;
 }
+
+/** The SMB audit logs as the script reads them (see smb-signing.ps1, Get-AuditFindings). */
+export interface AuditReply {
+  readAt: string;
+  days: number;
+  server: AuditLogReply;
+  client: AuditLogReply;
+}
+export type AuditLogReply = z.infer<typeof auditLogSchema>;
 
 /** Settings a Group Policy object enforces: side -> setting -> the value and the GPO's name. */
 export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
@@ -57,6 +68,16 @@ const factsSchema = z.object({
 const recordSchema = z.object({ owner: z.string(), originals: z.object({ client: sideValues.optional(), server: sideValues.optional() }) });
 const enforcedSide = z.record(z.string(), z.object({ value: z.boolean(), gpo: z.string() }));
 const policySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
+const auditLogSchema = z.object({
+  log: z.enum(["available", "absent", "disabled", "unreadable"]),
+  events: z.number().int().min(0),
+  truncated: z.boolean(),
+  /** Distinct peers in the events read; `peers` names the busiest of them. */
+  peerCount: z.number().int().min(0),
+  peers: z.array(z.object({ peer: z.string(), events: z.number().int().min(1), ids: z.array(z.number().int()), lastSeen: z.string() })),
+  error: z.string().nullish(),
+});
+const auditSchema = z.object({ readAt: z.string(), days: z.number().int().min(1), server: auditLogSchema, client: auditLogSchema });
 const conflictSchema = z.object({ side: z.enum(["client", "server"]), name: z.string(), declared: z.boolean(), enforced: z.boolean(), gpo: z.string() });
 const okReplySchema = z.object({
   status: z.literal("ok"),
@@ -68,6 +89,7 @@ const okReplySchema = z.object({
   record: recordSchema.nullish(),
   restored: z.boolean().nullish(),
   policy: policySchema.nullish(),
+  audit: auditSchema.nullish(),
 });
 /** What an error reply may carry: enough to keep the originals when the host changed something. */
 const errorDetailSchema = z.object({
@@ -92,9 +114,14 @@ export interface Ownership {
   takeOwnership?: boolean;
 }
 
+/** Read the SMB audit logs of the last `days` days, at most `maxEvents` events per log. */
+export interface AuditRequest {
+  audit?: { days: number; maxEvents: number };
+}
+
 export type SigningRequest =
-  | ({ operation: "read" } & Ownership)
-  | ({ operation: "apply"; client: SideSettings; server: SideSettings; originals: DeclaredSettings } & Ownership)
+  | ({ operation: "read" } & Ownership & AuditRequest)
+  | ({ operation: "apply"; client: SideSettings; server: SideSettings; originals: DeclaredSettings } & Ownership & AuditRequest)
   | ({ operation: "restore"; originals: DeclaredSettings } & Ownership);
 
 const sidesToCmdlet = (v: Partial<DeclaredSettings>) => ({
@@ -104,9 +131,10 @@ const sidesToCmdlet = (v: Partial<DeclaredSettings>) => ({
 
 function wireRequest(request: SigningRequest): Record<string, unknown> {
   const ownership = { owner: request.owner, previousOwner: request.previousOwner ?? "", takeOwnership: request.takeOwnership === true };
-  if (request.operation === "read") return { operation: "read", ...ownership };
   if (request.operation === "restore") return { operation: "restore", ...ownership, originals: sidesToCmdlet(request.originals) };
-  return { operation: "apply", ...ownership, ...sidesToCmdlet(request), originals: sidesToCmdlet(request.originals) };
+  const audit = request.audit ? { auditDays: request.audit.days, auditMaxEvents: request.audit.maxEvents } : {};
+  if (request.operation === "read") return { operation: "read", ...ownership, ...audit };
+  return { operation: "apply", ...ownership, ...sidesToCmdlet(request), originals: sidesToCmdlet(request.originals), ...audit };
 }
 
 export async function runSigningScript(conn: Connection, request: SigningRequest, deadline: Deadline): Promise<SigningResult> {
@@ -168,6 +196,7 @@ function toResult(reply: OkReply): SigningResult {
     record: reply.record ? { owner: reply.record.owner, originals: bothSidesFromCmdlet(reply.record.originals) } : null,
     restored: reply.restored === true,
     policy: bothSidesFromCmdlet(reply.policy ?? {}),
+    audit: reply.audit ? { ...reply.audit, server: { ...reply.audit.server }, client: { ...reply.audit.client } } : null,
   };
 }
 

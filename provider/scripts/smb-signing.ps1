@@ -11,11 +11,14 @@
               "owner": "<project>/<stack>/<resource>", "previousOwner": "...", "takeOwnership": false,
               "client": {"RequireSecuritySignature": true, ...},
               "server": {"RequireSecuritySignature": true, ...},
-              "originals": {"client": {...}, "server": {...}}}
+              "originals": {"client": {...}, "server": {...}},
+              "auditDays": 7, "auditMaxEvents": 2000}
     Reply:   {"status": "ok", "host": {...}, "source": "cmdlet" | "registry",
               "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...],
               "record": {"owner": "...", "originals": {...}} | null, "restored": true | false,
-              "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}}}
+              "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}},
+              "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "events": 4, "truncated": false, "peerCount": 1,
+                        "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
         or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
               "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "..."}]}
     Exit code: 0 with an ok reply, 2 with an error reply.
@@ -24,6 +27,11 @@
     another value than requested is refused (kind policyConflict), since the policy would win it
     back at its next application (boot, gpupdate /force, the background refresh, or the security
     policy's forced re-apply every 16 hours). A restore leaves such settings to the policy.
+
+    With auditDays (1 to 90) a read or an apply also reads the SMB audit logs of the last
+    auditDays days (at most auditMaxEvents events each): the peers that SMB signing audit logged,
+    for the provider to tell who would be refused once signing is required. Reading them never
+    fails the run: a log the host lacks, has disabled or cannot read is reported as such.
 
     The record: HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ value OriginalSettings, holding
     {"version": 1, "owner": "...", "originals": {"client": {...}, "server": {...}}}. It is written
@@ -83,6 +91,17 @@ $AdministrativeTemplates = @{
     server = @{ AuditClientDoesNotSupportSigning = 'AuditClientDoesNotSupportSigning'; AuditInsecureGuestLogon = 'AuditInsecureGuestLogon' }
 }
 
+# SMB signing audit (Windows 11 24H2, Windows Server 2025; KB5066913 for the server side of
+# older releases) logs peers that do not sign. Microsoft lists 3021/3022 and 31998/31999 for
+# signing and encryption audit without saying which is which, so every one of them counts, and
+# 3027 (an SMB 1 client that does not sign, as KB5066913 is read by others) counts too.
+$AuditLog = @{
+    server = @{ log = 'Microsoft-Windows-SMBServer/Audit'; ids = @(3021, 3022, 3027) }
+    client = @{ log = 'Microsoft-Windows-SMBClient/Audit'; ids = @(31998, 31999) }
+}
+# The most peers a reply names per log (the busiest first).
+$AuditPeersMax = 50
+
 # Where the values the host had before are kept (see .DESCRIPTION).
 $RecordKey = 'HKLM:\SOFTWARE\pulumi-smb-signing'
 $RecordValue = 'OriginalSettings'
@@ -92,7 +111,7 @@ $MinimumBuild = 7601
 
 function Write-Reply {
     param([hashtable]$Reply, [int]$ExitCode)
-    $json = ConvertTo-Json -InputObject $Reply -Depth 6 -Compress
+    $json = ConvertTo-Json -InputObject $Reply -Depth 8 -Compress
     $ascii = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
     [Console]::Out.Write($ascii)
     exit $ExitCode
@@ -152,6 +171,66 @@ function Get-GpoName {
     if ($Names.ContainsKey($Id) -and $Names[$Id]) { return $Names[$Id] }
     if ($Id) { return $Id }
     'an unnamed Group Policy object'
+}
+
+# The peer an audit event names: its first value that is an IP address (leading backslashes
+# removed), else its first non-empty value. Microsoft does not document the events' fields.
+function Get-AuditPeer {
+    param($Logged)
+    $texts = @()
+    foreach ($property in $Logged.Properties) {
+        $text = ([string]$property.Value).Trim().TrimStart('\')
+        if ($text -eq '') { continue }
+        $address = $null
+        if (($text -match '^\d{1,3}(\.\d{1,3}){3}$' -or $text.Contains(':')) -and [System.Net.IPAddress]::TryParse($text, [ref]$address)) { return $text }
+        $texts += $text
+    }
+    if ($texts.Count -gt 0) { return $texts[0] }
+    ''
+}
+
+# The peers one audit log (side 'server' or 'client') names in the last $Days days, busiest
+# first: each with its event count, event IDs and newest time. Never throws.
+function Get-AuditFindings {
+    param([string]$Side, [int]$Days, [int]$MaxEvents)
+    $spec = $AuditLog[$Side]
+    $result = @{ log = 'absent'; events = 0; truncated = $false; peerCount = 0; peers = @() }
+    try {
+        $info = Get-WinEvent -ListLog $spec.log -ErrorAction SilentlyContinue
+        if ($null -eq $info) { return $result }
+        if (-not $info.IsEnabled) {
+            $result.log = 'disabled'
+            return $result
+        }
+        $result.log = 'available'
+        $filter = @{ LogName = $spec.log; Id = $spec.ids; StartTime = (Get-Date).AddDays(-$Days) }
+        $logged = @()
+        try {
+            $logged = @(Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents -ErrorAction Stop)
+        } catch {
+            if ($_.FullyQualifiedErrorId -notlike 'NoMatchingEventsFound*') { throw }
+        }
+        $result.events = $logged.Count
+        $result.truncated = ($logged.Count -ge $MaxEvents)
+        $byPeer = @{}
+        foreach ($entry in $logged) {
+            $peer = Get-AuditPeer -Logged $entry
+            if (-not $byPeer.ContainsKey($peer)) { $byPeer[$peer] = @{ peer = $peer; events = 0; ids = @(); lastSeen = $entry.TimeCreated } }
+            $found = $byPeer[$peer]
+            $found.events = $found.events + 1
+            if ($found.ids -notcontains [int]$entry.Id) { $found.ids = $found.ids + [int]$entry.Id }
+            if ($entry.TimeCreated -gt $found.lastSeen) { $found.lastSeen = $entry.TimeCreated }
+        }
+        $result.peerCount = $byPeer.Count
+        $busiest = @($byPeer.Values | Sort-Object -Property @{ Expression = { $_.events }; Descending = $true }, @{ Expression = { $_.peer }; Descending = $false } | Select-Object -First $AuditPeersMax)
+        $result.peers = @(foreach ($found in $busiest) {
+                @{ peer = $found.peer; events = $found.events; ids = @($found.ids | Sort-Object); lastSeen = $found.lastSeen.ToUniversalTime().ToString('o') }
+            })
+    } catch {
+        $result.log = 'unreadable'
+        $result.error = [string]$_.Exception.Message
+    }
+    $result
 }
 
 function Get-SigningSettings {
@@ -279,6 +358,21 @@ foreach ($side in 'client', 'server') {
 }
 $declared = ConvertTo-SideTable $request
 $fromState = ConvertTo-SideTable $request.originals
+# The audit logs are read for a read or an apply that asks for them (auditDays 1 to 90).
+$auditDays = 0
+$auditMaxEvents = 2000
+if ($null -ne $request.auditDays) {
+    if (-not (($request.auditDays -is [int] -or $request.auditDays -is [long]) -and $request.auditDays -ge 1 -and $request.auditDays -le 90)) {
+        Write-Reply @{ status = 'error'; kind = 'badRequest'; message = 'auditDays must be an integer from 1 to 90' } 2
+    }
+    $auditDays = [int]$request.auditDays
+}
+if ($null -ne $request.auditMaxEvents) {
+    if (-not (($request.auditMaxEvents -is [int] -or $request.auditMaxEvents -is [long]) -and $request.auditMaxEvents -ge 1 -and $request.auditMaxEvents -le 10000)) {
+        Write-Reply @{ status = 'error'; kind = 'badRequest'; message = 'auditMaxEvents must be an integer from 1 to 10000' } 2
+    }
+    $auditMaxEvents = [int]$request.auditMaxEvents
+}
 
 # A host whose WMI is broken still gets a typed reply.
 try {
@@ -303,9 +397,18 @@ if (-not $ours -and $request.operation -eq 'restore') {
 $before = $null
 $changed = @()
 $policy = $null
+$audit = $null
 try {
     $before = Get-SigningSettings -Source $source
     $policy = Get-PolicySettings
+    if ($auditDays -gt 0 -and $request.operation -ne 'restore') {
+        $audit = @{
+            readAt = (Get-Date).ToUniversalTime().ToString('o')
+            days   = $auditDays
+            server = Get-AuditFindings -Side 'server' -Days $auditDays -MaxEvents $auditMaxEvents
+            client = Get-AuditFindings -Side 'client' -Days $auditDays -MaxEvents $auditMaxEvents
+        }
+    }
     foreach ($side in 'client', 'server') {
         foreach ($name in $declared[$side].Keys) {
             if (-not $before[$side].ContainsKey($name)) {
@@ -372,4 +475,4 @@ try {
     $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
     Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; policy = $policy } 2
 }
-Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; restored = $restored; policy = $policy } 0
+Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; restored = $restored; policy = $policy; audit = $audit } 0

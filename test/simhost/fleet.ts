@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { applyGroupPolicy, HostState, loadState, newHostState, PresetName, saveState, stateFile } from "./model";
+import { applyGroupPolicy, HostState, loadState, newHostState, PresetName, saveState, SmbOutcome, SmbPeer, smbConnect, stateFile } from "./model";
 import { WinrmEmulator } from "./winrmServer";
 import { SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
 
@@ -272,6 +272,17 @@ export class SimulatedFleet {
     edit(state);
     saveState(file, state);
     return state;
+  }
+
+  /**
+   * An SMB session between a host and a peer (a NAS its client reaches, a scanner that connects
+   * to its shares), decided by the host's settings as Windows would: it may fail with the error
+   * users see, and the host's SMB audit may log it.
+   */
+  smbSession(name: string, peer: SmbPeer): SmbOutcome {
+    let outcome: SmbOutcome | undefined;
+    this.change(name, (s) => (outcome = smbConnect(s, peer)));
+    return outcome!;
   }
 
   /** Connection inputs for the resource, authenticating with the password or the key. */

@@ -2,6 +2,7 @@
 // disk across connections, fault switches, and an emulation of what the shipped smb-signing.ps1
 // does with a request on such a host. Both simulated transports dispatch here.
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 
 export type Side = "client" | "server";
@@ -91,6 +92,25 @@ export interface HostState {
   record?: string;
   /** Counters tests read: remote runs, runs that changed a setting, and writes of the record. */
   counters: { runs: number; writes: number; recordWrites?: number };
+  /**
+   * The SMB audit event logs, Microsoft-Windows-SMBServer/Audit (`server`) and
+   * Microsoft-Windows-SMBClient/Audit (`client`): a missing key is a log the release does not
+   * have, `enabled: false` a log turned off. Events land here through smbConnect (or a test).
+   */
+  auditLogs: Partial<Record<Side, AuditLogModel>>;
+}
+
+export interface AuditLogModel {
+  enabled: boolean;
+  events: AuditEventModel[];
+}
+
+/** One logged event as Get-WinEvent returns it: Id, TimeCreated and the values of Properties. */
+export interface AuditEventModel {
+  id: number;
+  /** UTC, ISO 8601. */
+  timeCreated: string;
+  properties: Array<string | number>;
 }
 
 const AUDIT_CLIENT = { AuditServerDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
@@ -146,6 +166,10 @@ function preset(spec: PresetSpec): Omit<HostState, "preset"> {
     groupPolicy: domainController ? defaultDomainControllersPolicy() : noGroupPolicy(),
     faults: {},
     counters: { runs: 0, writes: 0 },
+    // The audit logs came with the audit settings (24H2 / Server 2025). KB5066913 backports
+    // server audit to older releases, but not that a log exists without it: the harsher case,
+    // no log, unless a test installs one (docs/windows-model.md, "SMB audit").
+    auditLogs: spec.audit ? { server: { enabled: true, events: [] }, client: { enabled: true, events: [] } } : {},
   };
   // A host as booted: its policy applied.
   applyGroupPolicy(state);
@@ -309,6 +333,8 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
     client?: Record<string, unknown>;
     server?: Record<string, unknown>;
     originals?: unknown;
+    auditDays?: unknown;
+    auditMaxEvents?: unknown;
   };
   try {
     // ConvertFrom-Json gives $null for "null", and $null.operation is $null: a badRequest, not a crash.
@@ -328,6 +354,18 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   const previousOwner = asText(request.previousOwner);
   const declared = sideTable(request);
   const fromState = sideTable(request.originals);
+  // ConvertFrom-Json makes a JSON integer an [int] (or [long]): nothing else passes `-is [int]`.
+  const integerIn = (v: unknown, min: number, max: number) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+  let auditDays = 0;
+  let auditMaxEvents = 2000;
+  if (request.auditDays !== undefined && request.auditDays !== null) {
+    if (!integerIn(request.auditDays, 1, 90)) return errorReply("badRequest", "auditDays must be an integer from 1 to 90");
+    auditDays = request.auditDays as number;
+  }
+  if (request.auditMaxEvents !== undefined && request.auditMaxEvents !== null) {
+    if (!integerIn(request.auditMaxEvents, 1, 10000)) return errorReply("badRequest", "auditMaxEvents must be an integer from 1 to 10000");
+    auditMaxEvents = request.auditMaxEvents as number;
+  }
   // Get-HostFacts runs inside the script's error handling: broken WMI is a typed reply.
   if (state.faults.brokenWmi) {
     return errorReply("failed", "could not read the host's facts (registry, WMI Win32_ComputerSystem): Invalid class \"Win32_ComputerSystem\"");
@@ -348,6 +386,10 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   }
   const before = readSettings(state);
   const policy = policySettings(state);
+  const audit =
+    auditDays > 0 && request.operation !== "restore"
+      ? { readAt: new Date().toISOString(), days: auditDays, server: auditFindings(state, "server", auditDays, auditMaxEvents), client: auditFindings(state, "client", auditDays, auditMaxEvents) }
+      : null;
   for (const side of SIDES) {
     for (const name of Object.keys(declared[side])) {
       if (!(name in before[side])) {
@@ -406,7 +448,133 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
       record = null;
     }
   }
-  return { reply: { status: "ok", host: facts, source, before, after, changed, record, restored, policy }, exitCode: 0 };
+  return { reply: { status: "ok", host: facts, source, before, after, changed, record, restored, policy, audit }, exitCode: 0 };
+}
+
+/**
+ * $AuditLog of smb-signing.ps1: the log of each side and the event IDs it reads. Microsoft lists
+ * 3021/3022 and 31998/31999 for signing and encryption audit without saying which is which
+ * (windowsserverdocs smb-signing-overview.md); 3027 is an SMB 1 client that does not sign as
+ * others read KB5066913 (unverified). This model logs a peer that does not sign under the first
+ * ID of its side (3027 for an SMB 1 client), and the script counts every ID.
+ */
+export const AUDIT_LOGS: Record<Side, { log: string; ids: readonly number[] }> = {
+  server: { log: "Microsoft-Windows-SMBServer/Audit", ids: [3021, 3022, 3027] },
+  client: { log: "Microsoft-Windows-SMBClient/Audit", ids: [31998, 31999] },
+};
+/** $AuditPeersMax of smb-signing.ps1. */
+export const AUDIT_PEERS_MAX = 50;
+
+/** Get-AuditPeer: the first value that is an IP address (leading backslashes removed), else the first non-empty one. */
+function auditPeer(properties: Array<string | number>): string {
+  const texts: string[] = [];
+  for (const value of properties) {
+    const text = String(value).trim().replace(/^\\+/, "");
+    if (text === "") continue;
+    if ((/^\d{1,3}(\.\d{1,3}){3}$/.test(text) && net.isIPv4(text)) || (text.includes(":") && net.isIPv6(text))) return text;
+    texts.push(text);
+  }
+  return texts[0] ?? "";
+}
+
+/**
+ * Get-AuditFindings: the events of one log in the last `days` days, newest first and at most
+ * `maxEvents` (Get-WinEvent -FilterHashtable ... -MaxEvents), grouped by peer, busiest first.
+ */
+function auditFindings(state: HostState, side: Side, days: number, maxEvents: number): Record<string, unknown> {
+  const log = state.auditLogs?.[side];
+  if (!log) return { log: "absent", events: 0, truncated: false, peerCount: 0, peers: [] };
+  if (!log.enabled) return { log: "disabled", events: 0, truncated: false, peerCount: 0, peers: [] };
+  const since = Date.now() - days * 86_400_000;
+  const logged = log.events
+    .filter((e) => AUDIT_LOGS[side].ids.includes(e.id) && Date.parse(e.timeCreated) >= since)
+    .sort((a, b) => Date.parse(b.timeCreated) - Date.parse(a.timeCreated))
+    .slice(0, maxEvents);
+  const byPeer = new Map<string, { peer: string; events: number; ids: number[]; lastSeen: string }>();
+  for (const e of logged) {
+    const peer = auditPeer(e.properties);
+    const found = byPeer.get(peer) ?? { peer, events: 0, ids: [], lastSeen: e.timeCreated };
+    found.events++;
+    if (!found.ids.includes(e.id)) found.ids.push(e.id);
+    if (Date.parse(e.timeCreated) > Date.parse(found.lastSeen)) found.lastSeen = e.timeCreated;
+    byPeer.set(peer, found);
+  }
+  const peers = [...byPeer.values()]
+    .sort((a, b) => b.events - a.events || (a.peer.toLowerCase() < b.peer.toLowerCase() ? -1 : a.peer.toLowerCase() > b.peer.toLowerCase() ? 1 : 0))
+    .slice(0, AUDIT_PEERS_MAX)
+    .map((p) => ({ ...p, ids: [...p.ids].sort((a, b) => a - b), lastSeen: new Date(p.lastSeen).toISOString() }));
+  return { log: "available", events: logged.length, truncated: logged.length >= maxEvents, peerCount: byPeer.size, peers };
+}
+
+/** A peer of an SMB session with this host (smbConnect). */
+export interface SmbPeer {
+  /** "inbound": a client connects to this host's SMB server; "outbound": this host's SMB client connects to a server. */
+  direction: "inbound" | "outbound";
+  /** The peer's address as the audit event gives it. */
+  address: string;
+  /** Whether the peer supports signing (every Windows does; some NAS, printers and scanners do not). */
+  signs: boolean;
+  /** Outbound: the server admits only guests (no account), as many NAS do. */
+  guestOnly?: boolean;
+  /** The account the session uses, logged with the event. */
+  account?: string;
+  /** Inbound: the client speaks SMB 1 (logged as 3027 rather than 3021). */
+  smb1?: boolean;
+  /** When the session happens (default now). */
+  at?: Date;
+}
+
+export interface SmbOutcome {
+  connected: boolean;
+  signed: boolean;
+  /** What the user sees when it fails (windowsserverdocs, "Control SMB signing behavior"). */
+  error?: string;
+  /** An audit event was logged for it. */
+  audited: boolean;
+}
+
+export const STATUS_INVALID_SIGNATURE = "0xc000a000 STATUS_INVALID_SIGNATURE: The cryptographic signature is invalid.";
+export const GUEST_ACCESS_BLOCKED =
+  "System error 3227320323 has occurred (0x80070035 The network path was not found): You can't access this shared folder because your organization's security policies block unauthenticated guest access.";
+export const SIGNING_REQUIRED_REFUSED = "the session is refused: this host requires signing and the client does not sign";
+
+/** A setting as it takes effect: an Administrative Template under HKLM\SOFTWARE\Policies wins over ...\Parameters. */
+function effective(state: HostState, side: Side, name: string): boolean | undefined {
+  return state.groupPolicy.administrativeTemplates[side][name] ?? state[side][name];
+}
+
+/**
+ * One SMB session between this host and a peer, as Windows decides it: signing is used when
+ * either side requires it; a side that requires it refuses a peer that cannot sign (the client
+ * with STATUS_INVALID_SIGNATURE); guest logons need EnableInsecureGuestLogons and are blocked
+ * whenever the client requires signing; an unsigned session is logged in the audit log of its
+ * side when that audit is on (the setting, or the policy that sets it) and the log exists.
+ * Sources: windowsserverdocs smb-signing-overview.md, smb-signing.md, smb-security-hardening.md.
+ */
+export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
+  const at = (peer.at ?? new Date()).toISOString();
+  const audit = (side: Side, setting: string, properties: Array<string | number>, id = AUDIT_LOGS[side].ids[0]): boolean => {
+    const log = state.auditLogs?.[side];
+    if (effective(state, side, setting) !== true || !log?.enabled) return false;
+    log.events.push({ id, timeCreated: at, properties });
+    return true;
+  };
+  if (peer.direction === "outbound") {
+    const requires = state.client.RequireSecuritySignature === true;
+    if (peer.guestOnly) {
+      // Hosts without the setting (before Windows 10) fall back to guest as they always did.
+      const guests = effective(state, "client", "EnableInsecureGuestLogons") !== false && !requires;
+      return guests ? { connected: true, signed: false, audited: false } : { connected: false, signed: false, error: GUEST_ACCESS_BLOCKED, audited: false };
+    }
+    if (peer.signs) return { connected: true, signed: requires, audited: false };
+    if (requires) return { connected: false, signed: false, error: STATUS_INVALID_SIGNATURE, audited: false };
+    return { connected: true, signed: false, audited: audit("client", "AuditServerDoesNotSupportSigning", [peer.account ?? "", peer.address]) };
+  }
+  const requires = state.server.RequireSecuritySignature === true;
+  if (peer.signs) return { connected: true, signed: requires, audited: false };
+  if (requires) return { connected: false, signed: false, error: SIGNING_REQUIRED_REFUSED, audited: false };
+  const properties = peer.smb1 ? [peer.address, peer.account ?? ""] : [peer.account ?? "", `\\\\${peer.address}`, 0x311];
+  return { connected: true, signed: false, audited: audit("server", "AuditClientDoesNotSupportSigning", properties, peer.smb1 ? 3027 : undefined) };
 }
 
 type Enforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;

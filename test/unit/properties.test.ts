@@ -472,6 +472,17 @@ const recordText = fc.oneof(
 
 /** Requests as the provider sends them, plus ones with unknown settings, non-Booleans and garbage. */
 const requestText = fc.oneof(
+  // Reads and applies that ask for the audit logs, with a bound small enough to be reached.
+  fc
+    .record({
+      operation: fc.constantFrom("read", "apply"),
+      owner: fc.constantFrom(...OWNERS),
+      client: cmdletValues("client"),
+      server: cmdletValues("server"),
+      auditDays: fc.integer({ min: 1, max: 90 }),
+      auditMaxEvents: fc.integer({ min: 1, max: 40 }),
+    })
+    .map((r) => JSON.stringify(r)),
   fc
     .record({ operation: fc.constantFrom("apply", "restore"), owner: fc.constantFrom(...OWNERS), client: prototypeBooleans, server: prototypeBooleans, originals: prototypeSides })
     .map((r) => JSON.stringify(r)),
@@ -484,10 +495,22 @@ const requestText = fc.oneof(
       client: fc.oneof(cmdletValues("client"), anyKeyValues),
       server: fc.oneof(cmdletValues("server"), anyKeyValues),
       originals: fc.oneof(modelSides, fc.record({ client: anyKeyValues, server: anyKeyValues }), fc.jsonValue()),
+      auditDays: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer(), fc.jsonValue()),
+      auditMaxEvents: fc.oneof(fc.integer({ min: 1, max: 10000 }), fc.integer(), fc.jsonValue()),
     }, { requiredKeys: ["operation"] })
     .map((r) => JSON.stringify(r)),
   fc.json(),
   fc.string({ maxLength: 40 }),
+);
+
+/** What SMB audit may have logged: any IDs, times within and beyond a window, any field values. */
+const auditEventsArb = fc.array(
+  fc.record({
+    id: fc.constantFrom(3021, 3022, 3027, 31998, 31999, 3000),
+    timeCreated: fc.integer({ min: 0, max: 100 * 86_400_000 }).map((ago) => new Date(Date.now() - ago).toISOString()),
+    properties: fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.ipV4(), fc.ipV6(), fc.integer()), { maxLength: 4 }),
+  }),
+  { maxLength: 30 },
 );
 
 const faultsArb = fc.record(
@@ -499,9 +522,10 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
   it("replies ok or with a script error kind, never throws, never invents a setting, and its reply decodes", async () => {
     await holds(
       "runSigningScript (any record, any request)",
-      fc.record({ preset: presetArb, record: recordText, request: requestText, faults: faultsArb }),
-      ({ preset, record, request, faults }) => {
+      fc.record({ preset: presetArb, record: recordText, request: requestText, faults: faultsArb, events: auditEventsArb }),
+      ({ preset, record, request, faults, events }) => {
         const state = newHostState(preset);
+        for (const log of Object.values(state.auditLogs)) log!.events = events;
         const settings = { client: Object.keys(state.client).sort(), server: Object.keys(state.server).sort() };
         if (record !== undefined) state.record = record;
         state.faults = faults;
@@ -519,6 +543,8 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
         }
         const decoded = decodeOrHostError({ stdout: Buffer.from(asciiJson(outcome.reply)), stderr: Buffer.alloc(0), exitCode: outcome.exitCode });
         if (status === "error") assert.equal((decoded as HostError).kind, outcome.reply.kind);
+        // An ok reply, audit findings included, is one the provider accepts.
+        else assert.ok(!(decoded instanceof HostError), `an ok reply was refused: ${(decoded as Error).message}`);
       },
       1500,
     );

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { Language, Node, Parser } from "web-tree-sitter";
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
-import { SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
+import { AUDIT_LOG } from "../../provider/domain/impact";
+import { AUDIT_LOGS, AUDIT_PEERS_MAX, SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
 
 type Value = string | Value[] | { [key: string]: Value };
 
@@ -27,9 +28,12 @@ function literal(node: Node): Value {
       return out;
     }
     case "array_expression":
-      return node.descendantsOfType("string_literal").map((s) => unquote(s!.text));
+      return node.descendantsOfType(["string_literal", "integer_literal"]).map((s) => (s!.type === "integer_literal" ? s!.text : unquote(s!.text)));
     case "string_literal":
       return unquote(node.text);
+    case "integer_literal":
+      // Kept as written, like $true.
+      return node.text;
     case "variable":
       // $true, $false: kept as written.
       return node.text;
@@ -110,6 +114,12 @@ describe("smb-signing.ps1 and the settings table", () => {
     }
   });
 
+  it("reads the same SMB audit logs and event IDs as the model, and the provider names the same logs ($AuditLog, $AuditPeersMax)", () => {
+    assert.deepEqual(tables.get("AuditLog"), bySide((side) => ({ log: AUDIT_LOGS[side].log, ids: AUDIT_LOGS[side].ids.map(String) })));
+    assert.deepEqual(bySide((side) => AUDIT_LOG[side]), bySide((side) => AUDIT_LOGS[side].log));
+    assert.equal(tables.get("AuditPeersMax"), String(AUDIT_PEERS_MAX));
+  });
+
   it("can tell when they differ (the reader sees a changed entry)", async () => {
     const parser = new Parser();
     parser.setLanguage(await Language.load(require.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm")));
@@ -118,5 +128,7 @@ describe("smb-signing.ps1 and the settings table", () => {
       .replace("EnableInsecureGuestLogons = 'AllowInsecureGuestAuth'", "EnableInsecureGuestLogons = 'AllowGuest'");
     const other = assignments(parser.parse(changed)!.rootNode);
     assert.notDeepEqual(other.get("AdministrativeTemplates"), tables.get("AdministrativeTemplates"));
+    const ids = assignments(parser.parse(fs.readFileSync(path.join(SCRIPTS_DIR, "smb-signing.ps1"), "utf8").replace("ids = @(3021, 3022, 3027)", "ids = @(3021)"))!.rootNode);
+    assert.notDeepEqual(ids.get("AuditLog"), tables.get("AuditLog"));
   });
 });

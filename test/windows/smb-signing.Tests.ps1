@@ -82,6 +82,19 @@ Describe 'smb-signing.ps1' {
                 Rsop       = @{ RSOP_GPO = @(); RSOP_RegistryValue = @(); RSOP_RegistryPolicySetting = @() }
                 # What the mocks changed, in order: to see that the record comes before any Set-*.
                 Log        = [System.Collections.Generic.List[string]]::new()
+                # Event logs by name: IsEnabled and the events, each an Id, a TimeCreated and the
+                # values of its Properties. A log not listed does not exist on the host.
+                EventLogs  = @{}
+            }
+        }
+
+        # An event as Get-WinEvent returns it, for as far as the script reads one.
+        function New-FakeEvent {
+            param ([int] $Id, [datetime] $TimeCreated, [object[]] $Values)
+            [pscustomobject] @{
+                Id          = $Id
+                TimeCreated = $TimeCreated
+                Properties  = @($Values | ForEach-Object -Process { [pscustomobject] @{ Value = $_ } })
             }
         }
 
@@ -116,9 +129,10 @@ Describe 'smb-signing.ps1' {
                 [hashtable] $Server = @{},
                 [hashtable] $Originals = @{ client = @{}; server = @{} },
                 [string] $RequestOwner = $Owner,
-                [switch] $TakeOwnership
+                [switch] $TakeOwnership,
+                [object] $AuditDays
             )
-            @{
+            $request = @{
                 operation     = $Operation
                 owner         = $RequestOwner
                 previousOwner = ''
@@ -127,6 +141,8 @@ Describe 'smb-signing.ps1' {
                 server        = $Server
                 originals     = $Originals
             }
+            if ($null -ne $AuditDays) { $request.auditDays = $AuditDays }
+            $request
         }
 
         # Runs the script file as the provider's bootstrap would, with the request as JSON; returns
@@ -211,6 +227,29 @@ Describe 'smb-signing.ps1' {
             $key = @($PesterBoundParameters['Path'])[0]
             $FakeHost.Registry.Remove($key)
             $FakeHost.Log.Add("Remove-Item $key")
+        }
+        # Get-WinEvent -ListLog (nothing for a log the host lacks, with -ErrorAction
+        # SilentlyContinue) and -FilterHashtable with -MaxEvents: newest first, and the error
+        # NoMatchingEventsFound when nothing matches, as the real cmdlet does.
+        Mock -CommandName Get-WinEvent -MockWith {
+            if ($PesterBoundParameters.ContainsKey('ListLog')) {
+                $log = $FakeHost.EventLogs[@($PesterBoundParameters['ListLog'])[0]]
+                if ($null -eq $log) {
+                    if ($PesterBoundParameters['ErrorAction'] -eq 'SilentlyContinue') { return }
+                    throw 'There is not an event log on the localhost computer that matches'
+                }
+                return [pscustomobject] @{ IsEnabled = $log.IsEnabled }
+            }
+            $filter = $PesterBoundParameters['FilterHashtable']
+            $log = $FakeHost.EventLogs[$filter.LogName]
+            if ($null -ne $log.Throw) { throw $log.Throw }
+            $found = @($log.Events | Where-Object -FilterScript { @($filter.Id) -contains $_.Id -and $_.TimeCreated -ge $filter.StartTime } |
+                    Sort-Object -Property TimeCreated -Descending | Select-Object -First $PesterBoundParameters['MaxEvents'])
+            if ($found.Count -eq 0) {
+                $exception = New-Object -TypeName System.Exception -ArgumentList 'No events were found that match the specified selection criteria.'
+                throw (New-Object -TypeName System.Management.Automation.ErrorRecord -ArgumentList $exception, 'NoMatchingEventsFound,Microsoft.PowerShell.Commands.GetWinEventCommand', 'ObjectNotFound', $null)
+            }
+            $found
         }
         # Win32_ComputerSystem, and the winning RSoP entries the script asks for (precedence = 1).
         Mock -CommandName Get-CimInstance -MockWith {
@@ -299,6 +338,76 @@ Describe 'smb-signing.ps1' {
             $result.Text | Should -Match '^[\x00-\x7F]+$'
             $result.Text | Should -Match ([regex]::Escape('\u00e4'))
             $result.Reply.policy.server.RequireSecuritySignature.gpo | Should -BeExactly $gpoName
+        }
+    }
+
+    Context 'When asked for the SMB audit logs' -Tag 'Read', 'Audit' {
+        It 'Should name the peers of the last auditDays days, busiest first, with their event IDs, and read at most 2000 events' {
+            $now = Get-Date
+            $FakeHost.EventLogs['Microsoft-Windows-SMBServer/Audit'] = @{
+                IsEnabled = $true
+                Events    = @(
+                    New-FakeEvent -Id 3021 -TimeCreated $now.AddHours(-1) -Values @('CONTOSO\scan', '\10.0.4.18', 785)
+                    New-FakeEvent -Id 3021 -TimeCreated $now.AddHours(-2) -Values @('CONTOSO\scan', '\10.0.4.17', 785)
+                    New-FakeEvent -Id 3022 -TimeCreated $now.AddHours(-3) -Values @('', '10.0.4.17')
+                    New-FakeEvent -Id 3021 -TimeCreated $now.AddDays(-10) -Values @('', '10.0.4.99')
+                    New-FakeEvent -Id 3000 -TimeCreated $now.AddHours(-4) -Values @('10.0.4.50')
+                )
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.audit.days | Should -Be 7
+            $server = $result.Reply.audit.server
+            $server.log | Should -Be 'available'
+            $server.events | Should -Be 3
+            $server.truncated | Should -BeFalse
+            $server.peerCount | Should -Be 2
+            $server.peers[0].peer | Should -Be '10.0.4.17'
+            $server.peers[0].events | Should -Be 2
+            @($server.peers[0].ids) | Should -Be @(3021, 3022)
+            $server.peers[1].peer | Should -Be '10.0.4.18'
+            $result.Reply.audit.client.log | Should -Be 'absent'
+            Should -Invoke -CommandName Get-WinEvent -ParameterFilter {
+                $FilterHashtable.LogName -eq 'Microsoft-Windows-SMBServer/Audit' -and (@($FilterHashtable.Id) -join ',') -eq '3021,3022,3027' -and $MaxEvents -eq 2000
+            } -Exactly -Times 1 -Scope It
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should report an empty log, a disabled one and one it cannot read, and still answer ok' {
+            $FakeHost.EventLogs['Microsoft-Windows-SMBServer/Audit'] = @{ IsEnabled = $true; Events = @() }
+            $FakeHost.EventLogs['Microsoft-Windows-SMBClient/Audit'] = @{ IsEnabled = $false; Events = @() }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.audit.server.log | Should -Be 'available'
+            $result.Reply.audit.server.events | Should -Be 0
+            $result.Reply.audit.client.log | Should -Be 'disabled'
+
+            $FakeHost.EventLogs['Microsoft-Windows-SMBServer/Audit'].Throw = 'The RPC server is unavailable'
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.audit.server.log | Should -Be 'unreadable'
+            $result.Reply.audit.server.error | Should -Match 'RPC server is unavailable'
+        }
+
+        It 'Should not read the logs unless asked, nor for a restore' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+            $result.Reply.audit | Should -BeNullOrEmpty
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'restore' -AuditDays 7)
+            $result.Reply.audit | Should -BeNullOrEmpty
+            Should -Invoke -CommandName Get-WinEvent -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should refuse an auditDays that is not an integer from 1 to 90' {
+            foreach ($days in @(0, 91, '7', 1.5)) {
+                $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays $days)
+                $result.ExitCode | Should -Be 2
+                $result.Reply.kind | Should -Be 'badRequest'
+            }
         }
     }
 

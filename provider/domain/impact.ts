@@ -1,0 +1,246 @@
+// What a change of SMB signing settings means for the people using a host: which servers and
+// clients stop working and with which error, whether guest access goes, and which peers the
+// host's own SMB audit log saw connecting without signing (readiness). Pure: it works from what
+// a host reported (observed settings, audit findings) and what the program declares, so preview
+// can show it without contacting the host. Sources: docs/windows-model.md, "Impact".
+import type { DeclaredSettings, ObservedSettings } from "./policy";
+import { SETTINGS, Side, SIDES } from "./settings";
+
+/** One peer an SMB audit log names, with how often and when it was last logged. */
+export interface AuditPeer {
+  peer: string;
+  events: number;
+  eventIds: number[];
+  /** The newest event's time, as the host's clock gave it (UTC, ISO 8601). */
+  lastSeen: string;
+}
+
+/** What one audit log (Microsoft-Windows-SMBServer/Audit or -SMBClient/Audit) told about the last `days` days. */
+export interface AuditLogFindings {
+  /** "absent": the host's release has no such log; "disabled": the log is off; "unreadable": reading it failed. */
+  log: "available" | "absent" | "disabled" | "unreadable";
+  /** Whether the host logs peers that do not sign (the audit setting, or the policy that sets it); null: it has no such setting. */
+  auditing: boolean | null;
+  /** Events read (at most the script's bound). */
+  events: number;
+  /** The bound was reached: there were more events, so the counts are lower bounds. */
+  truncated: boolean;
+  /** Distinct peers in the events read (`peers` names the busiest, at most 50). */
+  peerCount: number;
+  peers: AuditPeer[];
+  error?: string;
+}
+
+/** The host's audit log findings, both sides, as of `readAt` (the host's clock). */
+export interface Readiness {
+  readAt: string;
+  days: number;
+  server: AuditLogFindings;
+  client: AuditLogFindings;
+}
+
+export interface Consequence {
+  /** "warning": someone loses access or protection; "info": nothing is refused or weakened. */
+  severity: "warning" | "info";
+  /** The setting it follows from, e.g. `client.requireSigning`. */
+  setting: string;
+  text: string;
+}
+
+/** The error texts Windows shows (windowsserverdocs, "Control SMB signing behavior"). */
+export const INVALID_SIGNATURE = "0xc000a000 STATUS_INVALID_SIGNATURE";
+export const GUEST_BLOCKED = "0x80070035, System error 3227320323";
+
+export const AUDIT_LOG: Record<Side, string> = {
+  server: "Microsoft-Windows-SMBServer/Audit",
+  client: "Microsoft-Windows-SMBClient/Audit",
+};
+
+/** The audit setting that makes each side log peers that do not sign. */
+const AUDIT_SETTING: Record<Side, string> = { server: "auditClientDoesNotSupportSigning", client: "auditServerDoesNotSupportSigning" };
+
+/** How many peers a message names before it says "and N more". */
+const NAMED_PEERS = 10;
+
+export interface ImpactView {
+  /** The host's settings before the change (what it was last seen with, or had before this resource). */
+  before: ObservedSettings;
+  declared: DeclaredSettings;
+  readiness?: Readiness | null;
+  /** "future" for a change still to come (preview), "present" for the state this resource keeps. */
+  tense: "future" | "present";
+}
+
+/**
+ * What changes for people when a host with `before` gets the declared settings. Unmanaged
+ * settings keep the value the host reports (an unmanaged EnableInsecureGuestLogons=true matters
+ * as much as a managed one).
+ */
+export function consequencesOf(view: ImpactView): Consequence[] {
+  const { before, declared } = view;
+  const will = (future: string, present: string) => (view.tense === "future" ? future : present);
+  const was = (side: Side, name: string) => before[side]?.[name];
+  const now = (side: Side, name: string) => declared[side][name] ?? before[side]?.[name];
+  const flips = (side: Side, name: string, to: boolean) => declared[side][name] === to && was(side, name) === !to;
+  const out: Consequence[] = [];
+
+  if (flips("client", "requireSigning", true)) {
+    out.push({
+      severity: "warning",
+      setting: "client.requireSigning",
+      text: `client.requireSigning: true: SMB servers that do not sign (many NAS and printers) ${will("will fail", "fail")} with ${INVALID_SIGNATURE}`,
+    });
+    out.push(...readinessOf("client", view));
+  }
+  if (flips("client", "requireSigning", false)) {
+    out.push({
+      severity: "warning",
+      setting: "client.requireSigning",
+      text: `client.requireSigning: false: outbound SMB traffic ${will("will no longer be", "is not")} signed unless the server requires it, so it can be tampered with or relayed`,
+    });
+  }
+  if (flips("server", "requireSigning", true)) {
+    out.push({
+      severity: "warning",
+      setting: "server.requireSigning",
+      text: `server.requireSigning: true: SMB clients that do not sign ${will("will be", "are")} refused by this host`,
+    });
+    out.push(...readinessOf("server", view));
+  }
+  if (flips("server", "requireSigning", false)) {
+    out.push({
+      severity: "warning",
+      setting: "server.requireSigning",
+      text: `server.requireSigning: false: inbound SMB traffic from clients that do not require signing ${will("will no longer be", "is not")} signed, so it can be tampered with or relayed`,
+    });
+  }
+
+  // Windows blocks guest logons whenever the client requires signing, whatever
+  // EnableInsecureGuestLogons says ("Control SMB signing behavior").
+  const guestBefore = was("client", "enableInsecureGuestLogons") === true && was("client", "requireSigning") !== true;
+  const guestAfter = now("client", "enableInsecureGuestLogons") === true && now("client", "requireSigning") !== true;
+  if (guestBefore && !guestAfter) {
+    const cause = now("client", "requireSigning") === true && was("client", "requireSigning") !== true ? "client.requireSigning: true" : "client.enableInsecureGuestLogons: false";
+    const unmanaged = declared.client.enableInsecureGuestLogons === undefined ? " (EnableInsecureGuestLogons=true, not managed by this resource)" : "";
+    out.push({
+      severity: "warning",
+      setting: cause.split(":")[0],
+      text: `${cause}: guest access, ${will("currently enabled", "enabled")} on this host${unmanaged}, ${will("will be blocked", "is blocked")} (${GUEST_BLOCKED}): shares that admit only guests become unreachable`,
+    });
+  }
+  if (!guestBefore && guestAfter) {
+    out.push({
+      severity: "warning",
+      setting: "client.enableInsecureGuestLogons",
+      text: `client.enableInsecureGuestLogons: true: this host ${will("will log", "logs")} on to SMB servers that offer it as an unauthenticated guest, unsigned, so any server can impersonate a share`,
+    });
+  }
+  if (declared.client.enableInsecureGuestLogons === true && now("client", "requireSigning") === true) {
+    out.push({
+      severity: "info",
+      setting: "client.enableInsecureGuestLogons",
+      text: "client.enableInsecureGuestLogons: true has no effect while client.requireSigning is true on this host: Windows blocks guest logons whenever signing is required",
+    });
+  }
+
+  for (const side of SIDES) {
+    const name = AUDIT_SETTING[side];
+    const peers = side === "server" ? "SMB clients that do not sign" : "SMB servers that do not sign";
+    if (flips(side, name, true)) {
+      out.push({ severity: "info", setting: `${side}.${name}`, text: `${side}.${name}: true: ${peers} ${will("will be", "are")} logged in ${AUDIT_LOG[side]}; nothing is refused` });
+    }
+    if (flips(side, name, false)) {
+      out.push({ severity: "info", setting: `${side}.${name}`, text: `${side}.${name}: false: ${peers} ${will("will no longer be", "are not")} logged, so readiness for ${side}.requireSigning cannot be measured` });
+    }
+    if (flips(side, "auditInsecureGuestLogon", true)) {
+      out.push({ severity: "info", setting: `${side}.auditInsecureGuestLogon`, text: `${side}.auditInsecureGuestLogon: true: insecure guest logons ${will("will be", "are")} logged; nothing is blocked` });
+    }
+  }
+  return out;
+}
+
+/** What the host's audit log says about requiring signing on one side. */
+function readinessOf(side: Side, view: ImpactView): Consequence[] {
+  const r = view.readiness;
+  if (!r) return [];
+  const f = r[side];
+  const setting = `${side}.requireSigning`;
+  const log = AUDIT_LOG[side];
+  const warn = (text: string): Consequence[] => [{ severity: "warning", setting, text }];
+  if (f.log === "absent") {
+    return warn(
+      `this host cannot tell which ${side === "server" ? "clients" : "servers"} do not sign: its release has no ${log} log (Windows 11 24H2 and Windows Server 2025 have it; older servers with KB5066913 log unsigned clients once its Group Policy is on)`,
+    );
+  }
+  if (f.log === "disabled") return warn(`the log ${log} is disabled on this host, so it cannot tell which peers do not sign`);
+  if (f.log === "unreadable") return warn(`could not read ${log} on this host: ${f.error ?? "unknown error"}`);
+  if (f.auditing !== true) {
+    const state = f.auditing === false ? "false" : "not available on this build";
+    return warn(
+      `this host does not log ${side === "server" ? "clients" : "servers"} that do not sign (${side}.${AUDIT_SETTING[side]} is ${state}): turn that audit on for a while first to learn who would be ${side === "server" ? "refused" : "unreachable"}`,
+    );
+  }
+  const peers = [...f.peers].sort((a, b) => b.events - a.events || a.peer.localeCompare(b.peer));
+  const days = `${r.days} day${r.days === 1 ? "" : "s"}`;
+  if (peers.length === 0) {
+    return [{ severity: "info", setting, text: `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was turned on more recently covers less)` }];
+  }
+  const total = Math.max(f.peerCount ?? 0, peers.length);
+  const shown = peers.slice(0, NAMED_PEERS).map((p) => p.peer || "(a peer the event does not name)");
+  const more = total > shown.length ? `, and ${total - shown.length} more` : "";
+  const count = `${f.truncated ? "at least " : ""}${total}`;
+  const ids = [...new Set(peers.flatMap((p) => p.eventIds))].sort((a, b) => a - b).join(", ");
+  const what =
+    side === "server"
+      ? `${count} client${total === 1 ? "" : "s"} in the last ${days} connected without signing`
+      : `${count} server${total === 1 ? "" : "s"} this host connected to in the last ${days} did not sign`;
+  return warn(`${what}: ${shown.join(", ")}${more} (${log}, event ${ids}, read ${r.readAt})`);
+}
+
+/**
+ * For a host not read yet (a create in preview): what the declared values would change if the
+ * host does not already have them. Warnings only where someone could lose access.
+ */
+export function consequencesIfUnread(declared: DeclaredSettings): Consequence[] {
+  const out: Consequence[] = [];
+  if (declared.client.requireSigning === true) {
+    out.push({
+      severity: "warning",
+      setting: "client.requireSigning",
+      text: `client.requireSigning: true: unless this host already requires outbound signing, SMB servers that do not sign (many NAS and printers) will fail with ${INVALID_SIGNATURE}, and guest access, if enabled, will be blocked (${GUEST_BLOCKED})`,
+    });
+  }
+  if (declared.server.requireSigning === true) {
+    out.push({
+      severity: "warning",
+      setting: "server.requireSigning",
+      text: "server.requireSigning: true: unless this host already requires inbound signing, SMB clients that do not sign will be refused; which ones, its audit log can tell once server.auditClientDoesNotSupportSigning has been on for a while",
+    });
+  }
+  if (declared.client.enableInsecureGuestLogons === false) {
+    out.push({
+      severity: "warning",
+      setting: "client.enableInsecureGuestLogons",
+      text: `client.enableInsecureGuestLogons: false: guest access, if enabled on this host, will be blocked (${GUEST_BLOCKED})`,
+    });
+  }
+  return out;
+}
+
+/** Settings whose value weakens SMB security (requireSigning false, insecure guest logons true). */
+export function insecureValues(values: DeclaredSettings): string[] {
+  const out: string[] = [];
+  for (const side of SIDES) {
+    for (const def of SETTINGS[side]) {
+      if (def.weakenedWhen !== undefined && values[side][def.name] === def.weakenedWhen) out.push(`${side}.${def.name}=${def.weakenedWhen}`);
+    }
+  }
+  return out;
+}
+
+/** What `destroy` with onDelete "restore" puts back that weakens the host, as a sentence, or undefined. */
+export function insecureRestore(restored: DeclaredSettings): string | undefined {
+  const values = insecureValues(restored);
+  if (values.length === 0) return undefined;
+  return `${values.join(", ")}: unsigned SMB traffic can be tampered with or relayed${values.some((v) => v.startsWith("client.enableInsecureGuestLogons")) ? ", and guest logons let any server impersonate a share" : ""}`;
+}

@@ -1,0 +1,94 @@
+// The provider's channel to the Pulumi engine: warnings from its own operations (diff, check,
+// create, delete) to the user, as the transports beside it carry scripts to the hosts.
+//
+// The dynamic provider runs in a process of its own (pulumi-resource-pulumi-nodejs, started by
+// the CLI with the engine's address as its argument). `pulumi.log.warn` there has no engine
+// connection: it falls back to stderr, which the CLI shows as a stack message ("warning:
+// [runtime] ..."), not as a warning of the resource. So the provider sends its warnings through
+// the engine's Log RPC itself, with the resource's URN (the `resourceUrn` input), and the CLI
+// shows them on the resource, in preview as in up and destroy. Outside a provider process (tests,
+// the acceptance tool, which call the operations directly) they go to the sink a caller
+// installed, else nowhere: there is no engine to show them.
+import * as path from "node:path";
+
+export type Severity = "info" | "warning";
+
+export interface Diagnostic {
+  severity: Severity;
+  message: string;
+  /** The resource the message is about; empty: the stack. */
+  urn?: string;
+}
+
+export type DiagnosticSink = (d: Diagnostic) => void | Promise<void>;
+
+let installed: DiagnosticSink | undefined;
+
+/** Installs a sink (tests capture warnings with it); returns the previous one. */
+export function setDiagnosticSink(sink: DiagnosticSink | undefined): DiagnosticSink | undefined {
+  const previous = installed;
+  installed = sink;
+  return previous;
+}
+
+/** Sends a warning about a resource; never throws (a warning the engine does not take goes to stderr). */
+export async function warn(message: string, urn?: string): Promise<void> {
+  await emit({ severity: "warning", message, urn });
+}
+
+async function emit(d: Diagnostic): Promise<void> {
+  if (installed) return installed(d);
+  const address = engineAddress();
+  if (!address) return;
+  try {
+    await logToEngine(address, d);
+  } catch (err) {
+    // stderr reaches the CLI too, as a message of the stack rather than of the resource.
+    console.error(`could not deliver a ${d.severity} through the engine (${(err as Error).message}); ${d.severity}: ${d.message}`);
+  }
+}
+
+/**
+ * The engine's address when this process is Pulumi's dynamic provider: its script is
+ * @pulumi/pulumi/cmd/dynamic-provider, and the CLI passes the engine's host:port as the last
+ * argument (after any logging flags).
+ */
+export function engineAddress(argv: readonly string[] = process.argv): string | undefined {
+  if (!/[\\/]cmd[\\/]dynamic-provider([\\/]index(\.js)?)?$/.test(argv[1] ?? "")) return undefined;
+  const last = argv[argv.length - 1] ?? "";
+  return /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(last) ? last : undefined;
+}
+
+interface EngineClient {
+  log(request: unknown, callback: (err: Error | null) => void): void;
+}
+
+let client: { address: string; engine: EngineClient; proto: { LogRequest: new () => LogRequest; LogSeverity: Record<string, number> } } | undefined;
+
+interface LogRequest {
+  setSeverity(s: number): void;
+  setMessage(m: string): void;
+  setUrn(u: string): void;
+  setStreamid(id: number): void;
+  setEphemeral(e: boolean): void;
+}
+
+/** The engine's Log RPC (pulumirpc.Engine/Log), through the gRPC client @pulumi/pulumi itself uses. */
+function logToEngine(address: string, d: Diagnostic): Promise<void> {
+  if (!client || client.address !== address) {
+    // @grpc/grpc-js is a dependency of @pulumi/pulumi: resolve it from there, hoisted or not.
+    const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    const grpc = require(require.resolve("@grpc/grpc-js", { paths: [pulumiDir] }));
+    const services = require("@pulumi/pulumi/proto/engine_grpc_pb");
+    const proto = require("@pulumi/pulumi/proto/engine_pb");
+    client = { address, engine: new services.EngineClient(address, grpc.credentials.createInsecure()), proto };
+  }
+  const { engine, proto } = client;
+  const request = new proto.LogRequest();
+  request.setSeverity(d.severity === "warning" ? proto.LogSeverity.WARNING : proto.LogSeverity.INFO);
+  request.setMessage(d.message);
+  request.setUrn(d.urn ?? "");
+  request.setStreamid(0);
+  request.setEphemeral(false);
+  return new Promise((resolve, reject) => engine.log(request, (err) => (err ? reject(err) : resolve())));
+}
