@@ -4,8 +4,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PresetName } from "../simhost/model";
-import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
-import { PulumiProject, REPO_ROOT } from "../e2e/pulumiCli";
+import { SimulatedFleet } from "../simhost/fleet";
+import { REPO_ROOT } from "../e2e/pulumiCli";
+import { fleetExampleStack } from "../e2e/stacks";
 
 const PRESETS: Array<{ preset: PresetName; edition: string }> = [
   { preset: "win11-24h2-pro", edition: "workstation" },
@@ -68,19 +69,7 @@ export async function benchmarkFleet(
   );
   const dir = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-bench-"));
   try {
-    const main = path.relative(dir, path.join(REPO_ROOT, "examples", "fleet", "index.ts"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}\n`);
-    const project = new PulumiProject(dir, "bench");
-    await project.init();
-    const hosts = names.map((h) => {
-      const s = fleet.host(h.name);
-      return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition };
-    });
-    fs.appendFileSync(
-      path.join(dir, "Pulumi.bench.yaml"),
-      `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`,
-    );
-    await project.setSecretConfig("password", SIM_PASSWORD);
+    const project = await fleetExampleStack(dir, "bench", fleet, names);
     const runs: FleetMeasurement[] = [];
     let state: FleetStateSize | undefined;
     const plainEnv = project.env;

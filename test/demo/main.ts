@@ -1,11 +1,13 @@
 // The main job (`npm run demo`): three simulated Windows hosts behind real sshd, the fleet
-// example run through the real Pulumi CLI: up, out-of-band tampering, refresh catching the
-// drift, up converging, destroy restoring, and everything torn down.
+// example run through the real Pulumi CLI: a review (preview with consequences and the policy
+// pack), up, out-of-band tampering, refresh catching the drift, up converging, the policy gate
+// on the state, destroy restoring, and everything torn down.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PresetName } from "../simhost/model";
-import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
-import { CliResult, PulumiProject, REPO_ROOT } from "../e2e/pulumiCli";
+import { SimulatedFleet } from "../simhost/fleet";
+import { CliResult, REPO_ROOT } from "../e2e/pulumiCli";
+import { fleetExampleStack } from "../e2e/stacks";
 
 const HOSTS: Array<{ name: string; preset: PresetName; edition: string }> = [
   { name: "ws-pro-01", preset: "win11-24h2-pro", edition: "workstation" },
@@ -37,19 +39,13 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-demo-"));
   try {
     table(fleet);
-    const main = path.relative(dir, path.join(REPO_ROOT, "examples", "fleet"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}/index.ts\n`);
-    const project = new PulumiProject(dir, "demo");
-    await project.init();
-    const hosts = HOSTS.map((h) => {
-      const s = fleet.host(h.name);
-      return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition };
-    });
-    fs.appendFileSync(
-      path.join(dir, "Pulumi.demo.yaml"),
-      `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`,
-    );
-    await project.setSecretConfig("password", SIM_PASSWORD);
+    const project = await fleetExampleStack(dir, "demo", fleet, HOSTS);
+
+    // The review a pull request gets (examples/pipeline): the diff, each host's consequences as
+    // warnings, and the policy pack's verdict, with the organisation's config.
+    const pack = ["--policy-pack", path.join(REPO_ROOT, "policy", "launcher"), "--policy-pack-config", path.join(REPO_ROOT, "examples", "pipeline", "smb-signing-policy.json")];
+    step("Review: pulumi preview --diff with the policy pack");
+    show(await project.ok(["preview", "--diff", ...pack]));
 
     step("pulumi up: declare SMB signing on every host");
     show(await project.ok(["up", "--yes", "--skip-preview"]));
@@ -69,7 +65,13 @@ async function main(): Promise<void> {
     show(await project.ok(["up", "--yes", "--skip-preview"]));
     table(fleet);
 
-    step("pulumi destroy: restore what each host had before");
+    step("Policy gate on the state: pulumi policy analyze");
+    const analyzed = await project.run(["policy", "analyze", ...pack]);
+    show(analyzed);
+    if (analyzed.code === 0 || !/smb-restore-acknowledged/.test(analyzed.output)) throw new Error("the policy pack did not flag restoring ws-home-02's insecure originals");
+    console.log(">> the pack flags it: destroy would put hosts back to their insecure originals (onDelete: retain, or acknowledgeInsecureSettings, would settle it)");
+
+    step("pulumi destroy: restore what each host had before (deliberately, as the demo's last step)");
     show(await project.ok(["destroy", "--yes", "--skip-preview"]));
     table(fleet);
     await project.ok(["stack", "rm", "--yes"]);

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
+import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { GUEST_ACCESS_BLOCKED, SIGNING_REQUIRED_REFUSED, STATUS_INVALID_SIGNATURE } from "../simhost/model";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, programStack } from "./stacks";
+import { declarePolicies, fleetExampleStack, programStack } from "./stacks";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 let fleet: SimulatedFleet;
@@ -153,16 +153,7 @@ describe("impact through the pulumi CLI", () => {
 
   it("the fleet example audits first, then enforces: pulumi preview --refresh names the clients its audit log saw not signing, and up then refuses them", async () => {
     fleet.reset("srv25", "server-2025");
-    const dir = path.join(workRoot, "fleet");
-    fs.mkdirSync(dir, { recursive: true });
-    const main = path.relative(dir, path.join(REPO_ROOT, "examples", "fleet", "index.ts"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}\n`);
-    const p = new PulumiProject(dir, "rollout");
-    await p.init();
-    const h = fleet.host("srv25");
-    const hosts = [{ name: "srv25", host: h.address, port: h.port, hostKey: h.hostKeyFingerprint, edition: "server" }];
-    fs.appendFileSync(path.join(dir, "Pulumi.rollout.yaml"), `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`);
-    await p.setSecretConfig("password", SIM_PASSWORD);
+    const p = await fleetExampleStack(path.join(workRoot, "fleet"), "rollout", fleet, [{ name: "srv25", edition: "server" }]);
 
     await p.setConfig("stage", "audit");
     await p.ok(["up", "--yes"]);
@@ -177,7 +168,7 @@ describe("impact through the pulumi CLI", () => {
     await p.setConfig("stage", "enforce");
     const preview = await p.ok(["preview", "--refresh"]);
     const block = diagnosticsOf(preview.output, TYPE, "srv25");
-    const host = escape(h.address);
+    const host = escape(fleet.host("srv25").address);
     assert.match(block, new RegExp(`warning: ${host}: server\\.requireSigning: true: SMB clients that do not sign will be refused by this host`));
     assert.match(block, new RegExp(`warning: ${host}: 3 clients in the last 7 days connected without signing: 10\\.0\\.4\\.17, 10\\.0\\.4\\.18, 10\\.0\\.4\\.30 \\(Microsoft-Windows-SMBServer/Audit, event 3021, read `));
     assert.equal(fleet.state("srv25").server.RequireSecuritySignature, false, "preview enforced nothing");

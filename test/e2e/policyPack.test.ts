@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
+import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { CliResult, PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, DeclaredPolicy, programStack } from "./stacks";
+import { declarePolicies, DeclaredPolicy, fleetExampleStack, programStack } from "./stacks";
 
 const LAUNCHER = path.join(REPO_ROOT, "policy", "launcher");
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
@@ -387,19 +387,10 @@ describe("SMB signing policy pack", () => {
     before(async () => {
       fleet.reset("fs03", "server-2025");
       fleet.reset("ws01", "win11-24h2-pro");
-      const dir = path.join(workRoot, "pipeline");
-      fs.mkdirSync(dir, { recursive: true });
-      // The fleet example as the pipeline runs it (compiled: the same code without ts-node's start-up).
-      const main = path.relative(dir, path.join(REPO_ROOT, "dist", "examples", "fleet", "index.js"));
-      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${main}\n`);
-      p = new PulumiProject(dir, "fleet");
-      await p.init();
-      const hosts = ["fs03", "ws01"].map((name) => {
-        const h = fleet.host(name);
-        return { name, host: h.address, port: h.port, hostKey: h.hostKeyFingerprint, edition: name === "ws01" ? "workstation" : "server" };
-      });
-      fs.appendFileSync(path.join(dir, "Pulumi.fleet.yaml"), `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(hosts)}\n`);
-      await p.setSecretConfig("password", SIM_PASSWORD);
+      p = await fleetExampleStack(path.join(workRoot, "pipeline"), "fleet", fleet, [
+        { name: "fs03", edition: "server" },
+        { name: "ws01", edition: "workstation" },
+      ], { compiled: true });
       await p.setConfig("onDelete", "retain");
     });
 

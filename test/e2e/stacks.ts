@@ -3,8 +3,8 @@
 // on simulated hosts. Credentials reach the program only through secret config.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { SimulatedFleet } from "../simhost/fleet";
-import { PulumiProject } from "./pulumiCli";
+import { SIM_PASSWORD, SIM_USER, type SimulatedFleet } from "../simhost/fleet";
+import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 
 export type Transport = "ssh" | "winrm";
 
@@ -52,4 +52,31 @@ export function declarePolicies(p: PulumiProject, fleet: SimulatedFleet, resourc
     }),
   };
   fs.writeFileSync(path.join(p.dir, "program.json"), JSON.stringify(spec, null, 2));
+}
+
+/** A host of the fleet example's `hosts` config: a simulated host and the edition whose settings it gets. */
+export interface FleetExampleHost {
+  name: string;
+  edition: string;
+}
+
+/**
+ * A stack of examples/fleet in `dir` (created), its `hosts` config naming these simulated hosts
+ * as a user would (address, port, pinned host key, edition), the user in plain config and the
+ * password as a secret. `compiled` runs dist/examples/fleet/index.js (the same code without
+ * ts-node's start-up), as a pipeline that builds first would.
+ */
+export async function fleetExampleStack(dir: string, stack: string, fleet: SimulatedFleet, hosts: FleetExampleHost[], options: { compiled?: boolean } = {}): Promise<PulumiProject> {
+  fs.mkdirSync(dir, { recursive: true });
+  const program = options.compiled ? path.join(REPO_ROOT, "dist", "examples", "fleet", "index.js") : path.join(REPO_ROOT, "examples", "fleet", "index.ts");
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${path.relative(dir, program)}\n`);
+  const project = new PulumiProject(dir, stack);
+  await project.init();
+  const config = hosts.map((h) => {
+    const s = fleet.host(h.name);
+    return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition };
+  });
+  fs.appendFileSync(path.join(dir, `Pulumi.${stack}.yaml`), `config:\n  smb-signing-fleet:user: ${SIM_USER}\n  smb-signing-fleet:hosts: ${JSON.stringify(config)}\n`);
+  await project.setSecretConfig("password", SIM_PASSWORD);
+  return project;
 }
