@@ -3,7 +3,7 @@
 // way, and expects the typed error naming that fault. The honest server shows the same exchange
 // succeeds, so each refusal comes from its lie alone.
 import assert from "node:assert/strict";
-import { Connection, parsePolicyInputs } from "../../provider/domain/schema";
+import { Connection, knownInputs, parsePolicyInputs } from "../../provider/domain/schema";
 import { HostError } from "../../provider/errors";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { SIM_PASSWORD, SIM_USER } from "../simhost/fleet";
@@ -19,7 +19,9 @@ function connectionTo(server: HostileWinrmServer): Connection {
     connection: { transport: "winrm", host: ADDRESS, port: server.port, user: SIM_USER, password: SIM_PASSWORD, connectTimeoutSeconds: 5, commandTimeoutSeconds: 10 },
   });
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.failures));
-  return parsed.inputs.connection as Connection;
+  const known = parsed.ok ? knownInputs(parsed.inputs) : undefined;
+  assert.ok(known, "the inputs are fully known");
+  return known.connection;
 }
 
 /** Runs a command against a server telling `lie`, and returns the error the client refused it with. */

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
-import { Connection, parsePolicyInputs } from "../../provider/domain/schema";
+import { Connection, knownInputs, parsePolicyInputs } from "../../provider/domain/schema";
 import { HostError } from "../../provider/errors";
 import { runOverSsh } from "../../provider/transport/ssh";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
@@ -30,7 +30,9 @@ async function listening<T>(server: net.Server, use: (port: number) => Promise<T
 function connection(extra: Record<string, unknown>): Connection {
   const parsed = parsePolicyInputs({ connection: { host: ADDRESS, user: "smbsim", password: "never-sent", ...extra } });
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.failures));
-  return parsed.inputs.connection as Connection;
+  const known = parsed.ok ? knownInputs(parsed.inputs) : undefined;
+  assert.ok(known, "the inputs are fully known");
+  return known.connection;
 }
 
 /**
