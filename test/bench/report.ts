@@ -7,6 +7,7 @@ import { Resvg } from "@resvg/resvg-js";
 import type { FleetMeasurement, FleetStateSize } from "./fleetScale";
 import { Measurement, OPERATIONS, TRANSPORTS } from "./perOperation";
 import type { MemorySample } from "./providerMemory";
+import type { FleetPerfResults, FleetRun } from "./fleetPerf";
 
 export interface BenchResults {
   date: string;
@@ -152,4 +153,71 @@ export function writeResults(dir: string, r: BenchResults): void {
   const svg = chartSvg(r);
   fs.writeFileSync(path.join(dir, "chart.svg"), svg);
   fs.writeFileSync(path.join(dir, "chart.png"), new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng());
+}
+
+const FLEET_BEGIN = "<!-- fleet at scale: npm run bench -- fleet -->";
+
+/** The fleet-at-scale section (fleetPerf.ts) of results.md. */
+export function fleetMarkdown(r: FleetPerfResults): string {
+  const L: string[] = [];
+  const ideal = (p: number) => r.limitMs / p;
+  const cores = os.cpus().length;
+  L.push(FLEET_BEGIN, "", "## Fleet at scale", "");
+  L.push(`- date: ${r.date}; machine: ${r.machine}`);
+  L.push(`- command: \`npm run bench -- fleet\` (BENCH_FLEET_HOSTS=${r.hosts}, BENCH_PS_START_MS=${r.powershellStartMs}); one run, every figure below from it`);
+  L.push(`- per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(r.limitMs)} ms; ideal per host at --parallel p = limit / p`);
+  L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`); `rest` is the machine's other busy time: the simulated hosts' sshd and PowerShell model, the benchmark itself, anything else running");
+  if (r.cpu.length) {
+    L.push("", "### Provider CPU per operation (its own process; the hosts' CPU is in another)", "");
+    L.push("| transport | operation | operations | CPU ms per operation | operations per core-second |", "|---|---|---:|---:|---:|");
+    for (const c of r.cpu) L.push(`| ${c.transport} | ${c.operation} | ${c.operations} | ${fmt(c.cpuMsPerOperation, 2)} | ${fmt(c.opsPerCoreSecond)} |`);
+  }
+  const table = (runs: FleetRun[], first: string) => {
+    L.push(`| ${first} | command | wall s | ms per host | ideal ms | vs ideal | CPU ms/host engine | program | provider | rest | machine busy | provider peak RSS MiB | failures |`);
+    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const x of runs) {
+      const c = x.cpuMsPerHost;
+      const busy = (c.machine * x.hosts) / 1000 / (x.wallSeconds * cores);
+      const col = first === "checkpoints" ? (x.skipCheckpoints ? "skipped" : "written") : first === "parallel" ? String(x.parallel) : x.label;
+      const idealMs = x.command === "preview" ? 0 : ideal(x.parallel * (first === "layout" ? x.stacks : 1));
+      L.push(`| ${col} | ${x.command} | ${fmt(x.wallSeconds, 1)} | ${fmt(x.msPerHost)} | ${idealMs ? fmt(idealMs) : "–"} | ${idealMs ? fmt(x.msPerHost / idealMs, 2) + "×" : "–"} | ${fmt(c.engine, 1)} | ${fmt(c.program, 1)} | ${fmt(c.provider, 1)} | ${fmt(c.rest, 1)} | ${fmt(busy * 100)}% | ${fmt(x.providerPeakMiB)} | ${x.failures} |`);
+    }
+  };
+  const breakdown = r.runs.filter((x) => x.label === "breakdown");
+  if (breakdown.length) {
+    L.push("", `### Where the per-host time goes (${r.hosts} hosts, --parallel 8)`, "");
+    L.push("`preview` runs the program and the engine's check and diff RPCs and contacts no host. `checkpoints skipped` is `PULUMI_SKIP_CHECKPOINTS=true`.", "");
+    table(breakdown, "checkpoints");
+  }
+  const curve = r.runs.filter((x) => x.label === "curve");
+  if (curve.length) {
+    L.push("", `### --parallel at ${r.hosts} hosts (checkpoints skipped)`, "");
+    table(curve, "parallel");
+  }
+  const shards = r.runs.filter((x) => x.label === "1 stack" || x.label === "4 shards");
+  if (shards.length) {
+    L.push("", `### Shards: 4 stacks × ${shards[0].hosts / 4} run at once against 1 stack × ${shards[0].hosts} (--parallel ${shards[0].parallel} each, checkpoints skipped)`, "");
+    L.push("`ideal` for 4 shards is the limit / (4 × parallel): four engines at once.", "");
+    table(shards, "layout");
+  }
+  if (r.state) {
+    const s = r.state;
+    L.push("", `### State per SmbSigningPolicy (${s.hosts} hosts, after up)`, "");
+    L.push("| whole resource bytes | inputs | outputs | engine's fields (urn, stack trace, ...) | serialized provider (in inputs and in outputs, each) |", "|---:|---:|---:|---:|---:|");
+    L.push(`| ${s.bytesPerResource} | ${s.inputsBytes} | ${s.outputsBytes} | ${s.engineMetadataBytes} | ${s.serializedProviderBytes} |`);
+  }
+  L.push("");
+  return L.join("\n");
+}
+
+/** Writes bench/fleet.json and puts the fleet section in results.md in place of the old one (or after it). */
+export function writeFleetResults(dir: string, r: FleetPerfResults): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "fleet.json"), JSON.stringify(r, null, 2) + "\n");
+  const file = path.join(dir, "results.md");
+  const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmark results\n";
+  const at = old.indexOf(FLEET_BEGIN);
+  const text = fleetMarkdown(r);
+  fs.writeFileSync(file, (at < 0 ? old.trimEnd() + "\n\n" : old.slice(0, at)) + text);
+  return text;
 }

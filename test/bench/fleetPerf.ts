@@ -1,0 +1,286 @@
+// Benchmark part 3 (`npm run bench -- fleet`): where a fleet's time goes through the real CLI.
+// CPU per process (engine, language host and program, dynamic provider, the rest: simulated
+// hosts and whatever else runs on the machine) from /proc, the engine's checkpoint knob, the
+// --parallel curve, shards run concurrently against one big stack, and the provider's own CPU
+// per operation measured in a process of its own.
+import { fork } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { PresetName } from "../simhost/model";
+import { SimulatedFleet } from "../simhost/fleet";
+import { REPO_ROOT, type PulumiProject } from "../e2e/pulumiCli";
+import { fleetExampleStack } from "../e2e/stacks";
+import { runOverSsh } from "../../provider/transport/ssh";
+import * as ops from "../../provider/operations";
+import type { Connection } from "../../provider/domain/schema";
+import type { CpuPhase, CpuWorkerRequest } from "./cpuWorker";
+
+const PRESETS: Array<{ preset: PresetName; edition: string }> = [
+  { preset: "win11-24h2-pro", edition: "workstation" },
+  { preset: "win11-24h2-home", edition: "workstation" },
+  { preset: "server-2025", edition: "server" },
+];
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in 1/100 s
+
+type Role = "engine" | "program" | "provider";
+
+function roleOf(cmdline: string[]): Role | undefined {
+  const joined = cmdline.join(" ");
+  if (joined.includes("cmd/dynamic-provider")) return "provider";
+  const exe = path.basename(cmdline[0] ?? "");
+  if (exe === "pulumi") return "engine";
+  if (exe === "pulumi-language-nodejs" || joined.includes("@pulumi/pulumi/cmd/run")) return "program";
+  return undefined;
+}
+
+function machineTicks(): number {
+  const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7];
+}
+
+/** CPU seconds per role and the provider's peak RSS, from /proc every 100 ms while a CLI runs. */
+class CpuProbe {
+  /** Only processes working in `dir` (the CLI, its plugins and the program run in the project's directory). */
+  constructor(private readonly dir: string) {}
+  private readonly ticks = new Map<number, { role: Role; ticks: number }>();
+  private providerPeakKiB = 0;
+  private readonly machine0 = machineTicks();
+  private readonly timer = setInterval(() => this.sample(), 100);
+
+  private sample(): void {
+    for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        const n = Number(pid);
+        const known = this.ticks.get(n);
+        const role = known?.role ?? (fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(this.dir) ? roleOf(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")) : undefined);
+        if (!role) continue;
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        // fields 14 and 15 of stat (utime, stime) are 12 and 13 after "pid (comm) "
+        this.ticks.set(n, { role, ticks: Number(f[11]) + Number(f[12]) });
+        if (role === "provider") {
+          const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+          if (hwm) this.providerPeakKiB = Math.max(this.providerPeakKiB, Number(hwm[1]));
+        }
+      } catch {
+        // the process ended between listing and reading
+      }
+    }
+  }
+
+  stop(): { cpuSeconds: Record<Role | "rest" | "machine", number>; providerPeakMiB: number } {
+    this.sample();
+    clearInterval(this.timer);
+    const by: Record<Role, number> = { engine: 0, program: 0, provider: 0 };
+    for (const { role, ticks } of this.ticks.values()) by[role] += (ticks * TICK_MS) / 1000;
+    const machine = ((machineTicks() - this.machine0) * TICK_MS) / 1000;
+    return { cpuSeconds: { ...by, rest: Math.max(0, machine - by.engine - by.program - by.provider), machine }, providerPeakMiB: this.providerPeakKiB / 1024 };
+  }
+}
+
+export interface FleetRun {
+  label: string;
+  hosts: number;
+  stacks: number;
+  command: string;
+  parallel: number;
+  skipCheckpoints: boolean;
+  wallSeconds: number;
+  msPerHost: number;
+  /** CPU ms per host by process role; machine = the whole machine's busy time. */
+  cpuMsPerHost: Record<Role | "rest" | "machine", number>;
+  providerPeakMiB: number;
+  failures: number;
+}
+
+export interface CpuPerOperation {
+  transport: "ssh" | "winrm";
+  operation: string;
+  operations: number;
+  cpuMsPerOperation: number;
+  opsPerCoreSecond: number;
+}
+
+export interface StateSize {
+  hosts: number;
+  bytesPerResource: number;
+  serializedProviderBytes: number;
+  inputsBytes: number;
+  outputsBytes: number;
+  engineMetadataBytes: number;
+}
+
+export interface FleetPerfResults {
+  date: string;
+  machine: string;
+  powershellStartMs: number;
+  hosts: number;
+  /** The physical limit of one operation (bare connection, handshake, PowerShell start), median. */
+  limitMs: number;
+  cpu: CpuPerOperation[];
+  runs: FleetRun[];
+  state?: StateSize;
+}
+
+const hostsOf = (n: number, prefix = "host") => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${String(i).padStart(4, "0")}`, ...PRESETS[i % PRESETS.length] }));
+
+async function cliRun(projects: PulumiProject[], label: string, command: string, parallel: number, skipCheckpoints: boolean, hosts: number): Promise<FleetRun> {
+  const probe = new CpuProbe(path.dirname(projects[0].dir));
+  const t0 = process.hrtime.bigint();
+  const results = await Promise.all(
+    projects.map((p) => {
+      const saved = p.env;
+      p.env = { ...saved, PULUMI_SKIP_CHECKPOINTS: skipCheckpoints ? "true" : "false" };
+      const args = command === "preview" ? ["preview", "--parallel", String(parallel)] : [command, "--yes", "--skip-preview", "--parallel", String(parallel)];
+      const running = p.run(args);
+      p.env = saved;
+      return running;
+    }),
+  );
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const { cpuSeconds, providerPeakMiB } = probe.stop();
+  let failures = 0;
+  for (const r of results) {
+    if (r.code !== 0) {
+      failures += (r.output.match(/ (creating|refreshing|deleting) failed| error:/g) ?? []).length || 1;
+      console.error(r.output.slice(-3000));
+    }
+  }
+  const perHost = (s: number) => (s * 1000) / hosts;
+  const run: FleetRun = {
+    label,
+    hosts,
+    stacks: projects.length,
+    command,
+    parallel,
+    skipCheckpoints,
+    wallSeconds,
+    msPerHost: perHost(wallSeconds),
+    cpuMsPerHost: Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, perHost(v)])) as FleetRun["cpuMsPerHost"],
+    providerPeakMiB,
+    failures,
+  };
+  console.log(`  ${label} ${command} ×${projects.length} p${parallel}${skipCheckpoints ? " skip-checkpoints" : ""}: ${wallSeconds.toFixed(1)} s, ${run.msPerHost.toFixed(0)} ms/host, cpu ms/host ${JSON.stringify(Object.fromEntries(Object.entries(run.cpuMsPerHost).map(([k, v]) => [k, Math.round(v)])))}, provider ${providerPeakMiB.toFixed(0)} MiB, failures ${failures}`);
+  return run;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One bare connection, handshake and PowerShell start against a fleet host: the per-operation limit. */
+async function limitMs(fleet: SimulatedFleet, name: string, reps = 7): Promise<number> {
+  const r = await ops.check({}, { connection: fleet.connection(name), client: { requireSigning: true } });
+  const conn = (r.inputs as { connection: Connection }).connection;
+  const ms = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await runOverSsh(conn, "powershell.exe -NoProfile -NonInteractive -Command exit", Buffer.alloc(0), Date.now() + 60_000);
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/** Provider CPU per operation in a child process of its own (the hosts run here, in this one). */
+export async function benchmarkProviderCpu(): Promise<CpuPerOperation[]> {
+  const names = Array.from({ length: 8 }, (_, i) => ({ name: `cpu-${i}`, preset: "win11-24h2-pro" as PresetName }));
+  const fleet = await SimulatedFleet.start(names, { sharedDaemon: true, winrm: true, powershellStartMs: 0 });
+  const out: CpuPerOperation[] = [];
+  try {
+    for (const transport of ["ssh", "winrm"] as const) {
+      const req: CpuWorkerRequest = { connections: names.map((h) => fleet.connection(h.name, transport === "winrm" ? "winrm" : "password")), rounds: 4, readsPerRound: 6 };
+      const child = fork(path.join(__dirname, "cpuWorker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const reply = await new Promise<{ phases: CpuPhase[] }>((resolve, reject) => {
+        child.once("message", (m) => resolve(m as { phases: CpuPhase[] }));
+        child.once("exit", (code) => (code ? reject(new Error(`cpu worker exited ${code}`)) : undefined));
+        child.send(req);
+      });
+      for (const operation of ["create", "read", "delete"]) {
+        const ph = reply.phases.filter((p) => p.operation === operation);
+        const count = ph.reduce((s, p) => s + p.operations, 0);
+        const cpu = ph.reduce((s, p) => s + p.cpuMs, 0) / count;
+        out.push({ transport, operation, operations: count, cpuMsPerOperation: cpu, opsPerCoreSecond: 1000 / cpu });
+        console.log(`  provider cpu ${transport} ${operation}: ${cpu.toFixed(2)} ms per operation over ${count}`);
+      }
+    }
+  } finally {
+    await fleet.stop();
+  }
+  return out;
+}
+
+function stateSize(hosts: number, exported: string): StateSize {
+  const resources = JSON.parse(exported).deployment.resources.filter((x: { type: string }) => x.type.endsWith(":SmbSigningPolicy"));
+  const sum = (f: (r: Record<string, unknown>) => unknown) => Math.round(resources.reduce((s: number, r: Record<string, unknown>) => s + Buffer.byteLength(JSON.stringify(f(r) ?? "")), 0) / resources.length);
+  const total = sum((r) => r);
+  const inputsBytes = sum((r) => r.inputs);
+  const outputsBytes = sum((r) => r.outputs);
+  return {
+    hosts,
+    bytesPerResource: total,
+    serializedProviderBytes: Buffer.byteLength((resources[0]?.inputs as { __provider?: string }).__provider ?? ""),
+    inputsBytes,
+    outputsBytes,
+    engineMetadataBytes: total - inputsBytes - outputsBytes,
+  };
+}
+
+/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (cpu,breakdown,curve,shards). */
+export async function benchmarkFleetPerf(powershellStartMs: number, hosts: number, parts: string[], shardParallel: number): Promise<FleetPerfResults> {
+  const results: FleetPerfResults = { date: new Date().toISOString(), machine: `${os.cpus().length} cores`, powershellStartMs, hosts, limitMs: 0, cpu: [], runs: [] };
+  if (parts.includes("cpu")) {
+    console.log("Provider CPU per operation (own process, 8 hosts at once)");
+    results.cpu = await benchmarkProviderCpu();
+  }
+  const bigN = parts.includes("shards") ? hosts * 2 : hosts;
+  const all = hostsOf(bigN);
+  console.log(`Starting ${bigN} simulated hosts`);
+  const fleet = await SimulatedFleet.start(all.map((h) => ({ name: h.name, preset: h.preset })), { sharedDaemon: true, powershellStartMs });
+  const work = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-bench-fleet-"));
+  try {
+    results.limitMs = await limitMs(fleet, all[0].name);
+    console.log(`  limit per operation: ${results.limitMs.toFixed(0)} ms`);
+    const fleetHosts = all.slice(0, hosts);
+    if (parts.includes("breakdown") || parts.includes("curve")) {
+      const p = await fleetExampleStack(path.join(work, "one"), "bench", fleet, fleetHosts, { compiled: true });
+      if (parts.includes("breakdown")) {
+        console.log(`Breakdown at ${hosts} hosts, --parallel 8`);
+        results.runs.push(await cliRun([p], "breakdown", "preview", 8, false, hosts));
+        for (const skip of [false, true]) {
+          for (const command of ["up", "refresh", "destroy"]) {
+            results.runs.push(await cliRun([p], "breakdown", command, 8, skip, hosts));
+            if (command === "up" && !skip) results.state = stateSize(hosts, await p.exportState());
+          }
+        }
+      }
+      if (parts.includes("curve")) {
+        console.log(`Parallelism at ${hosts} hosts, checkpoints skipped`);
+        for (const parallel of [8, 16, 32, 64]) {
+          for (const command of ["up", "refresh", "destroy"]) results.runs.push(await cliRun([p], "curve", command, parallel, true, hosts));
+        }
+      }
+      await p.run(["stack", "rm", "--yes", "--force"]);
+    }
+    if (parts.includes("shards")) {
+      const shardSize = hosts / 2;
+      console.log(`Shards: 4 stacks × ${shardSize} at once against 1 stack × ${bigN}, --parallel ${shardParallel}, checkpoints skipped`);
+      const one = [await fleetExampleStack(path.join(work, "big"), "all", fleet, all, { compiled: true })];
+      const four = [];
+      for (let s = 0; s < 4; s++) four.push(await fleetExampleStack(path.join(work, `shard-${s}`), `shard-${s}`, fleet, all.slice(s * shardSize, (s + 1) * shardSize), { compiled: true }));
+      for (const [label, projects] of [["1 stack", one], ["4 shards", four]] as const) {
+        for (const command of ["up", "refresh", "destroy"]) results.runs.push(await cliRun(projects, label, command, shardParallel, true, bigN));
+      }
+    }
+  } finally {
+    await fleet.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}
+
+
