@@ -51,22 +51,44 @@ class CpuProbe {
   private readonly timer = setInterval(() => this.sample(), 100);
 
   private sample(): void {
+    // Every process's parent, state and CPU ticks; then the CLIs working in `dir` and everything
+    // they started (the plugins run elsewhere, but as the CLI's descendants).
+    const table = new Map<number, { ppid: number; ticks: number }>();
     for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
       try {
-        const n = Number(pid);
-        const known = this.ticks.get(n);
-        const role = known?.role ?? (fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(this.dir) ? roleOf(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")) : undefined);
-        if (!role) continue;
         const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
         const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        // fields 14 and 15 of stat (utime, stime) are 12 and 13 after "pid (comm) "
-        this.ticks.set(n, { role, ticks: Number(f[11]) + Number(f[12]) });
+        // after "pid (comm) ": state, ppid, ...; utime and stime (fields 14, 15) are 11 and 12 here
+        table.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        // the process ended between listing and reading
+      }
+    }
+    const ours = new Set<number>();
+    for (const pid of table.keys()) {
+      try {
+        if (this.ticks.has(pid) || (path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === "pulumi" && fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(this.dir))) ours.add(pid);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, t] of table) if (!ours.has(pid) && ours.has(t.ppid)) grew = ours.add(pid) !== undefined;
+    }
+    for (const pid of ours) {
+      const t = table.get(pid);
+      if (!t) continue;
+      try {
+        const role = this.ticks.get(pid)?.role ?? roleOf(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"));
+        if (!role) continue;
+        this.ticks.set(pid, { role, ticks: t.ticks });
         if (role === "provider") {
           const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
           if (hwm) this.providerPeakKiB = Math.max(this.providerPeakKiB, Number(hwm[1]));
         }
       } catch {
-        // the process ended between listing and reading
+        // ended meanwhile
       }
     }
   }
