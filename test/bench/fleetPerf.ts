@@ -1,7 +1,8 @@
 // Benchmark part 3 (`npm run bench -- fleet`): where a fleet's time goes through the real CLI.
 // CPU per process (engine, language host and program, dynamic provider, the rest: simulated
 // hosts and whatever else runs on the machine) from /proc, the engine's checkpoint knob, the
-// --parallel curve, shards run concurrently against one big stack, and the provider's own CPU
+// --parallel curve, the provider's memory with V8's young generation capped, shards run
+// concurrently against one big stack, and the provider's own CPU
 // per operation measured in a process of its own.
 import { fork } from "node:child_process";
 import * as fs from "node:fs";
@@ -42,7 +43,7 @@ function machineTicks(): number {
 }
 
 /** CPU seconds per role and the provider's peak RSS, from /proc every 100 ms while a CLI runs. */
-class CpuProbe {
+export class CpuProbe {
   /** Only processes working in `dir` (the CLI, its plugins and the program run in the project's directory). */
   constructor(private readonly dir: string) {}
   private readonly ticks = new Map<number, { role: Role; ticks: number }>();
@@ -116,6 +117,11 @@ export interface FleetRun {
   cpuMsPerHost: Record<Role | "rest" | "machine", number>;
   providerPeakMiB: number;
   failures: number;
+  /** NODE_OPTIONS of the CLI and so of its Node.js plugins (the memory part). */
+  nodeOptions?: string;
+  /** The run of `npm run bench -- fleet` this row comes from: its date and its per-operation limit. */
+  date?: string;
+  limitMs?: number;
 }
 
 export interface CpuPerOperation {
@@ -143,19 +149,21 @@ export interface FleetPerfResults {
   /** The physical limit of one operation (bare connection, handshake, PowerShell start), median. */
   limitMs: number;
   cpu: CpuPerOperation[];
+  /** The run the CPU figures come from, when results were merged. */
+  cpuDate?: string;
   runs: FleetRun[];
   state?: StateSize;
 }
 
 const hostsOf = (n: number, prefix = "host") => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${String(i).padStart(4, "0")}`, ...PRESETS[i % PRESETS.length] }));
 
-async function cliRun(projects: PulumiProject[], label: string, command: string, parallel: number, skipCheckpoints: boolean, hosts: number): Promise<FleetRun> {
+async function cliRun(projects: PulumiProject[], label: string, command: string, parallel: number, skipCheckpoints: boolean, hosts: number, nodeOptions?: string): Promise<FleetRun> {
   const probe = new CpuProbe(path.dirname(projects[0].dir));
   const t0 = process.hrtime.bigint();
   const results = await Promise.all(
     projects.map((p) => {
       const saved = p.env;
-      p.env = { ...saved, PULUMI_SKIP_CHECKPOINTS: skipCheckpoints ? "true" : "false" };
+      p.env = { ...saved, PULUMI_SKIP_CHECKPOINTS: skipCheckpoints ? "true" : "false", ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
       const args = command === "preview" ? ["preview", "--parallel", String(parallel)] : [command, "--yes", "--skip-preview", "--parallel", String(parallel)];
       const running = p.run(args);
       p.env = saved;
@@ -184,6 +192,7 @@ async function cliRun(projects: PulumiProject[], label: string, command: string,
     cpuMsPerHost: Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, perHost(v)])) as FleetRun["cpuMsPerHost"],
     providerPeakMiB,
     failures,
+    ...(nodeOptions ? { nodeOptions } : {}),
   };
   console.log(`  ${label} ${command} ×${projects.length} p${parallel}${skipCheckpoints ? " skip-checkpoints" : ""}: ${wallSeconds.toFixed(1)} s, ${run.msPerHost.toFixed(0)} ms/host, cpu ms/host ${JSON.stringify(Object.fromEntries(Object.entries(run.cpuMsPerHost).map(([k, v]) => [k, Math.round(v)])))}, provider ${providerPeakMiB.toFixed(0)} MiB, failures ${failures}`);
   return run;
@@ -252,7 +261,10 @@ function stateSize(hosts: number, exported: string): StateSize {
   };
 }
 
-/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (cpu,breakdown,curve,shards). */
+/** V8's young generation, capped: the provider's peak RSS is mostly semi-spaces grown under the RPCs' allocations. */
+export const SMALL_YOUNG_GENERATION = "--max-semi-space-size=1";
+
+/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (cpu,breakdown,curve,memory,shards). */
 export async function benchmarkFleetPerf(powershellStartMs: number, hosts: number, parts: string[], shardParallel: number): Promise<FleetPerfResults> {
   const results: FleetPerfResults = { date: new Date().toISOString(), machine: `${os.cpus().length} cores`, powershellStartMs, hosts, limitMs: 0, cpu: [], runs: [] };
   if (parts.includes("cpu")) {
@@ -268,7 +280,7 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
     results.limitMs = await limitMs(fleet, all[0].name);
     console.log(`  limit per operation: ${results.limitMs.toFixed(0)} ms`);
     const fleetHosts = all.slice(0, hosts);
-    if (parts.includes("breakdown") || parts.includes("curve")) {
+    if (parts.includes("breakdown") || parts.includes("curve") || parts.includes("memory")) {
       const p = await fleetExampleStack(path.join(work, "one"), "bench", fleet, fleetHosts, { compiled: true });
       if (parts.includes("breakdown")) {
         console.log(`Breakdown at ${hosts} hosts, --parallel 8`);
@@ -284,6 +296,12 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
         console.log(`Parallelism at ${hosts} hosts, checkpoints skipped`);
         for (const parallel of [8, 16, 32, 64]) {
           for (const command of ["up", "refresh", "destroy"]) results.runs.push(await cliRun([p], "curve", command, parallel, true, hosts));
+        }
+      }
+      if (parts.includes("memory")) {
+        console.log(`Provider memory at ${hosts} hosts, --parallel 8, checkpoints skipped: NODE_OPTIONS=${SMALL_YOUNG_GENERATION} or not`);
+        for (const nodeOptions of [undefined, SMALL_YOUNG_GENERATION]) {
+          for (const command of ["up", "refresh", "destroy"]) results.runs.push(await cliRun([p], "memory", command, 8, true, hosts, nodeOptions));
         }
       }
       await p.run(["stack", "rm", "--yes", "--force"]);
@@ -302,6 +320,7 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
     await fleet.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
+  for (const run of results.runs) Object.assign(run, { date: results.date, limitMs: results.limitMs });
   return results;
 }
 

@@ -160,12 +160,14 @@ const FLEET_BEGIN = "<!-- fleet at scale: npm run bench -- fleet -->";
 /** The fleet-at-scale section (fleetPerf.ts) of results.md. */
 export function fleetMarkdown(r: FleetPerfResults): string {
   const L: string[] = [];
-  const ideal = (p: number) => r.limitMs / p;
+  const ideal = (x: FleetRun, p: number) => (x.limitMs ?? r.limitMs) / p;
   const cores = os.cpus().length;
   L.push(FLEET_BEGIN, "", "## Fleet at scale", "");
-  L.push(`- date: ${r.date}; machine: ${r.machine}`);
-  L.push(`- command: \`npm run bench -- fleet\` (BENCH_FLEET_HOSTS=${r.hosts}, BENCH_PS_START_MS=${r.powershellStartMs}); one run, every figure below from it`);
-  L.push(`- per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(r.limitMs)} ms; ideal per host at --parallel p = limit / p`);
+  const runs = [...new Map(r.runs.map((x) => [x.date ?? r.date, x])).values()];
+  L.push(`- machine: ${r.machine}; command: \`npm run bench -- fleet\` (BENCH_FLEET_HOSTS=${r.hosts}, BENCH_PS_START_MS=${r.powershellStartMs}); BENCH_FLEET_PARTS runs some parts, whose tables replace those of an earlier run; each table below comes from one run:`);
+  for (const x of runs) L.push(`  - run of ${x.date ?? r.date}: ${[...new Set(r.runs.filter((y) => (y.date ?? r.date) === (x.date ?? r.date)).map((y) => (y.label === "1 stack" || y.label === "4 shards" ? "shards" : y.label)))].join(", ")}; per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(x.limitMs ?? r.limitMs)} ms`);
+  if (r.cpu.length) L.push(`  - provider CPU per operation: run of ${r.cpuDate ?? r.date}`);
+  L.push("- ideal per host at --parallel p = limit / p");
   L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`); `rest` is the machine's other busy time: the simulated hosts' sshd and PowerShell model, the benchmark itself, anything else running");
   if (r.cpu.length) {
     L.push("", "### Provider CPU per operation (its own process; the hosts' CPU is in another)", "");
@@ -178,8 +180,8 @@ export function fleetMarkdown(r: FleetPerfResults): string {
     for (const x of runs) {
       const c = x.cpuMsPerHost;
       const busy = (c.machine * x.hosts) / 1000 / (x.wallSeconds * cores);
-      const col = first === "checkpoints" ? (x.skipCheckpoints ? "skipped" : "written") : first === "parallel" ? String(x.parallel) : x.label;
-      const idealMs = x.command === "preview" ? 0 : ideal(x.parallel * (first === "layout" ? x.stacks : 1));
+      const col = first === "checkpoints" ? (x.skipCheckpoints ? "skipped" : "written") : first === "parallel" ? String(x.parallel) : first === "NODE_OPTIONS" ? (x.nodeOptions ?? "(none)") : x.label;
+      const idealMs = x.command === "preview" ? 0 : ideal(x, x.parallel * (first === "layout" ? x.stacks : 1));
       L.push(`| ${col} | ${x.command} | ${fmt(x.wallSeconds, 1)} | ${fmt(x.msPerHost)} | ${idealMs ? fmt(idealMs) : "–"} | ${idealMs ? fmt(x.msPerHost / idealMs, 2) + "×" : "–"} | ${fmt(c.engine, 1)} | ${fmt(c.program, 1)} | ${fmt(c.provider, 1)} | ${fmt(c.rest, 1)} | ${fmt(busy * 100)}% | ${fmt(x.providerPeakMiB)} | ${x.failures} |`);
     }
   };
@@ -193,6 +195,11 @@ export function fleetMarkdown(r: FleetPerfResults): string {
   if (curve.length) {
     L.push("", `### --parallel at ${r.hosts} hosts (checkpoints skipped)`, "");
     table(curve, "parallel");
+  }
+  const memory = r.runs.filter((x) => x.label === "memory");
+  if (memory.length) {
+    L.push("", `### Provider memory at ${r.hosts} hosts (--parallel 8, checkpoints skipped), with V8's young generation capped or not`, "");
+    table(memory, "NODE_OPTIONS");
   }
   const shards = r.runs.filter((x) => x.label === "1 stack" || x.label === "4 shards");
   if (shards.length) {
@@ -211,8 +218,9 @@ export function fleetMarkdown(r: FleetPerfResults): string {
 }
 
 /** Writes bench/fleet.json and puts the fleet section in results.md in place of the old one (or after it). */
-export function writeFleetResults(dir: string, r: FleetPerfResults): string {
+export function writeFleetResults(dir: string, fresh: FleetPerfResults): string {
   fs.mkdirSync(dir, { recursive: true });
+  const r = mergeFleetResults(dir, fresh);
   fs.writeFileSync(path.join(dir, "fleet.json"), JSON.stringify(r, null, 2) + "\n");
   const file = path.join(dir, "results.md");
   const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmark results\n";
@@ -220,4 +228,21 @@ export function writeFleetResults(dir: string, r: FleetPerfResults): string {
   const text = fleetMarkdown(r);
   fs.writeFileSync(file, (at < 0 ? old.trimEnd() + "\n\n" : old.slice(0, at)) + text);
   return text;
+}
+
+/** The fresh run's parts over those of bench/fleet.json: rows of other parts stay, with their run's date and limit. */
+function mergeFleetResults(dir: string, fresh: FleetPerfResults): FleetPerfResults {
+  const file = path.join(dir, "fleet.json");
+  if (!fs.existsSync(file)) return { ...fresh, cpuDate: fresh.cpu.length ? fresh.date : undefined };
+  const old = JSON.parse(fs.readFileSync(file, "utf8")) as FleetPerfResults;
+  const part = (x: FleetRun) => (x.label === "1 stack" || x.label === "4 shards" ? "shards" : x.label);
+  const freshParts = new Set(fresh.runs.map(part));
+  const kept = old.runs.filter((x) => !freshParts.has(part(x))).map((x) => ({ ...x, date: x.date ?? old.date, limitMs: x.limitMs ?? old.limitMs }));
+  return {
+    ...fresh,
+    runs: [...kept, ...fresh.runs],
+    cpu: fresh.cpu.length ? fresh.cpu : old.cpu,
+    cpuDate: fresh.cpu.length ? fresh.date : (old.cpuDate ?? old.date),
+    state: fresh.state ?? old.state,
+  };
 }
