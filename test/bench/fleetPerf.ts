@@ -25,7 +25,7 @@ const PRESETS: Array<{ preset: PresetName; edition: string }> = [
 
 const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU time in 1/100 s
 
-type Role = "engine" | "program" | "provider";
+type Role = "engine" | "program" | "provider" | "hosts";
 
 function roleOf(cmdline: string[]): Role | undefined {
   const joined = cmdline.join(" ");
@@ -48,8 +48,19 @@ export class CpuProbe {
   constructor(private readonly dir: string) {}
   private readonly ticks = new Map<number, { role: Role; ticks: number }>();
   private providerPeakKiB = 0;
+  /** The hosts' daemons run before and after a CLI run: their ticks count from the probe's start. */
+  private readonly hosts0 = new Map<number, number>();
   private readonly machine0 = machineTicks();
   private readonly timer = setInterval(() => this.sample(), 100);
+  private readonly first: true | undefined = (this.sample(), true);
+
+  private isSshd(pid: number): boolean {
+    try {
+      return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === "sshd";
+    } catch {
+      return false;
+    }
+  }
 
   private sample(): void {
     // Every process's parent, state and CPU ticks; then the CLIs working in `dir` and everything
@@ -64,6 +75,21 @@ export class CpuProbe {
       } catch {
         // the process ended between listing and reading
       }
+    }
+    // The simulated hosts: the sshd daemons this process started and every session and forced
+    // command under them (each lives for one operation: at least the PowerShell start-up, sampled
+    // every 100 ms, so at most its last 100 ms of CPU go uncounted). Processes already running
+    // when the probe started count from there.
+    const daemons = [...table].filter(([pid, t]) => t.ppid === process.pid && (this.ticks.get(pid)?.role === "hosts" || this.isSshd(pid))).map(([pid]) => pid);
+    const hosts = new Set<number>(daemons);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, t] of table) if (!hosts.has(pid) && hosts.has(t.ppid)) grew = hosts.add(pid) !== undefined;
+    }
+    for (const pid of hosts) {
+      const t = table.get(pid)!;
+      if (this.first === undefined && !this.hosts0.has(pid)) this.hosts0.set(pid, t.ticks);
+      this.ticks.set(pid, { role: "hosts", ticks: t.ticks - (this.hosts0.get(pid) ?? 0) });
     }
     const ours = new Set<number>();
     for (const pid of table.keys()) {
@@ -97,10 +123,10 @@ export class CpuProbe {
   stop(): { cpuSeconds: Record<Role | "rest" | "machine", number>; providerPeakMiB: number } {
     this.sample();
     clearInterval(this.timer);
-    const by: Record<Role, number> = { engine: 0, program: 0, provider: 0 };
+    const by: Record<Role, number> = { engine: 0, program: 0, provider: 0, hosts: 0 };
     for (const { role, ticks } of this.ticks.values()) by[role] += (ticks * TICK_MS) / 1000;
     const machine = ((machineTicks() - this.machine0) * TICK_MS) / 1000;
-    return { cpuSeconds: { ...by, rest: Math.max(0, machine - by.engine - by.program - by.provider), machine }, providerPeakMiB: this.providerPeakKiB / 1024 };
+    return { cpuSeconds: { ...by, rest: Math.max(0, machine - by.engine - by.program - by.provider - by.hosts), machine }, providerPeakMiB: this.providerPeakKiB / 1024 };
   }
 }
 

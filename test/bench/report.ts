@@ -168,21 +168,21 @@ export function fleetMarkdown(r: FleetPerfResults): string {
   for (const x of runs) L.push(`  - run of ${x.date ?? r.date}: ${[...new Set(r.runs.filter((y) => (y.date ?? r.date) === (x.date ?? r.date)).map((y) => (y.label === "1 stack" || y.label === "4 shards" ? "shards" : y.label)))].join(", ")}; per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(x.limitMs ?? r.limitMs)} ms`);
   if (r.cpu.length) L.push(`  - provider CPU per operation: run of ${r.cpuDate ?? r.date}`);
   L.push("- ideal per host at --parallel p = limit / p");
-  L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`); `rest` is the machine's other busy time: the simulated hosts' sshd and PowerShell model, the benchmark itself, anything else running");
+  L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`), the simulated hosts (`hosts`: the sshd daemons with the sessions and forced commands they reaped); `rest` is the machine's other busy time: the benchmark itself and whatever else runs on this shared machine (in rows without `hosts`, the hosts too)");
   if (r.cpu.length) {
     L.push("", "### Provider CPU per operation (its own process; the hosts' CPU is in another)", "");
     L.push("| transport | operation | operations | CPU ms per operation | operations per core-second |", "|---|---|---:|---:|---:|");
     for (const c of r.cpu) L.push(`| ${c.transport} | ${c.operation} | ${c.operations} | ${fmt(c.cpuMsPerOperation, 2)} | ${fmt(c.opsPerCoreSecond)} |`);
   }
   const table = (runs: FleetRun[], first: string) => {
-    L.push(`| ${first} | command | wall s | ms per host | ideal ms | vs ideal | CPU ms/host engine | program | provider | rest | machine busy | provider peak RSS MiB | failures |`);
-    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    L.push(`| ${first} | command | wall s | ms per host | ideal ms | vs ideal | CPU ms/host engine | program | provider | hosts | rest | machine busy | provider peak RSS MiB | failures |`);
+    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const x of runs) {
       const c = x.cpuMsPerHost;
       const busy = (c.machine * x.hosts) / 1000 / (x.wallSeconds * cores);
       const col = first === "checkpoints" ? (x.skipCheckpoints ? "skipped" : "written") : first === "parallel" ? String(x.parallel) : first === "NODE_OPTIONS" ? (x.nodeOptions ?? "(none)") : x.label;
       const idealMs = x.command === "preview" ? 0 : ideal(x, x.parallel * (first === "layout" ? x.stacks : 1));
-      L.push(`| ${col} | ${x.command} | ${fmt(x.wallSeconds, 1)} | ${fmt(x.msPerHost)} | ${idealMs ? fmt(idealMs) : "–"} | ${idealMs ? fmt(x.msPerHost / idealMs, 2) + "×" : "–"} | ${fmt(c.engine, 1)} | ${fmt(c.program, 1)} | ${fmt(c.provider, 1)} | ${fmt(c.rest, 1)} | ${fmt(busy * 100)}% | ${fmt(x.providerPeakMiB)} | ${x.failures} |`);
+      L.push(`| ${col} | ${x.command} | ${fmt(x.wallSeconds, 1)} | ${fmt(x.msPerHost)} | ${idealMs ? fmt(idealMs) : "–"} | ${idealMs ? fmt(x.msPerHost / idealMs, 2) + "×" : "–"} | ${fmt(c.engine, 1)} | ${fmt(c.program, 1)} | ${fmt(c.provider, 1)} | ${c.hosts === undefined ? "–" : fmt(c.hosts, 1)} | ${fmt(c.rest, 1)} | ${fmt(busy * 100)}% | ${fmt(x.providerPeakMiB)} | ${x.failures} |`);
     }
   };
   const breakdown = r.runs.filter((x) => x.label === "breakdown");
