@@ -29,12 +29,16 @@ const inventory = readInventory(path.resolve(config.get("inventory") ?? "invento
 const hosts = hostsOfSite(inventory, site);
 if (hosts.length === 0) throw new Error(`no host of the inventory has site "${site}": the stack's name (or config "site") must be a site of it`);
 const password = config.requireSecret("password");
+// "retain" (the default here): on destroy, leave the hosts signing; "restore" puts back each
+// host's values from before.
+const onDelete = config.get("onDelete") ?? "retain";
+if (onDelete !== "restore" && onDelete !== "retain") throw new Error(`config onDelete must be "restore" or "retain", not "${onDelete}"`);
 
 export const managed = hosts.map((h) => {
   const policy = new SmbSigningPolicy(h.name, {
     connection: { host: h.host, port: h.port, user: inventory.user, password, hostKey: h.hostKey },
     ...settings[h.edition],
-    onDelete: "retain",
+    onDelete,
   });
   return { name: h.name, observed: policy.observed };
 });

@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
+import { SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { shardedExampleStacks } from "./stacks";
 
 const EXAMPLE = path.join(REPO_ROOT, "dist", "examples", "fleet-sharded");
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
@@ -42,23 +43,7 @@ describe("the sharded fleet example through the CLI", () => {
   before(async () => {
     fleet = await SimulatedFleet.start(HOSTS.map((h) => ({ name: h.name, preset: h.preset })));
     dir = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-sharded-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-sites\nruntime: nodejs\nmain: ${path.relative(dir, path.join(EXAMPLE, "index.js"))}\n`);
-    const inventory = {
-      user: SIM_USER,
-      hosts: HOSTS.map((h) => {
-        const s = fleet.host(h.name);
-        return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition, site: h.site };
-      }),
-    };
-    fs.writeFileSync(path.join(dir, "inventory.json"), JSON.stringify(inventory, null, 2));
-    // Both stacks in one project directory and backend, as the pipeline's jobs share one backend.
-    for (const site of ["north", "south"]) {
-      stacks[site] = new PulumiProject(dir, site);
-      await stacks[site].init();
-      await stacks[site].setSecretConfig("password", SIM_PASSWORD);
-      // The program runs in its own directory (dist/examples/fleet-sharded): name the inventory.
-      await stacks[site].setConfig("inventory", path.join(dir, "inventory.json"));
-    }
+    Object.assign(stacks, await shardedExampleStacks(dir, fleet, [...HOSTS]));
   });
   after(async () => {
     await fleet?.stop();
