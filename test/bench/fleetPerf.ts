@@ -158,6 +158,27 @@ export interface CpuPerOperation {
   opsPerCoreSecond: number;
 }
 
+export interface ProgramCost {
+  resources: number;
+  /** Program CPU per resource registered under mocks: SmbSigningPolicy and a bare dynamic resource. */
+  oursMs: number;
+  bareMs: number;
+}
+
+/** The program's CPU per resource, ours against a bare dynamic resource, each in a child process of its own. */
+export async function benchmarkProgram(n = 2000): Promise<ProgramCost> {
+  const one = (kind: string) =>
+    new Promise<number>((resolve, reject) => {
+      const child = fork(path.join(__dirname, "programWorker.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      child.once("message", (m) => resolve(m as number));
+      child.once("exit", (code) => (code ? reject(new Error(`program worker exited ${code}`)) : undefined));
+      child.send({ kind, n });
+    });
+  const r = { resources: n, oursMs: await one("ours"), bareMs: await one("bare") };
+  console.log(`  program CPU per resource: ours ${r.oursMs.toFixed(2)} ms, bare dynamic resource ${r.bareMs.toFixed(2)} ms`);
+  return r;
+}
+
 export interface StateSize {
   hosts: number;
   bytesPerResource: number;
@@ -179,6 +200,8 @@ export interface FleetPerfResults {
   cpuDate?: string;
   runs: FleetRun[];
   state?: StateSize;
+  program?: ProgramCost;
+  programDate?: string;
 }
 
 const hostsOf = (n: number, prefix = "host") => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${String(i).padStart(4, "0")}`, ...PRESETS[i % PRESETS.length] }));
@@ -291,13 +314,18 @@ function stateSize(hosts: number, exported: string): StateSize {
 /** V8's young generation, capped: the provider's peak RSS is mostly semi-spaces grown under the RPCs' allocations. */
 export const SMALL_YOUNG_GENERATION = "--max-semi-space-size=1";
 
-/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (cpu,breakdown,curve,memory,shards). */
+/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (program,cpu,breakdown,curve,memory,shards). */
 export async function benchmarkFleetPerf(powershellStartMs: number, hosts: number, parts: string[], shardParallel: number): Promise<FleetPerfResults> {
   const results: FleetPerfResults = { date: new Date().toISOString(), machine: `${os.cpus().length} cores`, powershellStartMs, hosts, limitMs: 0, cpu: [], runs: [] };
+  if (parts.includes("program")) {
+    console.log("Program CPU per resource under mocks");
+    results.program = await benchmarkProgram();
+  }
   if (parts.includes("cpu")) {
     console.log("Provider CPU per operation (own process, 8 hosts at once)");
     results.cpu = await benchmarkProviderCpu();
   }
+  if (!["breakdown", "curve", "memory", "shards"].some((x) => parts.includes(x))) return results;
   const bigN = parts.includes("shards") ? hosts * 2 : hosts;
   const all = hostsOf(bigN);
   console.log(`Starting ${bigN} simulated hosts`);

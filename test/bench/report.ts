@@ -167,12 +167,18 @@ export function fleetMarkdown(r: FleetPerfResults): string {
   L.push(`- machine: ${r.machine}; command: \`npm run bench -- fleet\` (BENCH_FLEET_HOSTS=${r.hosts}, BENCH_PS_START_MS=${r.powershellStartMs}); BENCH_FLEET_PARTS runs some parts, whose tables replace those of an earlier run; each table below comes from one run:`);
   for (const x of runs) L.push(`  - run of ${x.date ?? r.date}: ${[...new Set(r.runs.filter((y) => (y.date ?? r.date) === (x.date ?? r.date)).map((y) => (y.label === "1 stack" || y.label === "4 shards" ? "shards" : y.label)))].join(", ")}; per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(x.limitMs ?? r.limitMs)} ms`);
   if (r.cpu.length) L.push(`  - provider CPU per operation: run of ${r.cpuDate ?? r.date}`);
+  if (r.program) L.push(`  - program CPU per resource: run of ${r.programDate ?? r.date}`);
   L.push("- ideal per host at --parallel p = limit / p");
   L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`), the simulated hosts (`hosts`: the sshd daemons with the sessions and forced commands they reaped); `rest` is the machine's other busy time: the benchmark itself and whatever else runs on this shared machine (in rows without `hosts`, the hosts too)");
   if (r.cpu.length) {
     L.push("", "### Provider CPU per operation (its own process; the hosts' CPU is in another)", "");
     L.push("| transport | operation | operations | CPU ms per operation | operations per core-second |", "|---|---|---:|---:|---:|");
     for (const c of r.cpu) L.push(`| ${c.transport} | ${c.operation} | ${c.operations} | ${fmt(c.cpuMsPerOperation, 2)} | ${fmt(c.opsPerCoreSecond)} |`);
+  }
+  if (r.program) {
+    L.push("", `### Program CPU per resource (${r.program.resources} registered under Pulumi's mocks, no engine; each in a process of its own)`, "");
+    L.push("| SmbSigningPolicy ms | bare dynamic resource, same inputs, ms | ours / bare |", "|---:|---:|---:|");
+    L.push(`| ${fmt(r.program.oursMs, 2)} | ${fmt(r.program.bareMs, 2)} | ${fmt(r.program.oursMs / r.program.bareMs, 2)}× |`);
   }
   const table = (runs: FleetRun[], first: string) => {
     L.push(`| ${first} | command | wall s | ms per host | ideal ms | vs ideal | CPU ms/host engine | program | provider | hosts | rest | machine busy | provider peak RSS MiB | failures |`);
@@ -244,5 +250,7 @@ function mergeFleetResults(dir: string, fresh: FleetPerfResults): FleetPerfResul
     cpu: fresh.cpu.length ? fresh.cpu : old.cpu,
     cpuDate: fresh.cpu.length ? fresh.date : (old.cpuDate ?? old.date),
     state: fresh.state ?? old.state,
+    program: fresh.program ?? old.program,
+    programDate: fresh.program ? fresh.date : (old.programDate ?? (old.program ? old.date : undefined)),
   };
 }
