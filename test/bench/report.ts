@@ -213,6 +213,19 @@ export function fleetMarkdown(r: FleetPerfResults): string {
     L.push("`ideal` for 4 shards is the limit / (4 × parallel): four engines at once.", "");
     table(shards, "layout");
   }
+  const top = Math.max(0, ...curve.map((x) => x.parallel));
+  const basis = curve.filter((x) => x.parallel === top);
+  if (basis.length) {
+    L.push("", "### Projection for runners that do not also run the hosts", "");
+    L.push(`The runner's CPU per host is engine + program + provider from the --parallel ${top} rows above (the hosts' CPU is theirs, not the runner's). A runner with C cores manages at most C × 1000 / (that CPU) hosts a second; with real hosts taking T seconds per operation, --parallel P manages P / T. 10,000 hosts on N runners of 2 cores at --parallel 64, one stack (shard) per runner, take about (10,000 / N) × max(T / 64, CPU / 2) plus each stack's start-up (a few seconds).`, "");
+    L.push("| command | runner CPU ms per host | hosts per core-second | 10,000 hosts, T = limit: N = 1 | N = 4 | N = 10 | T = 2 s: N = 1 | N = 4 | N = 10 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const x of basis) {
+      const cpu = x.cpuMsPerHost.engine + x.cpuMsPerHost.program + x.cpuMsPerHost.provider;
+      const t = (T: number, n: number) => `${fmt(((10_000 / n) * Math.max(T / 64, cpu / 2)) / 1000)} s`;
+      const lim = x.limitMs ?? r.limitMs;
+      L.push(`| ${x.command} | ${fmt(cpu, 1)} | ${fmt(1000 / cpu)} | ${t(lim, 1)} | ${t(lim, 4)} | ${t(lim, 10)} | ${t(2000, 1)} | ${t(2000, 4)} | ${t(2000, 10)} |`);
+    }
+  }
   if (r.state) {
     const s = r.state;
     L.push("", `### State per SmbSigningPolicy (${s.hosts} hosts, after up)`, "");
