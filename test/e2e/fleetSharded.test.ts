@@ -50,6 +50,16 @@ describe("the sharded fleet example through the CLI", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("the pipeline runs the shards script as these tests do: sites for the matrix, drift per site into one directory, report of it", () => {
+    const yml = fs.readFileSync(path.join(REPO_ROOT, "examples", "fleet-sharded", "smb-signing-sharded.yml"), "utf8");
+    const calls = [...yml.matchAll(/npx ts-node shards\.ts ([^)"\n]*)/g)].map((m) => m[1].trim());
+    assert.deepEqual(calls, ["sites", "drift ${{ matrix.site }} drift", "report drift"]);
+    assert.match(yml, /matrix:\n\s+site: \$\{\{ fromJson\(needs\.sites\.outputs\.sites\) \}\}/);
+    assert.match(yml, /report:\n\s+if: always\(\)/, "the report must run when a shard's job failed");
+    assert.match(yml, /PULUMI_SKIP_CHECKPOINTS: "true"/);
+    assert.match(yml, /NODE_OPTIONS: --max-semi-space-size=1/);
+  });
+
   it("the sites of the inventory are the matrix", async () => {
     const r = await shards(["sites"]);
     assert.equal(r.code, 0, r.output);
