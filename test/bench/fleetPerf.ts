@@ -186,6 +186,8 @@ export interface StateSize {
   inputsBytes: number;
   outputsBytes: number;
   engineMetadataBytes: number;
+  /** Mean bytes per resource of each top-level field of inputs and of outputs (the state part). */
+  fields?: Record<"inputs" | "outputs", Record<string, number>>;
 }
 
 export interface FleetPerfResults {
@@ -200,6 +202,9 @@ export interface FleetPerfResults {
   cpuDate?: string;
   runs: FleetRun[];
   state?: StateSize;
+  /** The state part: field by field, from a small up. */
+  stateFields?: StateSize;
+  stateFieldsDate?: string;
   program?: ProgramCost;
   programDate?: string;
 }
@@ -301,7 +306,13 @@ function stateSize(hosts: number, exported: string): StateSize {
   const total = sum((r) => r);
   const inputsBytes = sum((r) => r.inputs);
   const outputsBytes = sum((r) => r.outputs);
+  const fields = { inputs: {} as Record<string, number>, outputs: {} as Record<string, number> };
+  for (const side of ["inputs", "outputs"] as const) {
+    const keys = new Set<string>(resources.flatMap((r: Record<string, Record<string, unknown>>) => Object.keys(r[side] ?? {})));
+    for (const k of keys) fields[side][k] = sum((r) => (r[side] as Record<string, unknown>)?.[k]);
+  }
   return {
+    fields,
     hosts,
     bytesPerResource: total,
     serializedProviderBytes: Buffer.byteLength((resources[0]?.inputs as { __provider?: string }).__provider ?? ""),
@@ -325,7 +336,7 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
     console.log("Provider CPU per operation (own process, 8 hosts at once)");
     results.cpu = await benchmarkProviderCpu();
   }
-  if (!["breakdown", "curve", "memory", "shards"].some((x) => parts.includes(x))) return results;
+  if (!["breakdown", "curve", "memory", "shards", "state"].some((x) => parts.includes(x))) return results;
   const bigN = parts.includes("shards") ? hosts * 2 : hosts;
   const all = hostsOf(bigN);
   console.log(`Starting ${bigN} simulated hosts`);
@@ -360,6 +371,16 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
         }
       }
       await p.run(["stack", "rm", "--yes", "--force"]);
+    }
+    if (parts.includes("state")) {
+      // State per resource does not depend on the fleet's size (it is the same at 10, 100 and 500
+      // hosts): 30 hosts of the three presets show each field's bytes.
+      const n = Math.min(30, hosts);
+      console.log(`State per field: up of ${n} hosts`);
+      const p = await fleetExampleStack(path.join(work, "state"), "state", fleet, fleetHosts.slice(0, n), { compiled: true });
+      await p.ok(["up", "--yes", "--skip-preview"]);
+      results.stateFields = stateSize(n, await p.exportState());
+      await p.ok(["destroy", "--yes", "--skip-preview"]);
     }
     if (parts.includes("shards")) {
       const shardSize = hosts / 2;

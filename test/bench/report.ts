@@ -168,6 +168,7 @@ export function fleetMarkdown(r: FleetPerfResults): string {
   for (const x of runs) L.push(`  - run of ${x.date ?? r.date}: ${[...new Set(r.runs.filter((y) => (y.date ?? r.date) === (x.date ?? r.date)).map((y) => (y.label === "1 stack" || y.label === "4 shards" ? "shards" : y.label)))].join(", ")}; per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(x.limitMs ?? r.limitMs)} ms`);
   if (r.cpu.length) L.push(`  - provider CPU per operation: run of ${r.cpuDate ?? r.date}`);
   if (r.program) L.push(`  - program CPU per resource: run of ${r.programDate ?? r.date}`);
+  if (r.stateFields) L.push(`  - state field by field: run of ${r.stateFieldsDate ?? r.date}`);
   L.push("- ideal per host at --parallel p = limit / p");
   L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`), the simulated hosts (`hosts`: the sshd daemons with the sessions and forced commands they reaped); `rest` is the machine's other busy time: the benchmark itself and whatever else runs on this shared machine (in rows without `hosts`, the hosts too)");
   if (r.cpu.length) {
@@ -232,6 +233,15 @@ export function fleetMarkdown(r: FleetPerfResults): string {
     L.push("| whole resource bytes | inputs | outputs | engine's fields (urn, stack trace, ...) | serialized provider (in inputs and in outputs, each) |", "|---:|---:|---:|---:|---:|");
     L.push(`| ${s.bytesPerResource} | ${s.inputsBytes} | ${s.outputsBytes} | ${s.engineMetadataBytes} | ${s.serializedProviderBytes} |`);
   }
+  if (r.stateFields?.fields) {
+    const f = r.stateFields;
+    L.push("", `### State field by field (mean bytes per SmbSigningPolicy, ${f.hosts} hosts, after up; JSON of each field's value)`, "");
+    L.push(`Whole resource ${f.bytesPerResource} bytes: inputs ${f.inputsBytes}, outputs ${f.outputsBytes}, the engine's fields ${f.engineMetadataBytes}.`, "");
+    L.push("| field | in inputs | in outputs |", "|---|---:|---:|");
+    const keys = [...new Set([...Object.keys(f.fields!.inputs), ...Object.keys(f.fields!.outputs)])];
+    keys.sort((a, b) => (f.fields!.outputs[b] ?? 0) + (f.fields!.inputs[b] ?? 0) - (f.fields!.outputs[a] ?? 0) - (f.fields!.inputs[a] ?? 0));
+    for (const k of keys) L.push(`| ${k} | ${f.fields!.inputs[k] ?? "–"} | ${f.fields!.outputs[k] ?? "–"} |`);
+  }
   L.push("");
   return L.join("\n");
 }
@@ -264,6 +274,8 @@ function mergeFleetResults(dir: string, fresh: FleetPerfResults): FleetPerfResul
     cpuDate: fresh.cpu.length ? fresh.date : (old.cpuDate ?? old.date),
     state: fresh.state ?? old.state,
     program: fresh.program ?? old.program,
+    stateFields: fresh.stateFields ?? old.stateFields,
+    stateFieldsDate: fresh.stateFields ? fresh.date : old.stateFieldsDate,
     programDate: fresh.program ? fresh.date : (old.programDate ?? (old.program ? old.date : undefined)),
   };
 }
