@@ -325,7 +325,7 @@ function stateSize(hosts: number, exported: string): StateSize {
 /** V8's young generation, capped: the provider's peak RSS is mostly semi-spaces grown under the RPCs' allocations. */
 export const SMALL_YOUNG_GENERATION = "--max-semi-space-size=1";
 
-/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (program,cpu,breakdown,curve,memory,shards). */
+/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (program,cpu,breakdown,curve,memory,shards,state). */
 export async function benchmarkFleetPerf(powershellStartMs: number, hosts: number, parts: string[], shardParallel: number): Promise<FleetPerfResults> {
   const results: FleetPerfResults = { date: new Date().toISOString(), machine: `${os.cpus().length} cores`, powershellStartMs, hosts, limitMs: 0, cpu: [], runs: [] };
   if (parts.includes("program")) {
