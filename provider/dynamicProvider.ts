@@ -1,7 +1,10 @@
-// The dynamic provider Pulumi serializes into the state of every SmbSigningPolicy. It is kept
-// tiny on purpose: each method loads the implementation from the installed package at run time
-// (the closure serializer keeps `require` as a call and inlines the string it is given), so state
-// holds a few hundred bytes of forwarding code and never a credential.
+// The dynamic provider Pulumi serializes into the state of every SmbSigningPolicy (twice: in its
+// inputs and its outputs). It is kept tiny on purpose: one method, `configure`, which the
+// dynamic-provider runtime calls once per process right after deserializing the provider and
+// before any other method (@pulumi/pulumi cmd/dynamic-provider, getProvider); it loads the
+// implementation from the installed package (the closure serializer keeps `require` as a call
+// and inlines the string it is given) and puts its methods on the provider. So state holds a few
+// hundred bytes of forwarding code and never a credential.
 import * as path from "node:path";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { PolicyOutputs } from "./domain/policy";
@@ -26,23 +29,13 @@ export function implementationSpecifier(file: string = __filename): string {
 
 const OPERATIONS = implementationSpecifier();
 
-export const smbSigningProvider: dynamic.ResourceProvider<ProviderInputs, PolicyOutputs> = {
-  async check(olds, news) {
-    return require(OPERATIONS).checkForEngine(olds, news);
+/**
+ * The serialized provider: `configure` installs check, diff, create, read, update and delete
+ * from operations.js (its `engineMethods`) on the provider object itself.
+ */
+export const smbSigningProvider = {
+  async configure() {
+    Object.assign(this, require(OPERATIONS).engineMethods);
   },
-  async diff(id, olds, news) {
-    return require(OPERATIONS).diff(id, olds, news);
-  },
-  async create(inputs) {
-    return require(OPERATIONS).create(inputs);
-  },
-  async read(id, props) {
-    return require(OPERATIONS).read(id, props);
-  },
-  async update(id, olds, news) {
-    return require(OPERATIONS).update(id, olds, news);
-  },
-  async delete(id, props) {
-    return require(OPERATIONS).delete(id, props);
-  },
-};
+  // The type says `create` is required: it is there once configured, which the runtime does first.
+} as unknown as dynamic.ResourceProvider<ProviderInputs, PolicyOutputs>;

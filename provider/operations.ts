@@ -387,3 +387,9 @@ function pickInputs(p: Partial<PolicyOutputs>): RecordedInputs {
 }
 
 export { deleteResource as delete };
+
+/**
+ * The methods the serialized provider (dynamicProvider.ts) installs on itself when the
+ * dynamic-provider runtime configures it: the engine's check validates with engine-shaped failures.
+ */
+export const engineMethods = { check: checkForEngine, diff, create, read, update, delete: deleteResource };

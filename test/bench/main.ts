@@ -1,13 +1,29 @@
 // `npm run bench`: per-operation medians against the physical limit and a naive baseline, then
 // fleets of simulated hosts through the real Pulumi CLI. Writes bench/results.md, results.json
 // and chart.png. Settings: BENCH_REPS (7), BENCH_PS_START_MS (400), BENCH_FLEET_SIZES (10,100,500).
+// `npm run bench -- fleet` runs only the fleet at scale (fleetPerf.ts: provider CPU, breakdown,
+// --parallel curve, shards) and writes bench/fleet.json and its section of results.md. Settings:
+// BENCH_FLEET_HOSTS (500), BENCH_FLEET_PARTS (program,cpu,breakdown,curve,memory,shards,state), BENCH_SHARD_PARALLEL (16).
 import * as path from "node:path";
 import { pulumiCliDir, REPO_ROOT } from "../e2e/pulumiCli";
 import { execFileSync } from "node:child_process";
 import { benchmarkFleet } from "./fleetScale";
 import { benchmarkOperations } from "./perOperation";
 import { benchmarkProviderMemory } from "./providerMemory";
-import { BenchResults, machineDescription, markdown, writeResults } from "./report";
+import { benchmarkFleetPerf } from "./fleetPerf";
+import { BenchResults, machineDescription, markdown, writeFleetResults, writeResults } from "./report";
+
+async function fleetOnly(): Promise<void> {
+  const powershellStartMs = Number(process.env.BENCH_PS_START_MS ?? 400);
+  const hosts = Number(process.env.BENCH_FLEET_HOSTS ?? 500);
+  const parts = (process.env.BENCH_FLEET_PARTS ?? "program,cpu,breakdown,curve,memory,shards,state").split(",");
+  const shardParallel = Number(process.env.BENCH_SHARD_PARALLEL ?? 16);
+  const r = await benchmarkFleetPerf(powershellStartMs, hosts, parts, shardParallel);
+  r.machine = machineDescription();
+  const dir = path.join(REPO_ROOT, "bench");
+  const text = writeFleetResults(dir, r);
+  console.log("\n" + text);
+}
 
 async function main(): Promise<void> {
   const reps = Number(process.env.BENCH_REPS ?? 7);
@@ -38,11 +54,15 @@ async function main(): Promise<void> {
   results.memory = await benchmarkProviderMemory(2400, 600);
   const dir = path.join(REPO_ROOT, "bench");
   writeResults(dir, results);
+  console.log("Fleet at scale (npm run bench -- fleet)");
+  const fleet = await benchmarkFleetPerf(powershellStartMs, 500, ["program", "cpu", "breakdown", "curve", "memory", "shards", "state"], 16);
+  fleet.machine = results.machine;
+  writeFleetResults(dir, fleet);
   console.log("\n" + markdown(results));
   console.log(`Written: ${path.join(dir, "results.md")}, results.json, chart.png`);
 }
 
-main().catch((err) => {
+(process.argv[2] === "fleet" ? fleetOnly() : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import { Resvg } from "@resvg/resvg-js";
 import type { FleetMeasurement, FleetStateSize } from "./fleetScale";
 import { Measurement, OPERATIONS, TRANSPORTS } from "./perOperation";
 import type { MemorySample } from "./providerMemory";
+import type { FleetPerfResults, FleetRun } from "./fleetPerf";
 
 export interface BenchResults {
   date: string;
@@ -152,4 +153,129 @@ export function writeResults(dir: string, r: BenchResults): void {
   const svg = chartSvg(r);
   fs.writeFileSync(path.join(dir, "chart.svg"), svg);
   fs.writeFileSync(path.join(dir, "chart.png"), new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng());
+}
+
+const FLEET_BEGIN = "<!-- fleet at scale: npm run bench -- fleet -->";
+
+/** The fleet-at-scale section (fleetPerf.ts) of results.md. */
+export function fleetMarkdown(r: FleetPerfResults): string {
+  const L: string[] = [];
+  const ideal = (x: FleetRun, p: number) => (x.limitMs ?? r.limitMs) / p;
+  const cores = os.cpus().length;
+  L.push(FLEET_BEGIN, "", "## Fleet at scale", "");
+  const runs = [...new Map(r.runs.map((x) => [x.date ?? r.date, x])).values()];
+  L.push(`- machine: ${r.machine}; command: \`npm run bench -- fleet\` (BENCH_FLEET_HOSTS=${r.hosts}, BENCH_PS_START_MS=${r.powershellStartMs}); BENCH_FLEET_PARTS runs some parts, whose tables replace those of an earlier run; each table below comes from one run:`);
+  for (const x of runs) L.push(`  - run of ${x.date ?? r.date}: ${[...new Set(r.runs.filter((y) => (y.date ?? r.date) === (x.date ?? r.date)).map((y) => (y.label === "1 stack" || y.label === "4 shards" ? "shards" : y.label)))].join(", ")}; per-operation limit against a fleet host (bare SSH connection, handshake, PowerShell start; median of 7): ${fmt(x.limitMs ?? r.limitMs)} ms`);
+  if (r.cpu.length) L.push(`  - provider CPU per operation: run of ${r.cpuDate ?? r.date}`);
+  if (r.program) L.push(`  - program CPU per resource: run of ${r.programDate ?? r.date}`);
+  if (r.stateFields) L.push(`  - state field by field: run of ${r.stateFieldsDate ?? r.date}`);
+  L.push("- ideal per host at --parallel p = limit / p");
+  L.push("- CPU per host: from /proc (utime + stime) of the CLI (`engine`), the language host and the program (`program`), the dynamic provider (`provider`), the simulated hosts (`hosts`: the sshd daemons with the sessions and forced commands they reaped); `rest` is the machine's other busy time: the benchmark itself and whatever else runs on this shared machine (in rows without `hosts`, the hosts too)");
+  if (r.cpu.length) {
+    L.push("", "### Provider CPU per operation (its own process; the hosts' CPU is in another)", "");
+    L.push("| transport | operation | operations | CPU ms per operation | operations per core-second |", "|---|---|---:|---:|---:|");
+    for (const c of r.cpu) L.push(`| ${c.transport} | ${c.operation} | ${c.operations} | ${fmt(c.cpuMsPerOperation, 2)} | ${fmt(c.opsPerCoreSecond)} |`);
+  }
+  if (r.program) {
+    L.push("", `### Program CPU per resource (${r.program.resources} registered under Pulumi's mocks, no engine; each in a process of its own)`, "");
+    L.push("| SmbSigningPolicy ms | bare dynamic resource, same inputs, ms | ours / bare |", "|---:|---:|---:|");
+    L.push(`| ${fmt(r.program.oursMs, 2)} | ${fmt(r.program.bareMs, 2)} | ${fmt(r.program.oursMs / r.program.bareMs, 2)}× |`);
+  }
+  const table = (runs: FleetRun[], first: string) => {
+    L.push(`| ${first} | command | wall s | ms per host | ideal ms | vs ideal | CPU ms/host engine | program | provider | hosts | rest | machine busy | provider peak RSS MiB | failures |`);
+    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const x of runs) {
+      const c = x.cpuMsPerHost;
+      const busy = (c.machine * x.hosts) / 1000 / (x.wallSeconds * cores);
+      const col = first === "checkpoints" ? (x.skipCheckpoints ? "skipped" : "written") : first === "parallel" ? String(x.parallel) : first === "NODE_OPTIONS" ? (x.nodeOptions ?? "(none)") : x.label;
+      const idealMs = x.command === "preview" ? 0 : ideal(x, x.parallel * (first === "layout" ? x.stacks : 1));
+      L.push(`| ${col} | ${x.command} | ${fmt(x.wallSeconds, 1)} | ${fmt(x.msPerHost)} | ${idealMs ? fmt(idealMs) : "–"} | ${idealMs ? fmt(x.msPerHost / idealMs, 2) + "×" : "–"} | ${fmt(c.engine, 1)} | ${fmt(c.program, 1)} | ${fmt(c.provider, 1)} | ${c.hosts === undefined ? "–" : fmt(c.hosts, 1)} | ${fmt(c.rest, 1)} | ${fmt(busy * 100)}% | ${fmt(x.providerPeakMiB)} | ${x.failures} |`);
+    }
+  };
+  const breakdown = r.runs.filter((x) => x.label === "breakdown");
+  if (breakdown.length) {
+    L.push("", `### Where the per-host time goes (${r.hosts} hosts, --parallel 8)`, "");
+    L.push("`preview` runs the program and the engine's check and diff RPCs and contacts no host. `checkpoints skipped` is `PULUMI_SKIP_CHECKPOINTS=true`.", "");
+    table(breakdown, "checkpoints");
+  }
+  const curve = r.runs.filter((x) => x.label === "curve");
+  if (curve.length) {
+    L.push("", `### --parallel at ${r.hosts} hosts (checkpoints skipped)`, "");
+    table(curve, "parallel");
+  }
+  const memory = r.runs.filter((x) => x.label === "memory");
+  if (memory.length) {
+    L.push("", `### Provider memory at ${r.hosts} hosts (--parallel 8, checkpoints skipped), with V8's young generation capped or not`, "");
+    table(memory, "NODE_OPTIONS");
+  }
+  const shards = r.runs.filter((x) => x.label === "1 stack" || x.label === "4 shards");
+  if (shards.length) {
+    L.push("", `### Shards: 4 stacks × ${shards[0].hosts / 4} run at once against 1 stack × ${shards[0].hosts} (--parallel ${shards[0].parallel} each, checkpoints skipped)`, "");
+    L.push("`ideal` for 4 shards is the limit / (4 × parallel): four engines at once.", "");
+    table(shards, "layout");
+  }
+  const top = Math.max(0, ...curve.map((x) => x.parallel));
+  const basis = curve.filter((x) => x.parallel === top);
+  if (basis.length) {
+    L.push("", "### Projection for runners that do not also run the hosts", "");
+    L.push(`The runner's CPU per host is engine + program + provider from the --parallel ${top} rows above (the hosts' CPU is theirs, not the runner's). A runner with C cores manages at most C × 1000 / (that CPU) hosts a second; with real hosts taking T seconds per operation, --parallel P manages P / T. 10,000 hosts on N runners of 2 cores at --parallel 64, one stack (shard) per runner, take about (10,000 / N) × max(T / 64, CPU / 2) plus each stack's start-up (a few seconds).`, "");
+    L.push("| command | runner CPU ms per host | hosts per core-second | 10,000 hosts, T = limit: N = 1 | N = 4 | N = 10 | T = 2 s: N = 1 | N = 4 | N = 10 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const x of basis) {
+      const cpu = x.cpuMsPerHost.engine + x.cpuMsPerHost.program + x.cpuMsPerHost.provider;
+      const t = (T: number, n: number) => `${fmt(((10_000 / n) * Math.max(T / 64, cpu / 2)) / 1000)} s`;
+      const lim = x.limitMs ?? r.limitMs;
+      L.push(`| ${x.command} | ${fmt(cpu, 1)} | ${fmt(1000 / cpu)} | ${t(lim, 1)} | ${t(lim, 4)} | ${t(lim, 10)} | ${t(2000, 1)} | ${t(2000, 4)} | ${t(2000, 10)} |`);
+    }
+  }
+  if (r.state) {
+    const s = r.state;
+    L.push("", `### State per SmbSigningPolicy (${s.hosts} hosts, after up)`, "");
+    L.push("| whole resource bytes | inputs | outputs | engine's fields (urn, stack trace, ...) | serialized provider (in inputs and in outputs, each) |", "|---:|---:|---:|---:|---:|");
+    L.push(`| ${s.bytesPerResource} | ${s.inputsBytes} | ${s.outputsBytes} | ${s.engineMetadataBytes} | ${s.serializedProviderBytes} |`);
+  }
+  if (r.stateFields?.fields) {
+    const f = r.stateFields;
+    L.push("", `### State field by field (mean bytes per SmbSigningPolicy, ${f.hosts} hosts, after up; JSON of each field's value)`, "");
+    L.push(`Whole resource ${f.bytesPerResource} bytes: inputs ${f.inputsBytes}, outputs ${f.outputsBytes}, the engine's fields ${f.engineMetadataBytes}.`, "");
+    L.push("| field | in inputs | in outputs |", "|---|---:|---:|");
+    const keys = [...new Set([...Object.keys(f.fields!.inputs), ...Object.keys(f.fields!.outputs)])];
+    keys.sort((a, b) => (f.fields!.outputs[b] ?? 0) + (f.fields!.inputs[b] ?? 0) - (f.fields!.outputs[a] ?? 0) - (f.fields!.inputs[a] ?? 0));
+    for (const k of keys) L.push(`| ${k} | ${f.fields!.inputs[k] ?? "–"} | ${f.fields!.outputs[k] ?? "–"} |`);
+  }
+  L.push("");
+  return L.join("\n");
+}
+
+/** Writes bench/fleet.json and puts the fleet section in results.md in place of the old one (or after it). */
+export function writeFleetResults(dir: string, fresh: FleetPerfResults): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const r = mergeFleetResults(dir, fresh);
+  fs.writeFileSync(path.join(dir, "fleet.json"), JSON.stringify(r, null, 2) + "\n");
+  const file = path.join(dir, "results.md");
+  const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmark results\n";
+  const at = old.indexOf(FLEET_BEGIN);
+  const text = fleetMarkdown(r);
+  fs.writeFileSync(file, (at < 0 ? old.trimEnd() + "\n\n" : old.slice(0, at)) + text);
+  return text;
+}
+
+/** The fresh run's parts over those of bench/fleet.json: rows of other parts stay, with their run's date and limit. */
+function mergeFleetResults(dir: string, fresh: FleetPerfResults): FleetPerfResults {
+  const file = path.join(dir, "fleet.json");
+  if (!fs.existsSync(file)) return { ...fresh, cpuDate: fresh.cpu.length ? fresh.date : undefined };
+  const old = JSON.parse(fs.readFileSync(file, "utf8")) as FleetPerfResults;
+  const part = (x: FleetRun) => (x.label === "1 stack" || x.label === "4 shards" ? "shards" : x.label);
+  const freshParts = new Set(fresh.runs.map(part));
+  const kept = old.runs.filter((x) => !freshParts.has(part(x))).map((x) => ({ ...x, date: x.date ?? old.date, limitMs: x.limitMs ?? old.limitMs }));
+  return {
+    ...fresh,
+    runs: [...kept, ...fresh.runs],
+    cpu: fresh.cpu.length ? fresh.cpu : old.cpu,
+    cpuDate: fresh.cpu.length ? fresh.date : (old.cpuDate ?? old.date),
+    state: fresh.state ?? old.state,
+    program: fresh.program ?? old.program,
+    stateFields: fresh.stateFields ?? old.stateFields,
+    stateFieldsDate: fresh.stateFields ? fresh.date : old.stateFieldsDate,
+    programDate: fresh.program ? fresh.date : (old.programDate ?? (old.program ? old.date : undefined)),
+  };
 }

@@ -100,7 +100,7 @@ describe("through the CLI", () => {
       assert.equal(policies.length, 2);
       for (const r of policies) {
         const size = Buffer.byteLength(r.inputs.__provider);
-        assert.ok(size < 5000, `serialized provider is ${size} bytes`);
+        assert.ok(size < 1000, `serialized provider is ${size} bytes`);
         console.log(`serialized provider: ${size} bytes per resource; whole resource state: ${Buffer.byteLength(JSON.stringify(r))} bytes`);
         assert.ok(r.outputs.connection.password.ciphertext, "password output is not a secret");
         assert.ok(r.inputs.connection.password.ciphertext, "password input is not a secret");

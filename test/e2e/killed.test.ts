@@ -161,6 +161,39 @@ describe("pulumi killed with kill -9 over ssh", () => {
     for (const h of ["ka", "kb"]) assertAsInstalled(h);
   });
 
+  it("killed during an up with PULUMI_SKIP_CHECKPOINTS (README, Performance): the state is as before the run, even for a create that finished; after cancel, the next up adopts both hosts' records; destroy restores the presets", async () => {
+    const p = await project("create-skip-checkpoints");
+    p.env = { ...p.env, PULUMI_SKIP_CHECKPOINTS: "true" };
+    freshHost("ka");
+    freshHost("kb", { slowReplyMs: SLOW_REPLY_MS });
+    declare(p, [
+      { host: "ka", client: { requireSigning: true }, server: { requireSigning: true } },
+      { host: "kb", client: { requireSigning: true }, server: { requireSigning: true } },
+    ]);
+    const up = p.start(["up", "--yes", "--skip-preview"]);
+    const applied = (h: string) => fleet.state(h).server.RequireSecuritySignature && fleet.state(h).client.RequireSecuritySignature && hostRecord(h) !== undefined;
+    await until("ka created and kb applied", up, () => /SmbSigningPolicy\s+ka\s+created/.test(up.output()) && applied("kb"));
+    await killMidway(up);
+    clearFaults("kb");
+    const killed = await stackResources(p);
+    assert.deepEqual(killed.pending, [], "no checkpoint: no pending operation either");
+    assert.equal(killed.policies.size, 0, "no checkpoint: the create that finished is not in the state");
+
+    await expectLockedThenCancel(p, ["ka", "kb"]);
+    const recovered = await p.ok(["up", "--yes"]);
+    assert.match(recovered.output, /\+ 3 created/, "the stack and both policies, as if for the first time");
+    const state = await stackResources(p);
+    assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
+    assert.deepEqual(state.policies.get("kb")?.outputs.originalSettings, { client: { requireSigning: true }, server: { requireSigning: false } });
+    for (const h of ["ka", "kb"]) {
+      assert.equal(fleet.state(h).counters.writes, 1, `${h}: the recovery applied again`);
+      assert.equal(fleet.state(h).counters.recordWrites, 1, `${h}: the recovery rewrote the record`);
+    }
+    await p.ok(["refresh", "--expect-no-changes", "--yes"]);
+    await p.ok(["destroy", "--yes"]);
+    for (const h of ["ka", "kb"]) assertAsInstalled(h);
+  });
+
   it("killed during the first up: a plain up after cancel adopts the record too, but the pending create stays in the state, warned about on every up, until refresh --clear-pending-creates", async () => {
     const p = await project("create-plain-up");
     freshHost("ka", { slowReplyMs: SLOW_REPLY_MS });

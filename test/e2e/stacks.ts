@@ -80,3 +80,37 @@ export async function fleetExampleStack(dir: string, stack: string, fleet: Simul
   await project.setSecretConfig("password", SIM_PASSWORD);
   return project;
 }
+
+/** A host of the sharded fleet example's inventory: a simulated host, its edition and its site (the shard). */
+export interface ShardedExampleHost extends FleetExampleHost {
+  site: string;
+}
+
+/**
+ * Stacks of examples/fleet-sharded (compiled) in `dir` (created), one per site, all in one
+ * project and backend as a pipeline's jobs would share them: the inventory names the simulated
+ * hosts as a user would (address, port, pinned host key, edition, site); each stack has the
+ * password as a secret and, as `inventory`, the inventory's path (the program runs in dist/).
+ */
+export async function shardedExampleStacks(dir: string, fleet: SimulatedFleet, hosts: ShardedExampleHost[], config: Record<string, string> = {}): Promise<Record<string, PulumiProject>> {
+  fs.mkdirSync(dir, { recursive: true });
+  const program = path.join(REPO_ROOT, "dist", "examples", "fleet-sharded", "index.js");
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-sites\nruntime: nodejs\nmain: ${path.relative(dir, program)}\n`);
+  const inventory = {
+    user: SIM_USER,
+    hosts: hosts.map((h) => {
+      const s = fleet.host(h.name);
+      return { name: h.name, host: s.address, port: s.port, hostKey: s.hostKeyFingerprint, edition: h.edition, site: h.site };
+    }),
+  };
+  fs.writeFileSync(path.join(dir, "inventory.json"), JSON.stringify(inventory, null, 2));
+  const stacks: Record<string, PulumiProject> = {};
+  for (const site of [...new Set(hosts.map((h) => h.site))].sort()) {
+    stacks[site] = new PulumiProject(dir, site);
+    await stacks[site].init();
+    await stacks[site].setSecretConfig("password", SIM_PASSWORD);
+    await stacks[site].setConfig("inventory", path.join(dir, "inventory.json"));
+    for (const [key, value] of Object.entries(config)) await stacks[site].setConfig(key, value);
+  }
+  return stacks;
+}

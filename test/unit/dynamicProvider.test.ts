@@ -15,3 +15,21 @@ describe("the dynamic provider's implementation specifier", () => {
     assert.equal(implementationSpecifier("/work/repo/dist/provider/dynamicProvider.js"), "pulumi-smb-signing/dist/provider/operations");
   });
 });
+
+describe("the serialized provider", () => {
+  it("is one small configure method that installs the six engine methods of operations.js", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const { smbSigningProvider } = await import("../../provider/dynamicProvider");
+    const operations = await import("../../provider/operations");
+    const serialized = await pulumi.runtime.serializeFunction(() => smbSigningProvider, { allowSecrets: true });
+    assert.ok(Buffer.byteLength(serialized.text) < 1000, `serialized provider is ${Buffer.byteLength(serialized.text)} bytes`);
+    // As the dynamic-provider runtime does: load the text as a module, call handler, configure once.
+    const m = { exports: {} as { handler: () => Record<string, unknown> } };
+    new Function("exports", "require", "module", serialized.text)(m.exports, require, m);
+    const provider = m.exports.handler() as Record<string, unknown> & { configure: () => Promise<void> };
+    assert.equal(provider.create, undefined);
+    await provider.configure();
+    for (const [name, fn] of Object.entries(operations.engineMethods)) assert.equal(provider[name], fn, name);
+    assert.deepEqual(Object.keys(operations.engineMethods).sort(), ["check", "create", "delete", "diff", "read", "update"]);
+  });
+});
