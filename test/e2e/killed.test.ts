@@ -108,6 +108,24 @@ async function expectLockedThenCancel(p: PulumiProject, hosts: string[]): Promis
   assert.match(cancel.output, /The currently running update for 'test' has been canceled!/);
 }
 
+/**
+ * After a kill during the first up of ka and kb and a recovery: the state holds the hosts' genuine
+ * originals, the recovery applied nothing again, a refresh finds nothing to change, and destroy
+ * puts both hosts back as installed.
+ */
+async function assertAdoptedThenRestored(p: PulumiProject): Promise<void> {
+  const state = await stackResources(p);
+  assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
+  assert.deepEqual(state.policies.get("kb")?.outputs.originalSettings, { client: { requireSigning: true }, server: { requireSigning: false } });
+  for (const h of ["ka", "kb"]) {
+    assert.equal(fleet.state(h).counters.writes, 1, `${h}: the recovery applied again`);
+    assert.equal(fleet.state(h).counters.recordWrites, 1, `${h}: the recovery rewrote the record`);
+  }
+  await p.ok(["refresh", "--expect-no-changes", "--yes"]);
+  await p.ok(["destroy", "--yes"]);
+  for (const h of ["ka", "kb"]) assertAsInstalled(h);
+}
+
 const PENDING_CREATE_WARNING =
   /warning: Attempting to deploy or update resources with \d+ pending operations from previous deployment\.\n\s+\* urn:\S+::ka, interrupted while creating/;
 
@@ -148,17 +166,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     const recovered = await p.ok(["up", "--yes"]);
     assert.match(recovered.output, /\+ 2 created/);
     assert.doesNotMatch(recovered.output, /pending operations/);
-    const state = await stackResources(p);
-    assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
-    assert.deepEqual(state.policies.get("kb")?.outputs.originalSettings, { client: { requireSigning: true }, server: { requireSigning: false } });
-    for (const h of ["ka", "kb"]) {
-      assert.equal(fleet.state(h).counters.writes, 1, `${h}: the recovery applied again`);
-      assert.equal(fleet.state(h).counters.recordWrites, 1, `${h}: the recovery rewrote the record`);
-    }
-    await p.ok(["refresh", "--expect-no-changes", "--yes"]);
-
-    await p.ok(["destroy", "--yes"]);
-    for (const h of ["ka", "kb"]) assertAsInstalled(h);
+    await assertAdoptedThenRestored(p);
   });
 
   it("killed during an up with PULUMI_SKIP_CHECKPOINTS (README, Performance): the state is as before the run, even for a create that finished; after cancel, the next up adopts both hosts' records; destroy restores the presets", async () => {
@@ -182,16 +190,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     await expectLockedThenCancel(p, ["ka", "kb"]);
     const recovered = await p.ok(["up", "--yes"]);
     assert.match(recovered.output, /\+ 3 created/, "the stack and both policies, as if for the first time");
-    const state = await stackResources(p);
-    assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
-    assert.deepEqual(state.policies.get("kb")?.outputs.originalSettings, { client: { requireSigning: true }, server: { requireSigning: false } });
-    for (const h of ["ka", "kb"]) {
-      assert.equal(fleet.state(h).counters.writes, 1, `${h}: the recovery applied again`);
-      assert.equal(fleet.state(h).counters.recordWrites, 1, `${h}: the recovery rewrote the record`);
-    }
-    await p.ok(["refresh", "--expect-no-changes", "--yes"]);
-    await p.ok(["destroy", "--yes"]);
-    for (const h of ["ka", "kb"]) assertAsInstalled(h);
+    await assertAdoptedThenRestored(p);
   });
 
   it("killed during the first up: a plain up after cancel adopts the record too, but the pending create stays in the state, warned about on every up, until refresh --clear-pending-creates", async () => {
