@@ -2,7 +2,8 @@
 // organisation's config, so they can be read and tested without a Pulumi engine; index.ts serves
 // them as a CrossGuard policy pack. Messages name settings and inputs, never a credential or other
 // value of the connection.
-import { SETTINGS, SIDES, Side } from "../provider/domain/settings";
+import { insecureValues } from "../provider/domain/safety";
+import { SIDES, Side } from "../provider/domain/settings";
 
 /** The type token of SmbSigningPolicy (a dynamic resource of module "smb"). */
 export const RESOURCE_TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
@@ -189,17 +190,6 @@ export const noDangerousOptions: Rule<Record<string, never>> = {
     return found;
   },
 };
-
-/** The declared settings whose values weaken SMB security, from the provider's settings table. */
-function insecureValues(values: Partial<Record<Side, Record<string, unknown>>>): string[] {
-  const found: string[] = [];
-  for (const side of SIDES) {
-    for (const def of SETTINGS[side]) {
-      if (def.weakenedWhen !== undefined && values[side]?.[def.name] === def.weakenedWhen) found.push(`${side}.${def.name}=${def.weakenedWhen}`);
-    }
-  }
-  return found;
-}
 
 export const restoreAcknowledged: Rule<{ whenOriginalsUnknown: "pass" | "violation" }> = {
   name: "smb-restore-acknowledged",

@@ -4,7 +4,8 @@
 // a host reported (observed settings, audit findings) and what the program declares, so preview
 // can show it without contacting the host. Sources: docs/windows-model.md, "Impact".
 import type { DeclaredSettings, ObservedSettings } from "./policy";
-import { SETTINGS, Side, SIDES } from "./settings";
+import { insecureValues } from "./safety";
+import { Side, SIDES } from "./settings";
 
 /** One peer an SMB audit log names, with how often and when it was last logged. */
 export interface AuditPeer {
@@ -223,17 +224,6 @@ export function consequencesIfUnread(declared: DeclaredSettings): Consequence[] 
       setting: "client.enableInsecureGuestLogons",
       text: `client.enableInsecureGuestLogons: false: guest access, if enabled on this host, will be blocked (${GUEST_BLOCKED})`,
     });
-  }
-  return out;
-}
-
-/** Settings whose value weakens SMB security (requireSigning false, insecure guest logons true). */
-export function insecureValues(values: DeclaredSettings): string[] {
-  const out: string[] = [];
-  for (const side of SIDES) {
-    for (const def of SETTINGS[side]) {
-      if (def.weakenedWhen !== undefined && values[side][def.name] === def.weakenedWhen) out.push(`${side}.${def.name}=${def.weakenedWhen}`);
-    }
   }
   return out;
 }

@@ -1,23 +1,28 @@
 // Safety rules that make weakening SMB signing a deliberate, visible act: check refuses such
 // inputs unless `acknowledgeInsecureSettings` is set, and refuses contradictions outright.
 import { CheckFailure, PolicyInputs } from "./schema";
-import { SETTINGS, SIDES } from "./settings";
+import { SETTINGS, Side, SIDES } from "./settings";
 
 export interface Weakening {
   property: string;
+  /** The value that weakens it (the settings table's `weakenedWhen`). */
+  value: boolean;
   risk: string;
 }
 
-/** Every declared value that weakens the host's SMB security. */
-export function findWeakenings(inputs: Pick<PolicyInputs, "client" | "server">): Weakening[] {
+/**
+ * Every value that weakens the host's SMB security, by the settings table: declared inputs, or
+ * any settings by our names (originals a restore would put back, values a policy judges).
+ */
+export function findWeakenings(settings: Partial<Record<Side, Record<string, unknown> | undefined>>): Weakening[] {
   const found: Weakening[] = [];
   for (const side of SIDES) {
     for (const def of SETTINGS[side]) {
       if (def.weakenedWhen === undefined) continue;
-      const declared: Record<string, unknown> | undefined = inputs[side];
-      if (declared?.[def.name] === def.weakenedWhen) {
+      if (settings[side]?.[def.name] === def.weakenedWhen) {
         found.push({
           property: `${side}.${def.name}`,
+          value: def.weakenedWhen,
           risk:
             def.name === "requireSigning"
               ? `unsigned ${side === "client" ? "outbound" : "inbound"} SMB traffic can be tampered with or relayed`
@@ -27,6 +32,11 @@ export function findWeakenings(inputs: Pick<PolicyInputs, "client" | "server">):
     }
   }
   return found;
+}
+
+/** The weakening values among these settings as `side.name=value` (requireSigning false, insecure guest logons true). */
+export function insecureValues(settings: Partial<Record<Side, Record<string, unknown> | undefined>>): string[] {
+  return findWeakenings(settings).map((w) => `${w.property}=${w.value}`);
 }
 
 /** Check failures for unacknowledged weakenings and for settings that cannot work together. */
