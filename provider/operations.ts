@@ -16,7 +16,7 @@ import {
 } from "./domain/policy";
 import { checkSafety } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
-import { SETTINGS, SIDES } from "./domain/settings";
+import { settingByCmdlet, SIDES } from "./domain/settings";
 import { warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./errors";
@@ -86,6 +86,11 @@ function ownRecord(record: HostRecord | null, owners: Array<string | undefined>)
 /** The most audit events read per log and run: enough for a busy file server's week, bounded in time and reply size. */
 export const AUDIT_MAX_EVENTS = 2000;
 
+/** What every run asks of the host's SMB audit logs: the resource's window, bounded. */
+function auditRequest(inputs: Pick<KnownPolicyInputs, "readinessDays">): { days: number; maxEvents: number } {
+  return { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS };
+}
+
 function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
   const readiness = readinessOf(result);
   return {
@@ -137,7 +142,7 @@ function readinessOf(result: SigningResult): Readiness | null {
  */
 function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings, readiness: Readiness | null): Consequence[] {
   const declared = declaredSettings(inputs);
-  const out = consequencesOf({ before: beforeThisResource(result.after, originals), declared, readiness, tense: "present" });
+  const out = presentConsequences(declared, result.after, originals, readiness);
   if (inputs.onDelete === "restore") {
     const restored: DeclaredSettings = { client: {}, server: {} };
     for (const side of SIDES) {
@@ -150,6 +155,11 @@ function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, orig
     if (weakens) out.push({ severity: "info", setting: "onDelete", text: `on destroy (onDelete: "restore") this host returns to ${weakens}` });
   }
   return out;
+}
+
+/** What the declared settings mean for people, against the host as it was before this resource changed it. */
+function presentConsequences(declared: DeclaredSettings, now: ObservedSettings, originals: DeclaredSettings, readiness: Readiness | null): Consequence[] {
+  return consequencesOf({ before: beforeThisResource(now, originals), declared, readiness, tense: "present" });
 }
 
 /** The host as it was before this resource changed it: its originals, and what it reports now for the rest. */
@@ -188,7 +198,7 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
         owner: inputs.owner,
         previousOwner: olds?.owner,
         takeOwnership: inputs.takeOwnership === true,
-        audit: { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS },
+        audit: auditRequest(inputs),
       },
       deadlineFor(inputs, olds ? "update" : "create"),
     );
@@ -279,8 +289,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
   }
   const outs = await apply(inputs, undefined, raw[PROVIDER_KEY]);
   // No diff precedes a create: its warnings come now, from what the host had before.
-  const before = beforeThisResource(outs.observed, outs.originalSettings);
-  await warnAll(inputs.connection.host, inputs.resourceUrn, consequencesOf({ before, declared: declaredSettings(inputs), readiness: outs.readiness, tense: "present" }));
+  await warnAll(inputs.connection.host, inputs.resourceUrn, presentConsequences(declaredSettings(inputs), outs.observed, outs.originalSettings, outs.readiness ?? null));
   return { id: policyId(outs.connection), outs };
 }
 
@@ -292,7 +301,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  */
 async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
   const conn = inputs.connection;
-  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS } }, deadlineFor(inputs, "create"));
+  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) }, deadlineFor(inputs, "create"));
   if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
   }
@@ -320,7 +329,7 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   }
   const result = await runSigningScript(
     inputs.connection,
-    { operation: "read", owner: inputs.owner, audit: { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS } },
+    { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) },
     deadlineFor(inputs, "read"),
   );
   const declared = declaredSettings(inputs);
@@ -358,7 +367,7 @@ async function warnInsecureRestore(props: PolicyOutputs, result: SigningResult):
   const restored: DeclaredSettings = { client: {}, server: {} };
   for (const entry of result.changed) {
     const [side, cmdletName] = entry.split(".") as ["client" | "server", string];
-    const def = SETTINGS_BY_CMDLET[side]?.get(cmdletName);
+    const def = SIDES.includes(side) ? settingByCmdlet(side, cmdletName) : undefined;
     const value = def && result.after[side][def.name];
     if (def && typeof value === "boolean") restored[side][def.name] = value;
   }
@@ -369,8 +378,6 @@ async function warnInsecureRestore(props: PolicyOutputs, result: SigningResult):
     props.resourceUrn,
   );
 }
-
-const SETTINGS_BY_CMDLET = Object.fromEntries(SIDES.map((side) => [side, new Map(SETTINGS[side].map((d) => [d.cmdletProperty, d]))]));
 
 /** The inputs part of recorded outputs: what the program declared. */
 type RecordedInputs = Pick<

@@ -133,6 +133,11 @@ export interface SigningSettings {
   server?: SideSettings;
 }
 
+/** The setting a host names by its cmdlet property on one side; undefined for a name we do not manage. */
+export function settingByCmdlet(side: Side, cmdletProperty: string): SettingDefinition | undefined {
+  return SETTINGS[side].find((d) => d.cmdletProperty === cmdletProperty);
+}
+
 /** Translates our names to cmdlet property names, dropping keys we do not know. */
 export function toCmdletProperties(side: Side, values: SideSettings | undefined): Record<string, boolean> {
   const out: Record<string, boolean> = {};

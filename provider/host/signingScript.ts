@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { Connection } from "../domain/schema";
 import type { DeclaredSettings, ObservedSettings } from "../domain/policy";
-import { bothSidesFromCmdlet, fromCmdletProperties, SETTINGS, Side, SideSettings, toCmdletProperties } from "../domain/settings";
+import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "../errors";
@@ -175,7 +175,7 @@ function policyConflict(where: string, err: HostError): HostError {
   const conflicts = z.array(conflictSchema).safeParse((err as { reply?: { conflicts?: unknown } }).reply?.conflicts);
   if (!conflicts.success || conflicts.data.length === 0) return new HostError("badReply", where, "a policy conflict reply without its conflicts");
   const described = conflicts.data.map((c) => {
-    const def = SETTINGS[c.side].find((d) => d.cmdletProperty === c.name);
+    const def = settingByCmdlet(c.side, c.name);
     return `${c.side}.${def?.name ?? c.name} is declared ${c.declared}, but Group Policy "${c.gpo}" enforces ${c.enforced}`;
   });
   return new HostError("policyConflict", where, `${described.join("; ")}; nothing was changed`);
