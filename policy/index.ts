@@ -32,6 +32,19 @@ class WaiverLedger {
 const resourceWaivers = new WaiverLedger();
 const stackWaivers = new WaiverLedger();
 
+/** Judges one resource by one rule: reports its findings, and leaves the waived ones to smb-waivers. */
+function judgeAndReport(
+  rule: Rule<unknown>,
+  config: Record<string, unknown>,
+  resource: { urn: string; name: string; props: Record<string, unknown> },
+  report: (finding: string) => void,
+  ledger: WaiverLedger,
+): void {
+  const { findings, waived } = judge(rule, config, { urn: resource.urn, name: resource.name, props: resource.props });
+  for (const finding of findings) report(finding);
+  for (const w of waived) ledger.add(resource.urn, waivedMessage(rule.name, w.waiver, w.finding));
+}
+
 function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {
   return {
     name: rule.name,
@@ -40,9 +53,7 @@ function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {
     configSchema: configSchema(rule),
     validateResource: (args, reportViolation) => {
       if (args.type !== RESOURCE_TYPE) return;
-      const { findings, waived } = judge(rule, args.getConfig<Record<string, unknown>>(), { urn: args.urn, name: args.name, props: args.props });
-      for (const finding of findings) reportViolation(finding);
-      for (const w of waived) resourceWaivers.add(args.urn, waivedMessage(rule.name, w.waiver, w.finding));
+      judgeAndReport(rule, args.getConfig<Record<string, unknown>>(), args, (finding) => reportViolation(finding), resourceWaivers);
     },
   };
 }
@@ -57,9 +68,7 @@ function stackPolicy(rule: Rule<unknown>): StackValidationPolicy {
       const config = args.getConfig<Record<string, unknown>>();
       for (const r of args.resources) {
         if (r.type !== RESOURCE_TYPE) continue;
-        const { findings, waived } = judge(rule, config, { urn: r.urn, name: r.name, props: r.props });
-        for (const finding of findings) reportViolation(finding, r.urn);
-        for (const w of waived) stackWaivers.add(r.urn, waivedMessage(rule.name, w.waiver, w.finding));
+        judgeAndReport(rule, config, r, (finding) => reportViolation(finding, r.urn), stackWaivers);
       }
     },
   };

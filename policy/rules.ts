@@ -5,8 +5,8 @@
 import { insecureValues } from "../provider/domain/safety";
 import { SIDES, Side } from "../provider/domain/settings";
 
-/** The type token of SmbSigningPolicy (a dynamic resource of module "smb"). */
-export const RESOURCE_TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
+/** The type token of SmbSigningPolicy (provider/domain/policy.ts). */
+export { RESOURCE_TYPE } from "../provider/domain/policy";
 
 /** The pack's name, as `pulumi preview` prints it and as the Pulumi Cloud knows it. */
 export const PACK_NAME = "smb-signing";

@@ -5,6 +5,7 @@ import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
+import { RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
 
 /** How to reach one Windows host: over SSH (Windows OpenSSH) or WinRM, as which account, trusting what. */
 export interface ConnectionArgs {
@@ -125,8 +126,6 @@ export function durationSeconds(text: string | undefined): number | undefined {
 
 type Observed = Record<string, boolean | null>;
 
-/** The type token of the resource: pulumi-nodejs:dynamic/<module>:<type>, as dynamic.Resource forms it from "smb" and "SmbSigningPolicy". */
-const RESOURCE_TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -191,7 +190,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
     // above stay: they are the resource's Output properties.)
     if (props.importId === undefined) delete props.importId;
     if (props.customTimeouts === undefined) delete props.customTimeouts;
-    super(smbSigningProvider, name, props, opts?.import ? { ...opts, import: undefined } : opts, "smb", "SmbSigningPolicy");
+    super(smbSigningProvider, name, props, opts?.import ? { ...opts, import: undefined } : opts, RESOURCE_MODULE, RESOURCE_TYPE_NAME);
     pulumi
       .all([c.host, args.client, args.server, args.acknowledgeInsecureSettings])
       .apply(([host, client, server, acknowledged]) => {

@@ -1,7 +1,7 @@
 // Pure rules of the resource: what is managed, what changed (diff without a host call), which
 // original values to record, and whether the host ended up as declared.
 import type { Readiness } from "./impact";
-import type { Connection, PolicyInputs } from "./schema";
+import { type Connection, DEFAULT_READINESS_DAYS, type PolicyInputs } from "./schema";
 import { ObservedSide, Side, SideSettings, SIDES } from "./settings";
 
 export interface ObservedSettings {
@@ -45,6 +45,11 @@ export interface PolicyOutputs {
   /** What the declared settings change for people on this host, compared with how it was before this resource (impact.ts). */
   consequences?: string[];
 }
+
+/** The module and type SmbSigningPolicy registers its dynamic resource under, and the type token the engine forms of them. */
+export const RESOURCE_MODULE = "smb";
+export const RESOURCE_TYPE_NAME = "SmbSigningPolicy";
+export const RESOURCE_TYPE = `pulumi-nodejs:dynamic/${RESOURCE_MODULE}:${RESOURCE_TYPE_NAME}`;
 
 /** The settings the user declared (left-out settings are not managed). */
 export function declaredSettings(inputs: Pick<PolicyInputs, "client" | "server">): DeclaredSettings {
@@ -101,7 +106,7 @@ export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): Po
   }
   if ((olds.onDelete ?? "restore") !== news.onDelete) changed.push("onDelete");
   // A new window re-reads the audit logs at the next up; state from before readiness read 7 days.
-  if ((olds.readinessDays ?? 7) !== news.readinessDays) changed.push("readinessDays");
+  if ((olds.readinessDays ?? DEFAULT_READINESS_DAYS) !== news.readinessDays) changed.push("readinessDays");
   if (olds.acknowledgeInsecureSettings !== news.acknowledgeInsecureSettings) changed.push("acknowledgeInsecureSettings");
   for (const key of ["owner", "takeOwnership", "customTimeouts"] as const) {
     // State written before owners existed carries none: adopting the default is no change.

@@ -22,6 +22,8 @@ const OWNER = /^[\x20-\x7e]{1,400}$/;
 const URN = /^urn:pulumi:[^\x00-\x1f\x7f]{1,4000}$/;
 /** The owner recorded by resources declared without one (direct use of the operations). */
 export const DEFAULT_OWNER = "pulumi-smb-signing";
+/** Days of SMB audit log readiness covers unless the program says otherwise (and in state written before readiness existed). */
+export const DEFAULT_READINESS_DAYS = 7;
 const timeoutSeconds = z.number().int().min(1).max(86_400, { message: "must be 1 to 86400 seconds" });
 
 const hostSchema = z.union([
@@ -136,7 +138,7 @@ export const policySchema = z.strictObject({
   /** Take over a host whose record names another owner, keeping the originals it recorded. */
   takeOwnership: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
   /** How many days of the host's SMB audit logs readiness covers (reading them never changes the host). */
-  readinessDays: orUnknown(z.number().int().min(1).max(90, { message: "must be 1 to 90 days" })).default(7),
+  readinessDays: orUnknown(z.number().int().min(1).max(90, { message: "must be 1 to 90 days" })).default(DEFAULT_READINESS_DAYS),
   /** The resource's own URN (set by SmbSigningPolicy), so the provider's warnings show on the resource. */
   resourceUrn: orUnknown(z.string().regex(URN, { message: "must be a Pulumi URN" })).optional(),
   /** Seconds per operation from the resource's customTimeouts option (set by SmbSigningPolicy). */
