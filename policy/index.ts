@@ -45,12 +45,14 @@ function judgeAndReport(
   for (const w of waived) ledger.add(resource.urn, waivedMessage(rule.name, w.waiver, w.finding));
 }
 
+/** What every rule's policy says of itself: its name, description, config schema, mandatory unless configured. */
+function policyOf(rule: Rule<unknown>) {
+  return { name: rule.name, description: rule.description, enforcementLevel: "mandatory" as const, configSchema: configSchema(rule) };
+}
+
 function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {
   return {
-    name: rule.name,
-    description: rule.description,
-    enforcementLevel: "mandatory",
-    configSchema: configSchema(rule),
+    ...policyOf(rule),
     validateResource: (args, reportViolation) => {
       if (args.type !== RESOURCE_TYPE) return;
       judgeAndReport(rule, args.getConfig<Record<string, unknown>>(), args, (finding) => reportViolation(finding), resourceWaivers);
@@ -60,10 +62,7 @@ function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {
 
 function stackPolicy(rule: Rule<unknown>): StackValidationPolicy {
   return {
-    name: rule.name,
-    description: rule.description,
-    enforcementLevel: "mandatory",
-    configSchema: configSchema(rule),
+    ...policyOf(rule),
     validateStack: (args, reportViolation) => {
       const config = args.getConfig<Record<string, unknown>>();
       for (const r of args.resources) {
