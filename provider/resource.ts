@@ -202,7 +202,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
           }
         }
         if (acknowledged !== true) return;
-        for (const w of findWeakenings({ client: client as never, server: server as never })) {
+        for (const w of findWeakenings({ client, server })) {
           pulumi.log.warn(`${host}: ${w.property} weakens SMB security: ${w.risk} (acknowledged)`, this);
         }
       });

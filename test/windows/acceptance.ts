@@ -11,7 +11,7 @@ import type { Connection } from "../../provider/domain/schema";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
 import { HostError, HostErrorKind } from "../../provider/errors";
 import { deadlineIn } from "../../provider/host/retry";
-import { HostFacts, HostRecord, PolicyEnforced, runSigningScript, SigningResult } from "../../provider/host/signingScript";
+import { HostFacts, HostRecord, PolicyEnforced, runSigningScript } from "../../provider/host/signingScript";
 import * as ops from "../../provider/operations";
 
 const USAGE = `usage: npm run acceptance -- --host H --user U [--port P] [--transport ssh|winrm] [--https]
