@@ -21,7 +21,7 @@ import { warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./errors";
 import { Deadline, deadlineIn } from "./host/retry";
-import { AuditLogReply, HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { AuditLogReply, AuditRequest, HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
 import { privateKeyProblem } from "./transport/ssh";
 
 /** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
@@ -87,7 +87,7 @@ function ownRecord(record: HostRecord | null, owners: Array<string | undefined>)
 export const AUDIT_MAX_EVENTS = 2000;
 
 /** What every run asks of the host's SMB audit logs: the resource's window, bounded. */
-function auditRequest(inputs: Pick<KnownPolicyInputs, "readinessDays">): { days: number; maxEvents: number } {
+function auditRequest(inputs: Pick<KnownPolicyInputs, "readinessDays">): NonNullable<AuditRequest["audit"]> {
   return { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS };
 }
 

@@ -5,7 +5,7 @@ import { smbSigningProvider } from "./dynamicProvider";
 import { findWeakenings } from "./domain/safety";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
-import { RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
+import { type PolicyEnforced, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
 
 /** How to reach one Windows host: over SSH (Windows OpenSSH) or WinRM, as which account, trusting what. */
 export interface ConnectionArgs {
@@ -144,7 +144,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   /** "cmdlet" (SmbShare module) or "registry" (older Windows). */
   declare public readonly settingsSource: pulumi.Output<string>;
   /** Settings a Group Policy object enforces on the host (side -> setting -> value and GPO name), managed or not. */
-  declare public readonly policyManaged: pulumi.Output<Record<"client" | "server", Record<string, { value: boolean; gpo: string }>>>;
+  declare public readonly policyManaged: pulumi.Output<PolicyEnforced>;
   /** Declared settings a Group Policy object set back since the last up (what `refresh` found). */
   declare public readonly policyDrift: pulumi.Output<string[]>;
   /**

@@ -37,7 +37,7 @@ export interface PolicyOutputs {
   hostFacts: Record<string, unknown>;
   settingsSource: string;
   /** Settings a Group Policy object enforces on the host: side -> setting -> value and GPO name. */
-  policyManaged?: Record<Side, Record<string, { value: boolean; gpo: string }>>;
+  policyManaged?: PolicyEnforced;
   /** Declared settings the host no longer has because a Group Policy object set them back. */
   policyDrift?: string[];
   /** What the host's SMB audit logs said at the last read (null: the host was not asked). */
@@ -50,6 +50,9 @@ export interface PolicyOutputs {
 export const RESOURCE_MODULE = "smb";
 export const RESOURCE_TYPE_NAME = "SmbSigningPolicy";
 export const RESOURCE_TYPE = `pulumi-nodejs:dynamic/${RESOURCE_MODULE}:${RESOURCE_TYPE_NAME}`;
+
+/** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name. */
+export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
 
 /** The settings the user declared (left-out settings are not managed). */
 export function declaredSettings(inputs: Pick<PolicyInputs, "client" | "server">): DeclaredSettings {
@@ -172,7 +175,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function policyDrift(
   declared: DeclaredSettings,
   observed: ObservedSettings,
-  enforced: Record<Side, Record<string, { value: boolean; gpo: string }>>,
+  enforced: PolicyEnforced,
 ): string[] {
   const out: string[] = [];
   for (const side of SIDES) {

@@ -3,8 +3,8 @@
 // faults within the operation's deadline), checks the reply's shape, and returns it in our names.
 import { z } from "zod";
 import type { Connection } from "../domain/schema";
-import type { DeclaredSettings, ObservedSettings } from "../domain/policy";
-import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideSettings, toCmdletProperties } from "../domain/settings";
+import type { DeclaredSettings, ObservedSettings, PolicyEnforced } from "../domain/policy";
+import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "../errors";
@@ -50,9 +50,6 @@ export interface AuditReply {
   client: AuditLogReply;
 }
 export type AuditLogReply = z.infer<typeof auditLogSchema>;
-
-/** Settings a Group Policy object enforces: side -> setting -> the value and the GPO's name. */
-export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
 
 // The reply's shape, checked before any of it is believed: a reply of another shape is a typed
 // badReply, never a crash further on.

@@ -5,13 +5,13 @@
 // any step failed or any setting changed. `npm run acceptance -- --help` lists the options.
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import type { DeclaredSettings, ObservedSettings, PolicyOutputs } from "../../provider/domain/policy";
+import type { DeclaredSettings, ObservedSettings, PolicyEnforced, PolicyOutputs } from "../../provider/domain/policy";
 import { findWeakenings } from "../../provider/domain/safety";
 import type { Connection } from "../../provider/domain/schema";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
 import { HostError, HostErrorKind } from "../../provider/errors";
 import { deadlineIn } from "../../provider/host/retry";
-import { HostFacts, HostRecord, PolicyEnforced, runSigningScript } from "../../provider/host/signingScript";
+import { HostFacts, HostRecord, runSigningScript } from "../../provider/host/signingScript";
 import * as ops from "../../provider/operations";
 
 const USAGE = `usage: npm run acceptance -- --host H --user U [--port P] [--transport ssh|winrm] [--https]
