@@ -14,7 +14,7 @@ import {
   recordOriginals,
   unenforcedSettings,
 } from "./domain/policy";
-import { checkSafety } from "./domain/safety";
+import { checkSafety, findWeakenings } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
 import { settingByCmdlet, SIDES } from "./domain/settings";
 import { warn } from "./transport/engineLog";
@@ -313,6 +313,45 @@ async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
     );
   }
   return outputsOf(inputs, result, recordOriginals(result.record?.originals, result.after, declared));
+}
+
+/** What `pulumi import` of a host through the provider plugin recorded: its outputs and the inputs to write in the program. */
+export interface ImportedHost {
+  outputs: PolicyOutputs;
+  /** The settings the host reports with values that do not weaken it (see importHost). */
+  declared: DeclaredSettings;
+  /** Settings left unmanaged because their current values weaken the host, as `side.name=value`. */
+  leftInsecure: string[];
+}
+
+/**
+ * `pulumi import` through the provider plugin: the engine reads a resource it has neither inputs
+ * nor state for, so the inputs are generated from what the host reports. One read, no write.
+ * Every setting the host reports is declared with its current value, except: values that weaken
+ * the host (declaring them needs acknowledgeInsecureSettings, which only a person should write;
+ * they are left unmanaged and named), settings the host's build lacks (null), and enableSigning
+ * (SMB 1 only: managing it controls nothing). A host whose record names another owner is refused
+ * unless takeOwnership is set.
+ */
+export async function importHost(raw: Record<string, unknown>): Promise<ImportedHost> {
+  const inputs = validated(raw);
+  const conn = inputs.connection;
+  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) }, deadlineFor(inputs, "read"));
+  if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
+    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
+  }
+  const declared: DeclaredSettings = { client: {}, server: {} };
+  const leftInsecure: string[] = [];
+  for (const side of SIDES) {
+    for (const [name, value] of Object.entries(result.after[side])) {
+      if (typeof value !== "boolean" || name === "enableSigning") continue;
+      if (findWeakenings({ [side]: { [name]: value } }).length > 0) leftInsecure.push(`${side}.${name}=${value}`);
+      else declared[side][name] = value;
+    }
+  }
+  const withSettings: KnownPolicyInputs = { ...inputs, client: declared.client, server: declared.server };
+  const outputs = outputsOf(withSettings, result, recordOriginals(result.record?.originals, result.after, declared));
+  return { outputs, declared, leftInsecure };
 }
 
 export async function update(_id: string, olds: PolicyOutputs, raw: Record<string, unknown>): Promise<dynamic.UpdateResult<PolicyOutputs>> {

@@ -2,7 +2,7 @@
 // declared value weakens SMB security, and registers a dynamic resource with one shared provider.
 import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
-import { findWeakenings } from "./domain/safety";
+import { declarationWarnings } from "./domain/safety";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
 import { type PolicyEnforced, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
@@ -194,17 +194,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
     pulumi
       .all([c.host, args.client, args.server, args.acknowledgeInsecureSettings])
       .apply(([host, client, server, acknowledged]) => {
-        // EnableSecuritySignature is ignored by SMB 2 and 3 ("Overview of SMB signing"): managing
-        // it changes nothing for them, so say so rather than let it pass for a control.
-        for (const [side, values] of [["client", client], ["server", server]] as const) {
-          if (values?.enableSigning !== undefined) {
-            pulumi.log.warn(`${host}: ${side}.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning.`, this);
-          }
-        }
-        if (acknowledged !== true) return;
-        for (const w of findWeakenings({ client, server })) {
-          pulumi.log.warn(`${host}: ${w.property} weakens SMB security: ${w.risk} (acknowledged)`, this);
-        }
+        for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.warn(message, this);
       });
   }
 }

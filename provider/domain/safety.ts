@@ -63,3 +63,20 @@ export function checkSafety(inputs: PolicyInputs): CheckFailure[] {
   }
   return failures;
 }
+
+/**
+ * What the program's declaration itself deserves a warning for, whatever the host: a setting that
+ * changes nothing on SMB 2 and 3 (EnableSecuritySignature, "Overview of SMB signing"), and each
+ * acknowledged weakening. The dynamic resource says these from the program; the provider plugin
+ * from check. Values not known yet say nothing.
+ */
+export function declarationWarnings(host: string, settings: Partial<Record<Side, Record<string, unknown> | undefined>>, acknowledged: unknown): string[] {
+  const out: string[] = [];
+  for (const side of SIDES) {
+    if (typeof settings[side]?.enableSigning === "boolean") {
+      out.push(`${host}: ${side}.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning.`);
+    }
+  }
+  if (acknowledged === true) for (const w of findWeakenings(settings)) out.push(`${host}: ${w.property} weakens SMB security: ${w.risk} (acknowledged)`);
+  return out;
+}

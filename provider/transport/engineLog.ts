@@ -6,7 +6,8 @@
 // connection: it falls back to stderr, which the CLI shows as a stack message ("warning:
 // [runtime] ..."), not as a warning of the resource. So the provider sends its warnings through
 // the engine's Log RPC itself, with the resource's URN (the `resourceUrn` input), and the CLI
-// shows them on the resource, in preview as in up and destroy. Outside a provider process (tests,
+// shows them on the resource, in preview as in up and destroy. The provider plugin
+// (provider/plugin) sends them the same way, to the address the CLI started it with. Outside a provider process (tests,
 // the acceptance tool, which call the operations directly) they go to the sink a caller
 // installed, else nowhere: there is no engine to show them.
 import * as path from "node:path";
@@ -23,6 +24,13 @@ export interface Diagnostic {
 export type DiagnosticSink = (d: Diagnostic) => void | Promise<void>;
 
 let installed: DiagnosticSink | undefined;
+/** The engine's address when this process is the provider plugin (provider/plugin/main.ts says so). */
+let pluginEngine: string | undefined;
+
+/** The provider plugin's entry point names the engine it serves (its first argument). */
+export function setEngineAddress(address: string | undefined): void {
+  pluginEngine = address;
+}
 
 /** Installs a sink (tests capture warnings with it); returns the previous one. */
 export function setDiagnosticSink(sink: DiagnosticSink | undefined): DiagnosticSink | undefined {
@@ -38,7 +46,7 @@ export async function warn(message: string, urn?: string): Promise<void> {
 
 async function emit(d: Diagnostic): Promise<void> {
   if (installed) return installed(d);
-  const address = engineAddress();
+  const address = pluginEngine ?? engineAddress();
   if (!address) return;
   try {
     await logToEngine(address, d);

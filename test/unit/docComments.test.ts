@@ -5,34 +5,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import ts from "typescript";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
+import { docComments } from "../../tools/schema/docComments";
 import { REPO_ROOT } from "../e2e/pulumiCli";
 
 const RESOURCE = path.join(REPO_ROOT, "provider", "resource.ts");
-
-/** Doc comments of the members of each interface and class in a source file, and of the declarations themselves. */
-function docComments(file: string): Map<string, { doc: string; members: Map<string, string> }> {
-  const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
-  const docOf = (node: ts.Node) =>
-    ts
-      .getJSDocCommentsAndTags(node)
-      .map((d) => (typeof d.comment === "string" ? d.comment : ts.getTextOfJSDocComment(d.comment) ?? ""))
-      .join("\n")
-      .replace(/\s+/g, " ")
-      .trim();
-  const found = new Map<string, { doc: string; members: Map<string, string> }>();
-  source.forEachChild((node) => {
-    if ((ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) && node.name) {
-      const members = new Map<string, string>();
-      for (const m of node.members) {
-        if ((ts.isPropertySignature(m) || ts.isPropertyDeclaration(m)) && m.name && ts.isIdentifier(m.name)) members.set(m.name.text, docOf(m));
-      }
-      found.set(node.name.text, { doc: docOf(node), members });
-    }
-  });
-  return found;
-}
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 

@@ -1,0 +1,189 @@
+// SmbSigningPolicy as a provider plugin (`pulumi-resource-smbsigning`): the resource
+// `smbsigning:index:SmbSigningPolicy` for programs in any Pulumi language and for `pulumi import`.
+// It is an adapter over the same operations as the dynamic resource (operations.ts): what differs
+// is only what the engine hands a plugin, namely
+//   - secrets arrive wrapped (the plugin accepts secrets) and must leave wrapped;
+//   - provider configuration (config.ts) lends connection defaults and credentials;
+//   - the owner and the URN come from the request, not from inputs a program sets;
+//   - `read` without state is an import: the id names the host, the inputs are generated.
+import type * as provider from "@pulumi/pulumi/provider";
+import * as operations from "../operations";
+import { policyId, type PolicyOutputs } from "../domain/policy";
+import { declarationWarnings } from "../domain/safety";
+import { UNKNOWN, type CheckFailure } from "../domain/schema";
+import { warn } from "../transport/engineLog";
+import { PACKAGE, parseProviderConfig, type ProviderConfig, SECRET_KEYS, withDefaults, withoutLentCredentials } from "./config";
+import { parseImportId } from "./importId";
+
+/** The resource's type token. */
+export const RESOURCE_TOKEN = `${PACKAGE}:index:SmbSigningPolicy`;
+
+/** The inputs a program declares (the rest of the dynamic resource's inputs come from the request here). */
+export const PLUGIN_INPUTS = ["connection", "client", "server", "acknowledgeInsecureSettings", "onDelete", "takeOwnership", "readinessDays"] as const;
+
+// The engine's encoding of a secret value (pulumi/sdk proto: "4dabf1..." signature key, secret signature).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+type Props = Record<string, unknown>;
+
+function isSecret(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Props)[SIG_KEY] === SECRET_SIG;
+}
+
+/** The values inside secrets, at any depth (the operations work on plain values). */
+export function unwrapSecrets(v: unknown): unknown {
+  if (isSecret(v)) return unwrapSecrets(v.value);
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+  return v;
+}
+
+const plain = (v: unknown): Props => (unwrapSecrets(v ?? {}) as Props) ?? {};
+
+/** connection.password, .privateKey and .passphrase as secrets, wherever the plugin returns a connection. */
+export function wrapSecrets(props: Props): Props {
+  const c = props.connection;
+  if (typeof c !== "object" || c === null) return props;
+  const connection: Props = { ...(c as Props) };
+  for (const key of SECRET_KEYS) if (connection[key] !== undefined) connection[key] = { [SIG_KEY]: SECRET_SIG, value: connection[key] };
+  return { ...props, connection };
+}
+
+/** "<project>/<stack>/<name>", the owner the dynamic resource records for the same resource. */
+export function ownerOf(urn: string): string {
+  const parts = urn.replace(/^urn:pulumi:/, "").split("::");
+  const [stack, project] = parts;
+  return `${project}/${stack}/${parts.slice(3).join("::")}`;
+}
+
+export class SmbSigningPlugin implements provider.Provider {
+  private config: ProviderConfig = {};
+
+  constructor(
+    readonly version: string,
+    readonly schema: string,
+  ) {}
+
+  /** Validates and keeps the provider's configuration (Configure); returns what it refused. */
+  configure(raw: Props): CheckFailure[] {
+    const { config, failures } = parseProviderConfig(plain(raw));
+    if (failures.length === 0) this.config = config;
+    return failures;
+  }
+
+  /** The resource's connection over the configured defaults; `credentials`: lend the configured ones too. */
+  private connect(props: Props, credentials = true): Props {
+    const c = props.connection;
+    if (typeof c !== "object" || c === null) return props;
+    return { ...props, connection: withDefaults(c as Props, this.config, { credentials }) };
+  }
+
+  /** What the plugin returns of a resource: no lent credentials, no runtime keys, secrets wrapped. */
+  private recorded(props: Props, declared: Props): Props {
+    const out: Props = { ...props };
+    delete out.__provider;
+    delete out.importId;
+    if (typeof out.connection === "object" && out.connection !== null) {
+      const own = typeof declared.connection === "object" && declared.connection !== null ? (declared.connection as Props) : {};
+      out.connection = withoutLentCredentials(out.connection as Props, own);
+    }
+    return wrapSecrets(out);
+  }
+
+  async check(urn: string, olds: Props, news: Props): Promise<provider.CheckResult> {
+    const declared = plain(news);
+    const unknownKeys = Object.keys(declared).filter((k) => !(PLUGIN_INPUTS as readonly string[]).includes(k));
+    if (unknownKeys.length > 0) {
+      return { inputs: news, failures: unknownKeys.map((k) => ({ property: k, reason: `${k} is not a known property; allowed: ${PLUGIN_INPUTS.join(", ")}` })) };
+    }
+    const raw: Props = { ...this.connect(declared), owner: ownerOf(urn), resourceUrn: urn };
+    const result = await operations.checkForEngine(plain(olds), raw);
+    if (result.failures && result.failures.length > 0) return { inputs: news, failures: result.failures.map((f) => this.explain(f)) };
+    const host = typeof (raw.connection as Props | undefined)?.host === "string" ? String((raw.connection as Props).host) : "a host";
+    const settings = { client: declared.client as Props | undefined, server: declared.server as Props | undefined };
+    for (const message of declarationWarnings(host === UNKNOWN ? "a host not known yet" : host, settings, declared.acknowledgeInsecureSettings)) {
+      await warn(message, urn);
+    }
+    return { inputs: this.recorded(result.inputs as Props, declared) };
+  }
+
+  /** A missing credential may come from configuration: say so where it is asked for. */
+  private explain(f: CheckFailure): CheckFailure {
+    if (f.property === "connection" && /one of password, privateKey or agent is required|is required for transport "winrm"/.test(f.reason)) {
+      return { ...f, reason: `${f.reason} (on the resource, or for every resource as ${PACKAGE}:password, ${PACKAGE}:privateKey or ${PACKAGE}:agent)` };
+    }
+    if (f.property === "connection" && /connection\.user is required/.test(f.reason)) {
+      return { ...f, reason: `${f.reason} (on the resource, or for every resource as ${PACKAGE}:user)` };
+    }
+    return f;
+  }
+
+  async diff(id: string, _urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
+    // Both sides with the same lent credentials: configuration is not the resource's change.
+    return operations.diff(id, this.connect(plain(olds)) as unknown as PolicyOutputs, this.connect(plain(news)));
+  }
+
+  async create(_urn: string, inputs: Props): Promise<provider.CreateResult> {
+    const declared = plain(inputs);
+    try {
+      const { id, outs } = await operations.create(this.connect(declared));
+      return { id, outs: this.recorded(outs as unknown as Props, declared) };
+    } catch (err) {
+      throw this.initFailure(err, declared);
+    }
+  }
+
+  async update(id: string, _urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
+    const declared = plain(news);
+    try {
+      const { outs } = await operations.update(id, this.connect(plain(olds)) as unknown as PolicyOutputs, this.connect(declared));
+      return { outs: this.recorded(outs as unknown as Props, declared) };
+    } catch (err) {
+      throw this.initFailure(err, declared);
+    }
+  }
+
+  /** A partial apply keeps what the host reported in state (ErrorResourceInitFailed), recorded like any outputs. */
+  private initFailure(err: unknown, declared: Props): unknown {
+    const e = err as Error & { properties?: Props };
+    if (e.properties) e.properties = this.recorded(e.properties, declared);
+    return err;
+  }
+
+  async read(id: string, urn: string, props?: Props): Promise<provider.ReadResult> {
+    const prior = plain(props);
+    if (prior.connection === undefined) return this.import(id, urn);
+    const result = await operations.read(id, this.connect(prior));
+    return {
+      id: result.id,
+      props: this.recorded(result.props as Props, prior),
+      inputs: this.recorded(result.inputs as Props, prior),
+    };
+  }
+
+  /**
+   * `pulumi import`: the connection from the id and configuration, the settings from what the host
+   * reports (operations.importHost). The inputs returned are what the program should declare: the
+   * engine prints them as the program's code.
+   */
+  private async import(id: string, urn: string): Promise<provider.ReadResult> {
+    const target = parseImportId(id);
+    const connection: Props = { ...target };
+    const raw = { ...this.connect({ connection }), owner: ownerOf(urn), resourceUrn: urn };
+    const imported = await operations.importHost(raw);
+    if (imported.leftInsecure.length > 0) {
+      await warn(
+        `${target.host}: imported without managing ${imported.leftInsecure.join(", ")}: the host has values that weaken it, and declaring them takes acknowledgeInsecureSettings; declare the secure value (e.g. requireSigning: true) to change them`,
+        urn,
+      );
+    }
+    const inputs: Props = { connection };
+    for (const side of ["client", "server"] as const) if (Object.keys(imported.declared[side]).length > 0) inputs[side] = imported.declared[side];
+    return { id: policyId({ host: target.host }), props: this.recorded(imported.outputs as unknown as Props, inputs), inputs };
+  }
+
+  async delete(id: string, _urn: string, props: Props): Promise<void> {
+    await operations.delete(id, this.connect(plain(props)) as unknown as PolicyOutputs);
+  }
+}
