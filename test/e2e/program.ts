@@ -2,10 +2,11 @@
 // in the JSON file named by SMB_E2E_SPEC (written by the test). Credentials come from secret
 // stack config, as a user's would: by default the password from "password"; `secretConfig` maps
 // other connection properties (privateKey, passphrase) to config keys. A resource may instead
-// ask for the spec's own plain credentials.
+// ask for the spec's own plain credentials. SMB_E2E_FRONT=plugin declares them through the
+// provider plugin's SDK instead of the dynamic resource.
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { SmbSigningPolicy, SmbSigningPolicyArgs } from "pulumi-smb-signing";
+import { SmbSigningPolicy, SmbSigningPolicyArgs, smbsigning } from "pulumi-smb-signing";
 
 interface Declared {
   name: string;
@@ -21,11 +22,13 @@ interface Declared {
 }
 
 const config = new pulumi.Config();
+// SMB_E2E_FRONT=plugin: the same declarations through the provider plugin's SDK (stacks.ts, FRONTS).
+const Policy = process.env.SMB_E2E_FRONT === "plugin" ? smbsigning.SmbSigningPolicy : SmbSigningPolicy;
 const spec: { resources: Declared[] } = JSON.parse(fs.readFileSync(process.env.SMB_E2E_SPEC ?? "", "utf8"));
 for (const r of spec.resources) {
   const fromConfig = r.credentials === "plain" ? {} : (r.secretConfig ?? { password: "password" });
   const secrets = Object.fromEntries(Object.entries(fromConfig).map(([field, key]) => [field, config.requireSecret(key)]));
-  const policy = new SmbSigningPolicy(r.name, { ...r.args, connection: { ...r.args.connection, ...secrets } }, r.import ? { import: r.import } : undefined);
+  const policy = new Policy(r.name, { ...r.args, connection: { ...r.args.connection, ...secrets } }, r.import ? { import: r.import } : undefined);
   if (r.name === spec.resources[0].name) {
     // A stack output, so the tests can read what the host reported.
     module.exports.observed = policy.observed;

@@ -8,14 +8,40 @@ import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 
 export type Transport = "ssh" | "winrm";
 
-/** A stack of program.ts in `workRoot/name`, with these secret config values set. */
-export async function programStack(workRoot: string, name: string, secrets: Record<string, string>): Promise<PulumiProject> {
+/**
+ * The two front ends of one provider: the dynamic resource (TypeScript programs) and the provider
+ * plugin (any language, `pulumi import`). The e2e scenarios that say how SmbSigningPolicy behaves
+ * (faults, safety rules, drift, secrets) run once per front end.
+ */
+export const FRONTS = ["dynamic", "plugin"] as const;
+export type Front = (typeof FRONTS)[number];
+
+/** The type token a front end's resources have in state. */
+export const TYPE_OF: Record<Front, string> = {
+  dynamic: "pulumi-nodejs:dynamic/smb:SmbSigningPolicy",
+  plugin: "smbsigning:index:SmbSigningPolicy",
+};
+
+/** Where this checkout's plugin launcher lies (bin/pulumi-resource-smbsigning). */
+export const PLUGIN_DIR = path.join(REPO_ROOT, "bin");
+
+/** Pulumi.yaml's lines that make a project use this checkout's plugin (a local plugin path, no install). */
+export const PLUGIN_PROJECT_LINES = `plugins:\n  providers:\n    - name: smbsigning\n      path: ${PLUGIN_DIR}\n`;
+
+/** A suite's title for a front end: the dynamic resource's keeps the title it always had. */
+export function titleFor(title: string, front: Front): string {
+  return front === "dynamic" ? title : `${title} (provider plugin)`;
+}
+
+/** A stack of program.ts in `workRoot/name`, with these secret config values set, declaring its resources through `front`. */
+export async function programStack(workRoot: string, name: string, secrets: Record<string, string>, front: Front = "dynamic"): Promise<PulumiProject> {
   const dir = path.join(workRoot, name);
   fs.mkdirSync(dir, { recursive: true });
   const main = path.relative(dir, path.join(__dirname, "program.js"));
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n${front === "plugin" ? PLUGIN_PROJECT_LINES : ""}`);
   const p = new PulumiProject(dir, "test");
   p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
+  p.env.SMB_E2E_FRONT = front;
   await p.init();
   for (const [key, value] of Object.entries(secrets)) await p.setSecretConfig(key, value);
   return p;
