@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI and its Node.js language host from the Go module proxy (the official
-# installer needs the internet) into a cache directory, lays that directory out as the official
-# distribution does (the plugin shims beside `pulumi`), and prints it. A second run builds nothing.
+# Builds the Pulumi CLI, its Node.js language host (pulumi-language-nodejs) and the YAML language
+# host (pulumi-language-yaml, from the module github.com/pulumi/pulumi-yaml) from the Go module
+# proxy (the official installer needs the internet) into a cache directory, lays that directory
+# out as the official distribution does (the plugin shims beside `pulumi`), and prints it. Each
+# binary is built only when it is missing, so a second run builds nothing, and a directory that
+# an older install.sh filled gets just the binaries it lacks.
 # Build output goes to stderr; stdout carries only the directory.
 #   PULUMI_SMB_CLI_DIR   where to put the binaries (default ~/.cache/pulumi-smb-signing/pulumi-<version>)
 #
@@ -23,26 +26,38 @@
 # that installed a shim breaks nothing. They are plain copies, never links into a node_modules.
 set -euo pipefail
 VERSION=v3.276.0
-# The language host's module version (tools/pulumi-cli/language-nodejs/go.mod).
+# The Node.js language host's module (its version: tools/pulumi-cli/language-nodejs/go.mod).
 LANGUAGE_HOST_SDK=github.com/pulumi/pulumi/sdk/v3
+# The YAML language host's version, as tools/pulumi-cli/language-yaml/go.mod requires it; it is
+# what the host reports to the CLI (GetPluginInfo).
+YAML_VERSION=v1.25.0
 here=$(cd "$(dirname "$0")" && pwd)
 checkout=$(cd "$here/../.." && pwd)
 dest=${PULUMI_SMB_CLI_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-smb-signing/pulumi-$VERSION}
 
-if [ ! -x "$dest/pulumi" ] || [ ! -x "$dest/pulumi-language-nodejs" ]; then
-  command -v go >/dev/null || { echo "install.sh: Go is required to build the Pulumi CLI" >&2; exit 1; }
+# Builds $1 into $dest unless it is there already: `go build` in the wrapper module $2 of the main
+# package $3 (further arguments go to `go build`), written to a .tmp name of this run's own and moved
+# into place, so that no reader ever runs half a binary, nor two checkouts building at once write
+# one file.
+build() {
+  local name=$1 module=$2 package=$3
+  shift 3
+  [ -x "$dest/$name" ] && return 0
+  command -v go >/dev/null || { echo "install.sh: Go is required to build $name" >&2; exit 1; }
   mkdir -p "$dest"
+  local start
   start=$(date +%s)
-  echo "Building Pulumi CLI $VERSION into $dest (a few minutes on a fresh machine)..." >&2
-  (cd "$here/cli" && go build -trimpath \
-    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION" \
-    -o "$dest/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
-  (cd "$here/language-nodejs" && go build -trimpath \
-    -o "$dest/pulumi-language-nodejs.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) >&2
-  mv "$dest/pulumi.tmp" "$dest/pulumi"
-  mv "$dest/pulumi-language-nodejs.tmp" "$dest/pulumi-language-nodejs"
-  echo "Built in $(( $(date +%s) - start )) s" >&2
-fi
+  echo "Building $name into $dest (minutes on a fresh machine)..." >&2
+  (cd "$here/$module" && go build -trimpath "$@" -o "$dest/$name.$$.tmp" "$package") >&2
+  mv -f "$dest/$name.$$.tmp" "$dest/$name"
+  echo "Built $name in $(( $(date +%s) - start )) s" >&2
+}
+
+build pulumi cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION"
+build pulumi-language-nodejs language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+build pulumi-language-yaml language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+  -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION"
 
 # Puts $1 at $dest/$2 unless an identical file is there already. Checkouts run this concurrently
 # (every e2e test asks for the directory), so the copy is written aside and renamed into place:
