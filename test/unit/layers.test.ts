@@ -24,7 +24,9 @@ const ALLOWED: Record<string, string[]> = {
   operations: ["host", "transport", "domain", "errors"],
   dynamicProvider: ["domain"],
   resource: ["dynamicProvider", "domain"],
-  index: ["resource", "domain", "errors", "dynamicProvider"],
+  plugin: ["operations", "transport", "domain", "errors"],
+  sdk: ["resource", "domain"],
+  index: ["resource", "sdk", "domain", "errors", "dynamicProvider"],
 };
 
 function sources(dir: string): string[] {
