@@ -1,14 +1,14 @@
-// Check failures as a user reads them in `pulumi preview`: the offending property with its value
+// Check failures as a user reads them in `pulumi preview`, for both front ends (the dynamic
+// resource and the provider plugin): the offending property with its value
 // (secrets redacted), the nested path and what is allowed, before any host is contacted. The
 // engine prints "property P value V has a problem: R" and looks P up among the top-level inputs,
 // so the provider names the top-level input and leads the reason with the nested path.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { programStack } from "./stacks";
+import { FRONTS, programStack, titleFor, TYPE_OF } from "./stacks";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 
-const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 const PASSWORD = "Check-Failure-Pa55-6d1e";
 /** No host is ever contacted: check fails first. A TEST-NET-1 address (RFC 5737) would not answer anyway. */
 const HOST = "192.0.2.10";
@@ -33,10 +33,11 @@ function problems(output: string): string[] {
     .filter((l, i, all) => all.indexOf(l) === i);
 }
 
-describe("check failures as the CLI prints them", () => {
+for (const front of FRONTS) describe(titleFor("check failures as the CLI prints them", front), () => {
+  const TYPE = TYPE_OF[front];
   before(async () => {
     workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-    project = await programStack(workRoot, "check", { password: PASSWORD });
+    project = await programStack(workRoot, "check", { password: PASSWORD }, front);
   });
   after(() => {
     if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
