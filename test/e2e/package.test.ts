@@ -2,14 +2,15 @@
 // outside this repository (under another name, as `npm install alias@npm:...` would), a
 // TypeScript program the README's way (a private key stored with `pulumi config set --secret key
 // < file`), on Node.js 22, the oldest LTS the package supports (the rest of the suite runs on 24),
-// and the real CLI's preview, up, refresh and destroy against a simulated host.
+// and the real CLI's preview, up, refresh and destroy against a simulated host. And the provider
+// plugin it ships, serving a Pulumi YAML program from the consumer's node_modules.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SIM_USER, SimulatedFleet } from "../simhost/fleet";
-import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { PulumiProject, pulumiCliDir, REPO_ROOT } from "./pulumiCli";
 
 /** The oldest Node.js LTS line package.json's engines admits, as npm's `node` package ships it. */
 const NODE_22 = "22.23.3";
@@ -67,7 +68,7 @@ describe("the npm package as a consumer installs it", () => {
 
   it("ships the licence, the README, the compiled provider with its types and the scripts; no source maps, no TypeScript sources, no tests", () => {
     const files = packed.map((f) => f.path);
-    for (const must of ["LICENSE", "README.md", "package.json", "dist/provider/index.js", "dist/provider/index.d.ts", "dist/provider/operations.js", "provider/scripts/smb-signing.ps1", "provider/scripts/bootstrap.ps1"]) {
+    for (const must of ["LICENSE", "README.md", "package.json", "dist/provider/index.js", "dist/provider/index.d.ts", "dist/provider/operations.js", "provider/scripts/smb-signing.ps1", "provider/scripts/bootstrap.ps1", "bin/pulumi-resource-smbsigning", "dist/provider/plugin/main.js", "provider/plugin/schema.json"]) {
       assert.ok(files.includes(must), `the tarball lacks ${must}`);
     }
     const stray = files.filter((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.endsWith(".d.ts")) || f.startsWith("dist/test/") || f.startsWith("test/"));
@@ -128,5 +129,45 @@ describe("the npm package as a consumer installs it", () => {
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
     await p.ok(["destroy", "--yes"]);
     assert.equal(fleet.state("fs01").server.RequireSecuritySignature, false, "destroy restored Server 2022's default");
+  });
+
+  it("its provider plugin (bin/pulumi-resource-smbsigning) serves a Pulumi YAML program from the consumer's node_modules, on the consumer's Node.js", async () => {
+    const installed = path.join(scratch, "project", "node_modules", ALIAS);
+    const launcher = path.join(installed, "bin", "pulumi-resource-smbsigning");
+    assert.ok(fs.statSync(launcher).mode & 0o111, "the launcher is not executable");
+    assert.ok(fs.existsSync(path.join(scratch, "project", "node_modules", ".bin", "pulumi-resource-smbsigning")), "npm did not link the launcher into node_modules/.bin");
+    // A directory of its own: the YAML host reads every .yaml file below the program's directory.
+    const dir = path.join(scratch, "yaml");
+    fs.mkdirSync(dir);
+    const h = fleet.host("fs01");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.yaml"),
+      [
+        "name: smb-consumer-yaml",
+        "runtime: yaml",
+        "plugins:",
+        "  providers:",
+        "    - name: smbsigning",
+        `      path: ${path.dirname(launcher)}`,
+        "resources:",
+        "  fs01:",
+        "    type: smbsigning:index:SmbSigningPolicy",
+        "    properties:",
+        `      connection: { host: "${h.address}", port: ${h.port}, hostKey: "${h.hostKeyFingerprint}" }`,
+        "      server: { requireSigning: true }",
+        "",
+      ].join("\n"),
+    );
+    const p = new PulumiProject(dir, "dev", { consumer: true });
+    // The consumer's Node.js 22 runs the plugin: its node_modules/.bin first, nothing of this checkout.
+    p.env.PATH = [pulumiCliDir(), path.join(scratch, "project", "node_modules", ".bin"), "/usr/bin", "/bin"].join(path.delimiter);
+    await p.init();
+    await p.setConfig("smbsigning:user", SIM_USER);
+    await p.ok(["config", "set", "--secret", "smbsigning:privateKey"], fs.readFileSync(path.join(fleet.workDir, "client_key"), "utf8"));
+    const up = await p.ok(["up", "--yes"]);
+    assert.doesNotMatch(up.output, /from \$PATH/);
+    assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true);
+    await p.ok(["destroy", "--yes"]);
+    assert.equal(fleet.state("fs01").server.RequireSecuritySignature, false);
   });
 });
