@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
+import { SIM_PASSWORD, SIM_ROTATION_USER, SIM_USER, SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 import { PLUGIN_PROJECT_LINES, TYPE_OF } from "./stacks";
 
@@ -189,5 +189,63 @@ describe("pulumi import through the provider plugin", () => {
     assert.notEqual(bad.code, 0);
     assert.match(plain(bad.output), /allowed after "\?": hostKey, certificateFingerprint/);
     assert.equal(fleet.state("imp1").counters.runs, runs);
+  });
+});
+
+describe("the provider plugin's configuration through the CLI", () => {
+  const FIRST = "Fleet-Rotation-0ne-71aa";
+  const SECOND = "Fleet-Rotation-Tw0-92bb";
+  let fleet: SimulatedFleet;
+  let workRoot: string;
+  let p: PulumiProject;
+
+  before(async () => {
+    workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-pconfig-"));
+    fleet = await SimulatedFleet.start([{ name: "cfg1", preset: "server-2022" }]);
+    const h = fleet.host("cfg1");
+    p = await yamlProject(
+      path.join(workRoot, "rotation"),
+      `name: smb-plugin-config\nruntime: yaml\nresources:\n  cfg1:\n    type: ${TYPE}\n    properties:\n      connection: { host: "${h.address}", port: ${h.port}, hostKey: "${h.hostKeyFingerprint}" }\n      server: { requireSigning: true }\n`,
+    );
+    await p.setConfig("smbsigning:user", SIM_ROTATION_USER);
+    await p.setSecretConfig("smbsigning:password", FIRST);
+    fleet.setPassword(SIM_ROTATION_USER, FIRST);
+  });
+  after(async () => {
+    await fleet?.stop();
+    if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
+  });
+
+  it("a fleet's password rotated in configuration: no policy changes; up records it, then refresh uses it; nothing is written", async () => {
+    await p.ok(["up", "--yes"]);
+    const writes = fleet.state("cfg1").counters.writes;
+    fleet.setPassword(SIM_ROTATION_USER, SECOND);
+    await p.setSecretConfig("smbsigning:password", SECOND);
+    const preview = plain((await p.ok(["preview", "--diff"])).output);
+    assert.doesNotMatch(preview, /~ smbsigning:index:SmbSigningPolicy/, "a configuration change showed as a change of the policy");
+    // Refresh configures providers as the last deployment recorded them (the old password) until an up records the new one.
+    const up = plain((await p.ok(["up", "--yes"])).output);
+    assert.doesNotMatch(up, /~ +smbsigning:index:SmbSigningPolicy/);
+    assert.equal(fleet.state("cfg1").counters.writes, writes);
+    await p.ok(["refresh", "--yes", "--expect-no-changes"]);
+    const state = await p.exportState();
+    for (const secret of [FIRST, SECOND]) assert.ok(!state.includes(secret));
+    await p.ok(["destroy", "--yes"]);
+    assert.equal(fleet.state("cfg1").server.RequireSecuritySignature, false);
+  });
+
+  it("a value the resource would refuse, or a key the provider lacks, fails preview naming smbsigning:<key>, contacting no host", async () => {
+    const runs = fleet.state("cfg1").counters.runs;
+    await p.setConfig("smbsigning:commandTimeoutSeconds", "99999");
+    const bad = await p.run(["preview"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(plain(bad.output), /smbsigning:commandTimeoutSeconds must be 1 to 3600/);
+    await p.ok(["config", "rm", "smbsigning:commandTimeoutSeconds"]);
+    await p.setConfig("smbsigning:hostKey", "SHA256:" + "A".repeat(43));
+    const unknown = await p.run(["preview"]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(plain(unknown.output), /smbsigning:hostKey is not a configuration key of this provider; allowed: transport, user, password/);
+    await p.ok(["config", "rm", "smbsigning:hostKey"]);
+    assert.equal(fleet.state("cfg1").counters.runs, runs);
   });
 });
