@@ -57,6 +57,21 @@ export function ownerOf(urn: string): string {
   return `${project}/${stack}/${parts.slice(3).join("::")}`;
 }
 
+/**
+ * Whether a program passed a credential as plain text (a YAML program that did not use
+ * fn::secret or secret config). The engine prints a failing input's value as the program gave it,
+ * redacting only secrets, so such a connection's failures must not name it as their property.
+ */
+function plainCredentialIn(news: Props): boolean {
+  const c = news.connection;
+  return typeof c === "object" && c !== null && SECRET_KEYS.some((k) => (c as Props)[k] !== undefined && !isSecret((c as Props)[k]));
+}
+
+/** A failure the engine prints without the input's value ("resource 'x' is invalid: ..."). */
+function withoutValue(f: CheckFailure): CheckFailure {
+  return f.property === "connection" ? { property: "", reason: f.reason.startsWith("connection.") ? f.reason : `connection: ${f.reason}` } : f;
+}
+
 export class SmbSigningPlugin implements provider.Provider {
   private config: ProviderConfig = {};
 
@@ -99,7 +114,10 @@ export class SmbSigningPlugin implements provider.Provider {
     }
     const raw: Props = { ...this.connect(declared), owner: ownerOf(urn), resourceUrn: urn };
     const result = await operations.checkForEngine(plain(olds), raw);
-    if (result.failures && result.failures.length > 0) return { inputs: news, failures: result.failures.map((f) => this.explain(f)) };
+    if (result.failures && result.failures.length > 0) {
+      const failures = result.failures.map((f) => this.explain(f));
+      return { inputs: news, failures: plainCredentialIn(news) ? failures.map(withoutValue) : failures };
+    }
     const host = typeof (raw.connection as Props | undefined)?.host === "string" ? String((raw.connection as Props).host) : "a host";
     const settings = { client: declared.client as Props | undefined, server: declared.server as Props | undefined };
     for (const message of declarationWarnings(host === UNKNOWN ? "a host not known yet" : host, settings, declared.acknowledgeInsecureSettings)) {

@@ -248,4 +248,25 @@ describe("the provider plugin's configuration through the CLI", () => {
     await p.ok(["config", "rm", "smbsigning:hostKey"]);
     assert.equal(fleet.state("cfg1").counters.runs, runs);
   });
+
+  it("a password a YAML program writes in plain text: a failing check does not print it, and state keeps it only as ciphertext", async () => {
+    const h = fleet.host("cfg1");
+    const plainPassword = "Plain-Yaml-Pa55-5e3d";
+    fleet.setPassword(SIM_ROTATION_USER, plainPassword);
+    const program = (port: number) =>
+      `name: smb-plugin-plain\nruntime: yaml\nresources:\n  cfg1:\n    type: ${TYPE}\n    properties:\n      connection: { host: "${h.address}", port: ${port}, hostKey: "${h.hostKeyFingerprint}", user: ${SIM_ROTATION_USER}, password: "${plainPassword}" }\n      server: { requireSigning: true }\n${PLUGIN_PROJECT_LINES}`;
+    const q = new PulumiProject(path.join(workRoot, "plain"), "dev");
+    fs.writeFileSync(path.join(q.dir, "Pulumi.yaml"), program(70000));
+    await q.init();
+    const bad = await q.run(["preview"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(plain(bad.output), /resource 'cfg1' has a problem: connection\.port must be an integer from 1 to 65535/);
+    fs.writeFileSync(path.join(q.dir, "Pulumi.yaml"), program(h.port));
+    const outputs = [bad.output, (await q.ok(["preview", "--diff"])).output, (await q.ok(["up", "--yes"])).output];
+    const stored = JSON.parse(await q.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
+    assert.ok(stored.inputs.connection.password.ciphertext, "the password input is not a secret");
+    assert.ok(stored.outputs.connection.password.ciphertext, "the password output is not a secret");
+    outputs.push((await q.ok(["destroy", "--yes"])).output, await q.exportState());
+    for (const text of outputs) assert.ok(!text.includes(plainPassword), "a CLI output or the state holds the password");
+  });
 });
