@@ -294,6 +294,19 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
 }
 
 /**
+ * The one read of an import (either kind): a host whose record names another owner is refused,
+ * unless takeOwnership is set, before anything is recorded.
+ */
+async function readForImport(inputs: KnownPolicyInputs, operation: "create" | "read"): Promise<SigningResult> {
+  const conn = inputs.connection;
+  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
+  if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
+    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
+  }
+  return result;
+}
+
+/**
  * Import: the engine reads imported resources with neither inputs nor state, so a dynamic
  * provider cannot find its own code then. SmbSigningPolicy turns the `import` option into the
  * `importId` input instead, and create adopts the host: one read, no write, and a refusal if the
@@ -301,10 +314,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  */
 async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
   const conn = inputs.connection;
-  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) }, deadlineFor(inputs, "create"));
-  if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
-    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
-  }
+  const result = await readForImport(inputs, "create");
   const declared = declaredSettings(inputs);
   const differing = unenforcedSettings(declared, result.after);
   if (differing.length > 0) {
@@ -335,11 +345,7 @@ export interface ImportedHost {
  */
 export async function importHost(raw: Record<string, unknown>): Promise<ImportedHost> {
   const inputs = validated(raw);
-  const conn = inputs.connection;
-  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) }, deadlineFor(inputs, "read"));
-  if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
-    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
-  }
+  const result = await readForImport(inputs, "read");
   const declared: DeclaredSettings = { client: {}, server: {} };
   const leftInsecure: string[] = [];
   for (const side of SIDES) {

@@ -182,6 +182,22 @@ describe("pulumi import through the provider plugin", () => {
     assert.equal(fleet.state("imp2").counters.writes, 0);
   });
 
+  it("a host another stack's resource owns is refused, naming the owner, without writing", async () => {
+    const h = fleet.host("imp1");
+    const owner = await yamlProject(
+      path.join(workRoot, "owner"),
+      `name: smb-owner\nruntime: yaml\nresources:\n  imp1:\n    type: ${TYPE}\n    properties:\n      connection: { host: "${h.address}", port: ${h.port}, hostKey: "${h.hostKeyFingerprint}" }\n      server: { auditClientDoesNotSupportSigning: true }\n`,
+    );
+    await owner.ok(["up", "--yes"]);
+    const writes = fleet.state("imp1").counters.writes;
+    const p = await yamlProject(path.join(workRoot, "taker"), "name: smb-taker\nruntime: yaml\n");
+    const refused = await p.run(["import", TYPE, "imp1", idOf("imp1"), "--yes", "--protect=false"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(plain(refused.output), /cannot import: the host's record names its owner smb-owner\/dev\/imp1/);
+    assert.equal(fleet.state("imp1").counters.writes, writes);
+    await owner.ok(["destroy", "--yes"]);
+  });
+
   it("an id the plugin cannot read fails naming the form it takes, and contacts no host", async () => {
     const p = await yamlProject(path.join(workRoot, "bad"), "name: smb-import-bad\nruntime: yaml\n");
     const runs = fleet.state("imp1").counters.runs;

@@ -188,6 +188,16 @@ describe("provider operations", () => {
       assert.equal(r.failures?.[0].property, "importId");
     });
 
+    it("import refuses a host whose record names another owner, before recording anything; takeOwnership adopts it", async () => {
+      await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true }, owner: "infra/prod/fs01" }));
+      const writes = fleet.state(host).counters.writes;
+      const adopt = (extra: object) => checked({ connection: fleet.connection(host), client: { requireSigning: true }, importId: fleet.host(host).address, owner: "other/dev/fs01", ...extra });
+      await assert.rejects(ops.create(await adopt({})), /cannot import: the host's record names its owner infra\/prod\/fs01/);
+      const taken = await ops.create(await adopt({ takeOwnership: true }));
+      assert.deepEqual((taken.outs as PolicyOutputs).originalSettings.client, { requireSigning: false }, "the record's originals, not the current values");
+      assert.equal(fleet.state(host).counters.writes, writes);
+    });
+
     it("authenticates with a private key, and with a passphrase-protected key", async () => {
       for (const auth of ["key", "encryptedKey"] as const) {
         const inputs = await checked({ connection: fleet.connection(host, auth), client: { requireSigning: true } });
