@@ -67,8 +67,11 @@ export function parseProviderConfig(raw: Record<string, unknown>): { config: Pro
     }
     const k = key as SharedKey;
     const parsed = keySchema(k).safeParse(typed(k, value));
-    if (parsed.success) config[k] = parsed.data;
-    else failures.push({ property: key, reason: `${PACKAGE}:${key} ${reasonOf(parsed.error.issues[0])}` });
+    if (parsed.success) {
+      config[k] = parsed.data;
+      continue;
+    }
+    failures.push({ property: key, reason: `${PACKAGE}:${key} ${reasonOf(parsed.error.issues[0])}` });
   }
   return { config, failures };
 }
