@@ -87,11 +87,16 @@ export class SmbSigningPlugin implements provider.Provider {
     return failures;
   }
 
-  /** The resource's connection over the configured defaults; `credentials`: lend the configured ones too. */
-  private connect(props: Props, credentials = true): Props {
+  /**
+   * What an operation acts on: the resource's connection over the configured defaults and
+   * credentials, and its URN (for the warnings the operations send; it is in every request, so
+   * state need not keep it).
+   */
+  private connect(props: Props, urn: string): Props {
     const c = props.connection;
-    if (typeof c !== "object" || c === null) return props;
-    return { ...props, connection: withDefaults(c as Props, this.config, { credentials }) };
+    const withUrn = { ...props, resourceUrn: urn };
+    if (typeof c !== "object" || c === null) return withUrn;
+    return { ...withUrn, connection: withDefaults(c as Props, this.config, { credentials: true }) };
   }
 
   /** What the plugin returns of a resource: no lent credentials, no runtime keys, secrets wrapped. */
@@ -99,6 +104,7 @@ export class SmbSigningPlugin implements provider.Provider {
     const out: Props = { ...props };
     delete out.__provider;
     delete out.importId;
+    delete out.resourceUrn;
     if (typeof out.connection === "object" && out.connection !== null) {
       const own = typeof declared.connection === "object" && declared.connection !== null ? (declared.connection as Props) : {};
       out.connection = withoutLentCredentials(out.connection as Props, own);
@@ -112,7 +118,7 @@ export class SmbSigningPlugin implements provider.Provider {
     if (unknownKeys.length > 0) {
       return { inputs: news, failures: unknownKeys.map((k) => ({ property: k, reason: `${k} is not a known property; allowed: ${PLUGIN_INPUTS.join(", ")}` })) };
     }
-    const raw: Props = { ...this.connect(declared), owner: ownerOf(urn), resourceUrn: urn };
+    const raw: Props = { ...this.connect(declared, urn), owner: ownerOf(urn) };
     const result = await operations.checkForEngine(plain(olds), raw);
     if (result.failures && result.failures.length > 0) {
       const failures = result.failures.map((f) => this.explain(f));
@@ -137,25 +143,25 @@ export class SmbSigningPlugin implements provider.Provider {
     return f;
   }
 
-  async diff(id: string, _urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
+  async diff(id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
     // Both sides with the same lent credentials: configuration is not the resource's change.
-    return operations.diff(id, this.connect(plain(olds)) as unknown as PolicyOutputs, this.connect(plain(news)));
+    return operations.diff(id, this.connect(plain(olds), urn) as unknown as PolicyOutputs, this.connect(plain(news), urn));
   }
 
-  async create(_urn: string, inputs: Props): Promise<provider.CreateResult> {
+  async create(urn: string, inputs: Props): Promise<provider.CreateResult> {
     const declared = plain(inputs);
     try {
-      const { id, outs } = await operations.create(this.connect(declared));
+      const { id, outs } = await operations.create(this.connect(declared, urn));
       return { id, outs: this.recorded(outs as unknown as Props, declared) };
     } catch (err) {
       throw this.initFailure(err, declared);
     }
   }
 
-  async update(id: string, _urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
+  async update(id: string, urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
     const declared = plain(news);
     try {
-      const { outs } = await operations.update(id, this.connect(plain(olds)) as unknown as PolicyOutputs, this.connect(declared));
+      const { outs } = await operations.update(id, this.connect(plain(olds), urn) as unknown as PolicyOutputs, this.connect(declared, urn));
       return { outs: this.recorded(outs as unknown as Props, declared) };
     } catch (err) {
       throw this.initFailure(err, declared);
@@ -172,7 +178,7 @@ export class SmbSigningPlugin implements provider.Provider {
   async read(id: string, urn: string, props?: Props): Promise<provider.ReadResult> {
     const prior = plain(props);
     if (prior.connection === undefined) return this.import(id, urn);
-    const result = await operations.read(id, this.connect(prior));
+    const result = await operations.read(id, this.connect(prior, urn));
     return {
       id: result.id,
       props: this.recorded(result.props as Props, prior),
@@ -188,7 +194,7 @@ export class SmbSigningPlugin implements provider.Provider {
   private async import(id: string, urn: string): Promise<provider.ReadResult> {
     const target = parseImportId(id);
     const connection: Props = { ...target };
-    const raw = { ...this.connect({ connection }), owner: ownerOf(urn), resourceUrn: urn };
+    const raw = { ...this.connect({ connection }, urn), owner: ownerOf(urn) };
     const imported = await operations.importHost(raw);
     if (imported.leftInsecure.length > 0) {
       await warn(
@@ -201,7 +207,7 @@ export class SmbSigningPlugin implements provider.Provider {
     return { id: policyId({ host: target.host }), props: this.recorded(imported.outputs as unknown as Props, inputs), inputs };
   }
 
-  async delete(id: string, _urn: string, props: Props): Promise<void> {
-    await operations.delete(id, this.connect(plain(props)) as unknown as PolicyOutputs);
+  async delete(id: string, urn: string, props: Props): Promise<void> {
+    await operations.delete(id, this.connect(plain(props), urn) as unknown as PolicyOutputs);
   }
 }

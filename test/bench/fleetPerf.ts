@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PresetName } from "../simhost/model";
-import { SimulatedFleet } from "../simhost/fleet";
+import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
 import { REPO_ROOT, type PulumiProject } from "../e2e/pulumiCli";
-import { fleetExampleStack, shardedExampleStacks } from "../e2e/stacks";
+import { declarePolicies, fleetExampleStack, type Front, FRONTS, programStack, shardedExampleStacks } from "../e2e/stacks";
 import { runOverSsh } from "../../provider/transport/ssh";
 import * as ops from "../../provider/operations";
 import type { Connection } from "../../provider/domain/schema";
@@ -205,6 +205,8 @@ export interface FleetPerfResults {
   /** The state part: field by field, from a small up. */
   stateFields?: StateSize;
   stateFieldsDate?: string;
+  /** State per resource of the same declarations through each front end (the dynamic resource, the provider plugin). */
+  stateByFront?: Partial<Record<Front, StateSize>>;
   program?: ProgramCost;
   programDate?: string;
 }
@@ -381,6 +383,26 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
       await p.ok(["up", "--yes", "--skip-preview"]);
       results.stateFields = stateSize(n, await p.exportState());
       await p.ok(["destroy", "--yes", "--skip-preview"]);
+      // The same declarations (signing required both ways) through each front end, each as a fleet
+      // would write it: the dynamic resource with its password from secret config; the plugin
+      // with account and password in the provider's configuration.
+      console.log(`State per front end: up of ${n} hosts, dynamic resource and provider plugin`);
+      results.stateByFront = {};
+      for (const front of FRONTS) {
+        const q = await programStack(work, `state-${front}`, front === "dynamic" ? { password: SIM_PASSWORD } : {}, front);
+        if (front === "plugin") {
+          await q.setConfig("smbsigning:user", SIM_USER);
+          await q.setSecretConfig("smbsigning:password", SIM_PASSWORD);
+        }
+        declarePolicies(
+          q,
+          fleet,
+          fleetHosts.slice(0, n).map((h) => ({ name: h.name, host: h.name, client: { requireSigning: true }, server: { requireSigning: true }, ...(front === "plugin" ? { secretConfig: {} } : {}) })),
+        );
+        await q.ok(["up", "--yes", "--skip-preview"]);
+        results.stateByFront[front] = stateSize(n, await q.exportState());
+        await q.ok(["destroy", "--yes", "--skip-preview"]);
+      }
     }
     if (parts.includes("shards")) {
       const shardSize = hosts / 2;
