@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI, its Node.js language host (pulumi-language-nodejs) and the YAML language
-# host (pulumi-language-yaml, from the module github.com/pulumi/pulumi-yaml) from the Go module
-# proxy (the official installer needs the internet) into a cache directory, lays that directory
-# out as the official distribution does (the plugin shims beside `pulumi`), and prints it. Each
-# binary is built only when it is missing, so a second run builds nothing, and a directory that
-# an older install.sh filled gets just the binaries it lacks.
+# Builds the Pulumi CLI, its Node.js language host (pulumi-language-nodejs), the YAML language
+# host (pulumi-language-yaml, from the module github.com/pulumi/pulumi-yaml) and a Go language host
+# (pulumi-language-go: this repository's own, language-go/main.go, because the Go module proxy
+# refuses upstream's module; it serves `pulumi package gen-sdk --language go` with upstream's
+# generator and runs Go programs) from the Go module proxy (the official installer needs the
+# internet) into a cache directory, lays that directory out as the official distribution does
+# (the plugin shims beside `pulumi`), and prints it. Each binary is built only when it is missing,
+# so a second run builds nothing, and a directory that an older install.sh filled gets just the
+# binaries it lacks.
 # Build output goes to stderr; stdout carries only the directory.
 #   PULUMI_SMB_CLI_DIR   where to put the binaries (default ~/.cache/pulumi-smb-signing/pulumi-<version>)
 #
@@ -58,6 +61,9 @@ build pulumi cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
 build pulumi-language-nodejs language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 build pulumi-language-yaml language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
   -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION"
+# Reports the CLI's version: it is built from the same pkg/v3 and sdk/v3 (language-go/go.mod).
+build pulumi-language-go language-go . \
+  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION"
 
 # Puts $1 at $dest/$2 unless an identical file is there already. Checkouts run this concurrently
 # (every e2e test asks for the directory), so the copy is written aside and renamed into place:
