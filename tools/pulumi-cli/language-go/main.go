@@ -173,11 +173,12 @@ func (h *goHost) GetRequiredPackages(ctx context.Context, req *pulumirpc.GetRequ
 	// it was not told of in advance when a resource asks for it).
 	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-json", "all")
 	cmd.Dir = req.GetInfo().GetProgramDirectory()
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		// Not a module, or go.mod unreadable: the build will say why; nothing is required here.
+		// Not a module, go.mod unreadable or go.sum incomplete: the build will say why, or
+		// complete go.sum under GOFLAGS=-mod=mod; nothing is required in advance.
 		return &pulumirpc.GetRequiredPackagesResponse{}, nil
 	}
 	var packages []*pulumirpc.PackageDependency
