@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI, its Node.js language host (pulumi-language-nodejs) and the YAML language
-# host (pulumi-language-yaml, from the module github.com/pulumi/pulumi-yaml) from the Go module
-# proxy (the official installer needs the internet) into a cache directory, lays that directory
-# out as the official distribution does (the plugin shims beside `pulumi`), and prints it. Each
-# binary is built only when it is missing, so a second run builds nothing, and a directory that
-# an older install.sh filled gets just the binaries it lacks.
+# Builds the Pulumi CLI, its Node.js language host (pulumi-language-nodejs), the YAML language
+# host (pulumi-language-yaml, from the module github.com/pulumi/pulumi-yaml) and a Go language host
+# (pulumi-language-go: this repository's own, language-go/main.go, because the Go module proxy
+# refuses upstream's module; it serves `pulumi package gen-sdk --language go` with upstream's
+# generator and runs Go programs) from the Go module proxy (the official installer needs the
+# internet) into a cache directory, lays that directory out as the official distribution does
+# (the plugin shims beside `pulumi`), and prints it. Each binary is built only when it is missing,
+# so a second run builds nothing, and a directory that an older install.sh filled gets just the
+# binaries it lacks. The one exception is our own source: pulumi-language-go is also rebuilt
+# when language-go/ changed since it was built (the hash of its files lies beside it, in
+# .pulumi-language-go.sources), so no checkout runs a host older than its own source.
 # Build output goes to stderr; stdout carries only the directory.
 #   PULUMI_SMB_CLI_DIR   where to put the binaries (default ~/.cache/pulumi-smb-signing/pulumi-<version>)
 #
@@ -35,14 +40,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 checkout=$(cd "$here/../.." && pwd)
 dest=${PULUMI_SMB_CLI_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-smb-signing/pulumi-$VERSION}
 
-# Builds $1 into $dest unless it is there already: `go build` in the wrapper module $2 of the main
-# package $3 (further arguments go to `go build`), written to a .tmp name of this run's own and moved
-# into place, so that no reader ever runs half a binary, nor two checkouts building at once write
-# one file.
+# Builds $1 into $dest unless it is there already (and $rebuild is not $1): `go build` in the
+# wrapper module $2 of the main package $3 (further arguments go to `go build`), written to a .tmp
+# name of this run's own and moved into place, so that no reader ever runs half a binary, nor two
+# checkouts building at once write one file.
+rebuild=
 build() {
   local name=$1 module=$2 package=$3
   shift 3
-  [ -x "$dest/$name" ] && return 0
+  [ -x "$dest/$name" ] && [ "$rebuild" != "$name" ] && return 0
   command -v go >/dev/null || { echo "install.sh: Go is required to build $name" >&2; exit 1; }
   mkdir -p "$dest"
   local start
@@ -58,6 +64,17 @@ build pulumi cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
 build pulumi-language-nodejs language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 build pulumi-language-yaml language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
   -ldflags "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_VERSION"
+# Reports the CLI's version: it is built from the same pkg/v3 and sdk/v3 (language-go/go.mod).
+go_sources=$(cd "$here/language-go" && cat main.go go.mod go.sum | sha256sum | cut -d' ' -f1)
+[ "$(cat "$dest/.pulumi-language-go.sources" 2>/dev/null)" = "$go_sources" ] || rebuild=pulumi-language-go
+build pulumi-language-go language-go . \
+  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION"
+if [ "$rebuild" = pulumi-language-go ]; then
+  stamp=$(mktemp "$dest/.pulumi-language-go.sources.XXXXXX")
+  echo "$go_sources" > "$stamp"
+  chmod 644 "$stamp"
+  mv -f "$stamp" "$dest/.pulumi-language-go.sources"
+fi
 
 # Puts $1 at $dest/$2 unless an identical file is there already. Checkouts run this concurrently
 # (every e2e test asks for the directory), so the copy is written aside and renamed into place:

@@ -16,6 +16,12 @@ import { docComments } from "./docComments";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const SCHEMA_FILE = path.join(ROOT, "provider", "plugin", "schema.json");
+/**
+ * The Go module `pulumi package gen-sdk --language go` writes (with its go.mod, as `meta.supportPack`
+ * asks) and the import path of its package. It is published nowhere: a Go program requires it and
+ * points a `replace` directive at the generated directory. Not a domain: nothing will fetch it.
+ */
+export const GO_MODULE = "pulumi-smb-signing/sdk/go";
 
 type Json = Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/types/${PACKAGE}:index:${name}` });
@@ -115,6 +121,10 @@ export function packageSchema(): Json {
     description: pkg.description.replace("Pulumi dynamic provider that keeps", "Keeps"),
     keywords: ["windows", "smb", "signing", "category/infrastructure", "kind/native"],
     license: "Apache-2.0",
+    // supportPack: gen-sdk writes a complete SDK (Go: go.mod, and the version the SDK pins its
+    // resources' provider to, the package's own); language.go: the module path (GO_MODULE).
+    meta: { supportPack: true },
+    language: { go: { importBasePath: `${GO_MODULE}/${PACKAGE}` } },
     config: { variables: config },
     provider: { description: `Connection defaults for a fleet's ${RESOURCE_TOKEN} resources.`, inputProperties: config },
     types: {
