@@ -13,7 +13,7 @@
 // the ledger is keyed by URN because the engine may analyze several resources at once. Set
 // smb-waivers to "disabled" to hide waivers; "mandatory" would make each waiver block.
 import { PolicyPack, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { configSchema, judge, PACK_NAME, RESOURCE_TYPE, Rule, RULES, WAIVERS_POLICY, waivedMessage } from "./rules";
+import { configSchema, judge, PACK_NAME, RESOURCE_TYPES, Rule, RULES, WAIVERS_POLICY, waivedMessage } from "./rules";
 
 /** Waived findings awaiting smb-waivers, per resource URN: one ledger for Analyze, one for AnalyzeStack. */
 class WaiverLedger {
@@ -54,7 +54,7 @@ function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {
   return {
     ...policyOf(rule),
     validateResource: (args, reportViolation) => {
-      if (args.type !== RESOURCE_TYPE) return;
+      if (!RESOURCE_TYPES.includes(args.type)) return;
       judgeAndReport(rule, args.getConfig<Record<string, unknown>>(), args, (finding) => reportViolation(finding), resourceWaivers);
     },
   };
@@ -66,7 +66,7 @@ function stackPolicy(rule: Rule<unknown>): StackValidationPolicy {
     validateStack: (args, reportViolation) => {
       const config = args.getConfig<Record<string, unknown>>();
       for (const r of args.resources) {
-        if (r.type !== RESOURCE_TYPE) continue;
+        if (!RESOURCE_TYPES.includes(r.type)) continue;
         judgeAndReport(rule, config, r, (finding) => reportViolation(finding, r.urn), stackWaivers);
       }
     },

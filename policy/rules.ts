@@ -6,7 +6,7 @@ import { insecureValues } from "../provider/domain/safety";
 import { SIDES, Side } from "../provider/domain/settings";
 
 /** The type token of SmbSigningPolicy (provider/domain/policy.ts). */
-export { RESOURCE_TYPE } from "../provider/domain/policy";
+export { RESOURCE_TYPES } from "../provider/domain/policy";
 
 /** The pack's name, as `pulumi preview` prints it and as the Pulumi Cloud knows it. */
 export const PACK_NAME = "smb-signing";

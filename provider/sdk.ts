@@ -7,10 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClientSigningArgs, ConnectionArgs, ServerSigningArgs, SmbSigningPolicyArgs } from "./resource";
 import type { Readiness } from "./domain/impact";
-import type { PolicyEnforced } from "./domain/policy";
+import { PLUGIN_PACKAGE, PLUGIN_RESOURCE_TYPE, type PolicyEnforced } from "./domain/policy";
 
 /** The package's name: the plugin is `pulumi-resource-smbsigning`, configuration keys `smbsigning:<key>`. */
-export const PACKAGE = "smbsigning";
+export const PACKAGE = PLUGIN_PACKAGE;
 
 /** A host's connection: as the dynamic resource's, but the account may come from the provider's configuration. */
 export type PluginConnectionArgs = Omit<ConnectionArgs, "user"> & { user?: ConnectionArgs["user"] };
@@ -81,6 +81,6 @@ export class SmbSigningPolicy extends pulumi.CustomResource {
       consequences: undefined,
       readiness: undefined,
     };
-    super(`${PACKAGE}:index:SmbSigningPolicy`, name, opts?.id ? {} : props, opts);
+    super(PLUGIN_RESOURCE_TYPE, name, opts?.id ? {} : props, opts);
   }
 }

@@ -50,6 +50,11 @@ export interface PolicyOutputs {
 export const RESOURCE_MODULE = "smb";
 export const RESOURCE_TYPE_NAME = "SmbSigningPolicy";
 export const RESOURCE_TYPE = `pulumi-nodejs:dynamic/${RESOURCE_MODULE}:${RESOURCE_TYPE_NAME}`;
+/** The provider plugin's package (`pulumi-resource-smbsigning`, configuration keys `smbsigning:<key>`) and its resource's type token. */
+export const PLUGIN_PACKAGE = "smbsigning";
+export const PLUGIN_RESOURCE_TYPE = `${PLUGIN_PACKAGE}:index:${RESOURCE_TYPE_NAME}`;
+/** Both front ends' type tokens: the same resource, the same rules (the policy pack judges both). */
+export const RESOURCE_TYPES: readonly string[] = [RESOURCE_TYPE, PLUGIN_RESOURCE_TYPE];
 
 /** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name. */
 export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;

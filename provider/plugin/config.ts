@@ -9,10 +9,11 @@
 // rotating a fleet's password is no change to any resource.
 import { z } from "zod";
 import { connectionSchema, UNKNOWN } from "../domain/schema";
+import { PLUGIN_PACKAGE } from "../domain/policy";
 import type { CheckFailure } from "../domain/schema";
 
 /** The package name: configuration keys are `smbsigning:<key>`, the resource token `smbsigning:index:SmbSigningPolicy`. */
-export const PACKAGE = "smbsigning";
+export const PACKAGE = PLUGIN_PACKAGE;
 
 /** Connection settings a fleet shares; per-host ones (host, port, hostKey, certificate pins) are not among them. */
 export const SHARED_KEYS = [

@@ -8,7 +8,7 @@
 //   - `read` without state is an import: the id names the host, the inputs are generated.
 import type * as provider from "@pulumi/pulumi/provider";
 import * as operations from "../operations";
-import { policyId, type PolicyOutputs } from "../domain/policy";
+import { PLUGIN_RESOURCE_TYPE, policyId, type PolicyOutputs } from "../domain/policy";
 import { declarationWarnings } from "../domain/safety";
 import { UNKNOWN, type CheckFailure } from "../domain/schema";
 import { warn } from "../transport/engineLog";
@@ -16,7 +16,7 @@ import { PACKAGE, parseProviderConfig, type ProviderConfig, SECRET_KEYS, withDef
 import { parseImportId } from "./importId";
 
 /** The resource's type token. */
-export const RESOURCE_TOKEN = `${PACKAGE}:index:SmbSigningPolicy`;
+export const RESOURCE_TOKEN = PLUGIN_RESOURCE_TYPE;
 
 /** The inputs a program declares (the rest of the dynamic resource's inputs come from the request here). */
 export const PLUGIN_INPUTS = ["connection", "client", "server", "acknowledgeInsecureSettings", "onDelete", "takeOwnership", "readinessDays"] as const;

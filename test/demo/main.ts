@@ -1,13 +1,15 @@
 // The main job (`npm run demo`): three simulated Windows hosts behind real sshd, the fleet
 // example run through the real Pulumi CLI: a review (preview with consequences and the policy
 // pack), up, out-of-band tampering, refresh catching the drift, up converging, the policy gate
-// on the state, destroy restoring, and everything torn down.
+// on the state, destroy restoring; then the provider plugin: `pulumi import` of a host into a
+// Pulumi YAML project and an up of the generated code that changes nothing; and everything torn down.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PresetName } from "../simhost/model";
 import { SimulatedFleet } from "../simhost/fleet";
-import { CliResult, REPO_ROOT } from "../e2e/pulumiCli";
-import { fleetExampleStack } from "../e2e/stacks";
+import { SIM_PASSWORD, SIM_USER } from "../simhost/fleet";
+import { CliResult, PulumiProject, REPO_ROOT } from "../e2e/pulumiCli";
+import { fleetExampleStack, PLUGIN_PROJECT_LINES, TYPE_OF } from "../e2e/stacks";
 
 const HOSTS: Array<{ name: string; preset: PresetName; edition: string }> = [
   { name: "ws-pro-01", preset: "win11-24h2-pro", edition: "workstation" },
@@ -75,6 +77,32 @@ async function main(): Promise<void> {
     show(await project.ok(["destroy", "--yes", "--skip-preview"]));
     table(fleet);
     await project.ok(["stack", "rm", "--yes"]);
+
+    // The same resource through the provider plugin (bin/pulumi-resource-smbsigning), from Pulumi
+    // YAML, with the account and password as the provider's configuration.
+    step("Provider plugin: pulumi import srv-2025-03 into a Pulumi YAML project");
+    const h = fleet.host("srv-2025-03");
+    const yamlDir = path.join(dir, "yaml");
+    fs.mkdirSync(yamlDir);
+    fs.writeFileSync(path.join(yamlDir, "Pulumi.yaml"), `name: smb-signing-imported\nruntime: yaml\n${PLUGIN_PROJECT_LINES}`);
+    const yaml = new PulumiProject(yamlDir, "demo");
+    await yaml.init();
+    await yaml.setConfig("smbsigning:user", SIM_USER);
+    await yaml.setSecretConfig("smbsigning:password", SIM_PASSWORD);
+    const id = `ssh://${h.address}:${h.port}?hostKey=${h.hostKeyFingerprint}`;
+    console.log(`$ pulumi import ${TYPE_OF.plugin} srv-2025-03 '${id}'`);
+    show(await yaml.ok(["import", TYPE_OF.plugin, "srv-2025-03", id, "--yes", "--protect=false", "--out", "generated.yaml"]));
+    const generated = fs.readFileSync(path.join(yamlDir, "generated.yaml"), "utf8");
+    console.log(`--- the generated program (generated.yaml), appended to Pulumi.yaml:\n${generated.trimEnd()}`);
+    fs.appendFileSync(path.join(yamlDir, "Pulumi.yaml"), generated);
+
+    step("Provider plugin: pulumi up --expect-no-changes with the generated program");
+    show(await yaml.ok(["up", "--yes", "--expect-no-changes", "--skip-preview"]));
+    table(fleet);
+    step("Provider plugin: pulumi destroy (puts back what the host had: what it has)");
+    show(await yaml.ok(["destroy", "--yes", "--skip-preview"]));
+    table(fleet);
+    await yaml.ok(["stack", "rm", "--yes"]);
   } finally {
     step("Tearing down the simulated hosts");
     await fleet.stop();

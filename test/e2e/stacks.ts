@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SIM_PASSWORD, SIM_USER, type SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { PLUGIN_RESOURCE_TYPE, RESOURCE_TYPE } from "../../provider/domain/policy";
 
 export type Transport = "ssh" | "winrm";
 
@@ -17,10 +18,7 @@ export const FRONTS = ["dynamic", "plugin"] as const;
 export type Front = (typeof FRONTS)[number];
 
 /** The type token a front end's resources have in state. */
-export const TYPE_OF: Record<Front, string> = {
-  dynamic: "pulumi-nodejs:dynamic/smb:SmbSigningPolicy",
-  plugin: "smbsigning:index:SmbSigningPolicy",
-};
+export const TYPE_OF: Record<Front, string> = { dynamic: RESOURCE_TYPE, plugin: PLUGIN_RESOURCE_TYPE };
 
 /** Where this checkout's plugin launcher lies (bin/pulumi-resource-smbsigning). */
 export const PLUGIN_DIR = path.join(REPO_ROOT, "bin");
