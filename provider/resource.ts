@@ -175,7 +175,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       // output, and an input of that name never reaches the provider. A promise, not an Output:
       // the URN of a parent must not become a dependency on it (a component's children include
       // this one).
-      resourceUrn: new Promise<string>((resolve) => pulumi.createUrn(name, RESOURCE_TYPE, opts?.parent).apply((urn) => resolve(urn))),
+      resourceUrn: ownUrn(name, opts?.parent),
       observed: undefined,
       originalSettings: undefined,
       hostFacts: undefined,
@@ -207,6 +207,16 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
         }
       });
   }
+}
+
+/**
+ * The URN the engine gives this resource, as pulumi.createUrn computes it. Without a parent it is
+ * known now: the string createUrn would resolve to, without the Outputs it builds to get there
+ * (about 0.3 ms of the program's CPU per resource). Under a parent it waits for the parent's URN.
+ */
+function ownUrn(name: string, parent: pulumi.Resource | undefined): string | Promise<string> {
+  if (!parent) return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${RESOURCE_TYPE}::${name}`;
+  return new Promise<string>((resolve) => pulumi.createUrn(name, RESOURCE_TYPE, parent).apply((urn) => resolve(urn)));
 }
 
 function customTimeoutInputs(t: pulumi.CustomTimeouts | undefined): Record<string, number> | undefined {
