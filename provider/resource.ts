@@ -127,7 +127,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
 type Observed = Record<string, boolean | null>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences"] as const;
+export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences"] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached

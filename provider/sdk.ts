@@ -5,9 +5,9 @@
 // over the argument types the dynamic resource documents, so both take the same inputs; the
 // plugin's package schema (provider/plugin/schema.json) is generated from the same definitions.
 import * as pulumi from "@pulumi/pulumi";
-import type { ClientSigningArgs, ConnectionArgs, ServerSigningArgs, SmbSigningPolicyArgs } from "./resource";
-import type { Readiness } from "./domain/impact";
-import { PLUGIN_PACKAGE, PLUGIN_RESOURCE_TYPE, type PolicyEnforced } from "./domain/policy";
+import { OUTPUTS, type ClientSigningArgs, type ConnectionArgs, type ServerSigningArgs, type SmbSigningPolicy as DynamicPolicy, type SmbSigningPolicyArgs } from "./resource";
+import { PLUGIN_PACKAGE, PLUGIN_RESOURCE_TYPE } from "./domain/policy";
+import { SHARED_KEYS } from "./domain/schema";
 
 /** The package's name: the plugin is `pulumi-resource-smbsigning`, configuration keys `smbsigning:<key>`. */
 export const PACKAGE = PLUGIN_PACKAGE;
@@ -18,20 +18,8 @@ export type PluginConnectionArgs = Omit<ConnectionArgs, "user"> & { user?: Conne
 /** SmbSigningPolicyArgs with a connection whose account and credentials may come from configuration. */
 export type PluginPolicyArgs = Omit<SmbSigningPolicyArgs, "connection"> & { connection: pulumi.Input<PluginConnectionArgs> };
 
-/** Connection defaults a fleet shares (`smbsigning:<key>` in stack configuration, or an explicit provider). */
-export interface ProviderArgs {
-  transport?: pulumi.Input<"ssh" | "winrm">;
-  user?: pulumi.Input<string>;
-  password?: pulumi.Input<string>;
-  privateKey?: pulumi.Input<string>;
-  passphrase?: pulumi.Input<string>;
-  agent?: pulumi.Input<string>;
-  https?: pulumi.Input<boolean>;
-  authentication?: pulumi.Input<"ntlm" | "basic">;
-  caCertificate?: pulumi.Input<string>;
-  connectTimeoutSeconds?: pulumi.Input<number>;
-  commandTimeoutSeconds?: pulumi.Input<number>;
-}
+/** Connection defaults a fleet shares (`smbsigning:<key>` in stack configuration, or an explicit provider): the connection's fields of those names. */
+export type ProviderArgs = Partial<Pick<ConnectionArgs, (typeof SHARED_KEYS)[number]>>;
 
 /** The plugin's provider: connection defaults for the resources given it (`{ provider }`). Credentials are secrets. */
 export class Provider extends pulumi.ProviderResource {
@@ -39,8 +27,6 @@ export class Provider extends pulumi.ProviderResource {
     super(PACKAGE, name, secretCredentials(args), opts);
   }
 }
-
-type Observed = Record<string, boolean | null>;
 
 /** The same arguments with password, privateKey and passphrase as secrets. */
 function secretCredentials<T extends Partial<Record<"password" | "privateKey" | "passphrase", pulumi.Input<string>>>>(c: T): T {
@@ -52,35 +38,26 @@ function secretCredentials<T extends Partial<Record<"password" | "privateKey" | 
   return out;
 }
 
+/** The outputs both front ends share: the dynamic SmbSigningPolicy's, with their doc comments. */
+type SharedOutputs = Pick<DynamicPolicy, (typeof OUTPUTS)[number]>;
+
+// The class gets the shared outputs' declarations by merging with this interface.
+export interface SmbSigningPolicy extends SharedOutputs {}
+
 /** SmbSigningPolicy served by the provider plugin: the same inputs, outputs and behaviour as the dynamic resource. */
 export class SmbSigningPolicy extends pulumi.CustomResource {
+  /** The connection as recorded: the declared one over the provider's non-secret defaults, without lent credentials. */
   declare public readonly connection: pulumi.Output<PluginConnectionArgs>;
+  /** The declared outbound settings. */
   declare public readonly client: pulumi.Output<ClientSigningArgs | undefined>;
+  /** The declared inbound settings. */
   declare public readonly server: pulumi.Output<ServerSigningArgs | undefined>;
-  declare public readonly observed: pulumi.Output<{ client: Observed; server: Observed }>;
-  declare public readonly originalSettings: pulumi.Output<{ client: Record<string, boolean>; server: Record<string, boolean> }>;
-  declare public readonly hostFacts: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number }>;
-  declare public readonly settingsSource: pulumi.Output<string>;
-  declare public readonly policyManaged: pulumi.Output<PolicyEnforced>;
-  declare public readonly policyDrift: pulumi.Output<string[]>;
-  declare public readonly consequences: pulumi.Output<string[]>;
-  declare public readonly readiness: pulumi.Output<Readiness | null>;
 
   constructor(name: string, args: PluginPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     // Credentials declared here are secrets from the start (the plugin returns them wrapped too).
     const c = args.connection;
-    const props = {
-      ...args,
-      connection: pulumi.Output.isInstance(c) || c instanceof Promise ? c : secretCredentials(c),
-      observed: undefined,
-      originalSettings: undefined,
-      hostFacts: undefined,
-      settingsSource: undefined,
-      policyManaged: undefined,
-      policyDrift: undefined,
-      consequences: undefined,
-      readiness: undefined,
-    };
+    const props: Record<string, unknown> = { ...args, connection: pulumi.Output.isInstance(c) || c instanceof Promise ? c : secretCredentials(c) };
+    for (const key of OUTPUTS) props[key] = undefined;
     super(PLUGIN_RESOURCE_TYPE, name, opts?.id ? {} : props, opts);
   }
 }

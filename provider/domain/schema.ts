@@ -151,6 +151,26 @@ export const policySchema = z.strictObject({
     .optional(),
 });
 
+/** Connection settings a fleet shares (the provider plugin's configuration keys); per-host ones (host, port, hostKey, certificate pins) are not among them. */
+export const SHARED_KEYS = [
+  "transport",
+  "user",
+  "password",
+  "privateKey",
+  "passphrase",
+  "agent",
+  "https",
+  "authentication",
+  "caCertificate",
+  "connectTimeoutSeconds",
+  "commandTimeoutSeconds",
+] as const;
+
+/** The credentials: taken from configuration at run time, never recorded in a resource's state. */
+export const CREDENTIAL_KEYS = ["password", "privateKey", "passphrase", "agent"] as const;
+/** Secret values: wrapped as secrets wherever they appear in what the plugin returns. */
+export const SECRET_KEYS = ["password", "privateKey", "passphrase"] as const;
+
 export type ConnectionInputs = z.infer<typeof connectionSchema>;
 /** What a program may give as `connection` (defaults not yet filled in), sentinel excluded. */
 export type ConnectionArgsSchema = Known<z.input<typeof connectionSchema>>;

@@ -8,32 +8,15 @@
 // the credentials are added when an operation runs and never written into a resource's state, so
 // rotating a fleet's password is no change to any resource.
 import { z } from "zod";
-import { connectionSchema, UNKNOWN } from "../domain/schema";
+import { connectionSchema, CREDENTIAL_KEYS, SECRET_KEYS, SHARED_KEYS, UNKNOWN } from "../domain/schema";
 import { PLUGIN_PACKAGE } from "../domain/policy";
 import type { CheckFailure } from "../domain/schema";
 
 /** The package name: configuration keys are `smbsigning:<key>`, the resource token `smbsigning:index:SmbSigningPolicy`. */
 export const PACKAGE = PLUGIN_PACKAGE;
 
-/** Connection settings a fleet shares; per-host ones (host, port, hostKey, certificate pins) are not among them. */
-export const SHARED_KEYS = [
-  "transport",
-  "user",
-  "password",
-  "privateKey",
-  "passphrase",
-  "agent",
-  "https",
-  "authentication",
-  "caCertificate",
-  "connectTimeoutSeconds",
-  "commandTimeoutSeconds",
-] as const;
-
-/** The credentials: taken from configuration at run time, never recorded in a resource's state. */
-export const CREDENTIAL_KEYS = ["password", "privateKey", "passphrase", "agent"] as const;
-/** Secret values: wrapped as secrets wherever they appear in what the plugin returns. */
-export const SECRET_KEYS = ["password", "privateKey", "passphrase"] as const;
+/** Connection settings a fleet shares, the credentials among them, and which are secret (domain/schema.ts). */
+export { SHARED_KEYS, CREDENTIAL_KEYS, SECRET_KEYS };
 
 export type SharedKey = (typeof SHARED_KEYS)[number];
 export type ProviderConfig = Partial<Record<SharedKey, unknown>>;

@@ -16,7 +16,8 @@ import { SmbSigningPlugin } from "./provider";
 
 type Callback = (err: unknown, response?: unknown) => void;
 interface Call {
-  request: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the generated protobuf classes are untyped here
+  /** The generated protobuf request classes are untyped here. */
+  request: any;
 }
 
 /** The SDK's own copies of grpc-js, the protobuf Struct and the provider protocol, hoisted or not. */
