@@ -326,8 +326,10 @@ function stateSize(hosts: number, exported: string): StateSize {
 
 /** V8's young generation, capped: the provider's peak RSS is mostly semi-spaces grown under the RPCs' allocations. */
 export const SMALL_YOUNG_GENERATION = "--max-semi-space-size=1";
+/** No stack traces captured for errors and promises (source positions of resources are kept: the SDK raises the limit for them). */
+export const NO_STACK_TRACES = "--stack-trace-limit=0";
 
-/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (program,cpu,breakdown,curve,memory,shards,state). */
+/** The whole fleet part: see the file's head comment. BENCH_FLEET_PARTS picks parts (program,cpu,breakdown,curve,memory,stacks,shards,state). */
 export async function benchmarkFleetPerf(powershellStartMs: number, hosts: number, parts: string[], shardParallel: number): Promise<FleetPerfResults> {
   const results: FleetPerfResults = { date: new Date().toISOString(), machine: `${os.cpus().length} cores`, powershellStartMs, hosts, limitMs: 0, cpu: [], runs: [] };
   if (parts.includes("program")) {
@@ -338,7 +340,7 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
     console.log("Provider CPU per operation (own process, 8 hosts at once)");
     results.cpu = await benchmarkProviderCpu();
   }
-  if (!["breakdown", "curve", "memory", "shards", "state"].some((x) => parts.includes(x))) return results;
+  if (!["breakdown", "curve", "memory", "stacks", "shards", "state"].some((x) => parts.includes(x))) return results;
   const bigN = parts.includes("shards") ? hosts * 2 : hosts;
   const all = hostsOf(bigN);
   console.log(`Starting ${bigN} simulated hosts`);
@@ -348,7 +350,7 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
     results.limitMs = await limitMs(fleet, all[0].name);
     console.log(`  limit per operation: ${results.limitMs.toFixed(0)} ms`);
     const fleetHosts = all.slice(0, hosts);
-    if (parts.includes("breakdown") || parts.includes("curve") || parts.includes("memory")) {
+    if (["breakdown", "curve", "memory", "stacks"].some((x) => parts.includes(x))) {
       const p = await fleetExampleStack(path.join(work, "one"), "bench", fleet, fleetHosts, { compiled: true });
       if (parts.includes("breakdown")) {
         console.log(`Breakdown at ${hosts} hosts, --parallel 8`);
@@ -370,6 +372,16 @@ export async function benchmarkFleetPerf(powershellStartMs: number, hosts: numbe
         console.log(`Provider memory at ${hosts} hosts, --parallel 8, checkpoints skipped: NODE_OPTIONS=${SMALL_YOUNG_GENERATION} or not`);
         for (const nodeOptions of [undefined, SMALL_YOUNG_GENERATION]) {
           for (const command of ["up", "refresh", "destroy"]) results.runs.push(await cliRun([p], "memory", command, 8, true, hosts, nodeOptions));
+        }
+      }
+      if (parts.includes("stacks")) {
+        // Every property a resource registers costs the SDK four promises, each of which captures a
+        // stack trace that only PULUMI_DEBUG_PROMISE_LEAKS reads; under the CLI's source-map-support
+        // that is most of the program's CPU per resource. V8's stack trace limit set to 0 removes it
+        // (the SDK raises the limit itself where it records source positions).
+        console.log(`Stack traces at ${hosts} hosts, --parallel 8, checkpoints skipped: NODE_OPTIONS=${NO_STACK_TRACES} or not`);
+        for (const nodeOptions of [undefined, NO_STACK_TRACES]) {
+          for (const command of ["up", "refresh", "destroy"]) results.runs.push(await cliRun([p], "stacks", command, 8, true, hosts, nodeOptions));
         }
       }
       await p.run(["stack", "rm", "--yes", "--force"]);

@@ -3,7 +3,7 @@
 // and chart.png. Settings: BENCH_REPS (7), BENCH_PS_START_MS (400), BENCH_FLEET_SIZES (10,100,500).
 // `npm run bench -- fleet` runs only the fleet at scale (fleetPerf.ts: provider CPU, breakdown,
 // --parallel curve, shards) and writes bench/fleet.json and its section of results.md. Settings:
-// BENCH_FLEET_HOSTS (500), BENCH_FLEET_PARTS (program,cpu,breakdown,curve,memory,shards,state), BENCH_SHARD_PARALLEL (16).
+// BENCH_FLEET_HOSTS (500), BENCH_FLEET_PARTS (program,cpu,breakdown,curve,memory,stacks,shards,state), BENCH_SHARD_PARALLEL (16).
 import * as path from "node:path";
 import { pulumiCliDir, REPO_ROOT } from "../e2e/pulumiCli";
 import { execFileSync } from "node:child_process";
@@ -16,7 +16,7 @@ import { BenchResults, machineDescription, markdown, writeFleetResults, writeRes
 async function fleetOnly(): Promise<void> {
   const powershellStartMs = Number(process.env.BENCH_PS_START_MS ?? 400);
   const hosts = Number(process.env.BENCH_FLEET_HOSTS ?? 500);
-  const parts = (process.env.BENCH_FLEET_PARTS ?? "program,cpu,breakdown,curve,memory,shards,state").split(",");
+  const parts = (process.env.BENCH_FLEET_PARTS ?? "program,cpu,breakdown,curve,memory,stacks,shards,state").split(",");
   const shardParallel = Number(process.env.BENCH_SHARD_PARALLEL ?? 16);
   const r = await benchmarkFleetPerf(powershellStartMs, hosts, parts, shardParallel);
   r.machine = machineDescription();
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const dir = path.join(REPO_ROOT, "bench");
   writeResults(dir, results);
   console.log("Fleet at scale (npm run bench -- fleet)");
-  const fleet = await benchmarkFleetPerf(powershellStartMs, 500, ["program", "cpu", "breakdown", "curve", "memory", "shards", "state"], 16);
+  const fleet = await benchmarkFleetPerf(powershellStartMs, 500, ["program", "cpu", "breakdown", "curve", "memory", "stacks", "shards", "state"], 16);
   fleet.machine = results.machine;
   writeFleetResults(dir, fleet);
   console.log("\n" + markdown(results));

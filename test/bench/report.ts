@@ -208,6 +208,11 @@ export function fleetMarkdown(r: FleetPerfResults): string {
     L.push("", `### Provider memory at ${r.hosts} hosts (--parallel 8, checkpoints skipped), with V8's young generation capped or not`, "");
     table(memory, "NODE_OPTIONS");
   }
+  const stacks = r.runs.filter((x) => x.label === "stacks");
+  if (stacks.length) {
+    L.push("", `### Stack traces at ${r.hosts} hosts (--parallel 8, checkpoints skipped), captured or not`, "");
+    table(stacks, "NODE_OPTIONS");
+  }
   const shards = r.runs.filter((x) => x.label === "1 stack" || x.label === "4 shards");
   if (shards.length) {
     L.push("", `### Shards: 4 stacks × ${shards[0].hosts / 4} run at once against 1 stack × ${shards[0].hosts} (--parallel ${shards[0].parallel} each, checkpoints skipped)`, "");
