@@ -251,7 +251,8 @@ export function engineFailure(f: CheckFailure): CheckFailure {
 }
 
 const known = (v: string | undefined): string | undefined => (v === UNKNOWN ? undefined : v);
-const hostLabel = (host: string): string => (host === UNKNOWN ? "a host not known yet" : host);
+/** A host for messages: the engine's "not known yet" sentinel said in words. */
+export const hostLabel = (host: string): string => (host === UNKNOWN ? "a host not known yet" : host);
 
 /** A key that cannot be decrypted fails here, naming the input, before any host is contacted. */
 function checkPrivateKey(c: PolicyInputs["connection"]): CheckFailure[] {

@@ -5,7 +5,7 @@ import { smbSigningProvider } from "./dynamicProvider";
 import { declarationWarnings } from "./domain/safety";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
-import { type PolicyEnforced, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
+import { ownerName, type PolicyEnforced, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
 
 /** How to reach one Windows host: over SSH (Windows OpenSSH) or WinRM, as which account, trusting what. */
 export interface ConnectionArgs {
@@ -169,7 +169,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       importId: opts?.import,
       // The record on the host names its owner, so a second stack or resource cannot silently
       // take the host over (and record already-changed values as "originals").
-      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+      owner: ownerName(pulumi.getProject(), pulumi.getStack(), name),
       // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
       customTimeouts: customTimeoutInputs(opts?.customTimeouts),
       // The provider's warnings (the consequences of a change, in preview) go to the engine

@@ -46,6 +46,11 @@ export interface PolicyOutputs {
   consequences?: string[];
 }
 
+/** The owner a resource records on its host: "<project>/<stack>/<resource name>" (both front ends). */
+export function ownerName(project: string, stack: string, name: string): string {
+  return `${project}/${stack}/${name}`;
+}
+
 /** The module and type SmbSigningPolicy registers its dynamic resource under, and the type token the engine forms of them. */
 export const RESOURCE_MODULE = "smb";
 export const RESOURCE_TYPE_NAME = "SmbSigningPolicy";

@@ -221,7 +221,8 @@ export function parsePolicyInputs(raw: unknown): ParseResult {
 }
 
 /** A union with the unknown sentinel fails as a whole: report why the real schema refused the value. */
-function reasonOf(issue: z.core.$ZodIssue): string {
+export function reasonOf(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return "is not valid";
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
     const real = issue.errors[issue.errors.length - 1][0];
     if (real) return reasonOf(real);

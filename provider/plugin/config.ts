@@ -8,15 +8,12 @@
 // the credentials are added when an operation runs and never written into a resource's state, so
 // rotating a fleet's password is no change to any resource.
 import { z } from "zod";
-import { connectionSchema, CREDENTIAL_KEYS, SECRET_KEYS, SHARED_KEYS, UNKNOWN } from "../domain/schema";
+import { connectionSchema, CREDENTIAL_KEYS, reasonOf, SHARED_KEYS, UNKNOWN } from "../domain/schema";
 import { PLUGIN_PACKAGE } from "../domain/policy";
 import type { CheckFailure } from "../domain/schema";
 
 /** The package name: configuration keys are `smbsigning:<key>`, the resource token `smbsigning:index:SmbSigningPolicy`. */
 export const PACKAGE = PLUGIN_PACKAGE;
-
-/** Connection settings a fleet shares, the credentials among them, and which are secret (domain/schema.ts). */
-export { SHARED_KEYS, CREDENTIAL_KEYS, SECRET_KEYS };
 
 export type SharedKey = (typeof SHARED_KEYS)[number];
 export type ProviderConfig = Partial<Record<SharedKey, unknown>>;
@@ -60,22 +57,12 @@ export function parseProviderConfig(raw: Record<string, unknown>): { config: Pro
   return { config, failures };
 }
 
-/** A union with the unknown sentinel fails as a whole: report why the real schema refused the value. */
-function reasonOf(issue: z.core.$ZodIssue | undefined): string {
-  if (!issue) return "is not valid";
-  if (issue.code === "invalid_union" && issue.errors.length > 0) {
-    const real = issue.errors[issue.errors.length - 1][0];
-    if (real) return reasonOf(real);
-  }
-  return issue.message;
-}
-
 /**
  * The connection an operation uses: the resource's, over the configured defaults. Credentials
  * come as a set: a resource that names any of password, privateKey or agent uses its own and none
  * of the configured ones (else a configured password would be offered beside the resource's key).
  */
-export function withDefaults(connection: Record<string, unknown>, config: ProviderConfig, options: { credentials: boolean }): Record<string, unknown> {
+export function withDefaults(connection: Record<string, unknown>, config: ProviderConfig): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const key of SHARED_KEYS) {
     if ((CREDENTIAL_KEYS as readonly string[]).includes(key)) continue;
@@ -83,7 +70,7 @@ export function withDefaults(connection: Record<string, unknown>, config: Provid
   }
   Object.assign(merged, connection);
   const ownCredentials = CREDENTIAL_KEYS.some((k) => connection[k] !== undefined && k !== "passphrase");
-  if (options.credentials && !ownCredentials) {
+  if (!ownCredentials) {
     for (const key of CREDENTIAL_KEYS) if (config[key] !== undefined) merged[key] = config[key];
   }
   return merged;

@@ -10,8 +10,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { main } from "@pulumi/pulumi/provider";
-import { setEngineAddress } from "../transport/engineLog";
-import { PACKAGE } from "./config";
+import { fromPulumiSdk, setEngineAddress } from "../transport/engineLog";
+import { PACKAGE, parseProviderConfig } from "./config";
 import { SmbSigningPlugin } from "./provider";
 
 type Callback = (err: unknown, response?: unknown) => void;
@@ -22,13 +22,11 @@ interface Call {
 
 /** The SDK's own copies of grpc-js, the protobuf Struct and the provider protocol, hoisted or not. */
 function sdkModules() {
-  const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-  const fromSdk = (m: string) => require(require.resolve(m, { paths: [pulumiDir] }));
   return {
-    grpc: fromSdk("@grpc/grpc-js"),
+    grpc: fromPulumiSdk("@grpc/grpc-js"),
     provrpc: require("@pulumi/pulumi/proto/provider_grpc_pb"),
     provproto: require("@pulumi/pulumi/proto/provider_pb"),
-    structproto: fromSdk("google-protobuf/google/protobuf/struct_pb"),
+    structproto: fromPulumiSdk("google-protobuf/google/protobuf/struct_pb"),
   };
 }
 
@@ -64,7 +62,7 @@ export function serveConfiguration(plugin: SmbSigningPlugin): void {
         const news = call.request.getNews()?.toJavaScript() ?? {};
         const response = new provproto.CheckResponse();
         response.setInputs(structproto.Struct.fromJavaScript(news));
-        const failures = new SmbSigningPlugin(plugin.version, "").configure(news);
+        const { failures } = parseProviderConfig(news);
         response.setFailuresList(
           failures.map((f) => {
             const failure = new provproto.CheckFailure();

@@ -7,29 +7,22 @@
 //   - the owner and the URN come from the request, not from inputs a program sets;
 //   - `read` without state is an import: the id names the host, the inputs are generated.
 import type * as provider from "@pulumi/pulumi/provider";
+import { isRpcSecret, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime";
 import * as operations from "../operations";
-import { PLUGIN_RESOURCE_TYPE, policyId, type PolicyOutputs } from "../domain/policy";
+import { ownerName, policyId, type PolicyOutputs } from "../domain/policy";
 import { declarationWarnings } from "../domain/safety";
-import { UNKNOWN, type CheckFailure } from "../domain/schema";
+import { SECRET_KEYS, type CheckFailure } from "../domain/schema";
 import { warn } from "../transport/engineLog";
-import { PACKAGE, parseProviderConfig, type ProviderConfig, SECRET_KEYS, withDefaults, withoutLentCredentials } from "./config";
+import { PACKAGE, parseProviderConfig, type ProviderConfig, withDefaults, withoutLentCredentials } from "./config";
 import { parseImportId } from "./importId";
-
-/** The resource's type token. */
-export const RESOURCE_TOKEN = PLUGIN_RESOURCE_TYPE;
 
 /** The inputs a program declares (the rest of the dynamic resource's inputs come from the request here). */
 export const PLUGIN_INPUTS = ["connection", "client", "server", "acknowledgeInsecureSettings", "onDelete", "takeOwnership", "readinessDays"] as const;
 
-// The engine's encoding of a secret value (pulumi/sdk proto: "4dabf1..." signature key, secret signature).
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
 type Props = Record<string, unknown>;
 
-function isSecret(v: unknown): v is { value: unknown } {
-  return typeof v === "object" && v !== null && (v as Props)[SIG_KEY] === SECRET_SIG;
-}
+/** A secret as the engine encodes it for a provider that accepts secrets (the SDK's own test). */
+const isSecret = (v: unknown): v is { value: unknown } => isRpcSecret(v);
 
 /** The values inside secrets, at any depth (the operations work on plain values). */
 export function unwrapSecrets(v: unknown): unknown {
@@ -39,14 +32,14 @@ export function unwrapSecrets(v: unknown): unknown {
   return v;
 }
 
-const plain = (v: unknown): Props => (unwrapSecrets(v ?? {}) as Props) ?? {};
+const plain = (v: unknown): Props => unwrapSecrets(v ?? {}) as Props;
 
 /** connection.password, .privateKey and .passphrase as secrets, wherever the plugin returns a connection. */
 export function wrapSecrets(props: Props): Props {
   const c = props.connection;
   if (typeof c !== "object" || c === null) return props;
   const connection: Props = { ...(c as Props) };
-  for (const key of SECRET_KEYS) if (connection[key] !== undefined) connection[key] = { [SIG_KEY]: SECRET_SIG, value: connection[key] };
+  for (const key of SECRET_KEYS) if (connection[key] !== undefined) connection[key] = { [specialSigKey]: specialSecretSig, value: connection[key] };
   return { ...props, connection };
 }
 
@@ -54,7 +47,7 @@ export function wrapSecrets(props: Props): Props {
 export function ownerOf(urn: string): string {
   const parts = urn.replace(/^urn:pulumi:/, "").split("::");
   const [stack, project] = parts;
-  return `${project}/${stack}/${parts.slice(3).join("::")}`;
+  return ownerName(project, stack, parts.slice(3).join("::"));
 }
 
 /**
@@ -96,7 +89,7 @@ export class SmbSigningPlugin implements provider.Provider {
     const c = props.connection;
     const withUrn = { ...props, resourceUrn: urn };
     if (typeof c !== "object" || c === null) return withUrn;
-    return { ...withUrn, connection: withDefaults(c as Props, this.config, { credentials: true }) };
+    return { ...withUrn, connection: withDefaults(c as Props, this.config) };
   }
 
   /** What the plugin returns of a resource: no lent credentials, no runtime keys, secrets wrapped. */
@@ -126,7 +119,7 @@ export class SmbSigningPlugin implements provider.Provider {
     }
     const host = typeof (raw.connection as Props | undefined)?.host === "string" ? String((raw.connection as Props).host) : "a host";
     const settings = { client: declared.client as Props | undefined, server: declared.server as Props | undefined };
-    for (const message of declarationWarnings(host === UNKNOWN ? "a host not known yet" : host, settings, declared.acknowledgeInsecureSettings)) {
+    for (const message of declarationWarnings(operations.hostLabel(host), settings, declared.acknowledgeInsecureSettings)) {
       await warn(message, urn);
     }
     return { inputs: this.recorded(result.inputs as Props, declared) };

@@ -81,12 +81,19 @@ interface LogRequest {
   setEphemeral(e: boolean): void;
 }
 
+/**
+ * A module of @pulumi/pulumi's own dependencies (grpc-js, google-protobuf), resolved from where
+ * the SDK lies, hoisted or not: messages built with another copy are not the SDK's.
+ */
+export function fromPulumiSdk(specifier: string): any {
+  const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+  return require(require.resolve(specifier, { paths: [pulumiDir] }));
+}
+
 /** The engine's Log RPC (pulumirpc.Engine/Log), through the gRPC client @pulumi/pulumi itself uses. */
 function logToEngine(address: string, d: Diagnostic): Promise<void> {
   if (!client || client.address !== address) {
-    // @grpc/grpc-js is a dependency of @pulumi/pulumi: resolve it from there, hoisted or not.
-    const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-    const grpc = require(require.resolve("@grpc/grpc-js", { paths: [pulumiDir] }));
+    const grpc = fromPulumiSdk("@grpc/grpc-js");
     const services = require("@pulumi/pulumi/proto/engine_grpc_pb");
     const proto = require("@pulumi/pulumi/proto/engine_pb");
     client = { address, engine: new services.EngineClient(address, grpc.credentials.createInsecure()), proto };

@@ -39,9 +39,8 @@ describe("provider plugin: configuration", () => {
 
   it("lends defaults under the resource's own values; credentials as a set, the resource's winning whole", () => {
     const config = { user: "fleet", password: "fleet-pw", commandTimeoutSeconds: 300 };
-    assert.deepEqual(withDefaults({ host: "fs01", user: "local" }, config, { credentials: true }), { host: "fs01", user: "local", commandTimeoutSeconds: 300, password: "fleet-pw" });
-    assert.deepEqual(withDefaults({ host: "fs01", privateKey: "KEY" }, config, { credentials: true }), { host: "fs01", user: "fleet", commandTimeoutSeconds: 300, privateKey: "KEY" });
-    assert.deepEqual(withDefaults({ host: "fs01" }, config, { credentials: false }), { host: "fs01", user: "fleet", commandTimeoutSeconds: 300 });
+    assert.deepEqual(withDefaults({ host: "fs01", user: "local" }, config), { host: "fs01", user: "local", commandTimeoutSeconds: 300, password: "fleet-pw" });
+    assert.deepEqual(withDefaults({ host: "fs01", privateKey: "KEY" }, config), { host: "fs01", user: "fleet", commandTimeoutSeconds: 300, privateKey: "KEY" });
   });
 });
 

@@ -9,9 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
-import { connectionSchema, policySchema, UNKNOWN } from "../../provider/domain/schema";
-import { CREDENTIAL_KEYS, PACKAGE, SECRET_KEYS, SHARED_KEYS } from "../../provider/plugin/config";
-import { PLUGIN_INPUTS, RESOURCE_TOKEN } from "../../provider/plugin/provider";
+import { connectionSchema, CREDENTIAL_KEYS, policySchema, SECRET_KEYS, SHARED_KEYS, UNKNOWN } from "../../provider/domain/schema";
+import { PLUGIN_PACKAGE as PACKAGE, PLUGIN_RESOURCE_TYPE as RESOURCE_TOKEN } from "../../provider/domain/policy";
+import { PLUGIN_INPUTS } from "../../provider/plugin/provider";
 import { docComments } from "./docComments";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
