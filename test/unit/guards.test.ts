@@ -1,6 +1,7 @@
-// The guard list (tools/guards/guards.json) stays true to the code and to README.md: each guard's
-// text is still in its file exactly once, its tests' files exist, and the README's Security table
-// lists the same guards with the same files and tests. `npm run guards` proves the tests fail.
+// The guard list (tools/guards/guards.json) stays true to the code and to docs/guards.md: each
+// guard's text is still in its file exactly once, its tests' files exist, and the table of
+// docs/guards.md (which README.md's Security section links) lists the same guards with the same
+// files and tests. `npm run guards` proves the tests fail.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -8,16 +9,18 @@ import { loadGuards, occurrences, removeGuard, REPO_ROOT, testSource } from "../
 
 const guards = loadGuards();
 
-/** The rows of README.md's Security table, by guard id. */
-function readmeRows(): Map<string, string> {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  const section = /^## Security\n([\s\S]*?)(?=^## )/m.exec(readme);
-  assert.ok(section, "README.md has no Security section");
+/** The guard table of docs/guards.md. */
+const GUARD_TABLE = "docs/guards.md";
+
+/** The rows of docs/guards.md's table, by guard id. */
+function tableRows(): Map<string, string> {
+  const table = fs.readFileSync(path.join(REPO_ROOT, GUARD_TABLE), "utf8");
   const rows = new Map<string, string>();
-  for (const line of section[1].split("\n")) {
+  for (const line of table.split("\n")) {
     const row = /^\| `([a-z0-9-]+)` \|/.exec(line);
     if (row) rows.set(row[1], line);
   }
+  assert.ok(rows.size > 0, `${GUARD_TABLE} has no guard table`);
   return rows;
 }
 
@@ -42,16 +45,16 @@ describe("guard list", () => {
     }
   });
 
-  it("matches README.md's Security table: the same guards, each with its file and tests", () => {
-    const rows = readmeRows();
+  it("matches the table of docs/guards.md: the same guards, each with its file and tests", () => {
+    const rows = tableRows();
     assert.deepEqual([...rows.keys()], guards.map((g) => g.id));
     for (const g of guards) {
       const row = rows.get(g.id)!;
-      assert.ok(row.includes(`\`${g.file}\``), `${g.id}: README names another file`);
+      assert.ok(row.includes(`\`${g.file}\``), `${g.id}: ${GUARD_TABLE} names another file`);
       for (const t of g.tests) {
-        assert.ok(row.includes(`\`${testSource(t.file)}\`: "${t.name.replace(/\|/g, "\\|")}"`), `${g.id}: README lacks ${testSource(t.file)}: "${t.name}"`);
+        assert.ok(row.includes(`\`${testSource(t.file)}\`: "${t.name.replace(/\|/g, "\\|")}"`), `${g.id}: ${GUARD_TABLE} lacks ${testSource(t.file)}: "${t.name}"`);
       }
-      assert.equal((row.match(/\.test\.ts`:/g) ?? []).length, g.tests.length, `${g.id}: README lists other tests`);
+      assert.equal((row.match(/\.test\.ts`:/g) ?? []).length, g.tests.length, `${g.id}: ${GUARD_TABLE} lists other tests`);
     }
   });
 });
