@@ -1,5 +1,6 @@
 // The SMB signing policy pack (CrossGuard): serves the rules of rules.ts to the Pulumi engine.
-// Every rule is mandatory unless the organisation's config says otherwise, e.g.
+// Every rule is mandatory unless the organisation's config says otherwise (smb-restore-secure,
+// which can only judge what an up already did, is advisory), e.g.
 //   { "smb-signing-required": { "enforcementLevel": "advisory", "sides": ["server"],
 //       "waivers": [{ "resource": "nas-01", "reason": "CHG-4711: firmware without signing, until 2025-06" }] } }
 // passed with `pulumi preview --policy-pack-config <file>` (or `pulumi policy enable --config`).
@@ -45,9 +46,9 @@ function judgeAndReport(
   for (const w of waived) ledger.add(resource.urn, waivedMessage(rule.name, w.waiver, w.finding));
 }
 
-/** What every rule's policy says of itself: its name, description, config schema, mandatory unless configured. */
+/** What every rule's policy says of itself: its name, description, config schema, and its level unless configured. */
 function policyOf(rule: Rule<unknown>) {
-  return { name: rule.name, description: rule.description, enforcementLevel: "mandatory" as const, configSchema: configSchema(rule) };
+  return { name: rule.name, description: rule.description, enforcementLevel: rule.defaultLevel, configSchema: configSchema(rule) };
 }
 
 function resourcePolicy(rule: Rule<unknown>): ResourceValidationPolicy {

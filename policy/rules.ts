@@ -34,6 +34,12 @@ export interface Rule<C> {
    * records), at the end of preview and up, and by `pulumi policy analyze`.
    */
   kind: "resource" | "stack";
+  /**
+   * The enforcement level unless the organisation's config sets one. "mandatory" for rules that
+   * judge before anything changes; "advisory" for a rule that can only judge what an `up`
+   * already did (a mandatory verdict then stops nothing, and blocks every later preview).
+   */
+  defaultLevel: "mandatory" | "advisory";
   /** JSON schema of the rule's own parameters (besides enforcementLevel and waivers). */
   parameters: Record<string, object>;
   /** The rule's parameters from the pack's config, defaults filled in; throws on a bad value. */
@@ -68,6 +74,7 @@ export const signingRequired: Rule<{ sides: Side[] }> = {
   name: "smb-signing-required",
   description: "SMB signing is required on both sides: client.requireSigning and server.requireSigning are declared true.",
   kind: "resource",
+  defaultLevel: "mandatory",
   parameters: {
     sides: {
       type: "array",
@@ -100,6 +107,7 @@ export const guestLogonsOff: Rule<{ requireDeclared: boolean }> = {
   name: "smb-insecure-guest-logons-off",
   description: "Insecure guest logons stay off: client.enableInsecureGuestLogons is never declared true.",
   kind: "resource",
+  defaultLevel: "mandatory",
   parameters: {
     requireDeclared: {
       type: "boolean",
@@ -126,6 +134,7 @@ export const hostIdentityPinned: Rule<{ acceptCaCertificate: boolean; requireHtt
   description:
     "The host's identity is pinned before any credential is sent: connection.hostKey over SSH; over WinRM HTTPS connection.certificateFingerprint (or a private CA in connection.caCertificate).",
   kind: "resource",
+  defaultLevel: "mandatory",
   parameters: {
     acceptCaCertificate: {
       type: "boolean",
@@ -170,6 +179,7 @@ export const noDangerousOptions: Rule<Record<string, never>> = {
   name: "smb-no-dangerous-options",
   description: "No dangerously* option is set: no connection.dangerouslyAcceptAnyHostKey, no connection.dangerouslySkipCertificateCheck, nor any later one.",
   kind: "resource",
+  defaultLevel: "mandatory",
   parameters: {},
   parse() {
     return {};
@@ -191,44 +201,45 @@ export const noDangerousOptions: Rule<Record<string, never>> = {
   },
 };
 
-export const restoreAcknowledged: Rule<{ whenOriginalsUnknown: "pass" | "violation" }> = {
-  name: "smb-restore-acknowledged",
+export const restoreSecure: Rule<{ whenOriginalsUnknown: "pass" | "violation" }> = {
+  name: "smb-restore-secure",
   description:
-    'onDelete "restore" does not return a host to insecure values (requireSigning false, insecure guest logons on) unless acknowledgeInsecureSettings is true; onDelete "retain" keeps the secure values.',
+    'A resource that declares onDelete "restore" does not put back insecure values on destroy (requireSigning false, insecure guest logons on); onDelete "retain" (the default) keeps the host secured.',
   kind: "stack",
+  // Originals are known once an up recorded them, so in up this rule judges after the hosts
+  // changed: advisory unless the organisation's config says otherwise.
+  defaultLevel: "advisory",
   parameters: {
     whenOriginalsUnknown: {
       type: "string",
       enum: ["pass", "violation"],
       description:
-        'Until a resource has run (a create, and in preview an update: the engine then has no outputs from a dynamic provider) the originals it would restore are unknown: "pass" (default) judges them once recorded; "violation" asks for onDelete "retain" or the acknowledgement from the start.',
+        'Until a resource has run (a create, and in preview an update: the engine then has no outputs from a dynamic provider) the originals it would restore are unknown: "pass" (default) judges them once recorded; "violation" asks, before the first up, for onDelete "retain" on every resource that declares "restore".',
     },
   },
   parse(config) {
     const v = config.whenOriginalsUnknown ?? "pass";
     if (v !== "pass" && v !== "violation") {
-      throw new Error(`policy pack config: smb-restore-acknowledged.whenOriginalsUnknown must be "pass" or "violation", not ${JSON.stringify(v)}`);
+      throw new Error(`policy pack config: smb-restore-secure.whenOriginalsUnknown must be "pass" or "violation", not ${JSON.stringify(v)}`);
     }
     return { whenOriginalsUnknown: v };
   },
   check(props, { whenOriginalsUnknown }) {
-    if ((props.onDelete ?? "restore") !== "restore" || props.acknowledgeInsecureSettings === true) return [];
+    // State written before "retain" became the default has onDelete recorded, so only an
+    // explicit (or recorded) "restore" is judged.
+    if (props.onDelete !== "restore") return [];
     const originals = props.originalSettings;
     if (!originals || typeof originals !== "object") {
-      return whenOriginalsUnknown === "violation"
-        ? ['the values a destroy would restore are not known yet and may be insecure: set onDelete: "retain", or acknowledgeInsecureSettings: true to accept restoring them.']
-        : [];
+      return whenOriginalsUnknown === "violation" ? ['onDelete "restore": the values a destroy would put back are not known yet and may be insecure: set onDelete: "retain".'] : [];
     }
     const insecure = insecureValues(originals as Partial<Record<Side, Record<string, unknown>>>);
     if (insecure.length === 0) return [];
-    return [
-      `destroy would restore ${insecure.join(", ")} on this host (onDelete "restore" puts back the values it had before): set onDelete: "retain" to keep it secure, or acknowledgeInsecureSettings: true to accept that.`,
-    ];
+    return [`destroy would restore ${insecure.join(", ")} on this host (onDelete "restore" puts back the values it had before): set onDelete: "retain" to keep it secure, or waive this rule for the resource with the reason.`];
   },
 };
 
 /** Every rule, in the order they run. */
-export const RULES: ReadonlyArray<Rule<any>> = [signingRequired, guestLogonsOff, hostIdentityPinned, noDangerousOptions, restoreAcknowledged];
+export const RULES: ReadonlyArray<Rule<any>> = [signingRequired, guestLogonsOff, hostIdentityPinned, noDangerousOptions, restoreSecure];
 
 /** The policy that shows each waiver used, with its reason; advisory, so a waiver never blocks. */
 export const WAIVERS_POLICY = "smb-waivers";

@@ -1,5 +1,5 @@
-// SmbSigningPolicy: the resource users declare. Thin: it marks credentials secret, warns when a
-// declared value weakens SMB security, and registers a dynamic resource with one shared provider.
+// SmbSigningPolicy: the resource users declare. Thin: it marks credentials secret, notes (info)
+// when a declared value weakens SMB security or does nothing, and registers a dynamic resource with one shared provider.
 import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { declarationWarnings } from "./domain/safety";
@@ -89,15 +89,22 @@ export type ServerArgsFollowTheSchema = Assert<Mutual<keyof ServerSigningArgs, k
 
 /** The arguments of SmbSigningPolicy: the host's connection and the settings to manage on it. */
 export interface SmbSigningPolicyArgs {
-  /** How to reach the host: transport, address, account and credentials, and what to trust. */
-  connection: ConnectionArgs;
+  /**
+   * How to reach the host: transport, address, account and credentials, and what to trust. May
+   * be built from other resources' outputs (`vm.privateIp.apply(ip => ({ host: ip, ... }))`):
+   * preview then shows it as known later, and check judges it at `up`.
+   */
+  connection: pulumi.Input<ConnectionArgs>;
   /** Outbound signing: the settings of Set-SmbClientConfiguration this resource manages. */
   client?: pulumi.Input<ClientSigningArgs>;
   /** Inbound signing: the settings of Set-SmbServerConfiguration this resource manages. */
   server?: pulumi.Input<ServerSigningArgs>;
   /** Must be true to set requireSigning to false or to allow insecure guest logons. */
   acknowledgeInsecureSettings?: pulumi.Input<boolean>;
-  /** "restore" (default): put back the values the host had before; "retain": leave the host as it is. */
+  /**
+   * "retain" (default): destroy leaves the host as it is (its originals stay recorded on it);
+   * "restore": destroy puts back the values the host had before, insecure ones included.
+   */
   onDelete?: pulumi.Input<"restore" | "retain">;
   /**
    * Take over a host whose record (HKLM:\SOFTWARE\pulumi-smb-signing) names another stack or
@@ -133,7 +140,8 @@ export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSo
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
  * over SSH or WinRM. Declared settings are applied by `up` and compared by `refresh`; settings
  * left out are reported (`observed`) and never changed. The values the host had before are
- * recorded on the host and in state, and `destroy` puts them back (`onDelete: "restore"`).
+ * recorded on the host and in state; `destroy` leaves the host secured, or puts them back with
+ * `onDelete: "restore"`.
  * Turning signing off or allowing insecure guest logons needs `acknowledgeInsecureSettings`.
  */
 export class SmbSigningPolicy extends pulumi.dynamic.Resource {
@@ -160,10 +168,9 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;
-    const secret = (v: pulumi.Input<string> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
     const inputs: Record<string, unknown> = {
       ...args,
-      connection: { ...c, password: secret(c.password), privateKey: secret(c.privateKey), passphrase: secret(c.passphrase) },
+      connection: withSecretCredentials(c),
       // The engine reads imported resources without inputs, which a dynamic provider cannot
       // serve; the import id travels as an input and create adopts the host instead.
       importId: opts?.import,
@@ -192,11 +199,25 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
     // arguments already show that it would warn of nothing.
     if (!mayWarn(args)) return;
     pulumi
-      .all([c.host, args.client, args.server, args.acknowledgeInsecureSettings])
+      .all([pulumi.Output.isInstance(c) ? c.apply((x) => x.host) : "host" in c ? c.host : pulumi.output(c).apply((x) => x.host), args.client, args.server, args.acknowledgeInsecureSettings])
       .apply(([host, client, server, acknowledged]) => {
-        for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.warn(message, this);
+        for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.info(message, this);
       });
   }
+}
+
+/**
+ * The connection with password, privateKey and passphrase as secrets. A connection that is an
+ * Output (built from another resource's outputs) is wrapped inside its apply, so only the
+ * credentials become secret, not the whole connection (pulumi.output would deep-resolve it and
+ * make all of it secret as soon as one field is).
+ */
+function withSecretCredentials(c: pulumi.Input<ConnectionArgs>): pulumi.Input<ConnectionArgs> {
+  const secret = (v: pulumi.Input<string> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
+  const wrap = (x: ConnectionArgs): ConnectionArgs => ({ ...x, password: secret(x.password), privateKey: secret(x.privateKey), passphrase: secret(x.passphrase) });
+  if (pulumi.Output.isInstance(c)) return c.apply(wrap);
+  if (typeof (c as PromiseLike<ConnectionArgs>).then === "function") return pulumi.output(Promise.resolve(c).then(wrap));
+  return wrap(c as ConnectionArgs);
 }
 
 /**

@@ -4,7 +4,7 @@
 //   pulumi config set --path 'hosts[0].hostKey' SHA256:...
 //   pulumi config set --path 'hosts[0].edition' server
 //   pulumi config set user 'CORP\admin'; pulumi config set --secret password
-//   pulumi config set onDelete retain   # optional: on destroy, leave the hosts signing
+//   pulumi config set onDelete restore  # optional: on destroy, put back each host's values from before
 //
 // Rolled out in two stages (stack config `stage`):
 //   pulumi config set stage audit     # 1. log the peers that do not sign; nothing is refused yet
@@ -52,8 +52,8 @@ if (stage !== "audit" && stage !== "enforce") throw new Error(`stack config "sta
 const hosts = config.requireObject<FleetHost[]>("hosts");
 const user = config.require("user");
 const password = config.requireSecret("password");
-// "restore" (the default) puts back each host's values from before on destroy; where those were
-// insecure, the policy pack's smb-restore-acknowledged rule asks for "retain" (examples/pipeline).
+// "retain" (the default) leaves the hosts signing on destroy; "restore" puts back each host's values
+// from before, and where those were insecure the policy pack's smb-restore-secure rule says so.
 const onDelete = config.get("onDelete");
 if (onDelete !== undefined && onDelete !== "restore" && onDelete !== "retain") {
   throw new Error(`config onDelete must be "restore" or "retain", not "${onDelete}"`);

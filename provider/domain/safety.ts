@@ -1,6 +1,6 @@
 // Safety rules that make weakening SMB signing a deliberate, visible act: check refuses such
 // inputs unless `acknowledgeInsecureSettings` is set, and refuses contradictions outright.
-import { CheckFailure, PolicyInputs } from "./schema";
+import { CheckFailure, PolicyInputs, UNKNOWN } from "./schema";
 import { SETTINGS, Side, SIDES } from "./settings";
 
 export interface Weakening {
@@ -58,17 +58,20 @@ export function checkSafety(inputs: PolicyInputs): CheckFailure[] {
       reason: "cannot work while client.requireSigning is true: Windows blocks guest logons when signing is required",
     });
   }
-  if (inputs.importId !== undefined && inputs.importId !== inputs.connection.host) {
+  // A host or id not known yet (preview) is judged when known.
+  const known = inputs.importId !== UNKNOWN && inputs.connection.host !== UNKNOWN;
+  if (known && inputs.importId !== undefined && inputs.importId !== inputs.connection.host) {
     failures.push({ property: "importId", reason: `the import id "${inputs.importId}" must name connection.host ("${inputs.connection.host}")` });
   }
   return failures;
 }
 
 /**
- * What the program's declaration itself deserves a warning for, whatever the host: a setting that
+ * What the program's declaration itself deserves a note for, whatever the host: a setting that
  * changes nothing on SMB 2 and 3 (EnableSecuritySignature, "Overview of SMB signing"), and each
- * acknowledged weakening. The dynamic resource says these from the program; the provider plugin
- * from check. Values not known yet say nothing.
+ * acknowledged weakening. Info, not warnings: the declaration is the decision already taken (the
+ * change itself is warned about by preview when it would weaken the host). The dynamic resource
+ * says these from the program; the provider plugin from check. Values not known yet say nothing.
  */
 export function declarationWarnings(host: string, settings: Partial<Record<Side, Record<string, unknown> | undefined>>, acknowledged: unknown): string[] {
   const out: string[] = [];

@@ -81,6 +81,9 @@ export const connectionSchema = z
     if (c.passphrase !== undefined && c.privateKey === undefined) {
       ctx.addIssue({ code: "custom", path: ["passphrase"], message: "is only allowed together with privateKey" });
     }
+    // A transport not known yet (preview, from another resource's output): which fields belong
+    // to it is judged when it is known, at up.
+    if (c.transport === UNKNOWN) return;
     if (c.transport === "winrm") {
       // WinRM over HTTP authenticates with NTLM and seals every message with the password-derived
       // session key; over HTTPS the certificate authenticates the host. No host key to pin.
@@ -88,7 +91,7 @@ export const connectionSchema = z
         if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "ssh"' });
       }
       if (c.password === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: 'is required for transport "winrm"' });
-      if (c.https !== true) {
+      if (c.https !== true && c.https !== UNKNOWN) {
         for (const key of ["caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck"] as const) {
           if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "is only for https: true" });
         }
@@ -107,7 +110,7 @@ export const connectionSchema = z
         message: "contradicts connection.hostKey: a pinned key would be ignored; remove dangerouslyAcceptAnyHostKey to enforce the pin",
       });
     }
-    if (c.hostKey === undefined && c.dangerouslyAcceptAnyHostKey !== true) {
+    if (c.hostKey === undefined && c.dangerouslyAcceptAnyHostKey !== true && c.dangerouslyAcceptAnyHostKey !== UNKNOWN) {
       ctx.addIssue({
         code: "custom",
         path: ["hostKey"],
@@ -130,7 +133,13 @@ export const policySchema = z.strictObject({
   client: sideSchema("client").optional(),
   server: sideSchema("server").optional(),
   acknowledgeInsecureSettings: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
-  onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("restore"),
+  /**
+   * "retain" (default): destroy leaves the host as it is, secured, with its originals still
+   * recorded on it; "restore": destroy puts the recorded originals back, insecure ones included
+   * (a deliberate choice, warned about when it happens). A hardening resource must never undo
+   * itself by accident.
+   */
+  onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("retain"),
   /** Set from the `import` resource option: create adopts the host instead of changing it. */
   importId: orUnknown(z.string().min(1)).optional(),
   /** Who owns the host's record: "<project>/<stack>/<resource name>", set by SmbSigningPolicy. */

@@ -12,7 +12,7 @@ import * as operations from "../operations";
 import { ownerName, policyId, type PolicyOutputs } from "../domain/policy";
 import { declarationWarnings } from "../domain/safety";
 import { SECRET_KEYS, type CheckFailure } from "../domain/schema";
-import { warn } from "../transport/engineLog";
+import { info, warn } from "../transport/engineLog";
 import { PACKAGE, parseProviderConfig, type ProviderConfig, withDefaults, withoutLentCredentials } from "./config";
 import { parseImportId } from "./importId";
 
@@ -120,7 +120,7 @@ export class SmbSigningPlugin implements provider.Provider {
     const host = typeof (raw.connection as Props | undefined)?.host === "string" ? String((raw.connection as Props).host) : "a host";
     const settings = { client: declared.client as Props | undefined, server: declared.server as Props | undefined };
     for (const message of declarationWarnings(operations.hostLabel(host), settings, declared.acknowledgeInsecureSettings)) {
-      await warn(message, urn);
+      await info(message, urn);
     }
     return { inputs: this.recorded(result.inputs as Props, declared) };
   }

@@ -14,7 +14,7 @@ import { declarePolicies, DeclaredPolicy, fleetExampleStack, type Front, FRONTS,
 
 const LAUNCHER = path.join(REPO_ROOT, "policy", "launcher");
 const TYPE = TYPE_OF.dynamic;
-const RULES = ["smb-signing-required", "smb-insecure-guest-logons-off", "smb-host-identity-pinned", "smb-no-dangerous-options", "smb-restore-acknowledged"];
+const RULES = ["smb-signing-required", "smb-insecure-guest-logons-off", "smb-host-identity-pinned", "smb-no-dangerous-options", "smb-restore-secure"];
 
 let fleet: SimulatedFleet;
 let workRoot: string;
@@ -173,55 +173,104 @@ describe("SMB signing policy pack", () => {
   });
 
   describe("a mandatory violation stops pulumi up before any host is touched", () => {
-    it("up fails, and the host saw no connection", async () => {
+    it("up (with its preview) fails, and neither the violating host nor the compliant one saw a connection", async () => {
+      fleet.reset("fs01", "server-2025");
       const p = await project("up-blocked");
-      declare(p, [{ name: "fs02", host: "fs02", client: { requireSigning: true } }]);
-      const before = fleet.state("fs02").counters;
+      declare(p, [
+        { name: "fs01", host: "fs01", ...COMPLIANT },
+        { name: "fs02", host: "fs02", client: { requireSigning: true } },
+      ]);
+      const before = { fs01: fleet.state("fs01").counters, fs02: fleet.state("fs02").counters };
       const up = await withPack(p, ["up", "--yes"]);
       assert.notEqual(up.code, 0, up.output);
       only(reported(up.output), "smb-signing-required", "fs02");
-      assert.deepEqual(fleet.state("fs02").counters, before);
+      assert.deepEqual({ fs01: fleet.state("fs01").counters, fs02: fleet.state("fs02").counters }, before);
+    });
+
+    it("up --skip-preview judges each resource as the engine reaches it: the compliant host is changed before the violation stops the run (why the pipeline never skips the preview)", async () => {
+      fleet.reset("fs01", "server-2025");
+      const p = await project("up-skip-preview");
+      declare(p, [
+        { name: "fs01", host: "fs01", ...COMPLIANT },
+        { name: "fs02", host: "fs02", client: { requireSigning: true } },
+      ]);
+      const up = await withPack(p, ["up", "--yes", "--skip-preview"]);
+      assert.notEqual(up.code, 0, up.output);
+      assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true, `the engine went on with the compliant host:\n${up.output}`);
+      const pipeline = fs.readFileSync(path.join(REPO_ROOT, "examples", "pipeline", "smb-signing.yml"), "utf8");
+      assert.doesNotMatch(pipeline.replace(/^#.*$/gm, ""), /--skip-preview/, "the pipeline must preview with the pack before it changes anything");
+      await p.ok(["destroy", "--yes"]);
     });
   });
 
-  describe("smb-restore-acknowledged judges the originals the state records", () => {
-    // fs01 (server-2025) does not require inbound signing: declaring it records server.requireSigning=false as the original.
-    const declared = { name: "fs01", host: "fs01", ...COMPLIANT };
+  describe("the defaults agree: the resource's onDelete and the shipped pack", () => {
+    it("the README's first example (onDelete left out) on hosts that did not require signing passes preview and up with the pack at its defaults, and destroy leaves them secured", async () => {
+      fleet.reset("fs01", "server-2025");
+      fleet.reset("fs02", "server-2025");
+      const p = await project("defaults");
+      declare(p, [
+        { name: "fs01", host: "fs01", ...COMPLIANT, onDelete: "default" },
+        { name: "fs02", host: "fs02", ...COMPLIANT, onDelete: "default" },
+      ]);
+      const preview = await withPack(p, ["preview"]);
+      assert.equal(preview.code, 0, preview.output);
+      const up = await withPack(p, ["up", "--yes"]);
+      assert.equal(up.code, 0, up.output);
+      assert.deepEqual(reported(up.output), []);
+      const again = await withPack(p, ["preview"]);
+      assert.equal(again.code, 0, again.output);
+      assert.deepEqual(reported(again.output), []);
+      const analyze = await withPack(p, ["policy", "analyze"]);
+      assert.equal(analyze.code, 0, analyze.output);
+      outputs.push((await p.ok(["destroy", "--yes"])).output);
+      for (const host of ["fs01", "fs02"]) assert.equal(fleet.state(host).server.RequireSecuritySignature, true, `${host} stays secured after destroy`);
+    });
+  });
 
-    it("an existing resource whose destroy would restore insecure values blocks preview, naming them", async () => {
+  describe("smb-restore-secure judges the originals the state records of a declared restore", () => {
+    // fs01 (server-2025) does not require inbound signing: declaring it records server.requireSigning=false as the original.
+    const declared = { name: "fs01", host: "fs01", ...COMPLIANT, onDelete: "restore" };
+    const mandatory = { "smb-restore-secure": { enforcementLevel: "mandatory" } };
+
+    it("an existing resource whose destroy would restore insecure values is reported (advisory by default), naming them; mandatory by config, it blocks preview", async () => {
       fleet.reset("fs01", "server-2025");
       const p = await project("restore");
       declare(p, [declared]);
-      const up = await p.ok(["up", "--yes"]);
-      outputs.push(up.output);
+      const up = await withPack(p, ["up", "--yes"]);
+      assert.equal(up.code, 0, up.output);
       const preview = await withPack(p, ["preview"]);
-      assert.notEqual(preview.code, 0, preview.output);
+      assert.equal(preview.code, 0, preview.output);
       const found = reported(preview.output);
-      const r = only(found, "smb-restore-acknowledged", "fs01");
+      const r = only(found, "smb-restore-secure", "fs01");
+      assert.equal(r.level, "advisory");
       assert.match(r.text, /destroy would restore server\.requireSigning=false on this host/);
       assert.doesNotMatch(r.text, /client\.requireSigning/, "client signing was required already: restoring it is no weakening");
-      assert.deepEqual(found.filter((f) => f.rule !== "smb-restore-acknowledged"), []);
+      assert.deepEqual(found.filter((f) => f.rule !== "smb-restore-secure"), []);
+
+      const blocked = await withPack(p, ["preview"], mandatory);
+      assert.notEqual(blocked.code, 0, blocked.output);
+      assert.equal(only(reported(blocked.output), "smb-restore-secure", "fs01").level, "mandatory");
 
       // The stack's state, judged without running the program.
-      const analyze = await withPack(p, ["policy", "analyze"]);
+      const analyze = await withPack(p, ["policy", "analyze"], mandatory);
       assert.notEqual(analyze.code, 0, analyze.output);
-      assert.match(analyze.output, /smb-restore-acknowledged/);
+      assert.match(analyze.output, /smb-restore-secure/);
       assert.match(analyze.output, /destroy would restore server\.requireSigning=false/);
       await p.ok(["destroy", "--yes"]);
     });
 
     for (const [what, extra] of [
       ['onDelete: "retain"', { onDelete: "retain" }],
-      ["acknowledgeInsecureSettings: true", { extra: { acknowledgeInsecureSettings: true } }],
+      ["onDelete left at its default", { onDelete: "default" }],
     ] as const) {
-      it(`${what} passes, with the same recorded originals`, async () => {
+      it(`${what} passes, with the same recorded originals, even where the rule is mandatory`, async () => {
         fleet.reset("fs01", "server-2025");
-        const p = await project(`restore-${what.split(":")[0]}`);
+        const p = await project(`restore-${extra.onDelete}`);
         declare(p, [{ ...declared, ...extra }]);
         outputs.push((await p.ok(["up", "--yes"])).output);
         const exported = JSON.parse(await p.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
         assert.deepEqual(exported.outputs.originalSettings.server, { requireSigning: false }, "the originals the rule judges");
-        const preview = await withPack(p, ["preview"]);
+        const preview = await withPack(p, ["preview"], mandatory);
         assert.equal(preview.code, 0, preview.output);
         assert.deepEqual(reported(preview.output), []);
         outputs.push((await p.ok(["destroy", "--yes"])).output);
@@ -234,23 +283,23 @@ describe("SMB signing policy pack", () => {
       declare(p, [declared]);
       outputs.push((await p.ok(["up", "--yes"])).output);
       const preview = await withPack(p, ["preview"], {
-        "smb-restore-acknowledged": { waivers: [{ resource: "fs01", reason: "OPS-12: rebuilt from the golden image before any destroy" }] },
+        "smb-restore-secure": { enforcementLevel: "mandatory", waivers: [{ resource: "fs01", reason: "OPS-12: rebuilt from the golden image before any destroy" }] },
       });
       assert.equal(preview.code, 0, preview.output);
       const found = reported(preview.output);
       assert.deepEqual(found.filter((f) => f.level !== "advisory"), []);
-      assert.match(only(found, "smb-waivers", "fs01").text, /smb-restore-acknowledged waived for "fs01": OPS-12: rebuilt from the golden image before any destroy \(waived: destroy would restore server\.requireSigning=false/);
+      assert.match(only(found, "smb-waivers", "fs01").text, /smb-restore-secure waived for "fs01": OPS-12: rebuilt from the golden image before any destroy \(waived: destroy would restore server\.requireSigning=false/);
       outputs.push((await p.ok(["destroy", "--yes"])).output);
     });
 
     it('whenOriginalsUnknown: "violation" asks for the choice before the first up', async () => {
       const p = await project("restore-unknown");
       declare(p, [declared]);
-      const lenient = await withPack(p, ["preview"]);
+      const lenient = await withPack(p, ["preview"], mandatory);
       assert.equal(lenient.code, 0, lenient.output);
-      const strict = await withPack(p, ["preview"], { "smb-restore-acknowledged": { whenOriginalsUnknown: "violation" } });
+      const strict = await withPack(p, ["preview"], { "smb-restore-secure": { enforcementLevel: "mandatory", whenOriginalsUnknown: "violation" } });
       assert.notEqual(strict.code, 0, strict.output);
-      assert.match(only(reported(strict.output), "smb-restore-acknowledged", "fs01").text, /not known yet and may be insecure/);
+      assert.match(only(reported(strict.output), "smb-restore-secure", "fs01").text, /not known yet and may be insecure/);
     });
   });
 
@@ -392,7 +441,6 @@ describe("SMB signing policy pack", () => {
         { name: "fs03", edition: "server" },
         { name: "ws01", edition: "workstation" },
       ], { compiled: true });
-      await p.setConfig("onDelete", "retain");
     });
 
     it("review, converge, review again, drift gate and the policy gate on the state all pass", async () => {
@@ -404,21 +452,31 @@ describe("SMB signing policy pack", () => {
       assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);
     });
 
-    it("without onDelete retain, a host whose originals were insecure fails converge and the policy gate, by name", async () => {
-      await p.ok(["config", "rm", "onDelete"]);
-      // In preview the engine has no outputs of an updated dynamic resource: the originals are unknown there.
-      const review = await run("Review");
-      assert.equal(review.code, 0, review.output);
-      // After the update, the stack rule sees the originals the state records.
+    it("drift: the gate fails (7) on every scheduled run until converge runs, then passes", async () => {
+      fleet.change("fs03", (s) => (s.server.RequireSecuritySignature = false));
+      for (const attempt of [1, 2]) {
+        const gate = await run("Drift gate");
+        assert.equal(gate.code, 7, `gate run ${attempt}:\n${gate.output}`);
+      }
       const converge = await run("Converge");
-      assert.notEqual(converge.code, 0, converge.output);
-      assert.match(only(reported(converge.output), "smb-restore-acknowledged", "fs03").text, /destroy would restore server\.requireSigning=false/);
-      assert.equal(reported(converge.output).filter((r) => r.resource === "ws01").length, 0, "ws01 required signing before: its restore weakens nothing");
+      assert.equal(converge.code, 0, converge.output);
+      assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true, "converge put the drifted value back");
+      assert.equal((await run("Drift gate")).code, 0);
+    });
+
+    it("with onDelete restore, a host whose originals were insecure is reported by the advisory restore rule, by name, without failing converge or the policy gate", async () => {
+      await p.setConfig("onDelete", "restore");
+      const converge = await run("Converge");
+      assert.equal(converge.code, 0, converge.output);
+      const r = only(reported(converge.output), "smb-restore-secure", "fs03");
+      assert.equal(r.level, "advisory");
+      assert.match(r.text, /destroy would restore server\.requireSigning=false/);
+      assert.equal(reported(converge.output).filter((x) => x.resource === "ws01").length, 0, "ws01 required signing before: its restore weakens nothing");
       const gate = await run("Policy gate on the state");
-      assert.notEqual(gate.code, 0, gate.output);
-      assert.match(gate.output, /smb-restore-acknowledged/);
+      assert.equal(gate.code, 0, gate.output);
+      assert.match(gate.output, /smb-restore-secure/);
       // Back as the pipeline's stack is configured; its hosts stay signing after destroy.
-      await p.setConfig("onDelete", "retain");
+      await p.ok(["config", "rm", "onDelete"]);
       assert.equal((await run("Converge")).code, 0);
       outputs.push((await p.ok(["destroy", "--yes"])).output);
       assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);

@@ -50,6 +50,10 @@ export interface DeclaredPolicy {
   host: string;
   client?: object;
   server?: object;
+  /**
+   * Default "restore": most scenarios follow a host back to its originals. "default" leaves the
+   * input out, so the resource's own default applies (retain).
+   */
   onDelete?: string;
   import?: string;
   /** Other top-level inputs (acknowledgeInsecureSettings, takeOwnership, ...). */
@@ -71,7 +75,7 @@ export function declarePolicies(p: PulumiProject, fleet: SimulatedFleet, resourc
         name: r.name,
         import: r.import,
         secretConfig,
-        args: { connection, client: r.client, server: r.server, onDelete: r.onDelete, ...r.extra },
+        args: { connection, client: r.client, server: r.server, onDelete: r.onDelete === "default" ? undefined : (r.onDelete ?? "restore"), ...r.extra },
       };
     }),
   };

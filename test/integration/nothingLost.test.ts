@@ -44,7 +44,8 @@ describe("nothing lost", () => {
   }
 
   async function inputs(transport: Transport, rest: Record<string, unknown>, connection: Record<string, unknown> = {}) {
-    const r = await ops.check({}, { connection: { ...connect(transport), ...connection }, owner: "proj/dev/h", ...rest });
+    // Every scenario here follows the host back to its originals: they declare the restore.
+    const r = await ops.check({}, { connection: { ...connect(transport), ...connection }, owner: "proj/dev/h", onDelete: "restore", ...rest });
     assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
     return { ...(r.inputs as Record<string, unknown>), __provider: PROVIDER_TEXT };
   }

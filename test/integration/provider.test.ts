@@ -28,8 +28,9 @@ describe("provider operations", () => {
     fleet.reset(name, name);
   }
 
+  /** Checked inputs; the scenarios follow hosts back to their originals, so restore unless they say otherwise. */
   async function checked(news: Record<string, unknown>) {
-    const r = await ops.check({}, news);
+    const r = await ops.check({}, { onDelete: "restore", ...news });
     assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
     return r.inputs as Record<string, unknown>;
   }

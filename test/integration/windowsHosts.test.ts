@@ -22,7 +22,7 @@ describe("Windows hosts", () => {
   });
 
   async function inputs(host: PresetName, transport: Transport, rest: Record<string, unknown>) {
-    const r = await ops.check({}, { connection: fleet.connection(host, transport === "winrm" ? "winrm" : "password"), ...rest });
+    const r = await ops.check({}, { connection: fleet.connection(host, transport === "winrm" ? "winrm" : "password"), onDelete: "restore", ...rest });
     assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
     return r.inputs as Record<string, unknown>;
   }

@@ -1,19 +1,24 @@
-// SmbSigningPolicy's constructor warns of enableSigning (SMB 1 only) and of acknowledged
-// weakenings, whether the arguments are plain values, Outputs or promises; it leaves out its
-// warning hook only when plain arguments show there is nothing to say. Run under Pulumi's mocks,
-// where pulumi.log.warn writes to console.warn.
+// SmbSigningPolicy's constructor notes (info, not warnings: a declaration is a decision already
+// taken) enableSigning (SMB 1 only) and acknowledged weakenings, whether the arguments are plain
+// values, Outputs or promises; it leaves out its hook only when plain arguments show there is
+// nothing to say. Run under Pulumi's mocks, where pulumi.log.info writes to console.log and
+// pulumi.log.warn to console.warn.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 
-describe("the constructor's warnings", () => {
+describe("the constructor's notes", () => {
   const warned: string[] = [];
+  const noted: string[] = [];
   const consoleWarn = console.warn;
+  const consoleLog = console.log;
   before(() => {
     pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "warnings", "dev", false);
     console.warn = (...args: unknown[]) => void warned.push(args.join(" "));
+    console.log = (...args: unknown[]) => void noted.push(args.join(" "));
   });
   after(() => {
     console.warn = consoleWarn;
+    console.log = consoleLog;
   });
 
   it("come from plain values, Outputs and promises alike, and not when there is nothing to say", async () => {
@@ -33,7 +38,8 @@ describe("the constructor's warnings", () => {
     const resources = declared.map(([host, args]) => new SmbSigningPolicy(host, { connection: connection(host), ...args }));
     await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const of = (host: string) => warned.filter((w) => w.includes(` ${host}: `)).map((w) => w.replace(/^warning: \[runtime\] /, ""));
+    const of = (host: string) => noted.filter((w) => w.includes(` ${host}: `)).map((w) => w.replace(/^info: \[runtime\] /, ""));
+    assert.deepEqual(warned, [], "a declaration is noted, never warned about");
     assert.deepEqual(of("plain"), ["plain: client.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning."]);
     assert.deepEqual(of("output-side"), ["output-side: server.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning."]);
     assert.equal(of("output-value").length, 1);

@@ -49,7 +49,7 @@ describe("provider plugin: check", () => {
   let previous: ReturnType<typeof setDiagnosticSink>;
   beforeEach(() => {
     warnings = [];
-    previous = setDiagnosticSink((d) => void warnings.push(d.message));
+    previous = setDiagnosticSink((d) => void warnings.push(`${d.severity}: ${d.message}`));
   });
   afterEach(() => setDiagnosticSink(previous));
 
@@ -86,14 +86,15 @@ describe("provider plugin: check", () => {
     assert.deepEqual(result.failures, [{ property: "owner", reason: "owner is not a known property; allowed: connection, client, server, acknowledgeInsecureSettings, onDelete, takeOwnership, readinessDays" }]);
   });
 
-  it("keeps the safety rules: an unacknowledged weakening fails; an acknowledged one warns, as the dynamic resource's program does", async () => {
+  it("keeps the safety rules: an unacknowledged weakening fails; an acknowledged one is noted (info), as the dynamic resource's program does", async () => {
     const p = plugin({ user: "fleet", password: "pw" });
     const refused = await p.check(URN, {}, { connection: { host: "fs01", hostKey: FP }, server: { requireSigning: false } });
     assert.match(refused.failures?.[0].reason ?? "", /acknowledgeInsecureSettings/);
     const acknowledged = await p.check(URN, {}, { connection: { host: "fs01", hostKey: FP }, server: { requireSigning: false }, client: { enableSigning: true }, acknowledgeInsecureSettings: true });
     assert.equal(acknowledged.failures, undefined);
-    assert.ok(warnings.some((w) => /fs01: server\.requireSigning weakens SMB security/.test(w)), warnings.join("\n"));
-    assert.ok(warnings.some((w) => /client\.enableSigning \(EnableSecuritySignature\) has no effect on SMB 2 and 3/.test(w)));
+    assert.ok(warnings.some((w) => /^info: fs01: server\.requireSigning weakens SMB security/.test(w)), warnings.join("\n"));
+    assert.ok(warnings.some((w) => /^info: .*client\.enableSigning \(EnableSecuritySignature\) has no effect on SMB 2 and 3/.test(w)));
+    assert.ok(!warnings.some((w) => w.startsWith("warning:")), warnings.join("\n"));
   });
 });
 

@@ -11,7 +11,7 @@ import {
   judge,
   noDangerousOptions,
   parseWaivers,
-  restoreAcknowledged,
+  restoreSecure,
   Rule,
   RULES,
   signingRequired,
@@ -92,25 +92,31 @@ describe("policy rule smb-no-dangerous-options", () => {
   });
 });
 
-describe("policy rule smb-restore-acknowledged", () => {
+describe("policy rule smb-restore-secure", () => {
   const recorded = { client: { requireSigning: true }, server: { requireSigning: false } };
 
-  it("refuses a restore of insecure originals, naming them; retain or the acknowledgement pass", () => {
-    assert.match(check(restoreAcknowledged, { onDelete: "restore", originalSettings: recorded })[0], /destroy would restore server\.requireSigning=false on this host/);
-    assert.match(check(restoreAcknowledged, { originalSettings: { client: { enableInsecureGuestLogons: true }, server: {} } })[0], /client\.enableInsecureGuestLogons=true/);
-    assert.deepEqual(check(restoreAcknowledged, { onDelete: "retain", originalSettings: recorded }), []);
-    assert.deepEqual(check(restoreAcknowledged, { onDelete: "restore", acknowledgeInsecureSettings: true, originalSettings: recorded }), []);
+  it("refuses a declared restore of insecure originals, naming them; retain (the default) passes, and the acknowledgement plays no part", () => {
+    assert.match(check(restoreSecure, { onDelete: "restore", originalSettings: recorded })[0], /destroy would restore server\.requireSigning=false on this host/);
+    assert.match(check(restoreSecure, { onDelete: "restore", originalSettings: { client: { enableInsecureGuestLogons: true }, server: {} } })[0], /client\.enableInsecureGuestLogons=true/);
+    assert.match(check(restoreSecure, { onDelete: "restore", acknowledgeInsecureSettings: true, originalSettings: recorded })[0], /server\.requireSigning=false/);
+    assert.deepEqual(check(restoreSecure, { onDelete: "retain", originalSettings: recorded }), []);
+    assert.deepEqual(check(restoreSecure, { originalSettings: recorded }), []);
+  });
+
+  it("is advisory unless configured: it can only judge what an up already did; the rules on inputs are mandatory", () => {
+    assert.equal(restoreSecure.defaultLevel, "advisory");
+    for (const rule of RULES) if (rule.kind === "resource") assert.equal(rule.defaultLevel, "mandatory", rule.name);
   });
 
   it("secure originals pass: restoring them weakens nothing", () => {
-    assert.deepEqual(check(restoreAcknowledged, { originalSettings: { client: { requireSigning: true, auditInsecureGuestLogon: false }, server: { requireSigning: true } } }), []);
+    assert.deepEqual(check(restoreSecure, { onDelete: "restore", originalSettings: { client: { requireSigning: true, auditInsecureGuestLogon: false }, server: { requireSigning: true } } }), []);
   });
 
   it("originals not known yet pass, unless whenOriginalsUnknown is violation", () => {
-    assert.deepEqual(check(restoreAcknowledged, { onDelete: "restore" }), []);
-    assert.match(check(restoreAcknowledged, { onDelete: "restore" }, { whenOriginalsUnknown: "violation" })[0], /not known yet/);
-    assert.deepEqual(check(restoreAcknowledged, { onDelete: "retain" }, { whenOriginalsUnknown: "violation" }), []);
-    assert.throws(() => restoreAcknowledged.parse({ whenOriginalsUnknown: "fail" }), /whenOriginalsUnknown must be "pass" or "violation"/);
+    assert.deepEqual(check(restoreSecure, { onDelete: "restore" }), []);
+    assert.match(check(restoreSecure, { onDelete: "restore" }, { whenOriginalsUnknown: "violation" })[0], /not known yet/);
+    assert.deepEqual(check(restoreSecure, { onDelete: "retain" }, { whenOriginalsUnknown: "violation" }), []);
+    assert.throws(() => restoreSecure.parse({ whenOriginalsUnknown: "fail" }), /whenOriginalsUnknown must be "pass" or "violation"/);
   });
 });
 

@@ -18,7 +18,7 @@ describe("check", () => {
     const c = (r.inputs as any).connection;
     assert.equal(c.port, 22);
     assert.equal(c.transport, "ssh");
-    assert.equal((r.inputs as any).onDelete, "restore");
+    assert.equal((r.inputs as any).onDelete, "retain");
   });
 
   it("refuses a pinned hostKey together with dangerouslyAcceptAnyHostKey, naming both", async () => {
