@@ -17,7 +17,7 @@ import {
 import { checkSafety, findWeakenings } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
 import { settingByCmdlet, SIDES } from "./domain/settings";
-import { warn } from "./transport/engineLog";
+import { info, warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError } from "./errors";
 import { Deadline, deadlineIn } from "./host/retry";
@@ -103,7 +103,7 @@ function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: 
     policyManaged: result.policy,
     policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
     readiness,
-    consequences: keptConsequences(inputs, result, originals, readiness).map((c) => c.text),
+    consequences: keptConsequences(inputs, result, originals).map((c) => c.text),
   };
 }
 
@@ -138,11 +138,12 @@ function readinessOf(result: SigningResult): Readiness | null {
 /**
  * What this resource's settings change for people on the host, against how the host was before
  * this resource changed them (its originals; unmanaged settings as the host reports them now),
- * plus what `destroy` would put back if that weakens the host. Stable across refreshes.
+ * plus what `destroy` would put back if that weakens the host. Stable across runs that change
+ * nothing: the audit findings, which change with every read, are the `readiness` output's.
  */
-function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings, readiness: Readiness | null): Consequence[] {
+function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings): Consequence[] {
   const declared = declaredSettings(inputs);
-  const out = presentConsequences(declared, result.after, originals, readiness);
+  const out = presentConsequences(declared, result.after, originals);
   if (inputs.onDelete === "restore") {
     const restored: DeclaredSettings = { client: {}, server: {} };
     for (const side of SIDES) {
@@ -158,8 +159,8 @@ function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, orig
 }
 
 /** What the declared settings mean for people, against the host as it was before this resource changed it. */
-function presentConsequences(declared: DeclaredSettings, now: ObservedSettings, originals: DeclaredSettings, readiness: Readiness | null): Consequence[] {
-  return consequencesOf({ before: beforeThisResource(now, originals), declared, readiness, tense: "present" });
+function presentConsequences(declared: DeclaredSettings, now: ObservedSettings, originals: DeclaredSettings): Consequence[] {
+  return consequencesOf({ before: beforeThisResource(now, originals), declared, readiness: null, tense: "present" });
 }
 
 /** The host as it was before this resource changed it: its originals, and what it reports now for the rest. */
@@ -171,9 +172,18 @@ function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings):
   return before;
 }
 
-/** The resource's warnings, each naming the host, on the resource (transport/engineLog.ts). */
-async function warnAll(host: string, urn: string | undefined, consequences: Consequence[]): Promise<void> {
-  for (const c of consequences) if (c.severity === "warning") await warn(`${host}: ${c.text}`, urn);
+/**
+ * The resource's messages about consequences, on the resource (transport/engineLog.ts): at most
+ * one warning, holding everything a person must decide on, and at most one info message with
+ * the rest. A 500-host run then has at most one warning line per host that needs a decision.
+ */
+async function tell(host: string, urn: string | undefined, consequences: Consequence[]): Promise<void> {
+  const joined = (texts: string[], what: string) => (texts.length === 1 ? `${host}: ${texts[0]}` : `${host}: ${texts.length} ${what}:\n  - ${texts.join("\n  - ")}`);
+  const warnings = consequences.filter((c) => c.severity === "warning").map((c) => c.text);
+  const infos = consequences.filter((c) => c.severity === "info").map((c) => c.text);
+  // The warning last: the CLI's row of the resource shows its latest message.
+  if (infos.length > 0) await info(joined(infos, "consequences"), urn);
+  if (warnings.length > 0) await warn(joined(warnings, "consequences to decide on before this change"), urn);
 }
 
 /**
@@ -216,16 +226,41 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
   return outputs;
 }
 
+/** Inputs that may be unknown as a whole in preview (built from another resource's outputs). */
+const WHOLE_INPUTS = ["connection", "client", "server"] as const;
+
+/**
+ * The inputs to validate in preview: a connection not known yet stands in as one whose every
+ * field is not known yet; unknown settings as none. So the known inputs are still judged, and
+ * nothing that may still be valid fails; check judges the rest when the engine knows it (at up).
+ */
+function knownPart(raw: Record<string, unknown>): { probe: Record<string, unknown>; pending: string[] } {
+  const pending = WHOLE_INPUTS.filter((k) => raw[k] === UNKNOWN);
+  const probe = { ...raw };
+  for (const key of pending) {
+    if (key === "connection") probe.connection = { transport: UNKNOWN, host: UNKNOWN, user: UNKNOWN, password: UNKNOWN };
+    else delete probe[key];
+  }
+  return { probe, pending };
+}
+
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult<Record<string, unknown>>> {
-  const parsed = parsePolicyInputs(userInputs(news));
+  const { probe, pending } = knownPart(userInputs(news));
+  const parsed = parsePolicyInputs(probe);
   if (!parsed.ok) return { inputs: news, failures: parsed.failures };
+  if (pending.length > 0) {
+    const failures = checkSafety(parsed.inputs);
+    if (failures.length > 0) return { inputs: news, failures };
+    return { inputs: { ...parsed.inputs, ...Object.fromEntries(pending.map((k) => [k, UNKNOWN])) } };
+  }
   const failures = [...checkSafety(parsed.inputs), ...checkPrivateKey(parsed.inputs.connection)];
   if (failures.length > 0) return { inputs: news, failures };
-  // A create (no inputs yet): the host has not been read, so say what the declared values would
-  // change if it does not have them already. An import changes nothing.
+  // A create (no inputs yet): the host has not been read, so say (as information: nothing is
+  // known to decide on) what the declared values would change if it does not have them already.
+  // An import changes nothing.
   if (Object.keys(userInputs(olds ?? {})).length === 0 && parsed.inputs.importId === undefined) {
     const host = hostLabel(parsed.inputs.connection.host);
-    await warnAll(`${host} (not read yet)`, known(parsed.inputs.resourceUrn), consequencesIfUnread(declaredSettings(parsed.inputs)));
+    await tell(`${host} (not read yet)`, known(parsed.inputs.resourceUrn), consequencesIfUnread(declaredSettings(parsed.inputs)));
   }
   return { inputs: parsed.inputs };
 }
@@ -267,7 +302,7 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
   const parsed = parsePolicyInputs(userInputs(news));
   if (!parsed.ok) return { changes: true };
   const result = diffPolicy(olds, parsed.inputs);
-  if (result.changes) await warnAll(hostLabel(parsed.inputs.connection.host), known(parsed.inputs.resourceUrn), previewConsequences(olds, parsed.inputs, result.replaces.length > 0));
+  if (result.changes) await tell(hostLabel(parsed.inputs.connection.host), known(parsed.inputs.resourceUrn), previewConsequences(olds, parsed.inputs, result.replaces.length > 0));
   return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.replaces.length > 0 };
 }
 
@@ -288,9 +323,8 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
     const adopted = await adopt(inputs);
     return { id: policyId(adopted.connection), outs: adopted };
   }
+  // What the create did is in its outputs (`consequences`); its preview said what it would do.
   const outs = await apply(inputs, undefined, raw[PROVIDER_KEY]);
-  // No diff precedes a create: its warnings come now, from what the host had before.
-  await warnAll(inputs.connection.host, inputs.resourceUrn, presentConsequences(declaredSettings(inputs), outs.observed, outs.originalSettings, outs.readiness ?? null));
   return { id: policyId(outs.connection), outs };
 }
 

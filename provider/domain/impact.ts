@@ -85,9 +85,13 @@ export function consequencesOf(view: ImpactView): Consequence[] {
   const flips = (side: Side, name: string, to: boolean) => declared[side][name] === to && was(side, name) === !to;
   const out: Consequence[] = [];
 
+  // A requirement's generic consequence is information when the audit log speaks for that side
+  // (its own line then says whether anyone would be refused, as a warning or as information);
+  // with no audit findings at all, nobody can tell, and that asks for a decision.
+  const generic = view.readiness ? "info" : "warning";
   if (flips("client", "requireSigning", true)) {
     out.push({
-      severity: "warning",
+      severity: generic,
       setting: "client.requireSigning",
       text: `client.requireSigning: true: SMB servers that do not sign (many NAS and printers) ${will("will fail", "fail")} with ${INVALID_SIGNATURE}`,
     });
@@ -102,7 +106,7 @@ export function consequencesOf(view: ImpactView): Consequence[] {
   }
   if (flips("server", "requireSigning", true)) {
     out.push({
-      severity: "warning",
+      severity: generic,
       setting: "server.requireSigning",
       text: `server.requireSigning: true: SMB clients that do not sign ${will("will be", "are")} refused by this host`,
     });
@@ -175,6 +179,12 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   }
   if (f.log === "disabled") return warn(`the log ${log} is disabled on this host, so it cannot tell which peers do not sign`);
   if (f.log === "unreadable") return warn(`could not read ${log} on this host: ${f.error ?? "unknown error"}`);
+  if (f.auditing !== true && view.declared[side][AUDIT_SETTING[side]] === true) {
+    // Turned on in this same change: the log has nothing yet, so nobody can tell who would be refused.
+    return warn(
+      `${side}.${AUDIT_SETTING[side]} is turned on in this same change, so ${log} has logged nothing yet: nobody can tell which ${side === "server" ? "clients" : "servers"} would be ${side === "server" ? "refused" : "unreachable"}; audit for a while first, then require signing in a later change`,
+    );
+  }
   if (f.auditing !== true) {
     const state = f.auditing === false ? "false" : "not available on this build";
     return warn(
@@ -200,27 +210,27 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
 
 /**
  * For a host not read yet (a create in preview): what the declared values would change if the
- * host does not already have them. Warnings only where someone could lose access.
+ * host does not already have them. Information: nothing is known of the host to decide on.
  */
 export function consequencesIfUnread(declared: DeclaredSettings): Consequence[] {
   const out: Consequence[] = [];
   if (declared.client.requireSigning === true) {
     out.push({
-      severity: "warning",
+      severity: "info",
       setting: "client.requireSigning",
       text: `client.requireSigning: true: unless this host already requires outbound signing, SMB servers that do not sign (many NAS and printers) will fail with ${INVALID_SIGNATURE}, and guest access, if enabled, will be blocked (${GUEST_BLOCKED})`,
     });
   }
   if (declared.server.requireSigning === true) {
     out.push({
-      severity: "warning",
+      severity: "info",
       setting: "server.requireSigning",
       text: "server.requireSigning: true: unless this host already requires inbound signing, SMB clients that do not sign will be refused; which ones, its audit log can tell once server.auditClientDoesNotSupportSigning has been on for a while",
     });
   }
   if (declared.client.enableInsecureGuestLogons === false) {
     out.push({
-      severity: "warning",
+      severity: "info",
       setting: "client.enableInsecureGuestLogons",
       text: `client.enableInsecureGuestLogons: false: guest access, if enabled on this host, will be blocked (${GUEST_BLOCKED})`,
     });

@@ -44,10 +44,26 @@ export async function warn(message: string, urn?: string): Promise<void> {
   await emit({ severity: "warning", message, urn });
 }
 
+/** Sends an info message about a resource (what needs no decision); never throws. */
+export async function info(message: string, urn?: string): Promise<void> {
+  await emit({ severity: "info", message, urn });
+}
+
+/**
+ * What this process has said to the engine, per resource. The engine asks the same question more
+ * than once in one operation (`preview --refresh` calls diff at the refresh step and again at
+ * the update step), and one operation is one provider process: a message already said about a
+ * resource is not said again, so the warnings budget (one per resource per operation) holds.
+ */
+const said = new Set<string>();
+
 async function emit(d: Diagnostic): Promise<void> {
   if (installed) return installed(d);
   const address = pluginEngine ?? engineAddress();
   if (!address) return;
+  const key = `${d.urn ?? ""}\u0000${d.severity}\u0000${d.message}`;
+  if (said.has(key)) return;
+  said.add(key);
   try {
     await logToEngine(address, d);
   } catch (err) {

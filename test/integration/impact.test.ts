@@ -27,18 +27,28 @@ describe("consequences and readiness", () => {
     await fleet?.stop();
   });
 
-  /** The warnings delivered since the last call, each checked to be about the resource's URN. */
-  function warnings(name: string): string[] {
+  /**
+   * The messages delivered since the last call, each checked to be about the resource's URN: at
+   * most one warning and one info message per operation (the budget), each split into its
+   * consequences, every one prefixed with the host as a single one would be.
+   */
+  function said(name: string): { warnings: string[]; infos: string[] } {
     const taken = delivered.splice(0);
-    for (const d of taken) {
-      assert.equal(d.severity, "warning");
-      assert.equal(d.urn, urnOf(name), d.message);
-    }
-    return taken.map((d) => d.message);
+    for (const d of taken) assert.equal(d.urn, urnOf(name), d.message);
+    const lines = (severity: string) => {
+      const of = taken.filter((d) => d.severity === severity);
+      assert.ok(of.length <= 1, `more than one ${severity} for one operation:\n${of.map((d) => d.message).join("\n")}`);
+      if (of.length === 0) return [];
+      const [head, ...items] = of[0].message.split("\n  - ");
+      return items.length === 0 ? [head] : items.map((t) => `${head.slice(0, head.indexOf(": "))}: ${t}`);
+    };
+    return { warnings: lines("warning"), infos: lines("info") };
   }
+  const warnings = (name: string) => said(name).warnings;
 
   async function inputs(name: string, transport: Transport, rest: Record<string, unknown>, olds: Record<string, unknown> = { existing: true }) {
-    const r = await ops.check(olds, { connection: fleet.connection(name, transport === "winrm" ? "winrm" : "password"), resourceUrn: urnOf(name), ...rest });
+    // These scenarios follow a host through destroy: they declare the restore.
+    const r = await ops.check(olds, { connection: fleet.connection(name, transport === "winrm" ? "winrm" : "password"), resourceUrn: urnOf(name), onDelete: "restore", ...rest });
     assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
     return r.inputs as Record<string, unknown>;
   }
@@ -66,9 +76,11 @@ describe("consequences and readiness", () => {
         const news = await inputs("home", transport, { client: { requireSigning: true }, server: { auditClientDoesNotSupportSigning: true } });
         const d = await ops.diff(created.id, outs, news);
         assert.equal(d.changes, true);
-        const preview = warnings("home");
+        const { warnings: preview, infos } = said("home");
         const host = address("home");
-        assert.ok(preview.includes(`${host}: client.requireSigning: true: SMB servers that do not sign (many NAS and printers) will fail with 0xc000a000 STATUS_INVALID_SIGNATURE`), preview.join("\n"));
+        // Which servers would fail, the client audit log could say; it is off on this host: a decision.
+        has(preview, /: this host does not log servers that do not sign \(client\.auditServerDoesNotSupportSigning is false\)/);
+        assert.ok(infos.includes(`${host}: client.requireSigning: true: SMB servers that do not sign (many NAS and printers) will fail with 0xc000a000 STATUS_INVALID_SIGNATURE`), infos.join("\n"));
         assert.ok(
           preview.includes(
             `${host}: client.requireSigning: true: guest access, currently enabled on this host (EnableInsecureGuestLogons=true, not managed by this resource), will be blocked (0x80070035, System error 3227320323): shares that admit only guests become unreachable`,
@@ -123,9 +135,9 @@ describe("consequences and readiness", () => {
 
         const news = await inputs("srv25", transport, { server: { auditClientDoesNotSupportSigning: true, requireSigning: true } });
         await ops.diff(created.id, outs, news);
-        const preview = warnings("srv25");
+        const { warnings: preview, infos } = said("srv25");
         const host = address("srv25");
-        assert.ok(preview.includes(`${host}: server.requireSigning: true: SMB clients that do not sign will be refused by this host`), preview.join("\n"));
+        assert.ok(infos.includes(`${host}: server.requireSigning: true: SMB clients that do not sign will be refused by this host`), infos.join("\n"));
         has(preview, new RegExp(`^${host.replace(/\./g, "\\.")}: 4 clients in the last 7 days connected without signing: 10\\.0\\.4\\.17, 10\\.0\\.4\\.18, 10\\.0\\.4\\.30, 10\\.0\\.4\\.40 \\(Microsoft-Windows-SMBServer/Audit, event 3021, 3027, read `));
         assert.ok(!preview.some((t) => t.includes("10.0.4.99") || t.includes("10.0.4.5,")), "outside the window, or signing: not named");
 
@@ -168,7 +180,9 @@ describe("consequences and readiness", () => {
         fleet.reset("srv25", "server-2025");
         delivered.splice(0);
         const fresh = await inputs("srv25", transport, { server: { requireSigning: true } }, {});
-        has(warnings("srv25"), /\(not read yet\): server\.requireSigning: true: unless this host already requires inbound signing, SMB clients that do not sign will be refused/);
+        const unread = said("srv25");
+        assert.deepEqual(unread.warnings, [], "nothing is known of the host to decide on");
+        has(unread.infos, /\(not read yet\): server\.requireSigning: true: unless this host already requires inbound signing, SMB clients that do not sign will be refused/);
         assert.equal(fleet.state("srv25").counters.runs, 0, "check contacted no host");
         const created = await ops.create(await inputs("srv25", transport, { client: { requireSigning: true } }));
         assert.deepEqual(warnings("srv25"), [], "Server 2025 requires client signing already: nothing changes");
@@ -176,16 +190,26 @@ describe("consequences and readiness", () => {
         has(warnings("srv25"), /this host does not log clients that do not sign \(server\.auditClientDoesNotSupportSigning is false\): turn that audit on for a while first/);
       });
 
-      it("audit turned on in the same run as the requirement has logged nothing yet: it says to audit first, not that nobody would be refused", async () => {
+      it("audit turned on in the same change as the requirement has logged nothing yet: preview says so, not that it is off or that nobody would be refused; up and refresh say nothing", async () => {
         fleet.reset("srv25", "server-2025");
         delivered.splice(0);
-        const created = await ops.create(await inputs("srv25", transport, { server: { auditClientDoesNotSupportSigning: true, requireSigning: true } }));
-        const atCreate = warnings("srv25");
-        has(atCreate, /this host does not log clients that do not sign \(server\.auditClientDoesNotSupportSigning is false\): turn that audit on for a while first/);
-        assert.ok(!((created.outs as PolicyOutputs).consequences ?? []).some((c) => c.startsWith("no client connected")), "no false comfort");
-        assert.equal((created.outs as PolicyOutputs).readiness?.server.auditing, false);
-        const refreshed = await ops.read(created.id, created.outs);
+        const created = await ops.create(await inputs("srv25", transport, { client: { requireSigning: true } }));
+        assert.deepEqual(said("srv25"), { warnings: [], infos: [] }, "a create says nothing: its preview did");
+        const news = await inputs("srv25", transport, { client: { requireSigning: true }, server: { auditClientDoesNotSupportSigning: true, requireSigning: true } });
+        await ops.diff(created.id, created.outs as PolicyOutputs, news);
+        const preview = said("srv25");
+        has(preview.warnings, /server\.auditClientDoesNotSupportSigning is turned on in this same change, so Microsoft-Windows-SMBServer\/Audit has logged nothing yet: nobody can tell which clients would be refused/);
+        assert.ok(!preview.warnings.some((t) => /turn that audit on|is false/.test(t)), preview.warnings.join("\n"));
+        const updated = await ops.update(created.id, created.outs as PolicyOutputs, news);
+        const outs = updated.outs as PolicyOutputs;
+        assert.deepEqual(said("srv25"), { warnings: [], infos: [] }, "an update says nothing: its preview did");
+        assert.ok(!(outs.consequences ?? []).some((c) => c.startsWith("no client connected") || /turn that audit on/.test(c)), (outs.consequences ?? []).join("\n"));
+        assert.ok((outs.consequences ?? []).some((c) => /auditClientDoesNotSupportSigning: true: SMB clients that do not sign are logged/.test(c)));
+        assert.equal(outs.readiness?.server.auditing, false);
+        const refreshed = await ops.read(created.id, outs);
         assert.equal((refreshed.props as PolicyOutputs).readiness?.server.auditing, true, "audit is on from now on");
+        assert.deepEqual((refreshed.props as PolicyOutputs).consequences, outs.consequences, "a refresh that changes nothing leaves consequences as they were");
+        assert.deepEqual(said("srv25"), { warnings: [], infos: [] }, "a refresh says nothing");
       });
 
       it("reads a bounded number of events within the window, and says when it stopped", async () => {

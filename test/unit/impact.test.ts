@@ -83,6 +83,19 @@ describe("consequences of a change (impact.ts)", () => {
 describe("readiness from the host's audit log (impact.ts)", () => {
   const requireServer = (r: Readiness) => texts(view({ declared: { client: {}, server: { requireSigning: true } }, readiness: r }));
 
+  it("a requirement's generic consequence asks for a decision only where no audit findings speak for its side", () => {
+    const declared = { client: {}, server: { requireSigning: true } };
+    assert.ok(texts(view({ declared })).includes("warning server.requireSigning: true: SMB clients that do not sign will be refused by this host"));
+    assert.ok(texts(view({ declared, readiness: readiness() })).includes("info server.requireSigning: true: SMB clients that do not sign will be refused by this host"));
+  });
+
+  it("audit turned on in the same change as the requirement: the log has nothing yet, said as such (never that the audit is off)", () => {
+    const out = texts(view({ declared: { client: {}, server: { requireSigning: true, auditClientDoesNotSupportSigning: true } }, readiness: readiness({ auditing: false }) }));
+    assert.ok(out.some((t) => t.startsWith("warning server.auditClientDoesNotSupportSigning is turned on in this same change, so Microsoft-Windows-SMBServer/Audit has logged nothing yet")), out.join("\n"));
+    assert.ok(!out.some((t) => /is false|turn that audit on/.test(t)), out.join("\n"));
+    assert.ok(out.some((t) => t.startsWith("info server.auditClientDoesNotSupportSigning: true: SMB clients that do not sign will be logged")), out.join("\n"));
+  });
+
   it("names the clients that connected without signing, busiest first, and reads no further than it may", () => {
     const out = requireServer(readiness({ peers: [peer("10.0.4.30"), peer("10.0.4.17", 2), peer("10.0.4.18")], events: 4 }));
     assert.ok(
@@ -109,11 +122,11 @@ describe("readiness from the host's audit log (impact.ts)", () => {
     );
   });
 
-  it("an empty log under audit is good news, said as information", () => {
+  it("an empty log under audit is good news, said as information: no decision is asked", () => {
     const out = consequencesOf(view({ declared: { client: {}, server: { requireSigning: true } }, readiness: readiness() }));
     assert.deepEqual(
       out.map((c) => c.severity),
-      ["warning", "info"],
+      ["info", "info"],
     );
     assert.match(out[1].text, /^no client connected without signing in the last 7 days/);
   });
