@@ -1,7 +1,9 @@
 // The pipeline's helper for the sharded fleet (smb-signing-sharded.yml):
 //   shards sites [inventory.json]            the sites as a JSON list, for the job matrix
-//   shards drift <site> <dir>                `pulumi refresh --expect-no-changes` of that site's
-//                                            stack; writes <dir>/<site>.json; exits with the CLI's code
+//   shards drift <site> <dir>                `pulumi preview --refresh --expect-no-changes` of that
+//                                            site's stack (it writes nothing into the state, so a
+//                                            drifted host fails every run until converged); writes
+//                                            <dir>/<site>.json; exits with the CLI's code
 //   shards report <dir> [inventory.json]     merges every shard's result: prints and writes
 //                                            <dir>/drift-report.md; exits 0 when every site is
 //                                            clean, 7 (the CLI's "changes found") when some drifted,
@@ -17,18 +19,22 @@ export interface ShardResult {
   /** clean: exit 0; drift: exit 7 (`--expect-no-changes` found changes); failed: anything else. */
   status: "clean" | "drift" | "failed";
   exitCode: number;
-  /** Resources whose refresh found a change (names as in the program). */
+  /** Resources whose preview found a change from the hosts as they are (names as in the program). */
   drifted: string[];
   /** The CLI's last lines, when it failed. */
   tail?: string;
 }
 
-/** The resources a `refresh --diff` output shows as changed or gone: each "~"/"-" step's URN names it. */
+/**
+ * The resources a `preview --refresh --diff` output shows as to be changed or gone: each "~"/"-"
+ * update, replace or delete step's URN names it. The refresh steps before them are not drift
+ * (a read records new audit findings every time), nor is the stack's own outputs step.
+ */
 export function driftedResources(output: string): string[] {
   const names = new Set<string>();
   let pending = false;
   for (const line of output.split("\n")) {
-    if (/^\s*[~-] \S+: \((update|delete|refresh)\)/.test(line)) pending = true;
+    if (/^\s*[~+-]+ \S+: \((update|replace|delete)\)/.test(line) && !/pulumi:pulumi:Stack/.test(line)) pending = true;
     const urn = /\[urn=urn:pulumi:[^\]]*::([^:\]]+)\]/.exec(line);
     if (urn && pending) {
       names.add(urn[1]);
@@ -74,7 +80,7 @@ function main(argv: string[]): number {
   }
   if (command === "drift" && args.length === 2) {
     const [site, dir] = args;
-    const r = spawnSync("pulumi", ["refresh", "--diff", "--expect-no-changes", "--yes", "--non-interactive", "--stack", site], { encoding: "utf8", maxBuffer: 1 << 30 });
+    const r = spawnSync("pulumi", ["preview", "--refresh", "--diff", "--expect-no-changes", "--non-interactive", "--stack", site], { encoding: "utf8", maxBuffer: 1 << 30 });
     const output = (r.stdout ?? "") + (r.stderr ?? "") + (r.error ? String(r.error) : "");
     process.stdout.write(output);
     const result = shardResult(site, r.status ?? 1, output);

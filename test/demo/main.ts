@@ -1,7 +1,8 @@
 // The main job (`npm run demo`): three simulated Windows hosts behind real sshd, the fleet
 // example run through the real Pulumi CLI: a review (preview with consequences and the policy
-// pack), up, out-of-band tampering, refresh catching the drift, up converging, the policy gate
-// on the state, destroy restoring; then the provider plugin: `pulumi import` of a host into a
+// pack), up, out-of-band tampering, the drift gate (preview --refresh --expect-no-changes)
+// catching it twice, up --refresh converging, the policy gate on the state, a deliberate
+// onDelete restore and destroy putting the originals back; then the provider plugin: `pulumi import` of a host into a
 // Pulumi YAML project and an up of the generated code that changes nothing; and everything torn down.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -49,31 +50,43 @@ async function main(): Promise<void> {
     step("Review: pulumi preview --diff with the policy pack");
     show(await project.ok(["preview", "--diff", ...pack]));
 
-    step("pulumi up: declare SMB signing on every host");
-    show(await project.ok(["up", "--yes", "--skip-preview"]));
+    step("pulumi up: declare SMB signing on every host (the pack judges the whole stack first)");
+    show(await project.ok(["up", "--yes", ...pack]));
     table(fleet);
 
     step("Tampering: an administrator turns off client signing on ws-home-02");
     fleet.change("ws-home-02", (s) => (s.client.RequireSecuritySignature = false));
     table(fleet);
 
-    step("pulumi refresh --expect-no-changes: the drift gate");
-    const gate = await project.run(["refresh", "--expect-no-changes", "--yes", "--skip-preview"]);
-    show(gate);
-    console.log(gate.code === 0 ? "!! drift NOT detected" : `>> drift detected: pulumi exited with code ${gate.code}`);
-    if (gate.code === 0) throw new Error("the drift gate did not catch the tampering");
+    // The scheduled drift gate: it reads the hosts, writes nothing into the state, and exits 7
+    // while a host differs from the program, on every run until the drift is converged.
+    for (const run of ["the drift gate", "the drift gate again (next scheduled run)"]) {
+      step(`pulumi preview --refresh --expect-no-changes --diff: ${run}`);
+      const gate = await project.run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
+      show(gate);
+      console.log(gate.code === 7 ? `>> drift detected: pulumi exited with code ${gate.code}` : `!! drift NOT detected (exit ${gate.code})`);
+      if (gate.code !== 7) throw new Error("the drift gate did not catch the tampering");
+    }
 
-    step("pulumi up: converge");
-    show(await project.ok(["up", "--yes", "--skip-preview"]));
+    step("pulumi up --refresh: converge");
+    show(await project.ok(["up", "--refresh", "--yes", ...pack]));
     table(fleet);
+    const clean = await project.run(["preview", "--refresh", "--expect-no-changes"]);
+    console.log(clean.code === 0 ? ">> the drift gate passes again" : `!! the drift gate still fails (exit ${clean.code})`);
+    if (clean.code !== 0) throw new Error("the drift gate did not pass after converging");
 
     step("Policy gate on the state: pulumi policy analyze");
     const analyzed = await project.run(["policy", "analyze", ...pack]);
     show(analyzed);
-    if (analyzed.code === 0 || !/smb-restore-acknowledged/.test(analyzed.output)) throw new Error("the policy pack did not flag restoring ws-home-02's insecure originals");
-    console.log(">> the pack flags it: destroy would put hosts back to their insecure originals (onDelete: retain, or acknowledgeInsecureSettings, would settle it)");
+    if (analyzed.code !== 0) throw new Error("the policy gate failed on a converged stack with the resource's defaults");
 
-    step("pulumi destroy: restore what each host had before (deliberately, as the demo's last step)");
+    step("Deliberately: pulumi config set onDelete restore, up (the pack's advisory smb-restore-secure names the hosts a destroy would weaken)");
+    await project.setConfig("onDelete", "restore");
+    const restoring = await project.ok(["up", "--yes", ...pack]);
+    show(restoring);
+    if (!/smb-restore-secure/.test(restoring.output)) throw new Error("the policy pack did not report restoring ws-home-02's insecure originals");
+
+    step("pulumi destroy: put back what each host had before (one warning per host that this weakens)");
     show(await project.ok(["destroy", "--yes", "--skip-preview"]));
     table(fleet);
     await project.ok(["stack", "rm", "--yes"]);

@@ -12,6 +12,7 @@ import { shardedExampleStacks } from "./stacks";
 
 const EXAMPLE = path.join(REPO_ROOT, "dist", "examples", "fleet-sharded");
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
+const yml = () => fs.readFileSync(path.join(REPO_ROOT, "examples", "fleet-sharded", "smb-signing-sharded.yml"), "utf8");
 
 describe("the sharded fleet example through the CLI", () => {
   const HOSTS = [
@@ -51,13 +52,12 @@ describe("the sharded fleet example through the CLI", () => {
   });
 
   it("the pipeline runs the shards script as these tests do: sites for the matrix, drift per site into one directory, report of it", () => {
-    const yml = fs.readFileSync(path.join(REPO_ROOT, "examples", "fleet-sharded", "smb-signing-sharded.yml"), "utf8");
-    const calls = [...yml.matchAll(/npx ts-node shards\.ts ([^)"\n]*)/g)].map((m) => m[1].trim());
+    const calls = [...yml().matchAll(/npx ts-node shards\.ts ([^)"\n]*)/g)].map((m) => m[1].trim());
     assert.deepEqual(calls, ["sites", "drift ${{ matrix.site }} drift", "report drift"]);
-    assert.match(yml, /matrix:\n\s+site: \$\{\{ fromJson\(needs\.sites\.outputs\.sites\) \}\}/);
-    assert.match(yml, /report:\n\s+if: always\(\)/, "the report must run when a shard's job failed");
-    assert.match(yml, /PULUMI_SKIP_CHECKPOINTS: "true"/);
-    assert.match(yml, /NODE_OPTIONS: --max-semi-space-size=1/);
+    assert.match(yml(), /matrix:\n\s+site: \$\{\{ fromJson\(needs\.sites\.outputs\.sites\) \}\}/);
+    assert.match(yml(), /report:\n\s+if: always\(\)/, "the report must run when a shard's job failed");
+    assert.match(yml(), /PULUMI_SKIP_CHECKPOINTS: "true"/);
+    assert.match(yml(), /NODE_OPTIONS: --max-semi-space-size=1/);
   });
 
   it("the sites of the inventory are the matrix", async () => {
@@ -87,8 +87,11 @@ describe("the sharded fleet example through the CLI", () => {
     fleet.change("s-ws01", (s) => (s.server.RequireSecuritySignature = false));
     const drifted = await shards(["drift", "south", results]);
     assert.equal(drifted.code, 7, drifted.output);
+    // The gate writes nothing into the state: the next scheduled run alerts again.
+    const again = await shards(["drift", "south", results]);
+    assert.equal(again.code, 7, again.output);
     const south = JSON.parse(fs.readFileSync(path.join(results, "south.json"), "utf8"));
-    assert.deepEqual({ status: south.status, drifted: south.drifted }, { status: "drift", drifted: ["s-ws01"] });
+    assert.deepEqual({ status: south.status, drifted: south.drifted }, { status: "drift", drifted: ["s-ws01"] }, drifted.output);
 
     const report = await shards(["report", results]);
     assert.equal(report.code, 7, report.output);
@@ -112,9 +115,11 @@ describe("the sharded fleet example through the CLI", () => {
     assert.match(report.output, /\| south \| failed \(exit \d+\)/);
   });
 
-  it("up puts the drifted host back, and both shards destroy (onDelete retain: the hosts keep signing)", async () => {
-    await stacks.south.ok(["up", "--yes", "--skip-preview", "--stack", "south"]);
+  it("up --refresh puts the drifted host back, the gate passes, and both shards destroy (onDelete retain: the hosts keep signing)", async () => {
+    assert.match(yml(), /run: pulumi up --refresh --yes/, "the pipeline converges with --refresh");
+    await stacks.south.ok(["up", "--refresh", "--yes", "--skip-preview", "--stack", "south"]);
     assert.equal(fleet.state("s-ws01").server.RequireSecuritySignature, true);
+    assert.equal((await shards(["drift", "south", path.join(dir, "drift-converged")])).code, 0);
     await Promise.all(["north", "south"].map((site) => stacks[site].ok(["destroy", "--yes", "--skip-preview", "--stack", site])));
     assert.deepEqual(await policiesOf("north"), []);
     assert.deepEqual(await policiesOf("south"), []);
