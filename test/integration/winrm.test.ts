@@ -2,9 +2,12 @@
 // python3-winrm), message encryption enforced, tampering rejected, large stdin intact; the wire
 // details Windows expects (UPN logons, channel binding over HTTPS, content type, console mode).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import * as tls from "node:tls";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import { parsePolicyInputs } from "../../provider/domain/schema";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "../../provider/host/protocol";
@@ -357,6 +360,36 @@ describe("WinRM transport", () => {
       const unbound = await pywinrm(httpsEndpoint("strict"), SIM_USER, SIM_PASSWORD, ["--ca", caFile(), "--no-cbt"]);
       assert.notEqual(unbound.code, 0);
       assert.match(unbound.stderr, /InvalidCredentialsError/);
+    });
+
+    it("behind a TLS-inspecting proxy (its own certificate, trusted through a corporate CA) the host refuses the bound logon, and the error names channel binding as the likely cause; pinned, the proxy is refused up front", async () => {
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), "smb-inspecting-proxy-"));
+      const key = path.join(work, "key.pem");
+      const cert = path.join(work, "cert.pem");
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=inspecting-proxy", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+      const target = fleet.host("strict");
+      // Terminates TLS with its own certificate and opens its own TLS session to the host, as an inspecting proxy does.
+      const proxy = tls.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (client) => {
+        const upstream = tls.connect({ host: target.address, port: SIM_WINRM_HTTPS_PORT, rejectUnauthorized: false });
+        client.pipe(upstream).pipe(client);
+        const end = () => (client.destroy(), upstream.destroy());
+        client.on("error", end);
+        upstream.on("error", end);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+      try {
+        const port = (proxy.address() as { port: number }).port;
+        const viaProxy = { transport: "winrm", https: true, host: "127.0.0.1", port, user: SIM_USER, password: SIM_PASSWORD };
+        const { error } = await createWith({ ...viaProxy, caCertificate: fs.readFileSync(cert, "utf8") });
+        assert.equal(error?.kind, "authenticationFailed", error?.message);
+        assert.match(error!.message, /may not be the host's own: NTLM is bound to it \(channel binding\), and a host behind a TLS-inspecting proxy refuses such a logon/);
+        assert.match(error!.message, new RegExp(`SHA-256 ${new crypto.X509Certificate(fs.readFileSync(cert)).fingerprint256}`));
+        const pinned = await createWith({ ...viaProxy, certificateFingerprint: fleet.certificateFingerprint });
+        assert.equal(pinned.error?.kind, "certificateRejected", pinned.error?.message);
+      } finally {
+        proxy.close();
+        fs.rmSync(work, { recursive: true, force: true });
+      }
     });
 
     it("Relaxed (Windows' default) refuses a wrong channel binding (all zeros too), and admits a client that sends none", async () => {

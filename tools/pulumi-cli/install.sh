@@ -107,12 +107,17 @@ place "$sdk_package/pulumi-resource-pulumi-nodejs" pulumi-resource-pulumi-nodejs
 
 # The policy pack starter ships in the language host's Go module (nodejs/dist), which the build
 # above downloaded; `go mod download` fetches it again if the module cache was cleaned since.
-sdk_module=$(cd "$here/language-nodejs" && go list -m -f '{{.Dir}}' "$LANGUAGE_HOST_SDK" 2>/dev/null || true)
-if [ -z "$sdk_module" ] || [ ! -f "$sdk_module/nodejs/dist/pulumi-analyzer-policy" ]; then
-  command -v go >/dev/null || { echo "install.sh: Go is required to fetch pulumi-analyzer-policy" >&2; exit 1; }
-  (cd "$here/language-nodejs" && go mod download "$LANGUAGE_HOST_SDK") >&2
-  sdk_module=$(cd "$here/language-nodejs" && go list -m -f '{{.Dir}}' "$LANGUAGE_HOST_SDK")
+# Without Go on PATH, a directory that has it already keeps it: everything is built, nothing needs Go.
+if [ -x "$dest/pulumi-analyzer-policy" ] && ! command -v go >/dev/null; then
+  :
+else
+  sdk_module=$(cd "$here/language-nodejs" && go list -m -f '{{.Dir}}' "$LANGUAGE_HOST_SDK" 2>/dev/null || true)
+  if [ -z "$sdk_module" ] || [ ! -f "$sdk_module/nodejs/dist/pulumi-analyzer-policy" ]; then
+    command -v go >/dev/null || { echo "install.sh: Go is required to fetch pulumi-analyzer-policy" >&2; exit 1; }
+    (cd "$here/language-nodejs" && go mod download "$LANGUAGE_HOST_SDK") >&2
+    sdk_module=$(cd "$here/language-nodejs" && go list -m -f '{{.Dir}}' "$LANGUAGE_HOST_SDK")
+  fi
+  place "$sdk_module/nodejs/dist/pulumi-analyzer-policy" pulumi-analyzer-policy
 fi
-place "$sdk_module/nodejs/dist/pulumi-analyzer-policy" pulumi-analyzer-policy
 
 echo "$dest"

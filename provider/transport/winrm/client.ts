@@ -270,6 +270,21 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       // MS-WSMV 2.2.4.34 ServiceAuthType: Basic is off unless the host's WinRM service enables it.
       return new HostError("authenticationFailed", where, `${detail}: the host does not offer Basic authentication (off by default in WinRM, winrm/config/service/auth Basic); use NTLM`);
     }
+    if (conn.https && conn.authentication !== "basic" && !conn.certificateFingerprint) {
+      // NTLM over HTTPS is bound to the certificate this connection was shown (tls-server-end-point,
+      // RFC 5929). Unpinned, that may be a TLS-inspecting proxy's certificate (trusted through a
+      // corporate CA), not the host's: the host then sees a binding to another certificate and
+      // refuses the logon (CbtHardeningLevel), whatever the password.
+      const seen = (reply.socket as tls.TLSSocket).getPeerCertificate?.()?.fingerprint256 ?? "unknown";
+      return new HostError(
+        "authenticationFailed",
+        where,
+        `${detail}: if the password is right, the certificate this connection was shown (SHA-256 ${seen}) may not be the host's own: ` +
+          "NTLM is bound to it (channel binding), and a host behind a TLS-inspecting proxy refuses such a logon; compare it with the host's listener certificate, " +
+          "exempt the host from TLS inspection, and pin the host's certificate (connection.certificateFingerprint) to have any other refused before a credential is sent" +
+          (/[\\@]/.test(conn.user) ? "" : "; or, for a local administrator other than the built-in Administrator, the host needs LocalAccountTokenFilterPolicy=1"),
+      );
+    }
     if (!/[\\@]/.test(conn.user)) {
       // A name without domain is most likely a local account. UAC remote restrictions (KB 951016)
       // give a local administrator other than the built-in one a filtered token over the network,
