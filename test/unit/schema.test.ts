@@ -211,3 +211,34 @@ describe("check as the engine takes it (checkForEngine)", () => {
     assert.deepEqual(await ops.checkForEngine({}, news), await ops.check({}, news));
   });
 });
+
+describe("check in preview, with inputs not known yet (built from other resources' outputs)", () => {
+  it("passes a connection, client or server unknown as a whole, returning them as unknown and the rest validated", async () => {
+    const r = await ops.check({}, { connection: UNKNOWN, client: UNKNOWN, server: { requireSigning: true } });
+    assert.deepEqual(r.failures, undefined);
+    const inputs = r.inputs as Record<string, unknown>;
+    assert.equal(inputs.connection, UNKNOWN);
+    assert.equal(inputs.client, UNKNOWN);
+    assert.deepEqual(inputs.server, { requireSigning: true });
+    assert.equal(inputs.onDelete, "retain");
+  });
+
+  it("still refuses what is known to be wrong beside them", async () => {
+    assert.deepEqual(await failuresOf({ connection: UNKNOWN, onDelete: "forget" }), [{ property: "onDelete", reason: 'must be "restore" or "retain"' }]);
+    assert.match((await failuresOf({ connection: UNKNOWN, server: { requireSigning: false } }))[0]?.reason ?? "", /acknowledgeInsecureSettings/);
+    assert.match((await failuresOf({ connection: UNKNOWN, client: { requireSigning: "yes" } }))[0]?.reason ?? "", /true or false/);
+  });
+
+  it("an unknown transport leaves which fields belong to it to be judged at up: WinRM-only fields and a missing host key pass", async () => {
+    assert.deepEqual(await failuresOf({ connection: { transport: UNKNOWN, host: "fs01", user: "admin", password: "pw", https: true, certificateFingerprint: "AB".repeat(32) } }), []);
+    assert.deepEqual(await failuresOf({ connection: { transport: UNKNOWN, host: "fs01", user: "admin", password: "pw" } }), []);
+    // Known, the same connection is judged.
+    assert.match((await failuresOf({ connection: { transport: "ssh", host: "fs01", user: "admin", password: "pw", https: true } }))[0]?.reason ?? "", /only for transport "winrm"/);
+  });
+
+  it("an unknown host does not fail the import id check, nor an unknown opt-out the host key check", async () => {
+    assert.deepEqual(await failuresOf({ connection: conn({ host: UNKNOWN }), importId: "fs01.corp.example" }), []);
+    assert.deepEqual(await failuresOf({ connection: conn({ hostKey: undefined, dangerouslyAcceptAnyHostKey: UNKNOWN }) }), []);
+    assert.deepEqual(await failuresOf({ connection: { ...conn({ transport: "winrm", hostKey: undefined }), https: UNKNOWN, certificateFingerprint: "AB".repeat(32) } }), []);
+  });
+});
