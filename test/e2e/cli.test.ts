@@ -76,20 +76,20 @@ describe("through the CLI", () => {
       assert.equal(fleet.state("fs01").server.AuditClientDoesNotSupportSigning, true);
     });
 
-    it("out-of-band drift: refresh shows it, --expect-no-changes fails, the next up puts it back", async () => {
+    it("out-of-band drift: refresh shows it, the drift gate fails, up --refresh puts it back", async () => {
       fleet.change("fs01", (s) => (s.client.RequireSecuritySignature = false));
       const preview = record(await p.ok(["refresh", "--preview-only", "--diff"]));
       assert.ok(preview.output.includes(`~ ${TYPE}: (update)`), preview.output);
       assert.match(preview.output, /requireSigning\s*: true => false/);
-      // The drift gate as README (Troubleshooting) describes it: the drifted values, and exit code 7
+      // The drift gate as README (Pipelines) describes it: the drifted values, and exit code 7
       // (the CLI's ExitNoChanges: "--expect-no-changes" found changes), not a generic failure.
-      const gate = record(await p.run(["refresh", "--diff", "--expect-no-changes", "--yes"]));
+      const gate = record(await p.run(["preview", "--refresh", "--diff", "--expect-no-changes"]));
       assert.equal(gate.code, 7, gate.output);
-      assert.match(gate.output, /requireSigning\s*: true => false/);
-      const up = record(await p.ok(["up", "--yes"]));
+      assert.match(gate.output, /requireSigning\s*: false => true/);
+      const up = record(await p.ok(["up", "--refresh", "--yes"]));
       assert.match(up.output, /~ 1 updated/);
       assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
-      record(await p.ok(["refresh", "--expect-no-changes", "--yes"]));
+      record(await p.ok(["preview", "--refresh", "--expect-no-changes"]));
     });
 
     it("state holds no plaintext secret, and the serialized provider is small", async () => {

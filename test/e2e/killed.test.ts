@@ -169,7 +169,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     await assertAdoptedThenRestored(p);
   });
 
-  it("killed during an up with PULUMI_SKIP_CHECKPOINTS (README, Performance): the state is as before the run, even for a create that finished; after cancel, the next up adopts both hosts' records; destroy restores the presets", async () => {
+  it("killed during an up with PULUMI_SKIP_CHECKPOINTS (README, Large fleets): the state is as before the run, even for a create that finished; after cancel, the next up adopts both hosts' records; destroy restores the presets", async () => {
     const p = await project("create-skip-checkpoints");
     p.env = { ...p.env, PULUMI_SKIP_CHECKPOINTS: "true" };
     freshHost("ka");

@@ -128,7 +128,9 @@ describe("the npm package as a consumer installs it", () => {
     assert.equal(JSON.parse((await p.ok(["stack", "output", "nodeVersion", "--json"])).stdout), `v${NODE_22}`);
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
     await p.ok(["destroy", "--yes"]);
-    assert.equal(fleet.state("fs01").server.RequireSecuritySignature, false, "destroy restored Server 2022's default");
+    assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true, "onDelete's default (retain) leaves the host secured");
+    // A fresh host for the next test (this one keeps the record of originals the destroy retained).
+    fleet.reset("fs01", "server-2022");
   });
 
   it("its provider plugin (bin/pulumi-resource-smbsigning) serves a Pulumi YAML program from the consumer's node_modules, on the consumer's Node.js", async () => {
@@ -155,6 +157,7 @@ describe("the npm package as a consumer installs it", () => {
         "    properties:",
         `      connection: { host: "${h.address}", port: ${h.port}, hostKey: "${h.hostKeyFingerprint}" }`,
         "      server: { requireSigning: true }",
+        "      onDelete: restore",
         "",
       ].join("\n"),
     );

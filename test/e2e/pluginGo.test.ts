@@ -37,7 +37,8 @@ func main() {
 				Port:    pulumi.Int(cfg.RequireInt("port")),
 				HostKey: pulumi.String(cfg.Require("hostKey")),
 			},
-			Client: &smbsigning.ClientSigningArgs{RequireSigning: pulumi.Bool(true)},
+			Client:   &smbsigning.ClientSigningArgs{RequireSigning: pulumi.Bool(true)},
+			OnDelete: pulumi.String("restore"),
 		})
 		if err != nil {
 			return err
@@ -120,7 +121,7 @@ describe("the provider plugin from a Go program (SDK from pulumi package gen-sdk
     for (const text of outputs) assert.ok(!text.includes(SIM_PASSWORD), "a CLI output or the state holds the password");
   });
 
-  it("destroy restores the value the host had", async () => {
+  it("destroy restores the value the host had (onDelete: restore)", async () => {
     await ok(["destroy", "--yes"]);
     assert.equal(fleet.state("gw01").client.RequireSecuritySignature, false);
     assert.equal(fleet.state("gw01").record, undefined);

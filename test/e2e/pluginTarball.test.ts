@@ -53,6 +53,6 @@ describe("the provider plugin's tarball through pulumi plugin install", () => {
     assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
     await p.ok(["destroy", "--yes"]);
-    assert.equal(fleet.state("fs01").client.RequireSecuritySignature, false, "destroy restored Server 2019's default");
+    assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true, "onDelete's default (retain) leaves the host secured");
   });
 });

@@ -1,6 +1,6 @@
 // The provider's layers import in one direction: domain and errors at the bottom, transports on
 // them, the host protocol on the transports, operations on the host, the resource on top. Read
-// from the sources' import statements; README.md (Layout) describes the same graph.
+// from the sources' import statements; CONTRIBUTING.md (Layout) describes the same graph.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -1,6 +1,6 @@
 // The guard list (tools/guards/guards.json): each security or integrity check in provider/, the
 // exact source text that removes it, and the tests that must fail without it. Read by the
-// runner (run.ts) and by the unit test that keeps the list, the sources and README.md agreeing.
+// runner (run.ts) and by the unit test that keeps the list, the sources and docs/guards.md agreeing.
 import * as fs from "node:fs";
 import * as path from "node:path";
 

@@ -33,6 +33,8 @@ const policy = new SmbSigningPolicy("host", {
   client: report.declared.client,
   server: report.declared.server,
   acknowledgeInsecureSettings: report.acknowledgeInsecureSettings || undefined,
+  // The lifecycle is non-destructive: destroy puts back (and so removes) the record up wrote.
+  onDelete: "restore",
 });
 
 export const observed = policy.observed;
