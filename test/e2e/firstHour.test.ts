@@ -71,6 +71,9 @@ describe("the first hour and the pipeline, through the pulumi CLI", () => {
         const gate = await p.run(GATE);
         assert.equal(gate.code, 7, `the ${run} gate run: exit 7 (drift), not ${gate.code}:\n${gate.output}`);
         assert.match(gate.output, /requireSigning/);
+        // The engine asks diff at the refresh step and again at the update step: said once.
+        const warnings = gate.output.split("\n").filter((l) => /^\s*warning: /.test(l));
+        assert.ok(warnings.length <= 1, `the ${run} gate run warned ${warnings.length} times:\n${gate.output}`);
       }
       assert.equal(JSON.stringify(JSON.parse(await p.exportState()).deployment.resources.map((r: { outputs: unknown }) => r.outputs)), JSON.stringify(JSON.parse(stateBefore).deployment.resources.map((r: { outputs: unknown }) => r.outputs)), "the gate wrote nothing into the state");
       assert.equal(fleet.state(host).client.RequireSecuritySignature, false, "the gate changed nothing on the host");
