@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
-import { CliResult, PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, fleetExampleStack, type Front, FRONTS, programStack, titleFor, TYPE_OF } from "./stacks";
+import { CliResult, REPO_ROOT } from "./pulumiCli";
+import { declarePolicies, fleetExampleStack, type Front, FRONTS, programStack, scriptStack, titleFor, TYPE_OF } from "./stacks";
 
 let fleet: SimulatedFleet;
 let workRoot: string;
@@ -119,32 +119,23 @@ describe("the first hour and the pipeline, through the pulumi CLI", () => {
   });
 
   it("a connection built from another resource's outputs is unknown in preview: preview passes, and up configures the host the first resource provides", async () => {
-    const dir = path.join(workRoot, "composed");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: composed\nruntime: nodejs\nmain: index.js\n");
     // A stand-in for a VM resource: a dynamic resource whose output (its address) is known only
     // once it is created, as a cloud VM's private IP is.
-    fs.writeFileSync(
-      path.join(dir, "index.js"),
-      [
-        'const pulumi = require("@pulumi/pulumi");',
-        'const { SmbSigningPolicy } = require("pulumi-smb-signing");',
-        "const config = new pulumi.Config();",
-        "const vmProvider = {",
-        '  async create(inputs) { return { id: "vm-1", outs: { privateIp: inputs.address } }; },',
-        "};",
-        'class Vm extends pulumi.dynamic.Resource { constructor(name, args) { super(vmProvider, name, { ...args, privateIp: undefined }, undefined, "test", "Vm"); } }',
-        'const vm = new Vm("vm", { address: config.require("address") });',
-        "new SmbSigningPolicy(\"vm-smb\", {",
-        '  connection: vm.privateIp.apply((ip) => ({ host: ip, port: config.requireNumber("port"), user: config.require("user"), password: config.requireSecret("password"), hostKey: config.require("hostKey") })),',
-        '  client: vm.privateIp.apply(() => ({ requireSigning: true })),',
-        "  server: { requireSigning: true },",
-        "});",
-        "",
-      ].join("\n"),
-    );
-    const p = new PulumiProject(dir, "composed");
-    await p.init();
+    const p = await scriptStack(workRoot, "composed", [
+      'const pulumi = require("@pulumi/pulumi");',
+      'const { SmbSigningPolicy } = require("pulumi-smb-signing");',
+      "const config = new pulumi.Config();",
+      "const vmProvider = {",
+      '  async create(inputs) { return { id: "vm-1", outs: { privateIp: inputs.address } }; },',
+      "};",
+      'class Vm extends pulumi.dynamic.Resource { constructor(name, args) { super(vmProvider, name, { ...args, privateIp: undefined }, undefined, "test", "Vm"); } }',
+      'const vm = new Vm("vm", { address: config.require("address") });',
+      'new SmbSigningPolicy("vm-smb", {',
+      '  connection: vm.privateIp.apply((ip) => ({ host: ip, port: config.requireNumber("port"), user: config.require("user"), password: config.requireSecret("password"), hostKey: config.require("hostKey") })),',
+      "  client: vm.privateIp.apply(() => ({ requireSigning: true })),",
+      "  server: { requireSigning: true },",
+      "});",
+    ]);
     const h = fleet.host("vm");
     await p.setConfig("address", h.address);
     await p.setConfig("port", String(h.port));

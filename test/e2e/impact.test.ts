@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { GUEST_ACCESS_BLOCKED, SIGNING_REQUIRED_REFUSED, STATUS_INVALID_SIGNATURE } from "../simhost/model";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, fleetExampleStack, programStack } from "./stacks";
+import { declarePolicies, fleetExampleStack, programStack, scriptStack } from "./stacks";
 
 const TYPE = "pulumi-nodejs:dynamic/smb:SmbSigningPolicy";
 let fleet: SimulatedFleet;
@@ -121,26 +121,17 @@ describe("impact through the pulumi CLI", () => {
 
   it("the warnings land on a resource nested two components deep (its resourceUrn is the URN the engine gives it)", async () => {
     fleet.reset("home", "win11-24h2-home");
-    const dir = path.join(workRoot, "nested");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: nested\nruntime: nodejs\nmain: index.js\n");
-    fs.writeFileSync(
-      path.join(dir, "index.js"),
-      [
-        'const pulumi = require("@pulumi/pulumi");',
-        'const { SmbSigningPolicy } = require("pulumi-smb-signing");',
-        "class Rack extends pulumi.ComponentResource {",
-        '  constructor(name, opts) { super("corp:infra:Rack", name, {}, opts); }',
-        "}",
-        "const config = new pulumi.Config();",
-        'const inner = new Rack("rack-1a", { parent: new Rack("rack-1") });',
-        'const connection = { ...config.requireObject("connection"), password: config.requireSecret("password") };',
-        'new SmbSigningPolicy("home", { connection, ...config.requireObject("settings") }, { parent: inner });',
-        "",
-      ].join("\n"),
-    );
-    const p = new PulumiProject(dir, "nested");
-    await p.init();
+    const p = await scriptStack(workRoot, "nested", [
+      'const pulumi = require("@pulumi/pulumi");',
+      'const { SmbSigningPolicy } = require("pulumi-smb-signing");',
+      "class Rack extends pulumi.ComponentResource {",
+      '  constructor(name, opts) { super("corp:infra:Rack", name, {}, opts); }',
+      "}",
+      "const config = new pulumi.Config();",
+      'const inner = new Rack("rack-1a", { parent: new Rack("rack-1") });',
+      'const connection = { ...config.requireObject("connection"), password: config.requireSecret("password") };',
+      'new SmbSigningPolicy("home", { connection, ...config.requireObject("settings") }, { parent: inner });',
+    ]);
     const { password, ...connection } = fleet.connection("home");
     await p.setConfig("connection", JSON.stringify(connection));
     await p.setSecretConfig("password", String(password));

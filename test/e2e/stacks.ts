@@ -45,6 +45,20 @@ export async function programStack(workRoot: string, name: string, secrets: Reco
   return p;
 }
 
+/**
+ * A stack of a small JavaScript program written for one test (`lines` become index.js) in
+ * `workRoot/name`, with its own backend; the stack is named as the project.
+ */
+export async function scriptStack(workRoot: string, name: string, lines: string[]): Promise<PulumiProject> {
+  const dir = path.join(workRoot, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
+  fs.writeFileSync(path.join(dir, "index.js"), [...lines, ""].join("\n"));
+  const p = new PulumiProject(dir, name);
+  await p.init();
+  return p;
+}
+
 export interface DeclaredPolicy {
   name: string;
   host: string;
