@@ -190,9 +190,11 @@ describe("SMB signing policy pack", () => {
     it("up --skip-preview judges each resource as the engine reaches it: the compliant host is changed before the violation stops the run (why the pipeline never skips the preview)", async () => {
       fleet.reset("fs01", "server-2025");
       const p = await project("up-skip-preview");
+      // fs02 takes a value from fs01 (as a program that chains resources does), so the engine
+      // reaches fs01 first: deterministic, where two independent resources race.
       declare(p, [
         { name: "fs01", host: "fs01", ...COMPLIANT },
-        { name: "fs02", host: "fs02", client: { requireSigning: true } },
+        { name: "fs02", host: "fs02", client: { requireSigning: true }, after: "fs01" },
       ]);
       const up = await withPack(p, ["up", "--yes", "--skip-preview"]);
       assert.notEqual(up.code, 0, up.output);

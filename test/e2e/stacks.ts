@@ -72,6 +72,8 @@ export interface DeclaredPolicy {
   import?: string;
   /** Other top-level inputs (acknowledgeInsecureSettings, takeOwnership, ...). */
   extra?: object;
+  /** An earlier resource (by name) whose outputs this one waits for (program.ts `after`). */
+  after?: string;
   /** Connection properties over the fleet's defaults (user, hostKey, ...). */
   connection?: Record<string, unknown>;
   /** Connection property -> secret config key; default: the password from "password". */
@@ -89,6 +91,7 @@ export function declarePolicies(p: PulumiProject, fleet: SimulatedFleet, resourc
         name: r.name,
         import: r.import,
         secretConfig,
+        after: r.after,
         args: { connection, client: r.client, server: r.server, onDelete: r.onDelete === "default" ? undefined : (r.onDelete ?? "restore"), ...r.extra },
       };
     }),
