@@ -248,13 +248,9 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   const { probe, pending } = knownPart(userInputs(news));
   const parsed = parsePolicyInputs(probe);
   if (!parsed.ok) return { inputs: news, failures: parsed.failures };
-  if (pending.length > 0) {
-    const failures = checkSafety(parsed.inputs);
-    if (failures.length > 0) return { inputs: news, failures };
-    return { inputs: { ...parsed.inputs, ...Object.fromEntries(pending.map((k) => [k, UNKNOWN])) } };
-  }
   const failures = [...checkSafety(parsed.inputs), ...checkPrivateKey(parsed.inputs.connection)];
   if (failures.length > 0) return { inputs: news, failures };
+  if (pending.length > 0) return { inputs: { ...parsed.inputs, ...Object.fromEntries(pending.map((k) => [k, UNKNOWN])) } };
   // A create (no inputs yet): the host has not been read, so say (as information: nothing is
   // known to decide on) what the declared values would change if it does not have them already.
   // An import changes nothing.
