@@ -40,7 +40,7 @@ const ADVICE: Record<HostErrorKind, string> = {
   policyConflict:
     "declare the value the policy enforces, stop managing that setting, or change the Group Policy object: a local change would only last until the policy's next application (boot, gpupdate /force, the background refresh or the 16-hour security policy re-apply)",
   ownedElsewhere:
-    "another Pulumi resource manages this host's SMB signing; remove it from that stack first, or set takeOwnership: true on this resource to take the host over with its recorded originals",
+    "to hand the host over, remove that resource first (`pulumi up` without it, or `pulumi destroy` of its stack: it then releases the host, or restores it with onDelete: \"restore\"), or set takeOwnership: true on this resource to take the host over with the originals recorded there; if this same run renames or moves that resource (a new name, parent or type without aliases), give it `aliases` naming the old one instead, so that Pulumi keeps one resource and its ownership",
   badRecord: "the record under HKLM:\\SOFTWARE\\pulumi-smb-signing was changed by hand; inspect it on the host",
   badRequest: "this is a bug in pulumi-smb-signing; please report it",
   failed: "see the message from the host",

@@ -19,9 +19,10 @@ import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Rea
 import { settingByCmdlet, SIDES } from "./domain/settings";
 import { info, warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
-import { HostError } from "./errors";
+import { HostError, type HostErrorKind } from "./errors";
+import { newOwnerId, ownerLabel } from "./domain/owner";
 import { Deadline, deadlineIn } from "./host/retry";
-import { AuditLogReply, AuditRequest, HostRecord, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { AuditLogReply, AuditRequest, Ownership, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
 import { privateKeyProblem } from "./transport/ssh";
 
 /** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
@@ -78,9 +79,36 @@ function deadlineFor(inputs: Pick<KnownPolicyInputs, "connection" | "customTimeo
   return deadlineIn(typeof custom === "number" ? custom : attempt, attempt);
 }
 
-/** The host's record speaks for this resource when it names it (under its current or previous name). */
-function ownRecord(record: HostRecord | null, owners: Array<string | undefined>): HostRecord | undefined {
-  return record && owners.includes(record.owner) ? record : undefined;
+/**
+ * Who this resource is to the host's record (domain/owner.ts): the owner id its state keeps ("" in
+ * state written before owner ids, until its next apply writes one), the label for people, and the
+ * name a record of the first format may give it: its state's owner (an import: its own).
+ */
+function ownershipOf(inputs: KnownPolicyInputs, ownerId: string | undefined, legacyOwner: string | undefined): Ownership {
+  return {
+    ownerId: ownerId ?? "",
+    ownerLabel: ownerLabel(inputs.resourceUrn, inputs.owner),
+    legacyOwners: legacyOwner === undefined ? [] : [legacyOwner],
+    takeOwnership: inputs.takeOwnership === true,
+  };
+}
+
+/** The originals the host's record keeps for this resource, if the record is this resource's. */
+const ownOriginals = (r: SigningResult): DeclaredSettings | undefined => (r.ours && r.record ? r.record.originals : undefined);
+
+/** Faults of the connection itself: the script never started, so the host wrote nothing. */
+const SCRIPT_NEVER_RAN: ReadonlySet<HostErrorKind> = new Set(["authenticationFailed", "hostKeyMismatch", "certificateRejected", "connectionFailed", "hostBusy"]);
+
+/**
+ * Whether a failed create may have left the host's record naming its new owner id: the script
+ * may have run, and no reply says what it did (a reply does: an error reply after a write comes
+ * with what was written, `partial`). The create's failure then keeps the id in state
+ * (ErrorResourceInitFailed), so the next `up` goes on as the same owner instead of being refused
+ * by its own record.
+ */
+function mayHaveClaimed(err: unknown): boolean {
+  if ((err as { reply?: unknown }).reply !== undefined) return false;
+  return !(err instanceof HostError && SCRIPT_NEVER_RAN.has(err.kind));
 }
 
 /** The most audit events read per log and run: enough for a busy file server's week, bounded in time and reply size. */
@@ -91,10 +119,11 @@ function auditRequest(inputs: Pick<KnownPolicyInputs, "readinessDays">): NonNull
   return { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS };
 }
 
-function outputsOf(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
+function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
   const readiness = readinessOf(result);
   return {
     ...inputs,
+    ...(ownerId === undefined ? {} : { ownerId }),
     connection: inputs.connection,
     observed: result.after,
     originalSettings: originals,
@@ -195,8 +224,9 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
   const conn = inputs.connection;
   const declared = declaredSettings(inputs);
   const previous = olds?.originalSettings;
-  const owners = [inputs.owner, olds?.owner];
-  const originalsOf = (r: SigningResult) => ownRecord(r.record, owners)?.originals ?? recordOriginals(previous, r.before, declared);
+  // State written before owner ids gets one now: this apply writes it into the host's record.
+  const ownerId = olds?.ownerId ?? newOwnerId();
+  const originalsOf = (r: SigningResult) => ownOriginals(r) ?? recordOriginals(previous, r.before, declared);
   let result: SigningResult;
   try {
     result = await runSigningScript(
@@ -205,25 +235,44 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
         operation: "apply",
         ...declared,
         originals: previous ?? { client: {}, server: {} },
-        owner: inputs.owner,
-        previousOwner: olds?.owner,
-        takeOwnership: inputs.takeOwnership === true,
+        ...ownershipOf(inputs, ownerId, olds ? (olds.owner ?? DEFAULT_OWNER) : undefined),
         audit: auditRequest(inputs),
       },
       deadlineFor(inputs, olds ? "update" : "create"),
     );
   } catch (err) {
     const partial = (err as PartialApply).partial;
-    if (partial) throw new PartialApplyError(policyId(conn), outputsOf(inputs, partial, originalsOf(partial)), providerText, [(err as Error).message]);
+    if (partial) throw new PartialApplyError(policyId(conn), outputsOf(inputs, ownerId, partial, originalsOf(partial)), providerText, [(err as Error).message]);
+    // A create whose run may have written the record keeps its owner id in state: the error
+    // itself carries what the engine records (its kind and message unchanged).
+    if (!olds && err instanceof Error && mayHaveClaimed(err)) {
+      throw Object.assign(err, { id: policyId(conn), properties: { ...unreadOutputs(inputs, ownerId), [PROVIDER_KEY]: providerText }, reasons: [err.message] });
+    }
     throw err;
   }
-  const outputs = outputsOf(inputs, result, originalsOf(result));
+  const outputs = outputsOf(inputs, ownerId, result, originalsOf(result));
   const missed = unenforcedSettings(declared, result.after);
   if (missed.length > 0) {
     const error = new HostError("notEnforced", `${conn.host}:${conn.port}`, `the host did not keep ${missed.join(", ")}`);
     throw new PartialApplyError(policyId(conn), outputs, providerText, [error.message]);
   }
   return outputs;
+}
+
+/** The outputs of a create whose run gave no reply: the inputs and the owner id; nothing read yet. */
+function unreadOutputs(inputs: KnownPolicyInputs, ownerId: string): PolicyOutputs {
+  return {
+    ...inputs,
+    ownerId,
+    observed: { client: {}, server: {} },
+    originalSettings: { client: {}, server: {} },
+    hostFacts: {},
+    settingsSource: "unknown",
+    policyManaged: { client: {}, server: {} },
+    policyDrift: [],
+    readiness: null,
+    consequences: [],
+  };
 }
 
 /** Inputs that may be unknown as a whole in preview (built from another resource's outputs). */
@@ -328,11 +377,13 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  * The one read of an import (either kind): a host whose record names another owner is refused,
  * unless takeOwnership is set, before anything is recorded.
  */
-async function readForImport(inputs: KnownPolicyInputs, operation: "create" | "read"): Promise<SigningResult> {
+async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operation: "create" | "read"): Promise<SigningResult> {
   const conn = inputs.connection;
-  const result = await runSigningScript(conn, { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
-  if (result.record && result.record.owner !== inputs.owner && inputs.takeOwnership !== true) {
-    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names its owner ${result.record.owner}`);
+  const result = await runSigningScript(conn, { operation: "read", ...ownershipOf(inputs, ownerId, inputs.owner), audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
+  if (result.record && !result.ours && inputs.takeOwnership !== true) {
+    const r = result.record;
+    const since = r.format === 1 ? "written by a release before owner ids" : `owner id ${r.ownerId}, claimed ${r.claimedAt}`;
+    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${r.ownerLabel} (${since})`);
   }
   return result;
 }
@@ -345,7 +396,8 @@ async function readForImport(inputs: KnownPolicyInputs, operation: "create" | "r
  */
 async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
   const conn = inputs.connection;
-  const result = await readForImport(inputs, "create");
+  const ownerId = newOwnerId();
+  const result = await readForImport(inputs, ownerId, "create");
   const declared = declaredSettings(inputs);
   const differing = unenforcedSettings(declared, result.after);
   if (differing.length > 0) {
@@ -353,7 +405,7 @@ async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
       `${conn.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then change them in a later update`,
     );
   }
-  return outputsOf(inputs, result, recordOriginals(result.record?.originals, result.after, declared));
+  return outputsOf(inputs, ownerId, result, recordOriginals(result.record?.originals, result.after, declared));
 }
 
 /** What `pulumi import` of a host through the provider plugin recorded: its outputs and the inputs to write in the program. */
@@ -376,7 +428,8 @@ export interface ImportedHost {
  */
 export async function importHost(raw: Record<string, unknown>): Promise<ImportedHost> {
   const inputs = validated(raw);
-  const result = await readForImport(inputs, "read");
+  const ownerId = newOwnerId();
+  const result = await readForImport(inputs, ownerId, "read");
   const declared: DeclaredSettings = { client: {}, server: {} };
   const leftInsecure: string[] = [];
   for (const side of SIDES) {
@@ -387,7 +440,7 @@ export async function importHost(raw: Record<string, unknown>): Promise<Imported
     }
   }
   const withSettings: KnownPolicyInputs = { ...inputs, client: declared.client, server: declared.server };
-  const outputs = outputsOf(withSettings, result, recordOriginals(result.record?.originals, result.after, declared));
+  const outputs = outputsOf(withSettings, ownerId, result, recordOriginals(result.record?.originals, result.after, declared));
   return { outputs, declared, leftInsecure };
 }
 
@@ -405,33 +458,50 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   }
   const result = await runSigningScript(
     inputs.connection,
-    { operation: "read", owner: inputs.owner, audit: auditRequest(inputs) },
+    { operation: "read", ...ownershipOf(inputs, prior.ownerId, inputs.owner), audit: auditRequest(inputs) },
     deadlineFor(inputs, "read"),
   );
   const declared = declaredSettings(inputs);
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.
-  const originals =
-    ownRecord(result.record, [inputs.owner])?.originals ?? prior.originalSettings ?? recordOriginals(undefined, result.after, declared);
-  const outs = outputsOf(inputs, result, originals);
+  const originals = ownOriginals(result) ?? prior.originalSettings ?? recordOriginals(undefined, result.after, declared);
+  const outs = outputsOf(inputs, prior.ownerId, result, originals);
   const currentInputs = inputsFromObserved(pickInputs(outs), result.after);
   return { id, props: { ...outs, ...currentInputs }, inputs: currentInputs };
 }
 
 /** The SDK's `delete` (a reserved word as a function name, hence the alias below). */
 async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> {
-  if (props.onDelete === "retain") return;
   const conn = props.connection;
-  const owner = props.owner ?? DEFAULT_OWNER;
+  const inputs = { ...props, owner: props.owner ?? DEFAULT_OWNER } as KnownPolicyInputs;
+  const ownership = ownershipOf(inputs, props.ownerId, inputs.owner);
+  if (props.onDelete === "retain") return release(props, ownership);
   const originals = props.originalSettings ?? { client: {}, server: {} };
-  const result = await runSigningScript(conn, { operation: "restore", originals, owner }, deadlineFor(props, "delete"));
+  const result = await runSigningScript(conn, { operation: "restore", originals, ...ownership }, deadlineFor(props, "delete"));
   await warnInsecureRestore(props, result);
   if (result.restored) return;
   // Taken over by another resource: its record, its originals, its restore.
-  if (result.record && result.record.owner !== owner) return;
+  if (result.record && !result.ours) return;
   const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
   const missed = unenforcedSettings(targets, result.after);
   throw new HostError("notEnforced", `${conn.host}:${conn.port}`, `could not restore ${missed.join(", ") || "the recorded originals"}`);
+}
+
+/**
+ * destroy with onDelete "retain": the host keeps its settings, and its record is marked released
+ * (its originals kept), so whichever resource declares the host next takes it over without
+ * takeOwnership. A host that cannot be reached is no reason to fail a destroy that changes
+ * nothing: said as information, with what it means for the next resource.
+ */
+async function release(props: PolicyOutputs, ownership: Ownership): Promise<void> {
+  try {
+    await runSigningScript(props.connection, { operation: "release", ...ownership }, deadlineFor(props, "delete"));
+  } catch (err) {
+    await info(
+      `${props.connection.host}: destroy left the host as it is (onDelete: "retain") but could not mark its record released: ${(err as Error).message}; a resource that declares this host later needs takeOwnership: true`,
+      props.resourceUrn,
+    );
+  }
 }
 
 /**

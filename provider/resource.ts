@@ -134,7 +134,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
 type Observed = Record<string, boolean | null>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences"] as const;
+export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences", "ownerId"] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -165,6 +165,11 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly consequences: pulumi.Output<string[]>;
   /** What the host's SMB audit logs said at the last up or refresh: per side, the peers that did not sign in the last readinessDays days. */
   declare public readonly readiness: pulumi.Output<Readiness | null>;
+  /**
+   * The random id the host's record names as its owner, created with this resource and kept in
+   * its state (renames with aliases and stack renames keep it); the record shows the URN beside it.
+   */
+  declare public readonly ownerId: pulumi.Output<string>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;
@@ -174,8 +179,8 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
       // The engine reads imported resources without inputs, which a dynamic provider cannot
       // serve; the import id travels as an input and create adopts the host instead.
       importId: opts?.import,
-      // The record on the host names its owner, so a second stack or resource cannot silently
-      // take the host over (and record already-changed values as "originals").
+      // The name records written before owner ids give their owner (the owner is now a random
+      // id the provider creates with the resource: domain/owner.ts).
       owner: ownerName(pulumi.getProject(), pulumi.getStack(), name),
       // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
       customTimeouts: customTimeoutInputs(opts?.customTimeouts),

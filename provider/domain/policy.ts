@@ -22,8 +22,10 @@ export interface PolicyOutputs {
   acknowledgeInsecureSettings?: boolean;
   onDelete: "restore" | "retain";
   importId?: string;
-  /** Who owns the host's record (see schema.ts). Absent in state written before records existed. */
+  /** The resource's "<project>/<stack>/<name>" (see schema.ts). Absent in state written before records existed. */
   owner?: string;
+  /** The random id the host's record names as its owner (domain/owner.ts). Absent in state written before owner ids, until its next apply. */
+  ownerId?: string;
   takeOwnership?: boolean;
   customTimeouts?: { create?: number; update?: number; delete?: number };
   /** Days of SMB audit log that readiness covers (absent in state written before readiness existed: 7). */
@@ -46,7 +48,7 @@ export interface PolicyOutputs {
   consequences?: string[];
 }
 
-/** The owner a resource records on its host: "<project>/<stack>/<resource name>" (both front ends). */
+/** "<project>/<stack>/<resource name>" (both front ends): the owner records of the first format named, and a label where no URN is known. */
 export function ownerName(project: string, stack: string, name: string): string {
   return `${project}/${stack}/${name}`;
 }

@@ -17,9 +17,9 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 // ("User Name Formats", Microsoft Learn); control characters are never valid.
 const ACCOUNT = /^[^\x00-\x1f\x7f"/\[\]:;|=,+*?<>]{1,104}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-const OWNER = /^[\x20-\x7e]{1,400}$/;
-// A URN holds the resource's name, which may hold any printable character.
-const URN = /^urn:pulumi:[^\x00-\x1f\x7f]{1,4000}$/;
+// A resource's name may hold any printable character, in any number (Pulumi sets no limit).
+const OWNER = /^[^\x00-\x1f\x7f]+$/;
+const URN = /^urn:pulumi:[^\x00-\x1f\x7f]+$/;
 /** The owner recorded by resources declared without one (direct use of the operations). */
 export const DEFAULT_OWNER = "pulumi-smb-signing";
 /** Days of SMB audit log readiness covers unless the program says otherwise (and in state written before readiness existed). */
@@ -142,8 +142,11 @@ export const policySchema = z.strictObject({
   onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("retain"),
   /** Set from the `import` resource option: create adopts the host instead of changing it. */
   importId: orUnknown(z.string().min(1)).optional(),
-  /** Who owns the host's record: "<project>/<stack>/<resource name>", set by SmbSigningPolicy. */
-  owner: orUnknown(z.string().regex(OWNER, { message: "must be 1-400 printable ASCII characters" })).default(DEFAULT_OWNER),
+  /**
+   * "<project>/<stack>/<resource name>", set by SmbSigningPolicy: the name records written before
+   * owner ids give their owner, and the record's label where no URN is known (domain/owner.ts).
+   */
+  owner: orUnknown(z.string().regex(OWNER, { message: "must be the resource's name: printable characters, at least one" })).default(DEFAULT_OWNER),
   /** Take over a host whose record names another owner, keeping the originals it recorded. */
   takeOwnership: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
   /** How many days of the host's SMB audit logs readiness covers (reading them never changes the host). */

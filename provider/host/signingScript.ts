@@ -20,9 +20,18 @@ export interface HostFacts {
   domainRole: number;
 }
 
-/** The record the script keeps on the host (HKLM:\SOFTWARE\pulumi-smb-signing): owner and originals. */
+/**
+ * The record the script keeps on the host (HKLM:\SOFTWARE\pulumi-smb-signing): its owner and the
+ * originals. Format 2 names the owner by the random id its resource keeps in state (ownerId; ""
+ * once released) and a label for people (its URN); format 1, written by releases before owner
+ * ids, by "<project>/<stack>/<name>" alone (ownerLabel here, no id).
+ */
 export interface HostRecord {
-  owner: string;
+  format: 1 | 2;
+  ownerId: string;
+  ownerLabel: string;
+  /** When its owner first wrote it (UTC, ISO 8601; "" in format 1). */
+  claimedAt: string;
   originals: DeclaredSettings;
 }
 
@@ -34,6 +43,8 @@ export interface SigningResult {
   changed: string[];
   /** The record on the host after this run (null: none). */
   record: HostRecord | null;
+  /** Whether the record (if any) is this resource's: its id, released, or a format-1 record under one of its legacy names. */
+  ours: boolean;
   /** restore only: false when another resource owns the host now, so nothing was restored. */
   restored: boolean;
   /** What Group Policy enforces on this host, by side and setting (our names), and which GPO. */
@@ -62,7 +73,13 @@ const factsSchema = z.object({
   build: z.string(),
   domainRole: z.number().int(),
 });
-const recordSchema = z.object({ owner: z.string(), originals: z.object({ client: sideValues.optional(), server: sideValues.optional() }) });
+const recordSchema = z.object({
+  format: z.union([z.literal(1), z.literal(2)]),
+  ownerId: z.string(),
+  ownerLabel: z.string(),
+  claimedAt: z.string(),
+  originals: z.object({ client: sideValues.optional(), server: sideValues.optional() }),
+});
 const enforcedSide = z.record(z.string(), z.object({ value: z.boolean(), gpo: z.string() }));
 const policySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
 const auditLogSchema = z.object({
@@ -84,6 +101,7 @@ const okReplySchema = z.object({
   after: sidesSchema,
   changed: z.array(z.string()).nullish(),
   record: recordSchema.nullish(),
+  ours: z.boolean(),
   restored: z.boolean().nullish(),
   policy: policySchema.nullish(),
   audit: auditSchema.nullish(),
@@ -95,6 +113,7 @@ const errorDetailSchema = z.object({
   before: sidesSchema,
   changed: z.array(z.string()).nullish(),
   record: recordSchema.nullish(),
+  ours: z.boolean(),
   policy: policySchema.nullish(),
 });
 type OkReply = z.infer<typeof okReplySchema>;
@@ -104,10 +123,11 @@ export interface PartialApply {
   partial?: SigningResult;
 }
 
-/** Who owns the host's record: this resource, under its current or its previous name. */
+/** Who asks (see HostRecord): the resource's owner id ("" before its state has one), its label, the names it had in format-1 records. */
 export interface Ownership {
-  owner: string;
-  previousOwner?: string;
+  ownerId: string;
+  ownerLabel: string;
+  legacyOwners?: string[];
   takeOwnership?: boolean;
 }
 
@@ -119,7 +139,8 @@ export interface AuditRequest {
 export type SigningRequest =
   | ({ operation: "read" } & Ownership & AuditRequest)
   | ({ operation: "apply"; client: SideSettings; server: SideSettings; originals: DeclaredSettings } & Ownership & AuditRequest)
-  | ({ operation: "restore"; originals: DeclaredSettings } & Ownership);
+  | ({ operation: "restore"; originals: DeclaredSettings } & Ownership)
+  | ({ operation: "release" } & Ownership);
 
 const sidesToCmdlet = (v: Partial<DeclaredSettings>) => ({
   client: toCmdletProperties("client", v.client),
@@ -127,7 +148,8 @@ const sidesToCmdlet = (v: Partial<DeclaredSettings>) => ({
 });
 
 function wireRequest(request: SigningRequest): Record<string, unknown> {
-  const ownership = { owner: request.owner, previousOwner: request.previousOwner ?? "", takeOwnership: request.takeOwnership === true };
+  const ownership = { ownerId: request.ownerId, ownerLabel: request.ownerLabel, legacyOwners: request.legacyOwners ?? [], takeOwnership: request.takeOwnership === true };
+  if (request.operation === "release") return { operation: "release", ...ownership };
   if (request.operation === "restore") return { operation: "restore", ...ownership, originals: sidesToCmdlet(request.originals) };
   const audit = request.audit ? { auditDays: request.audit.days, auditMaxEvents: request.audit.maxEvents } : {};
   if (request.operation === "read") return { operation: "read", ...ownership, ...audit };
@@ -141,16 +163,17 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
   const stdin = bootstrapStdin(SIGNING_SCRIPT, wireRequest(request));
   // Retried only when the script never started; even a repeated run would be safe: every run
   // reads, applies only what differs and re-reads, and the originals live in the host's record.
-  return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decodeReply(where, result)));
+  return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decodeReply(where, result, request.ownerLabel)));
 }
 
 /** The reply of one run as a typed result, or a typed HostError (badReply for any other shape). */
-export function decodeReply(where: string, result: Parameters<typeof parseReply>[1]): SigningResult {
+export function decodeReply(where: string, result: Parameters<typeof parseReply>[1], ownerLabel = ""): SigningResult {
   let reply: unknown;
   try {
     reply = parseReply(where, result);
   } catch (err) {
     if (err instanceof HostError && err.kind === "policyConflict") throw policyConflict(where, err);
+    if (err instanceof HostError && err.kind === "ownedElsewhere") throw ownedElsewhere(where, err, ownerLabel);
     // An error reply after the host changed something (or wrote its record) still says what the
     // host had before; what it has now is unknown, so `after` repeats `before` until the next read.
     const detail = errorDetailSchema.safeParse((err as { reply?: unknown }).reply);
@@ -165,6 +188,24 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
     throw new HostError("badReply", where, `the reply's ${issue.path.join(".") || "document"} is not as smb-signing.ps1 writes it (${issue.message})`);
   }
   return toResult(parsed.data);
+}
+
+/**
+ * Another owner's record, named for people: its label and id, when it claimed the host, and, when
+ * the label is this resource's own, what can have written it (the advice says how to hand over).
+ */
+function ownedElsewhere(where: string, err: HostError, ownerLabel: string): HostError {
+  const record = recordSchema.safeParse((err as { reply?: { record?: unknown } }).reply?.record);
+  // A refusal is believed without its record too (it refuses): then the script's own words.
+  if (!record.success) return err;
+  const r = record.data;
+  const since = r.format === 1 ? "written by a release before owner ids" : `owner id ${r.ownerId}, claimed ${r.claimedAt}`;
+  let text = `the SMB signing settings of this host are owned by another resource: ${r.ownerLabel} (${since}); nothing was changed`;
+  if (r.ownerLabel === ownerLabel && r.format === 2) {
+    text +=
+      ". That record has this resource's own name but another owner id: either a stack of the same name in another backend or organisation owns the host, or an earlier `up` of this resource was interrupted after the host recorded it and before Pulumi saved it (a pending create, or PULUMI_SKIP_CHECKPOINTS); if it is the interrupted run, set takeOwnership: true for one `up`";
+  }
+  return Object.assign(new HostError("ownedElsewhere", where, text), { reply: (err as { reply?: unknown }).reply });
 }
 
 /** A policy conflict in the words of the program: `server.requireSigning`, the GPO and its value. */
@@ -190,7 +231,8 @@ function toResult(reply: OkReply): SigningResult {
     before: observed(reply.before),
     after: observed(reply.after),
     changed: [...(reply.changed ?? [])],
-    record: reply.record ? { owner: reply.record.owner, originals: bothSidesFromCmdlet(reply.record.originals) } : null,
+    record: reply.record ? { ...reply.record, originals: bothSidesFromCmdlet(reply.record.originals) } : null,
+    ours: reply.ours,
     restored: reply.restored === true,
     policy: bothSidesFromCmdlet(reply.policy ?? {}),
     audit: reply.audit ? { ...reply.audit, server: { ...reply.audit.server }, client: { ...reply.audit.client } } : null,

@@ -7,15 +7,17 @@
     reply out. The reply is ASCII only (other characters as \uXXXX) so that no console code page
     can corrupt it.
 
-    Request: {"operation": "read" | "apply" | "restore",
-              "owner": "<project>/<stack>/<resource>", "previousOwner": "...", "takeOwnership": false,
+    Request: {"operation": "read" | "apply" | "restore" | "release",
+              "ownerId": "<uuid>" | "", "ownerLabel": "<the resource's URN>", "legacyOwners": ["<project>/<stack>/<resource>"],
+              "takeOwnership": false,
               "client": {"RequireSecuritySignature": true, ...},
               "server": {"RequireSecuritySignature": true, ...},
               "originals": {"client": {...}, "server": {...}},
               "auditDays": 7, "auditMaxEvents": 2000}
     Reply:   {"status": "ok", "host": {...}, "source": "cmdlet" | "registry",
               "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...],
-              "record": {"owner": "...", "originals": {...}} | null, "restored": true | false,
+              "record": {"format": 2, "ownerId": "...", "ownerLabel": "...", "claimedAt": "...", "originals": {...}} | null,
+              "ours": true | false, "restored": true | false,
               "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}},
               "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "events": 4, "truncated": false, "peerCount": 1,
                         "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
@@ -34,11 +36,22 @@
     fails the run: a log the host lacks, has disabled or cannot read is reported as such.
 
     The record: HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ value OriginalSettings, holding
-    {"version": 1, "owner": "...", "originals": {"client": {...}, "server": {...}}}. It is written
-    before the first Set-*, so the values the host had before survive a connection that drops, a
-    process that is killed or a cmdlet that fails half way. A restore that puts every original
-    back removes it. An administrator may remove it with
-    Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing (the originals are then lost).
+    {"version": 2, "ownerId": "<uuid>", "ownerLabel": "<URN>", "claimedAt": "<UTC>",
+     "originals": {"client": {...}, "server": {...}}}. It is written before the first Set-*, so
+    the values the host had before survive a connection that drops, a process that is killed or a
+    cmdlet that fails half way. A restore that puts every original back removes it.
+
+    The owner is the random ownerId its resource keeps in its Pulumi state; ownerLabel (at most
+    1024 characters) only names it for people. A record is this request's when its ownerId is the
+    request's, when it is released (ownerId "": its resource was destroyed leaving the host as it
+    was, and the originals stay for the next owner), or when it is a record of the first format
+    ({"version": 1, "owner": "<project>/<stack>/<resource>", ...}, written by releases before
+    owner ids) naming one of legacyOwners. An apply refuses another owner's record unless
+    takeOwnership is true; a restore or a release leaves it alone. A release marks this owner's
+    record released.
+
+    An administrator may remove the record with Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing
+    (the originals are then lost).
 #>
 param([Parameter(Mandatory = $true)][string]$RequestJson)
 
@@ -291,17 +304,25 @@ function Read-Record {
     if ($null -eq $item) { return $null }
     $parsed = $null
     try { $parsed = ConvertFrom-Json -InputObject ([string]$item.$RecordValue) } catch { $parsed = $null }
-    if ($null -eq $parsed -or $parsed.version -ne 1 -or -not ($parsed.owner -is [string]) -or $null -eq $parsed.originals) {
+    $valid = $null -ne $parsed -and $null -ne $parsed.originals -and (
+        ($parsed.version -eq 1 -and $parsed.owner -is [string]) -or
+        ($parsed.version -eq 2 -and $parsed.ownerId -is [string] -and $parsed.ownerLabel -is [string] -and $parsed.claimedAt -is [string]))
+    if (-not $valid) {
         Write-Reply @{ status = 'error'; kind = 'badRecord'; message = "$RecordKey\$RecordValue is not a record this provider wrote; inspect it, then remove it (Remove-Item -Path $RecordKey) to let the provider start afresh" } 2
     }
-    @{ owner = [string]$parsed.owner; originals = (ConvertTo-SideTable $parsed.originals) }
+    if ($parsed.version -eq 1) {
+        return @{ format = 1; ownerId = ''; ownerLabel = [string]$parsed.owner; claimedAt = ''; originals = (ConvertTo-SideTable $parsed.originals) }
+    }
+    @{ format = 2; ownerId = [string]$parsed.ownerId; ownerLabel = [string]$parsed.ownerLabel; claimedAt = [string]$parsed.claimedAt; originals = (ConvertTo-SideTable $parsed.originals) }
 }
 
+# Writes the record (format 2) and returns it as Read-Record would.
 function Write-Record {
-    param([string]$Owner, [hashtable]$Originals)
+    param([string]$Id, [string]$Label, [string]$ClaimedAt, [hashtable]$Originals)
     if (-not (Test-Path -Path $RecordKey)) { New-Item -Path $RecordKey -Force | Out-Null }
-    $json = ConvertTo-Json -InputObject @{ version = 1; owner = $Owner; originals = $Originals } -Depth 4 -Compress
+    $json = ConvertTo-Json -InputObject @{ version = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals } -Depth 4 -Compress
     Set-ItemProperty -Path $RecordKey -Name $RecordValue -Value $json -Type String
+    @{ format = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals }
 }
 
 # Originals kept so far: the record first, then those the caller's state knows, then the values
@@ -326,8 +347,8 @@ function Join-Originals {
 }
 
 function Test-SameRecord {
-    param($Record, [string]$Owner, [hashtable]$Originals)
-    if ($null -eq $Record -or $Record.owner -ne $Owner) { return $false }
+    param($Record, [string]$Id, [string]$Label, [hashtable]$Originals)
+    if ($null -eq $Record -or $Record.format -ne 2 -or $Record.ownerId -cne $Id -or $Record.ownerLabel -cne $Label) { return $false }
     foreach ($side in 'client', 'server') {
         if ($Record.originals[$side].Count -ne $Originals[$side].Count) { return $false }
         foreach ($name in $Originals[$side].Keys) {
@@ -342,11 +363,24 @@ try {
 } catch {
     Write-Reply @{ status = 'error'; kind = 'badRequest'; message = "the request is not JSON: $($_.Exception.Message)" } 2
 }
-if (@('read', 'apply', 'restore') -notcontains $request.operation) {
+if (@('read', 'apply', 'restore', 'release') -notcontains $request.operation) {
     Write-Reply @{ status = 'error'; kind = 'badRequest'; message = "unknown operation '$($request.operation)'" } 2
 }
-$owner = [string]$request.owner
-$previousOwner = [string]$request.previousOwner
+# Who asks: its owner id ('' when its state has none yet), its label, and the names it had in
+# records of the first format.
+$ownerId = [string]$request.ownerId
+$ownerLabel = [string]$request.ownerLabel
+if ($ownerId -ne '' -and $ownerId -notmatch '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') {
+    Write-Reply @{ status = 'error'; kind = 'badRequest'; message = 'ownerId must be a UUID' } 2
+}
+if ($request.operation -eq 'apply' -and $ownerId -eq '') {
+    Write-Reply @{ status = 'error'; kind = 'badRequest'; message = 'an apply needs an ownerId' } 2
+}
+if ($ownerLabel.Length -gt 1024) {
+    Write-Reply @{ status = 'error'; kind = 'badRequest'; message = 'ownerLabel must be at most 1024 characters' } 2
+}
+$legacyOwners = @()
+foreach ($name in @($request.legacyOwners)) { if ($name -is [string] -and $name -ne '') { $legacyOwners += $name } }
 # Every requested setting must be one this script knows, on both sides, before anything is written.
 foreach ($side in 'client', 'server') {
     if ($null -eq $request.$side) { continue }
@@ -385,14 +419,25 @@ if ([int]($facts.build.Split('.')[0]) -lt $MinimumBuild) {
 }
 $source = if (Get-Command -Name Get-SmbClientConfiguration -ErrorAction SilentlyContinue) { 'cmdlet' } else { 'registry' }
 $record = Read-Record
-$ours = ($null -eq $record) -or ($record.owner -eq $owner) -or ($previousOwner -ne '' -and $record.owner -eq $previousOwner)
+$ours = ($null -eq $record) -or
+    ($record.format -eq 2 -and ($record.ownerId -eq '' -or ($ownerId -ne '' -and $record.ownerId -ceq $ownerId))) -or
+    ($record.format -eq 1 -and $legacyOwners -ccontains $record.ownerLabel)
 if (-not $ours -and $request.operation -eq 'apply' -and $request.takeOwnership -ne $true) {
-    Write-Reply @{ status = 'error'; kind = 'ownedElsewhere'; message = "the SMB signing settings of this host are owned by $($record.owner) (record $RecordKey)"; host = $facts; record = $record } 2
+    Write-Reply @{ status = 'error'; kind = 'ownedElsewhere'; message = "the SMB signing settings of this host are owned by another resource: $($record.ownerLabel) (record $RecordKey)"; host = $facts; record = $record; ours = $false } 2
 }
-if (-not $ours -and $request.operation -eq 'restore') {
-    # Another resource took this host over: its originals are its to restore now.
+if ((-not $ours -and $request.operation -eq 'restore') -or $request.operation -eq 'release') {
+    # Another resource took this host over: its originals are its to restore now. A release
+    # leaves the settings as they are and keeps the originals for whoever declares the host next.
+    if ($ours -and $null -ne $record -and -not ($record.format -eq 2 -and $record.ownerId -eq '')) {
+        try {
+            $record = Write-Record -Id '' -Label $record.ownerLabel -ClaimedAt $record.claimedAt -Originals $record.originals
+        } catch {
+            $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
+            Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; record = $record; ours = $ours } 2
+        }
+    }
     $current = Get-SigningSettings -Source $source
-    Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $current; after = $current; changed = @(); record = $record; restored = $false } 0
+    Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $current; after = $current; changed = @(); record = $record; ours = $ours; restored = $false } 0
 }
 $before = $null
 $changed = @()
@@ -412,7 +457,7 @@ try {
     foreach ($side in 'client', 'server') {
         foreach ($name in $declared[$side].Keys) {
             if (-not $before[$side].ContainsKey($name)) {
-                Write-Reply @{ status = 'error'; kind = 'unsupportedSetting'; message = "this host has no $side setting $name (build $($facts.build))"; host = $facts; source = $source; before = $before; record = $record; policy = $policy } 2
+                Write-Reply @{ status = 'error'; kind = 'unsupportedSetting'; message = "this host has no $side setting $name (build $($facts.build))"; host = $facts; source = $source; before = $before; record = $record; ours = $ours; policy = $policy } 2
             }
         }
     }
@@ -427,16 +472,18 @@ try {
             }
         }
         if ($conflicts.Count -gt 0) {
-            Write-Reply @{ status = 'error'; kind = 'policyConflict'; message = "Group Policy enforces other values than requested"; conflicts = $conflicts; host = $facts; source = $source; before = $before; record = $record; policy = $policy } 2
+            Write-Reply @{ status = 'error'; kind = 'policyConflict'; message = "Group Policy enforces other values than requested"; conflicts = $conflicts; host = $facts; source = $source; before = $before; record = $record; ours = $ours; policy = $policy } 2
         }
     }
     if ($request.operation -ne 'read') {
         $originals = Join-Originals -Record $record -FromState $fromState -Before $before -Declared $declared
         if ($request.operation -eq 'apply') {
             $desired = $declared
-            if (-not (Test-SameRecord -Record $record -Owner $owner -Originals $originals)) {
-                Write-Record -Owner $owner -Originals $originals
-                $record = @{ owner = $owner; originals = $originals }
+            if (-not (Test-SameRecord -Record $record -Id $ownerId -Label $ownerLabel -Originals $originals)) {
+                # Claimed when first written for this owner; a rename (aliases) keeps the claim.
+                $claimedAt = if ($null -ne $record -and $record.format -eq 2 -and $record.ownerId -ceq $ownerId) { $record.claimedAt } else { (Get-Date).ToUniversalTime().ToString('o') }
+                $record = Write-Record -Id $ownerId -Label $ownerLabel -ClaimedAt $claimedAt -Originals $originals
+                $ours = $true
             }
         } else {
             # A setting Group Policy enforces is the policy's to set, whatever it was before.
@@ -473,6 +520,6 @@ try {
     }
 } catch {
     $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
-    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; policy = $policy } 2
+    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; ours = $ours; policy = $policy } 2
 }
-Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; restored = $restored; policy = $policy; audit = $audit } 0
+Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; ours = $ours; restored = $restored; policy = $policy; audit = $audit } 0

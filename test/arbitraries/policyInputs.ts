@@ -155,7 +155,8 @@ export function validPolicy(connection: fc.Arbitrary<Inputs>): fc.Arbitrary<Inpu
       acknowledgeInsecureSettings: optional(fc.boolean()),
       onDelete: optional(fc.constantFrom("restore", "retain")),
       importHost: fc.boolean(),
-      owner: optional(fc.stringMatching(/^[\x20-\x7e]{1,60}$/)),
+      // Any name Pulumi accepts: non-ASCII, and longer than any label a record keeps.
+      owner: optional(fc.oneof(fc.stringMatching(/^[\x20-\x7e]{1,60}$/), fc.constant("proj/dev/fs-Zürich"), fc.constant(`proj/dev/${"n".repeat(1200)}`))),
       takeOwnership: optional(fc.boolean()),
       customTimeouts: optional(
         fc.record(
@@ -285,7 +286,7 @@ export function brokenField(transport: "ssh" | "winrm"): fc.Arbitrary<Mutation> 
       describe: "importId names another host",
       apply: (i) => ({ ...deepCopy(i), importId: `other-${String((i.connection as Inputs).host)}` }),
     }),
-    mutate(["owner"], fc.oneof(fc.constant(""), fc.constant("o".repeat(401)), fc.string({ minLength: 1, maxLength: 10 }).map((s) => s + "\u00e9"), notString), "not printable ASCII"),
+    mutate(["owner"], fc.oneof(fc.constant(""), fc.string({ minLength: 0, maxLength: 10 }).map((s) => s + "\n"), fc.string({ maxLength: 10 }).map((s) => "\u0000" + s), notString), "empty, a control character or not text"),
     mutate(["customTimeouts"], notObject, "not an object"),
     fc.constantFrom("create", "update", "delete").chain((k) => mutate(["customTimeouts", k], badNumber(86400), "out of range")),
     unknownKey(["create", "update", "delete"]).chain((k) => mutate(["customTimeouts", k], fc.integer({ min: 1, max: 100 }), "unknown timeout")),

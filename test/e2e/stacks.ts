@@ -47,12 +47,14 @@ export async function programStack(workRoot: string, name: string, secrets: Reco
 
 /**
  * A stack of a small JavaScript program written for one test (`lines` become index.js) in
- * `workRoot/name`, with its own backend; the stack is named as the project.
+ * `workRoot/name`, with its own backend; the stack is named as the project. `plugin`: the
+ * project also loads this checkout's provider plugin (PLUGIN_PROJECT_LINES), for programs that
+ * declare resources through its SDK (`smbsigning.SmbSigningPolicy`).
  */
-export async function scriptStack(workRoot: string, name: string, lines: string[]): Promise<PulumiProject> {
+export async function scriptStack(workRoot: string, name: string, lines: string[], options: { plugin?: boolean } = {}): Promise<PulumiProject> {
   const dir = path.join(workRoot, name);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n${options.plugin ? PLUGIN_PROJECT_LINES : ""}`);
   fs.writeFileSync(path.join(dir, "index.js"), [...lines, ""].join("\n"));
   const p = new PulumiProject(dir, name);
   await p.init();

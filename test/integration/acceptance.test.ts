@@ -161,7 +161,7 @@ describe("the acceptance command (test/windows/acceptance.ts) against simulated 
     const o = await acceptance(sshArgs("plain"));
 
     assert.equal(o.code, 1, o.stdout + o.stderr);
-    assert.match(stepLine(o.stdout, "create"), /FAILED .*ownedElsewhere: .*owned by infra\/prod\/fs01/);
+    assert.match(stepLine(o.stdout, "create"), /FAILED .*ownedElsewhere: .*owned by another resource: infra\/prod\/fs01 \(written by a release before owner ids\)/);
     for (const step of ["refresh", "diff", "update"]) assert.match(stepLine(o.stdout, step), /skipped .*create failed/);
     assert.match(stepLine(o.stdout, "delete"), /skipped .*create was refused \(ownedElsewhere\) before anything was written/);
     assert.match(o.stdout, /^remote runs 3 /m);

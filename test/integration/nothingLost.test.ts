@@ -53,7 +53,9 @@ describe("nothing lost", () => {
   const state = (): HostState => fleet.state("h");
   const record = () => {
     const text = state().record;
-    return text === undefined ? undefined : (JSON.parse(text) as { owner: string; originals: Record<string, Record<string, boolean>> });
+    return text === undefined
+      ? undefined
+      : (JSON.parse(text) as { version: number; ownerId: string; ownerLabel: string; claimedAt: string; originals: Record<string, Record<string, boolean>> });
   };
   const setFaults = (faults: HostState["faults"]) => fleet.change("h", (s) => (s.faults = faults));
 
@@ -78,13 +80,20 @@ describe("nothing lost", () => {
         const e = await failure(ops.create(declared));
         assert.equal(e.kind, "connectionDropped");
         assert.equal(state().client.RequireSecuritySignature, true, "the host applied before the reply was lost");
-        assert.deepEqual(record(), {
-          version: 1,
-          owner: "proj/dev/h",
+        // The failed create is kept in state with the owner id the host recorded (ErrorResourceInitFailed).
+        const kept = (e as unknown as { properties: PolicyOutputs }).properties;
+        assert.match(kept.ownerId ?? "", /^[0-9a-f-]{36}$/);
+        const { claimedAt, ...rest } = record()!;
+        assert.match(claimedAt, /^\d{4}-\d\d-\d\dT/);
+        assert.deepEqual(rest, {
+          version: 2,
+          ownerId: kept.ownerId,
+          ownerLabel: "proj/dev/h",
           originals: { client: { RequireSecuritySignature: false }, server: { RequireSecuritySignature: false } },
         });
         setFaults({});
-        const created = await ops.create(declared);
+        // The engine's next up updates the resource it kept (a new create would be another owner).
+        const created = { id: (e as unknown as { id: string }).id, ...(await ops.update("h", kept, declared)) };
         const outs = created.outs as PolicyOutputs;
         assert.deepEqual(outs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
         await ops.delete(created.id, outs);
@@ -200,9 +209,9 @@ describe("nothing lost", () => {
         const initial = pristine();
         setFaults({ dropConnectionRuns: 1 });
         const declared = await inputs(transport, { client: { requireSigning: true } });
-        await failure(ops.create(declared));
+        const e = await failure(ops.create(declared));
         const writes = state().counters.writes;
-        const created = await ops.create(declared);
+        const created = { id: "h", ...(await ops.update("h", (e as unknown as { properties: PolicyOutputs }).properties, declared)) };
         assert.equal(state().counters.writes, writes, "the retry found the value applied and wrote nothing");
         assert.deepEqual((created.outs as PolicyOutputs).originalSettings.client, { requireSigning: false });
         await ops.delete(created.id, created.outs as PolicyOutputs);
@@ -216,13 +225,14 @@ describe("nothing lost", () => {
         const second = await inputs(transport, { client: { requireSigning: true }, server: { requireSigning: true }, owner: "other/prod/fs" });
         const e = await failure(ops.create(second));
         assert.equal(e.kind, "ownedElsewhere");
-        assert.match(e.message, /owned by proj\/dev\/h/);
+        assert.match(e.message, /owned by another resource: proj\/dev\/h \(owner id [0-9a-f-]{36}, claimed /);
         assert.match(e.message, /takeOwnership: true/);
         assert.equal(state().counters.writes, writes);
         assert.equal(state().server.RequireSecuritySignature, false);
         const taken = await ops.create({ ...second, takeOwnership: true });
         assert.deepEqual((taken.outs as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
-        assert.equal(record()?.owner, "other/prod/fs");
+        assert.equal(record()?.ownerLabel, "other/prod/fs");
+        assert.equal(record()?.ownerId, (taken.outs as PolicyOutputs).ownerId);
         // The old owner's destroy leaves the host to its new owner.
         await ops.delete(first.id, first.outs as PolicyOutputs);
         assert.equal(state().server.RequireSecuritySignature, true);
@@ -234,7 +244,9 @@ describe("nothing lost", () => {
         const initial = pristine();
         const created = await ops.create(await inputs(transport, { client: { requireSigning: true } }));
         const renamed = await ops.update(created.id, created.outs as PolicyOutputs, await inputs(transport, { client: { requireSigning: true }, owner: "proj/dev/h-renamed" }));
-        assert.equal(record()?.owner, "proj/dev/h-renamed");
+        assert.equal(record()?.ownerLabel, "proj/dev/h-renamed", "the update rewrote the label");
+        assert.equal(record()?.ownerId, (created.outs as PolicyOutputs).ownerId, "the owner id stays");
+        assert.equal((renamed.outs as PolicyOutputs).ownerId, (created.outs as PolicyOutputs).ownerId);
         await ops.delete(created.id, renamed.outs as PolicyOutputs);
         assertRestored(initial);
       });

@@ -121,12 +121,71 @@ describe("provider operations", () => {
       assert.deepEqual(fleet.state(host).counters, { runs: 2, writes: 1, recordWrites: 1 });
     });
 
-    it("onDelete retain leaves the host as it is, without connecting", async () => {
+    it("onDelete retain leaves the host as it is and marks its record released, so the next resource declaring the host takes it over with the genuine originals", async () => {
       const inputs = await checked({ connection: fleet.connection(host), server: { requireSigning: true }, onDelete: "retain" });
       const created = await ops.create(inputs);
+      const writes = fleet.state(host).counters.writes;
       await ops.delete(created.id, created.outs as PolicyOutputs);
       assert.equal(fleet.state(host).server.RequireSecuritySignature, true);
-      assert.equal(runs(host), 1);
+      assert.equal(runs(host), 2);
+      assert.equal(fleet.state(host).counters.writes, writes, "the release changed a setting");
+      const released = JSON.parse(fleet.state(host).record!);
+      assert.equal(released.ownerId, "", "the record is released");
+      assert.deepEqual(released.originals, { client: {}, server: { RequireSecuritySignature: false } }, "the originals stay");
+      // Another resource (no takeOwnership) declares the host next: it takes the record over.
+      const next = await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true }, owner: "other/dev/next" }));
+      assert.deepEqual((next.outs as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
+      assert.equal(JSON.parse(fleet.state(host).record!).ownerId, (next.outs as PolicyOutputs).ownerId);
+      assert.deepEqual(JSON.parse(fleet.state(host).record!).originals.server, { RequireSecuritySignature: false }, "the released originals stay with the host");
+    });
+
+    it("a record and a state written by a release before owner ids: refresh and update recognise the old owner name, the update writes the new owner id keeping the genuine originals, a new resource of the same name is refused, and destroy restores", async () => {
+      fleet.reset(host, "win11-24h2-home");
+      const inputs = await checked({ connection: fleet.connection(host), client: { requireSigning: true }, owner: "proj/dev/fs01" });
+      // As the released version left them: the host applied, its record in the first format,
+      // and a state whose outputs have the owner's name and no owner id.
+      const created = await ops.create(inputs);
+      const legacy = { ...(created.outs as PolicyOutputs) };
+      delete legacy.ownerId;
+      fleet.change(host, (s) => {
+        s.record = JSON.stringify({ version: 1, owner: "proj/dev/fs01", originals: { client: { RequireSecuritySignature: false }, server: {} } });
+      });
+      const read = await ops.read(created.id, legacy);
+      assert.deepEqual((read.props as PolicyOutputs).originalSettings, { client: { requireSigning: false }, server: {} });
+      // Another resource (no state, the same old name: another parent or backend) is refused.
+      await assert.rejects(ops.create(inputs), (e: HostError) => e.kind === "ownedElsewhere" && /owned by another resource: proj\/dev\/fs01 \(written by a release before owner ids\)/.test(e.message));
+      const writes = fleet.state(host).counters.writes;
+      const updated = await ops.update(created.id, legacy, await checked({ connection: fleet.connection(host), client: { requireSigning: true }, server: { requireSigning: true }, owner: "proj/dev/fs01" }));
+      const outs = updated.outs as PolicyOutputs;
+      assert.match(outs.ownerId ?? "", /^[0-9a-f-]{36}$/);
+      const record = JSON.parse(fleet.state(host).record!);
+      assert.equal(record.version, 2);
+      assert.equal(record.ownerId, outs.ownerId);
+      assert.deepEqual(record.originals, { client: { RequireSecuritySignature: false }, server: { RequireSecuritySignature: false } });
+      assert.equal(fleet.state(host).counters.writes, writes + 1, "only the newly declared server side was written");
+      await ops.delete(created.id, outs);
+      assert.equal(fleet.state(host).client.RequireSecuritySignature, false);
+      assert.equal(fleet.state(host).server.RequireSecuritySignature, false);
+      assert.equal(fleet.state(host).record, undefined);
+    });
+
+    it("a resource of any name owns its host: a 3000-character non-ASCII name passes check and the record keeps a 1024-character label", async () => {
+      const name = `proj/dev/fs-Zürich-${"ü".repeat(3000)}`;
+      const created = await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true }, owner: name, onDelete: "retain" }));
+      const text = fleet.state(host).record!;
+      const record = JSON.parse(text);
+      assert.equal(record.ownerLabel.length, 1024);
+      assert.ok(name.startsWith(record.ownerLabel.slice(0, -3)));
+      assert.ok(text.length < 4096, `the record is ${text.length} characters`);
+      await ops.delete(created.id, created.outs as PolicyOutputs);
+    });
+
+    it("onDelete retain on a host that cannot be reached still destroys, and says what it means for the next resource", async () => {
+      const inputs = await checked({ connection: fleet.connection(host), server: { requireSigning: true }, onDelete: "retain" });
+      const created = await ops.create(inputs);
+      const gone = { ...(created.outs as PolicyOutputs), connection: { ...(created.outs as PolicyOutputs).connection, port: 1, connectTimeoutSeconds: 1, commandTimeoutSeconds: 1 } };
+      await ops.delete(created.id, gone);
+      assert.equal(JSON.parse(fleet.state(host).record!).ownerId, (created.outs as PolicyOutputs).ownerId, "the record still names the destroyed resource");
     });
 
     it("read reports out-of-band drift as the inputs the host really has", async () => {
@@ -193,7 +252,7 @@ describe("provider operations", () => {
       await ops.create(await checked({ connection: fleet.connection(host), client: { requireSigning: true }, owner: "infra/prod/fs01" }));
       const writes = fleet.state(host).counters.writes;
       const adopt = (extra: object) => checked({ connection: fleet.connection(host), client: { requireSigning: true }, importId: fleet.host(host).address, owner: "other/dev/fs01", ...extra });
-      await assert.rejects(ops.create(await adopt({})), /cannot import: the host's record names its owner infra\/prod\/fs01/);
+      await assert.rejects(ops.create(await adopt({})), /cannot import: the host's record names another owner: infra\/prod\/fs01 \(owner id [0-9a-f-]{36}, claimed /);
       const taken = await ops.create(await adopt({ takeOwnership: true }));
       assert.deepEqual((taken.outs as PolicyOutputs).originalSettings.client, { requireSigning: false }, "the record's originals, not the current values");
       assert.equal(fleet.state(host).counters.writes, writes);
@@ -204,6 +263,7 @@ describe("provider operations", () => {
         const inputs = await checked({ connection: fleet.connection(host, auth), client: { requireSigning: true } });
         const created = await ops.create(inputs);
         assert.equal((created.outs as PolicyOutputs).observed.client.requireSigning, true);
+        await ops.delete(created.id, created.outs as PolicyOutputs);
       }
     });
 

@@ -82,7 +82,8 @@ describe("WinRM transport", () => {
 
   /** check then create, as the engine calls them; resolves to the error when create fails. */
   async function createWith(connection: Record<string, unknown>): Promise<{ outs?: PolicyOutputs; error?: HostError }> {
-    const r = await ops.check({}, { connection, server: { requireSigning: true }, onDelete: "retain" });
+    // Each call is a new resource on a host an earlier one may hold (transport tests, not ownership).
+    const r = await ops.check({}, { connection, server: { requireSigning: true }, onDelete: "retain", takeOwnership: true });
     assert.equal(r.failures, undefined, JSON.stringify(r.failures));
     return ops.create(r.inputs as Record<string, unknown>).then(
       (created) => ({ outs: created.outs }),
@@ -200,7 +201,7 @@ describe("WinRM transport", () => {
   describe("WinRM over HTTPS", () => {
     const https = (extra: Record<string, unknown>, host = "w1") => ({ ...fleet.connection(host, "winrmHttps"), certificateFingerprint: undefined, ...extra });
     const create = async (connection: Record<string, unknown>) => {
-      const r = await ops.check({}, { connection, server: { requireSigning: true }, onDelete: "retain" });
+      const r = await ops.check({}, { connection, server: { requireSigning: true }, onDelete: "retain", takeOwnership: true });
       assert.equal(r.failures, undefined, JSON.stringify(r.failures));
       return ops.create(r.inputs as Record<string, unknown>);
     };

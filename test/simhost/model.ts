@@ -264,10 +264,17 @@ function readSettings(state: HostState): { client: Values; server: Values } {
 }
 
 type Sides = { client: Values; server: Values };
+/** The record as Read-Record returns it: format 1 (releases before owner ids) has its owner name as the label and no id. */
 interface HostRecordModel {
-  owner: string;
+  format: 1 | 2;
+  ownerId: string;
+  ownerLabel: string;
+  claimedAt: string;
   originals: Sides;
 }
+
+/** The UUID form the script accepts as an ownerId. */
+const OWNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SIDES: Side[] = ["client", "server"];
 
@@ -286,14 +293,20 @@ function sideTable(value: unknown): Sides {
 /** Read-Record: null without a record; "bad" for a value the script did not write. */
 function readRecord(state: HostState): HostRecordModel | null | "bad" {
   if (state.record === undefined) return null;
-  let parsed: { version?: unknown; owner?: unknown; originals?: unknown };
+  let parsed: { version?: unknown; owner?: unknown; ownerId?: unknown; ownerLabel?: unknown; claimedAt?: unknown; originals?: unknown };
   try {
     parsed = JSON.parse(state.record);
   } catch {
     return "bad";
   }
-  if (!parsed || parsed.version !== 1 || typeof parsed.owner !== "string" || parsed.originals == null) return "bad";
-  return { owner: parsed.owner, originals: sideTable(parsed.originals) };
+  if (!parsed || parsed.originals == null) return "bad";
+  if (parsed.version === 1 && typeof parsed.owner === "string") {
+    return { format: 1, ownerId: "", ownerLabel: parsed.owner, claimedAt: "", originals: sideTable(parsed.originals) };
+  }
+  if (parsed.version === 2 && typeof parsed.ownerId === "string" && typeof parsed.ownerLabel === "string" && typeof parsed.claimedAt === "string") {
+    return { format: 2, ownerId: parsed.ownerId, ownerLabel: parsed.ownerLabel, claimedAt: parsed.claimedAt, originals: sideTable(parsed.originals) };
+  }
+  return "bad";
 }
 
 /** Join-Originals: the record first, then the caller's state, then current values of newly declared settings. */
@@ -308,8 +321,15 @@ function joinOriginals(record: HostRecordModel | null, fromState: Sides, before:
   return out;
 }
 
-function sameRecord(record: HostRecordModel | null, owner: string, originals: Sides): boolean {
-  if (!record || record.owner !== owner) return false;
+/** Write-Record: format 2, returned as Read-Record would read it. */
+function writeRecord(state: HostState, ownerId: string, ownerLabel: string, claimedAt: string, originals: Sides): HostRecordModel {
+  state.record = JSON.stringify({ version: 2, ownerId, ownerLabel, claimedAt, originals });
+  state.counters.recordWrites = (state.counters.recordWrites ?? 0) + 1;
+  return { format: 2, ownerId, ownerLabel, claimedAt, originals };
+}
+
+function sameRecord(record: HostRecordModel | null, ownerId: string, ownerLabel: string, originals: Sides): boolean {
+  if (!record || record.format !== 2 || record.ownerId !== ownerId || record.ownerLabel !== ownerLabel) return false;
   return SIDES.every(
     (side) =>
       Object.keys(record.originals[side]).length === Object.keys(originals[side]).length &&
@@ -327,8 +347,9 @@ function sameRecord(record: HostRecordModel | null, owner: string, originals: Si
 export function runSigningScript(state: HostState, requestJson: string): ScriptOutcome {
   let request: {
     operation?: string;
-    owner?: unknown;
-    previousOwner?: unknown;
+    ownerId?: unknown;
+    ownerLabel?: unknown;
+    legacyOwners?: unknown;
     takeOwnership?: unknown;
     client?: Record<string, unknown>;
     server?: Record<string, unknown>;
@@ -342,7 +363,7 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   } catch (err) {
     return errorReply("badRequest", `the request is not JSON: ${(err as Error).message}`);
   }
-  if (request.operation !== "read" && request.operation !== "apply" && request.operation !== "restore") {
+  if (request.operation !== "read" && request.operation !== "apply" && request.operation !== "restore" && request.operation !== "release") {
     return errorReply("badRequest", `unknown operation '${asText(request.operation)}'`);
   }
   for (const side of SIDES) {
@@ -350,8 +371,13 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
       if (!knownProperty(side, name) || typeof value !== "boolean") return errorReply("badRequest", `unknown ${side} setting '${name}' or not a Boolean`);
     }
   }
-  const owner = asText(request.owner);
-  const previousOwner = asText(request.previousOwner);
+  const ownerId = asText(request.ownerId);
+  const ownerLabel = asText(request.ownerLabel);
+  if (ownerId !== "" && !OWNER_ID.test(ownerId)) return errorReply("badRequest", "ownerId must be a UUID");
+  if (request.operation === "apply" && ownerId === "") return errorReply("badRequest", "an apply needs an ownerId");
+  if (ownerLabel.length > 1024) return errorReply("badRequest", "ownerLabel must be at most 1024 characters");
+  // @($request.legacyOwners): one string, an array, or nothing; only non-empty strings count.
+  const legacyOwners = (Array.isArray(request.legacyOwners) ? request.legacyOwners : [request.legacyOwners]).filter((n): n is string => typeof n === "string" && n !== "");
   const declared = sideTable(request);
   const fromState = sideTable(request.originals);
   // ConvertFrom-Json makes a JSON integer an [int] (or [long]): nothing else passes `-is [int]`.
@@ -376,13 +402,20 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   if (record === "bad") {
     return errorReply("badRecord", "HKLM:\\SOFTWARE\\pulumi-smb-signing\\OriginalSettings is not a record this provider wrote; inspect it, then remove it");
   }
-  const ours = record === null || record.owner === owner || (previousOwner !== "" && record.owner === previousOwner);
+  let ours =
+    record === null ||
+    (record.format === 2 && (record.ownerId === "" || (ownerId !== "" && record.ownerId === ownerId))) ||
+    (record.format === 1 && legacyOwners.includes(record.ownerLabel));
   if (!ours && request.operation === "apply" && request.takeOwnership !== true) {
-    return errorReply("ownedElsewhere", `the SMB signing settings of this host are owned by ${record!.owner}`, { host: facts, record });
+    return errorReply("ownedElsewhere", `the SMB signing settings of this host are owned by another resource: ${record!.ownerLabel}`, { host: facts, record, ours });
   }
-  if (!ours && request.operation === "restore") {
+  if ((!ours && request.operation === "restore") || request.operation === "release") {
+    if (ours && record !== null && !(record.format === 2 && record.ownerId === "")) {
+      if (state.faults.nonAdmin) return errorReply("accessDenied", "Requested registry access is not allowed.", { host: facts, record, ours });
+      record = writeRecord(state, "", record.ownerLabel, record.claimedAt, record.originals);
+    }
     const current = readSettings(state);
-    return { reply: { status: "ok", host: facts, source, before: current, after: current, changed: [], record, restored: false }, exitCode: 0 };
+    return { reply: { status: "ok", host: facts, source, before: current, after: current, changed: [], record, ours, restored: false }, exitCode: 0 };
   }
   const before = readSettings(state);
   const policy = policySettings(state);
@@ -393,7 +426,7 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
   for (const side of SIDES) {
     for (const name of Object.keys(declared[side])) {
       if (!(name in before[side])) {
-        return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, { host: facts, source, before, record, policy });
+        return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, { host: facts, source, before, record, ours, policy });
       }
     }
   }
@@ -404,7 +437,7 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
         .map(([name, value]) => ({ side, name, declared: value, enforced: policy[side][name].value, gpo: policy[side][name].gpo })),
     );
     if (conflicts.length > 0) {
-      return errorReply("policyConflict", "Group Policy enforces other values than requested", { conflicts, host: facts, source, before, record, policy });
+      return errorReply("policyConflict", "Group Policy enforces other values than requested", { conflicts, host: facts, source, before, record, ours, policy });
     }
   }
   const changed: string[] = [];
@@ -415,12 +448,12 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
     let desired = desiredRestore(originals, policy);
     if (request.operation === "apply") {
       desired = declared;
-      if (!sameRecord(record, owner, originals)) {
+      if (!sameRecord(record, ownerId, ownerLabel, originals)) {
         // HKLM\SOFTWARE is writable by administrators only: the same denial Set-* would meet.
-        if (state.faults.nonAdmin) return errorReply("accessDenied", "Requested registry access is not allowed.", { host: facts, source, before, changed, record });
-        state.record = JSON.stringify({ version: 1, owner, originals });
-        state.counters.recordWrites = (state.counters.recordWrites ?? 0) + 1;
-        record = { owner, originals };
+        if (state.faults.nonAdmin) return errorReply("accessDenied", "Requested registry access is not allowed.", { host: facts, source, before, changed, record, ours });
+        const claimedAt = record !== null && record.format === 2 && record.ownerId === ownerId ? record.claimedAt : new Date().toISOString();
+        record = writeRecord(state, ownerId, ownerLabel, claimedAt, originals);
+        ours = true;
       }
     }
     for (const side of SIDES) {
@@ -430,9 +463,9 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
       }
       if (Object.keys(values).length === 0) continue;
       const cmdlet = side === "client" ? "Set-SmbClientConfiguration" : "Set-SmbServerConfiguration";
-      if (state.faults.nonAdmin) return errorReply("accessDenied", "Access denied", { host: facts, source, before, changed, record });
+      if (state.faults.nonAdmin) return errorReply("accessDenied", "Access denied", { host: facts, source, before, changed, record, ours });
       if (state.faults.failingCmdlet === cmdlet) {
-        return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed, record });
+        return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed, record, ours });
       }
       // The local write sticks: Group Policy wins it back only when it is applied again.
       Object.assign(state[side], values, state.faults.revertingAgent?.[side]);
@@ -448,7 +481,7 @@ export function runSigningScript(state: HostState, requestJson: string): ScriptO
       record = null;
     }
   }
-  return { reply: { status: "ok", host: facts, source, before, after, changed, record, restored, policy, audit }, exitCode: 0 };
+  return { reply: { status: "ok", host: facts, source, before, after, changed, record, ours, restored, policy, audit }, exitCode: 0 };
 }
 
 /**

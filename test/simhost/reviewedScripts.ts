@@ -6,6 +6,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "abf24342be388fa63285c32c1a050937b370e769e861df8577198855efba949c",
+  "smb-signing.ps1": "b48173a2bd8f6b89bc41f7cb520c0915236e846702bb867417c96ab487b37e96",
 };
 

@@ -282,7 +282,13 @@ const factsArb = fc.record({
   build: fc.stringMatching(/^\d{4,5}\.\d{1,5}$/),
   domainRole: fc.integer({ min: 0, max: 5 }),
 });
-const recordArb = fc.record({ owner: fc.string({ maxLength: 30 }), originals: sidesArb });
+const recordArb = fc.record({
+  format: fc.constantFrom(1 as const, 2 as const),
+  ownerId: fc.oneof(fc.uuid({ version: 4 }), fc.constant("")),
+  ownerLabel: fc.string({ maxLength: 30 }),
+  claimedAt: fc.constantFrom("", "2026-12-07T06:00:00.0000000Z"),
+  originals: sidesArb,
+});
 /** A reply as smb-signing.ps1 writes it (see its header): ok, with everything, or an error. */
 const okReplyArb = fc.record({
   status: fc.constant("ok"),
@@ -292,6 +298,7 @@ const okReplyArb = fc.record({
   after: sidesArb,
   changed: fc.array(fc.constantFrom(...SIDES.flatMap((s) => SETTINGS[s].map((d) => `${s}.${d.cmdletProperty}`)))),
   record: fc.option(recordArb, { nil: null }),
+  ours: fc.boolean(),
   restored: fc.boolean(),
 });
 const conflictArb = fc.oneof(
@@ -310,6 +317,7 @@ const errorReplyArb = fc
       before: fc.option(sidesArb, { nil: null }),
       changed: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }),
       record: fc.option(recordArb, { nil: null }),
+      ours: fc.boolean(),
     },
     { requiredKeys: ["status", "kind", "message"] },
   )
@@ -365,7 +373,8 @@ function assertSigningResult(r: SigningResult): void {
   }
   assert.ok(Array.isArray(r.changed) && r.changed.every((c) => typeof c === "string"));
   if (r.record !== null) {
-    assert.equal(typeof r.record.owner, "string");
+    assert.equal(typeof r.record.ownerLabel, "string");
+    assert.equal(typeof r.record.ownerId, "string");
     for (const side of SIDES) {
       for (const [name, v] of Object.entries(r.record.originals[side])) {
         assert.ok(SETTINGS[side].some((d) => d.name === name), `record.originals.${side}.${name}`);
@@ -440,6 +449,8 @@ describe("decodeReply, for any bytes from a host", () => {
 type ModelValues = Record<string, boolean>;
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 const OWNERS = ["proj/dev/fs01", "proj/prod/fs01", ""];
+/** Owner ids as the provider makes them, and none (state written before owner ids). */
+const OWNER_IDS = ["3f0c6d1e-8a42-4c1b-9d7e-2b5a6c8d9e01", "b7e2a9c4-1d3f-4e5a-8b6c-7d8e9f0a1b2c", ""];
 const presetArb = fc.constantFrom(...PRESET_NAMES);
 const modelSides = fc.record({ client: cmdletValues("client"), server: cmdletValues("server") });
 /** Settings by any name (ours, the other side's, every object's, any) with Booleans or anything else. */
@@ -456,14 +467,20 @@ const prototypeSides = fc.record({ client: prototypeBooleans, server: prototypeB
 /** What an administrator, a bug or a tool might leave in HKLM:\SOFTWARE\pulumi-smb-signing. */
 const recordText = fc.oneof(
   fc.record({ version: fc.constant(1), owner: fc.constantFrom(...OWNERS), originals: prototypeSides }).map((r) => JSON.stringify(r)),
+  fc
+    .record({ version: fc.constant(2), ownerId: fc.constantFrom(...OWNER_IDS), ownerLabel: fc.constantFrom(...OWNERS), claimedAt: fc.constant("2026-12-07T06:00:00Z"), originals: modelSides })
+    .map((r) => JSON.stringify(r)),
   fc.constant(undefined),
   fc.string({ maxLength: 60 }),
   fc.json(),
   fc.record({ version: fc.constant(1), owner: fc.constantFrom(...OWNERS), originals: modelSides }).map((r) => JSON.stringify(r)),
   fc
     .record({
-      version: fc.oneof(fc.constant(1), fc.jsonValue()),
+      version: fc.oneof(fc.constant(1), fc.constant(2), fc.jsonValue()),
       owner: fc.oneof(fc.constantFrom(...OWNERS), fc.jsonValue()),
+      ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), fc.jsonValue()),
+      ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.jsonValue()),
+      claimedAt: fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue()),
       originals: fc.oneof(fc.record({ client: anyKeyValues, server: anyKeyValues }, { requiredKeys: [] }), fc.jsonValue()),
       extra: anyKeyValues,
     })
@@ -476,7 +493,9 @@ const requestText = fc.oneof(
   fc
     .record({
       operation: fc.constantFrom("read", "apply"),
-      owner: fc.constantFrom(...OWNERS),
+      ownerId: fc.constantFrom(...OWNER_IDS),
+      ownerLabel: fc.constantFrom(...OWNERS),
+      legacyOwners: fc.array(fc.constantFrom(...OWNERS), { maxLength: 2 }),
       client: cmdletValues("client"),
       server: cmdletValues("server"),
       auditDays: fc.integer({ min: 1, max: 90 }),
@@ -484,13 +503,21 @@ const requestText = fc.oneof(
     })
     .map((r) => JSON.stringify(r)),
   fc
-    .record({ operation: fc.constantFrom("apply", "restore"), owner: fc.constantFrom(...OWNERS), client: prototypeBooleans, server: prototypeBooleans, originals: prototypeSides })
+    .record({
+      operation: fc.constantFrom("apply", "restore", "release"),
+      ownerId: fc.constantFrom(...OWNER_IDS),
+      ownerLabel: fc.constantFrom(...OWNERS),
+      client: prototypeBooleans,
+      server: prototypeBooleans,
+      originals: prototypeSides,
+    })
     .map((r) => JSON.stringify(r)),
   fc
     .record({
-      operation: fc.oneof(fc.constantFrom("read", "apply", "restore"), fc.jsonValue()),
-      owner: fc.oneof(fc.constantFrom(...OWNERS), fc.jsonValue()),
-      previousOwner: fc.oneof(fc.constantFrom(...OWNERS), fc.jsonValue()),
+      operation: fc.oneof(fc.constantFrom("read", "apply", "restore", "release"), fc.jsonValue()),
+      ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), fc.jsonValue()),
+      ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.string({ maxLength: 1100 }), fc.jsonValue()),
+      legacyOwners: fc.oneof(fc.constantFrom(...OWNERS), fc.array(fc.constantFrom(...OWNERS)), fc.jsonValue()),
       takeOwnership: fc.oneof(fc.boolean(), fc.jsonValue()),
       client: fc.oneof(cmdletValues("client"), anyKeyValues),
       server: fc.oneof(cmdletValues("server"), anyKeyValues),
@@ -564,8 +591,9 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
   it("never overwrites a recorded original across any sequence of applies by one owner, and a restore puts every one back and removes the record", async () => {
     await holds(
       "runSigningScript (apply sequences, then restore)",
-      fc.record({ preset: presetArb, owner: fc.constantFrom(...OWNERS), steps: fc.array(step, { minLength: 1, maxLength: 8 }), forgetful: fc.boolean() }),
-      ({ preset, owner, steps, forgetful }) => {
+      fc.record({ preset: presetArb, ownerId: fc.constantFrom(...OWNER_IDS.filter((id) => id !== "")), steps: fc.array(step, { minLength: 1, maxLength: 8 }), forgetful: fc.boolean() }),
+      ({ preset, ownerId, steps, forgetful }) => {
+        const owner = { ownerId, ownerLabel: "urn:pulumi:dev::proj::t::fs01", legacyOwners: [] };
         const state: HostState = newHostState(preset);
         // The value each setting had just before the first apply that managed it: the truth to keep.
         const expected: { client: ModelValues; server: ModelValues } = { client: {}, server: {} };
@@ -585,7 +613,7 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
           const declared: typeof expected = { client: {}, server: {} };
           for (const d of s.declare) declared[d.side][d.name] = d.value;
           const hostBefore = { client: { ...state.client }, server: { ...state.server } };
-          const outcome = runSigningScript(state, JSON.stringify({ operation: "apply", owner, previousOwner: "", takeOwnership: false, ...declared, originals: stateView(s.stateKnows) }));
+          const outcome = runSigningScript(state, JSON.stringify({ operation: "apply", ...owner, takeOwnership: false, ...declared, originals: stateView(s.stateKnows) }));
           // An apply refused for a setting this host lacks, or one that Group Policy enforces
           // otherwise, manages nothing; any other apply manages what it declares.
           if (outcome.reply.kind !== "unsupportedSetting" && outcome.reply.kind !== "policyConflict") {
@@ -596,7 +624,7 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
         }
         state.faults = {};
         const beforeRestore = { client: { ...state.client }, server: { ...state.server } };
-        const restore = runSigningScript(state, JSON.stringify({ operation: "restore", owner, previousOwner: "", takeOwnership: false, originals: stateView(1) }));
+        const restore = runSigningScript(state, JSON.stringify({ operation: "restore", ...owner, takeOwnership: false, originals: stateView(1) }));
         assert.equal(restore.reply.status, "ok", JSON.stringify(restore.reply));
         assert.equal(restore.reply.restored, true);
         for (const side of SIDES) {

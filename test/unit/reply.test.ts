@@ -88,7 +88,7 @@ describe("parseReply", () => {
 describe("decodeReply (the signing script's reply)", () => {
   const facts = { productName: "Windows Server 2022 Standard", edition: "ServerStandard", displayVersion: "21H2", build: "20348.2700", domainRole: 3 };
   const sides = { client: { RequireSecuritySignature: true }, server: { RequireSecuritySignature: false } };
-  const good = { status: "ok", host: facts, source: "cmdlet", before: sides, after: sides, changed: [], record: null, restored: false };
+  const good = { status: "ok", host: facts, source: "cmdlet", before: sides, after: sides, changed: [], record: null, ours: true, restored: false };
 
   it("returns a well-formed ok reply in our names", () => {
     const r = decodeReply("h", result(JSON.stringify(good)));

@@ -324,7 +324,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
   // which no operation outputs.
   const readHost = () => {
     const seconds = conn.connectTimeoutSeconds + conn.commandTimeoutSeconds;
-    return runSigningScript(conn, { operation: "read", owner: o.owner }, deadlineIn(seconds, seconds));
+    return runSigningScript(conn, { operation: "read", ownerId: "", ownerLabel: o.owner }, deadlineIn(seconds, seconds));
   };
 
   const first = await run.step("read before", true, async () => {
@@ -336,7 +336,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     report.before = r.after;
     // A record this owner left (an earlier run cut short) is restored by this run's delete: only
     // harmless if it recorded the values the host has now.
-    if (r.record && r.record.owner === o.owner) {
+    if (r.record && r.record.ownerLabel === o.owner) {
       const stale = SIDES.flatMap((side) => Object.entries(r.record!.originals[side]).filter(([name, v]) => r.after[side][name] !== v).map(([name]) => `${side}.${name}`));
       if (stale.length > 0) {
         throw new Error(
@@ -345,7 +345,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
         );
       }
     }
-    return { value: r, detail: r.record ? `record owned by ${r.record.owner}` : "no record" };
+    return { value: r, detail: r.record ? `record owned by ${r.record.ownerLabel}` : "no record" };
   });
   if (!first) {
     skipRest(lifecycle.slice(1), "the host's values could not be read");
@@ -356,7 +356,15 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
   report.declared = declared;
   report.notDeclared = notDeclared;
   report.acknowledgeInsecureSettings = findWeakenings(declared).length > 0;
-  const declaredInputs = { ...base, ...declared, ...(report.acknowledgeInsecureSettings ? { acknowledgeInsecureSettings: true } : {}) };
+  // An earlier run of this tool cut short left its record (its originals checked above): each
+  // run is a new owner id, so this one takes it over, keeping those originals.
+  const earlierRun = first.record !== null && first.record.ownerLabel === o.owner;
+  const declaredInputs = {
+    ...base,
+    ...declared,
+    ...(report.acknowledgeInsecureSettings ? { acknowledgeInsecureSettings: true } : {}),
+    ...(earlierRun ? { takeOwnership: true } : {}),
+  };
   const observe = (outs: { observed?: ObservedSettings }, where: string) => {
     if (outs.observed) report.changes.push(...changesBetween(before, outs.observed, where));
   };
@@ -434,18 +442,18 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     const r = await readHost();
     report.after = r.after;
     report.recordAfter = r.record;
-    return { value: r, detail: r.record ? `record owned by ${r.record.owner}` : "no record" };
+    return { value: r, detail: r.record ? `record owned by ${r.record.ownerLabel}` : "no record" };
   });
   if (last) {
     report.changes.push(...changesBetween(before, last.after, "the end"));
     const had = first.record;
     const has = last.record;
-    if (has && has.owner === o.owner) {
+    if (has && has.ownerLabel === o.owner) {
       report.problems.push(`the host still holds this run's record (owner ${o.owner}); remove it with Remove-Item -Path HKLM:\\SOFTWARE\\pulumi-smb-signing`);
-    } else if (had && had.owner !== o.owner && !(has && has.owner === had.owner && sameOriginals(has.originals, had.originals))) {
-      report.problems.push(`the record of ${had.owner} was altered`);
+    } else if (had && had.ownerLabel !== o.owner && !(has && has.ownerLabel === had.ownerLabel && sameOriginals(has.originals, had.originals))) {
+      report.problems.push(`the record of ${had.ownerLabel} was altered`);
     } else if (!had && has) {
-      report.problems.push(`the host now holds a record of ${has.owner} that it did not hold before`);
+      report.problems.push(`the host now holds a record of ${has.ownerLabel} that it did not hold before`);
     }
   }
   return finish();
@@ -470,7 +478,7 @@ export function formatReport(r: AcceptanceReport): string {
     lines.push(`host       ${f.productName} (${f.edition})${f.displayVersion ? ` ${f.displayVersion}` : ""}, build ${f.build}, domain role ${f.domainRole} (${ROLES[f.domainRole] ?? "unknown"})`);
   }
   if (r.settingsSource) lines.push(`source     ${r.settingsSource === "cmdlet" ? "cmdlet (Get-/Set-Smb*Configuration)" : "registry (no SmbShare module)"}`);
-  const record = (x: HostRecord | null) => (x ? `owned by ${x.owner}` : "none");
+  const record = (x: HostRecord | null) => (x ? `owned by ${x.ownerLabel}` : "none");
   if (r.before) lines.push(`record     before: ${record(r.recordBefore)}; after: ${r.after ? record(r.recordAfter) : "not read"}`);
   if (r.before) {
     lines.push("");
