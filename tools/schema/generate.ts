@@ -94,7 +94,8 @@ export function packageSchema(): Json {
   const out = (key: string) => doc("SmbSigningPolicy", key);
   const outputs: Record<string, Json> = {
     ...inputs,
-    owner: { type: "string", description: "Who owns the host's record (HKLM:\\SOFTWARE\\pulumi-smb-signing): \"<project>/<stack>/<resource name>\"." },
+    owner: { type: "string", description: "\"<project>/<stack>/<resource name>\": the owner that records written before owner ids name." },
+    ownerId: { type: "string", description: out("ownerId") },
     resourceUrn: { type: "string", description: "The resource's URN, which the provider's warnings name." },
     observed: { ...ref("SettingsBySide"), description: out("observed") },
     originalSettings: { ...ref("SettingsBySide"), description: out("originalSettings") },
