@@ -127,6 +127,17 @@ describe("provider plugin: import ids", () => {
     assert.throws(() => parseImportId("fs01?password=x"), /has "password=x"; allowed after "\?": hostKey, certificateFingerprint/);
     assert.throws(() => parseImportId("fs01 ; rm"), /is not/);
   });
+
+  it("refuses a key given twice (rather than taking the last), naming the id, the key and the form it takes", () => {
+    const twice = `ssh://fs01?hostKey=${FP}&hostKey=SHA256:${"B".repeat(43)}`;
+    assert.throws(() => parseImportId(twice), (e: Error) => e.message.includes(`"${twice}"`) && /gives "hostKey" more than once/.test(e.message) && e.message.includes("[ssh://|winrm://]<host>"));
+    assert.throws(() => parseImportId("winrm://fs01?certificateFingerprint=AB&certificateFingerprint=CD"), /gives "certificateFingerprint" more than once; it takes one value \(\[ssh:\/\/\|winrm:\/\/\]<host>/);
+  });
+
+  it("refuses hostKey and certificateFingerprint together: the form takes one of them", () => {
+    const both = `fs01?hostKey=${FP}&certificateFingerprint=AB:CD`;
+    assert.throws(() => parseImportId(both), (e: Error) => e.message.includes(`"${both}"`) && /gives both hostKey and certificateFingerprint; it takes one of them/.test(e.message) && e.message.includes("[ssh://|winrm://]<host>"));
+  });
 });
 
 describe("provider plugin: package schema", () => {
