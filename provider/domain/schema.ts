@@ -24,46 +24,65 @@ const URN = /^urn:pulumi:[^\x00-\x1f\x7f]+$/;
 export const DEFAULT_OWNER = "pulumi-smb-signing";
 /** Days of SMB audit log readiness covers unless the program says otherwise (and in state written before readiness existed). */
 export const DEFAULT_READINESS_DAYS = 7;
-const timeoutSeconds = z.number().int().min(1).max(86_400, { message: "must be 1 to 86400 seconds" });
 
-const hostSchema = z.union([
-  z.string().regex(HOSTNAME, { message: "must be a DNS host name or an IPv4/IPv6 address" }),
-  z.ipv6({ message: "must be a DNS host name or an IPv4/IPv6 address" }),
-]);
+/**
+ * A field's one reason for every way its value can be wrong (type, range, whole number, format),
+ * naming what is allowed, in place of zod's own ("Too small: expected number to be >=1"). A value
+ * that is missing falls through to parsePolicyInputs's "is required".
+ */
+function allowed(message: string) {
+  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message) };
+}
+/** true or false. */
+const flag = () => z.boolean(allowed("must be true or false"));
+/** A whole number from min to max. */
+function wholeNumber(min: number, max: number, message: string) {
+  const reason = allowed(message);
+  return z.number(reason).int(reason).min(min, reason).max(max, reason);
+}
+/** A string that is not empty. */
+function text(message: string) {
+  const reason = allowed(message);
+  return z.string(reason).min(1, reason);
+}
+/** A string matching a pattern. */
+function matching(pattern: RegExp, message: string) {
+  const reason = allowed(message);
+  return z.string(reason).regex(pattern, reason);
+}
+
+const timeoutSeconds = wholeNumber(1, 86_400, "must be a whole number of seconds from 1 to 86400 (24h)");
+
+const HOST_REASON = "must be a DNS host name or an IPv4/IPv6 address";
+const hostSchema = z.union([matching(HOSTNAME, HOST_REASON), z.ipv6(allowed(HOST_REASON))]);
 
 export const connectionSchema = z
   .strictObject({
-    transport: orUnknown(z.enum(["ssh", "winrm"], { message: 'must be "ssh" or "winrm"' })).default("ssh"),
+    transport: orUnknown(z.enum(["ssh", "winrm"], allowed('must be "ssh" or "winrm"'))).default("ssh"),
     host: orUnknown(hostSchema),
     /** Default: 22 for ssh, 5985 for winrm (filled in by parsePolicyInputs). */
-    port: orUnknown(z.number().int().min(1).max(65535, { message: "must be an integer from 1 to 65535" })).optional(),
-    user: orUnknown(
-      z.string().regex(ACCOUNT, {
-        message: 'must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)',
-      }),
-    ),
-    password: orUnknown(z.string().min(1, { message: "must not be empty" })).optional(),
-    privateKey: orUnknown(z.string().min(1, { message: "must not be empty" })).optional(),
-    passphrase: orUnknown(z.string().min(1, { message: "must not be empty" })).optional(),
-    agent: orUnknown(z.string().min(1, { message: "must be the path of an SSH agent socket" })).optional(),
-    hostKey: orUnknown(
-      z.string().regex(FINGERPRINT, { message: 'must be an OpenSSH fingerprint "SHA256:" + 43 base64 characters (ssh-keygen -lf)' }),
-    ).optional(),
-    dangerouslyAcceptAnyHostKey: orUnknown(z.boolean()).optional(),
+    port: orUnknown(wholeNumber(1, 65535, "must be an integer from 1 to 65535")).optional(),
+    user: orUnknown(matching(ACCOUNT, 'must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)')),
+    password: orUnknown(text("must be a non-empty string")).optional(),
+    privateKey: orUnknown(text("must be the private key's text (OpenSSH, PEM or PPK), not empty")).optional(),
+    passphrase: orUnknown(text("must be a non-empty string")).optional(),
+    agent: orUnknown(text("must be the path of an SSH agent socket")).optional(),
+    hostKey: orUnknown(matching(FINGERPRINT, 'must be an OpenSSH fingerprint "SHA256:" + 43 base64 characters (ssh-keygen -lf)')).optional(),
+    dangerouslyAcceptAnyHostKey: orUnknown(flag()).optional(),
     /** WinRM only: HTTPS (port 5986) instead of HTTP with NTLM message encryption. */
-    https: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+    https: orUnknown(flag()).optional(),
     /** WinRM only: "ntlm" (default) or "basic" (HTTPS only). */
-    authentication: orUnknown(z.enum(["ntlm", "basic"], { message: 'must be "ntlm" or "basic"' })).optional(),
+    authentication: orUnknown(z.enum(["ntlm", "basic"], allowed('must be "ntlm" or "basic"'))).optional(),
     /** WinRM over HTTPS: PEM certificate(s) of the CA to trust instead of the system's. */
-    caCertificate: orUnknown(z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be PEM text" })).optional(),
+    caCertificate: orUnknown(matching(/-----BEGIN CERTIFICATE-----/, 'must be PEM text ("-----BEGIN CERTIFICATE-----" ...)')).optional(),
     /** WinRM over HTTPS: SHA-256 of the server certificate (hex, colons allowed) to pin. */
     certificateFingerprint: orUnknown(
-      z.string().regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, { message: "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons allowed" }),
+      matching(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons allowed"),
     ).optional(),
-    dangerouslySkipCertificateCheck: orUnknown(z.boolean()).optional(),
-    connectTimeoutSeconds: orUnknown(z.number().int().min(1).max(300, { message: "must be 1 to 300" })).default(20),
-    commandTimeoutSeconds: orUnknown(z.number().int().min(1).max(3600, { message: "must be 1 to 3600" })).default(120),
-  })
+    dangerouslySkipCertificateCheck: orUnknown(flag()).optional(),
+    connectTimeoutSeconds: orUnknown(wholeNumber(1, 300, "must be a whole number of seconds from 1 to 300")).default(20),
+    commandTimeoutSeconds: orUnknown(wholeNumber(1, 3600, "must be a whole number of seconds from 1 to 3600")).default(120),
+  }, allowed("must be an object of connection settings (host, user, a credential, ...)"))
   .superRefine((c, ctx) => {
     const credentials = (["password", "privateKey", "agent"] as const).filter((k) => c[k] !== undefined);
     if (credentials.length === 0) {
@@ -120,48 +139,48 @@ export const connectionSchema = z
     }
   });
 
-const settingValue = () => orUnknown(z.boolean({ message: "must be true or false" })).optional();
+const settingValue = () => orUnknown(flag()).optional();
 
 function sideSchema<S extends Side>(side: S) {
   const shape = {} as Record<SettingName<S>, ReturnType<typeof settingValue>>;
   for (const def of SETTINGS[side]) shape[def.name as SettingName<S>] = settingValue();
-  return z.strictObject(shape);
+  return z.strictObject(shape, allowed(`must be an object of ${side} settings, each true or false`));
 }
 
 export const policySchema = z.strictObject({
   connection: connectionSchema,
   client: sideSchema("client").optional(),
   server: sideSchema("server").optional(),
-  acknowledgeInsecureSettings: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+  acknowledgeInsecureSettings: orUnknown(flag()).optional(),
   /**
    * "retain" (default): destroy leaves the host as it is, secured, with its originals still
    * recorded on it; "restore": destroy puts the recorded originals back, insecure ones included
    * (a deliberate choice, warned about when it happens). A hardening resource must never undo
    * itself by accident.
    */
-  onDelete: orUnknown(z.enum(["restore", "retain"], { message: 'must be "restore" or "retain"' })).default("retain"),
+  onDelete: orUnknown(z.enum(["restore", "retain"], allowed('must be "restore" or "retain"'))).default("retain"),
   /** Set from the `import` resource option: create adopts the host instead of changing it. */
-  importId: orUnknown(z.string().min(1)).optional(),
+  importId: orUnknown(text("must be a non-empty string: the import id")).optional(),
   /**
    * "<project>/<stack>/<resource name>", set by SmbSigningPolicy: the name records written before
    * owner ids give their owner, and the record's label where no URN is known (domain/owner.ts).
    */
-  owner: orUnknown(z.string().regex(OWNER, { message: "must be the resource's name: printable characters, at least one" })).default(DEFAULT_OWNER),
+  owner: orUnknown(matching(OWNER, "must be the resource's name: printable characters, at least one")).default(DEFAULT_OWNER),
   /** Take over a host whose record names another owner, keeping the originals it recorded. */
-  takeOwnership: orUnknown(z.boolean({ message: "must be true or false" })).optional(),
+  takeOwnership: orUnknown(flag()).optional(),
   /** How many days of the host's SMB audit logs readiness covers (reading them never changes the host). */
-  readinessDays: orUnknown(z.number().int().min(1).max(90, { message: "must be 1 to 90 days" })).default(DEFAULT_READINESS_DAYS),
+  readinessDays: orUnknown(wholeNumber(1, 90, "must be a whole number of days from 1 to 90")).default(DEFAULT_READINESS_DAYS),
   /** The resource's own URN (set by SmbSigningPolicy), so the provider's warnings show on the resource. */
-  resourceUrn: orUnknown(z.string().regex(URN, { message: "must be a Pulumi URN" })).optional(),
+  resourceUrn: orUnknown(matching(URN, "must be a Pulumi URN")).optional(),
   /** Seconds per operation from the resource's customTimeouts option (set by SmbSigningPolicy). */
   customTimeouts: z
     .strictObject({
       create: orUnknown(timeoutSeconds).optional(),
       update: orUnknown(timeoutSeconds).optional(),
       delete: orUnknown(timeoutSeconds).optional(),
-    })
+    }, allowed("must be an object of create, update and delete seconds"))
     .optional(),
-});
+}, allowed("must be an object of SmbSigningPolicy inputs"));
 
 /** Connection settings a fleet shares (the provider plugin's configuration keys); per-host ones (host, port, hostKey, certificate pins) are not among them. */
 export const SHARED_KEYS = [
@@ -209,10 +228,38 @@ export interface CheckFailure {
 
 export type ParseResult = { ok: true; inputs: PolicyInputs } | { ok: false; failures: CheckFailure[] };
 
+/** zod's expected types, in words. */
+const EXPECTED: Record<string, string> = { string: "a string", number: "a number", int: "a whole number", boolean: "true or false", object: "an object", array: "a list" };
+
+/**
+ * The reason for an issue no field words itself. Each field names what it allows (`allowed`
+ * above); this is the net under them, so that no reason is zod's raw text ("Invalid input:
+ * expected string, received number"). A missing value "is required", not zod's "expected string,
+ * received undefined".
+ */
+export function inOurWords(issue: z.core.$ZodRawIssue): string {
+  if (issue.input === undefined) return "is required";
+  return wordsFor(issue);
+}
+
+function wordsFor(issue: z.core.$ZodRawIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return `must be ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case "too_small":
+      return `must be at least ${issue.minimum}${issue.origin === "string" ? " characters long" : ""}`;
+    case "too_big":
+      return `must be at most ${issue.maximum}${issue.origin === "string" ? " characters long" : ""}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return "is not valid";
+  }
+}
+
 /** Validates raw inputs; failures name the property path (e.g. `connection.port`). */
 export function parsePolicyInputs(raw: unknown): ParseResult {
-  // A missing value is "required", not zod's "expected string, received undefined".
-  const result = policySchema.safeParse(raw, { error: (issue) => (issue.input === undefined ? "is required" : undefined) });
+  const result = policySchema.safeParse(raw, { error: inOurWords });
   if (result.success) {
     const c = result.data.connection;
     if (c.port === undefined) c.port = c.transport === "ssh" ? 22 : c.https === true ? 5986 : 5985;

@@ -8,7 +8,7 @@
 // the credentials are added when an operation runs and never written into a resource's state, so
 // rotating a fleet's password is no change to any resource.
 import { z } from "zod";
-import { connectionSchema, CREDENTIAL_KEYS, reasonOf, SHARED_KEYS, UNKNOWN } from "../domain/schema";
+import { connectionSchema, CREDENTIAL_KEYS, inOurWords, reasonOf, SHARED_KEYS, UNKNOWN } from "../domain/schema";
 import { PLUGIN_PACKAGE } from "../domain/policy";
 import type { CheckFailure } from "../domain/schema";
 
@@ -47,7 +47,7 @@ export function parseProviderConfig(raw: Record<string, unknown>): { config: Pro
       continue;
     }
     const k = key as SharedKey;
-    const parsed = keySchema(k).safeParse(typed(k, value));
+    const parsed = keySchema(k).safeParse(typed(k, value), { error: inOurWords });
     if (parsed.success) {
       config[k] = parsed.data;
       continue;

@@ -260,7 +260,7 @@ describe("the provider plugin's configuration through the CLI", () => {
     await p.setConfig("smbsigning:commandTimeoutSeconds", "99999");
     const bad = await p.run(["preview"]);
     assert.notEqual(bad.code, 0);
-    assert.match(plain(bad.output), /smbsigning:commandTimeoutSeconds must be 1 to 3600/);
+    assert.match(plain(bad.output), /smbsigning:commandTimeoutSeconds must be a whole number of seconds from 1 to 3600/);
     await p.ok(["config", "rm", "smbsigning:commandTimeoutSeconds"]);
     await p.setConfig("smbsigning:hostKey", "SHA256:" + "A".repeat(43));
     const unknown = await p.run(["preview"]);

@@ -4,6 +4,7 @@
 // definitions the dynamic resource uses.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import { SHARED_KEYS } from "../../provider/domain/schema";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
 import { parseProviderConfig, withDefaults } from "../../provider/plugin/config";
 import { parseImportId } from "../../provider/plugin/importId";
@@ -30,11 +31,25 @@ describe("provider plugin: configuration", () => {
       failures.map((f) => f.reason),
       [
         "smbsigning:hostKey is not a configuration key of this provider; allowed: transport, user, password, privateKey, passphrase, agent, https, authentication, caCertificate, connectTimeoutSeconds, commandTimeoutSeconds",
-        "smbsigning:commandTimeoutSeconds must be 1 to 3600",
+        "smbsigning:commandTimeoutSeconds must be a whole number of seconds from 1 to 3600",
         'smbsigning:transport must be "ssh" or "winrm"',
         'smbsigning:user must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)',
       ],
     );
+  });
+
+  it("refuses a wrong value of any key in the resource's words, naming what is allowed, never zod's raw text", () => {
+    const wrong = ["", "0", "1.5", "yes", 0, -1, 1.5, 99999, true, null, [], {}];
+    for (const key of SHARED_KEYS) {
+      for (const value of wrong) {
+        const { failures } = parseProviderConfig({ [key]: value });
+        for (const f of failures) {
+          assert.match(f.reason, new RegExp(`^smbsigning:${key} must `), `${key} = ${JSON.stringify(value)}: ${f.reason}`);
+          assert.doesNotMatch(f.reason, /Too (small|big)|expected .* received|Invalid (input|option|type|string|value)|received /, `${key} = ${JSON.stringify(value)}`);
+        }
+      }
+    }
+    assert.equal(parseProviderConfig({ connectTimeoutSeconds: "1.5" }).failures[0]?.reason, "smbsigning:connectTimeoutSeconds must be a whole number of seconds from 1 to 300");
   });
 
   it("lends defaults under the resource's own values; credentials as a set, the resource's winning whole", () => {

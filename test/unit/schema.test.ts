@@ -1,7 +1,8 @@
 // Inputs: every bad property is refused by check with its path and what is allowed, before any host is contacted.
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
-import { parsePolicyInputs, UNKNOWN } from "../../provider/domain/schema";
+import { connectionSchema, parsePolicyInputs, policySchema, UNKNOWN } from "../../provider/domain/schema";
+import { SETTINGS } from "../../provider/domain/settings";
 import { durationSeconds } from "../../provider/resource";
 
 const FP = "SHA256:" + "A".repeat(43);
@@ -145,6 +146,86 @@ describe("check", () => {
     const r = parsePolicyInputs({ connection: { ...conn(), connectTimeoutSeconds: 0 } });
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.failures[0].property, "connection.connectTimeoutSeconds");
+  });
+});
+
+describe("check's reasons are the project's words", () => {
+  // zod's own texts: "Too small: expected number to be >=1", "Invalid input: expected int, received number", ...
+  const ZOD = /Too (small|big)|expected .* received|Invalid (input|option|type|string|value)|received /;
+  const winrmHttps = (extra: Record<string, unknown>) => ({ connection: { transport: "winrm", https: true, host: "fs01", user: "admin", password: "pw", ...extra } });
+  /** Wrong values of a kind, and what the reason must name besides "must". */
+  type Kind = { values: unknown[]; says?: RegExp };
+  const wrongTypes = [1, true, null, [], {}];
+  const flag: Kind = { values: ["true", "yes", 1, 0, null, [], {}], says: /true or false/ };
+  const text: Kind = { values: ["", ...wrongTypes] };
+  const also = (kind: Kind, ...values: unknown[]): Kind => ({ ...kind, values: [...values, ...kind.values] });
+  const whole = (min: number, max: number): Kind => ({
+    values: [min - 1, -1, max + 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "20", "", true, null, [], {}],
+    says: new RegExp(`from ${min} to ${max}\\b`),
+  });
+  const object: Kind = { values: ["x", "", 1, true, null, []], says: /object/ };
+  /** Per input field (its path as failures name it): the wrong values to give it, and how to place one among otherwise valid inputs. */
+  const fields: Record<string, Kind & { inputs: (v: unknown) => Record<string, unknown> }> = {};
+  const connectionField = (key: string, kind: Kind, winrmOnly = false) => {
+    fields[`connection.${key}`] = { ...kind, inputs: (v) => (winrmOnly ? winrmHttps({ [key]: v }) : { connection: conn({ [key]: v }) }) };
+  };
+  connectionField("transport", { ...also(text, "telnet", "SSH"), says: /"ssh" or "winrm"/ });
+  connectionField("host", also(text, "$(whoami)", "fs01 ; rm"));
+  connectionField("port", whole(1, 65535));
+  connectionField("user", also(text, "adm;in"));
+  connectionField("password", text);
+  connectionField("privateKey", text);
+  fields["connection.passphrase"] = { ...text, inputs: (v) => ({ connection: conn({ password: undefined, agent: "/run/agent.sock", passphrase: v }) }) };
+  connectionField("agent", text);
+  connectionField("hostKey", also(text, "SHA256:short"));
+  connectionField("dangerouslyAcceptAnyHostKey", flag);
+  connectionField("https", flag, true);
+  connectionField("authentication", { ...also(text, "kerberos"), says: /"ntlm" or "basic"/ }, true);
+  connectionField("caCertificate", also(text, "not pem"), true);
+  connectionField("certificateFingerprint", also(text, "AB", "ZZ".repeat(32)), true);
+  connectionField("dangerouslySkipCertificateCheck", flag, true);
+  connectionField("connectTimeoutSeconds", whole(1, 300));
+  connectionField("commandTimeoutSeconds", whole(1, 3600));
+  fields["connection"] = { ...object, inputs: (v) => ({ connection: v }) };
+  for (const side of ["client", "server"] as const) {
+    fields[side] = { ...object, inputs: (v) => ({ connection: conn(), [side]: v }) };
+    for (const def of SETTINGS[side]) fields[`${side}.${def.name}`] = { ...flag, inputs: (v) => ({ connection: conn(), [side]: { [def.name]: v } }) };
+  }
+  const topField = (key: string, kind: Kind) => {
+    fields[key] = { ...kind, inputs: (v) => ({ connection: conn(), [key]: v }) };
+  };
+  topField("acknowledgeInsecureSettings", flag);
+  topField("onDelete", { ...also(text, "keep", "Retain"), says: /"restore" or "retain"/ });
+  topField("importId", text);
+  topField("owner", also(text, "bad\nowner"));
+  topField("takeOwnership", flag);
+  topField("readinessDays", whole(1, 90));
+  topField("resourceUrn", also(text, "fs01"));
+  topField("customTimeouts", object);
+  for (const op of ["create", "update", "delete"]) fields[`customTimeouts.${op}`] = { ...whole(1, 86_400), inputs: (v) => ({ connection: conn(), customTimeouts: { [op]: v } }) };
+
+  it("the table below covers every input field the schema has", () => {
+    const expected = [
+      ...Object.keys(policySchema.shape),
+      ...Object.keys(connectionSchema.shape).map((k) => `connection.${k}`),
+      ...(["client", "server"] as const).flatMap((side) => SETTINGS[side].map((d) => `${side}.${d.name}`)),
+      ...["create", "update", "delete"].map((op) => `customTimeouts.${op}`),
+    ];
+    assert.deepEqual(Object.keys(fields).sort(), expected.sort());
+  });
+
+  it("a wrong value of any input field (wrong type, out of range, not whole, empty) is refused, naming what is allowed, never in zod's raw words", async () => {
+    const raw: string[] = [];
+    for (const [path, { values, says, inputs }] of Object.entries(fields)) {
+      for (const value of values) {
+        const f = await failuresOf(inputs(value));
+        const own = f.find((x) => x.property === path);
+        const shown = `${path} = ${JSON.stringify(value)}: ${JSON.stringify(f)}`;
+        assert.ok(own, `not refused by path: ${shown}`);
+        if (!/^must /.test(own.reason) || !(says ?? /./).test(own.reason) || f.some((x) => ZOD.test(x.reason))) raw.push(shown);
+      }
+    }
+    assert.deepEqual(raw, []);
   });
 });
 
