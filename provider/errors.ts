@@ -43,7 +43,8 @@ const ADVICE: Record<HostErrorKind, string> = {
     "to hand the host over, remove that resource first (`pulumi up` without it, or `pulumi destroy` of its stack: it then releases the host, or restores it with onDelete: \"restore\"), or set takeOwnership: true on this resource to take the host over with the originals recorded there; if this same run renames or moves that resource (a new name, parent or type without aliases), give it `aliases` naming the old one instead, so that Pulumi keeps one resource and its ownership",
   badRecord: "the record under HKLM:\\SOFTWARE\\pulumi-smb-signing was changed by hand; inspect it on the host",
   badRequest: "this is a bug in pulumi-smb-signing; please report it",
-  failed: "see the message from the host",
+  failed:
+    "the host may be partly changed, and its original values are kept in its record on the host; fix what the message names, then run `pulumi up` (or `destroy`) again: it reads the host and applies only what still differs",
   notEnforced: "a Group Policy probably enforces another value; change the policy or stop managing this setting",
   badReply: "the host's reply could not be understood; run again, and report it if it persists",
 };

@@ -57,6 +57,14 @@ describe("parseReply", () => {
     assert.match(e.message, /Administrators/);
   });
 
+  it("a failure the script reported after it ran says the host may be partly changed, where its originals are, and what the next up does", () => {
+    const e = hostError(() => parseReply("fs01", result(JSON.stringify({ status: "error", kind: "failed", message: "Set-SmbServerConfiguration: the RPC server is unavailable" }), "", 2)));
+    assert.equal(e.kind, "failed");
+    assert.match(e.message, /^fs01: Set-SmbServerConfiguration: the RPC server is unavailable \(/);
+    assert.match(e.message, /the host may be partly changed, and its original values are kept in its record on the host/);
+    assert.match(e.message, /run `pulumi up` \(or `destroy`\) again: it reads the host and applies only what still differs/);
+  });
+
   it("fails a zero exit code without a reply", () => {
     assert.equal(hostError(() => parseReply("h", result("garbage"))).kind, "failed");
   });
