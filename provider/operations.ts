@@ -542,7 +542,34 @@ function pickInputs(p: Partial<PolicyOutputs>): RecordedInputs {
 export { deleteResource as delete };
 
 /**
+ * The dynamic-provider runtime writes a failed check, diff, read or delete to its stderr as
+ * `${e}: ${e.stack}` (@pulumi/pulumi cmd/dynamic-provider), which the engine shows on the stack's
+ * line; V8's stack opens with `${e}` itself, so the error read twice ("HostError: X: HostError:
+ * X"). An error leaves an engine method with its stack as the frames alone, "at ...", so the
+ * runtime's line names it once.
+ */
+export function namedOnce<A extends unknown[], R>(method: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await method(...args);
+    } catch (err) {
+      if (err instanceof Error && typeof err.stack === "string" && err.stack.startsWith(String(err))) {
+        err.stack = err.stack.slice(String(err).length).trimStart();
+      }
+      throw err;
+    }
+  };
+}
+
+/**
  * The methods the serialized provider (dynamicProvider.ts) installs on itself when the
  * dynamic-provider runtime configures it: the engine's check validates with engine-shaped failures.
  */
-export const engineMethods = { check: checkForEngine, diff, create, read, update, delete: deleteResource };
+export const engineMethods = {
+  check: namedOnce(checkForEngine),
+  diff: namedOnce(diff),
+  create: namedOnce(create),
+  read: namedOnce(read),
+  update: namedOnce(update),
+  delete: namedOnce(deleteResource),
+};

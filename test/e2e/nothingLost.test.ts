@@ -44,6 +44,15 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
     return r;
   };
 
+  /** The lines the Diagnostics section shows under the stack (`pulumi:pulumi:Stack (<name>):`). */
+  function stackDiagnostics(output: string): string[] {
+    const lines = output.split("\n");
+    const at = lines.findIndex((l) => /^  pulumi:pulumi:Stack \(.*\):$/.test(l));
+    if (at < 0) return [];
+    const end = lines.findIndex((l, i) => i > at && /^\s{0,2}\S/.test(l));
+    return lines.slice(at + 1, end < 0 ? undefined : end);
+  }
+
   function assertPristine(name: string): void {
     const s = fleet.state(name);
     assert.equal(s.client.RequireSecuritySignature, false, `${name}: client signing not restored`);
@@ -65,6 +74,12 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
         fleet.setPassword(SIM_ROTATION_USER, SECOND_PASSWORD);
         const stale = await fails(p, ["refresh", "--yes"]);
         assert.match(stale.output, /refused user "smbsim-rot"/);
+        // Named once on every line. The dynamic-provider runtime also writes a failed read to the
+        // stack's line, as `${e}: ${e.stack}` (which read "HostError: X: HostError: X" before
+        // operations.ts namedOnce).
+        const refusal = 'refused user "smbsim-rot"';
+        for (const line of stale.output.split("\n")) assert.ok(line.split(refusal).length <= 2, `named twice: ${line}`);
+        if (front === "dynamic") assert.equal(stackDiagnostics(stale.output).filter((l) => l.includes(refusal)).length, 1, stale.output);
 
         await p.setSecretConfig("password", SECOND_PASSWORD);
         const preview = await ok(p, ["preview", "--diff"]);

@@ -32,4 +32,17 @@ describe("the serialized provider", () => {
     for (const [name, fn] of Object.entries(operations.engineMethods)) assert.equal(provider[name], fn, name);
     assert.deepEqual(Object.keys(operations.engineMethods).sort(), ["check", "create", "delete", "diff", "read", "update"]);
   });
+
+  it("a failure the runtime logs as `${e}: ${e.stack}` (a failed read, delete, check or diff) names the error once, then where it arose", async () => {
+    const operations = await import("../../provider/operations");
+    const props = { connection: { host: "fs01.corp.example", user: "admin", password: "pw", hostKey: "SHA256:" + "A".repeat(43) } };
+    const err = await operations.engineMethods.read("fs99.corp.example", props).then(
+      () => assert.fail("read succeeded"),
+      (e: Error) => e,
+    );
+    const logged = `${err}: ${err.stack}`;
+    const text = 'the id "fs99.corp.example" names another host than connection.host';
+    assert.equal(logged.split(text).length - 1, 1, logged);
+    assert.match(logged, /^Error: the id "fs99\.corp\.example" names another host than connection\.host "fs01\.corp\.example": at /);
+  });
 });
