@@ -44,7 +44,18 @@ Describe 'smb-signing.ps1' {
     BeforeAll {
         $ScriptPath = (Resolve-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath '../../provider/scripts/smb-signing.ps1')).Path
         $RecordPath = 'HKLM:\SOFTWARE\pulumi-smb-signing'
-        $Owner = 'smb/test/fs01'
+        # Who asks: the random owner id its resource keeps in its state, and its URN as the label.
+        $OwnerId = '0f8fad5b-d9cb-469f-a165-70867728950e'
+        $OwnerLabel = 'urn:pulumi:test::smb::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01'
+        # Another resource declaring the same host.
+        $OtherOwnerId = '7c9e6679-7425-40de-944b-e07fc1f90ae7'
+        $OtherOwnerLabel = 'urn:pulumi:prod::infra::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01'
+        # The name records of the first format gave this resource: <project>/<stack>/<name>.
+        $LegacyOwner = 'smb/test/fs01'
+        # A claim made before the test (records the test places on the host), and the form of a
+        # claim the script stamps now: (Get-Date).ToUniversalTime().ToString('o').
+        $ClaimedBefore = '2025-05-06T07:08:09.0000000Z'
+        $IsoUtc = '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$'
         # The well-known GUID of the Default Domain Controllers Policy, as RSoP names a GPO.
         $DcPolicyId = 'cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=corp,DC=example'
         $ContosoPolicyId = 'cn={3F2E8C1A-5B7D-4E60-9A1C-2D4B6E8F0A13},cn=policies,cn=system,DC=corp,DC=example'
@@ -99,9 +110,22 @@ Describe 'smb-signing.ps1' {
         }
 
         # The record as the script writes it: REG_SZ OriginalSettings under HKLM:\SOFTWARE\pulumi-smb-signing.
+        # Format 2: {"version":2,"ownerId":"<uuid>" or "" (released),"ownerLabel":"<URN>","claimedAt":"<UTC>","originals":{...}};
+        # format 1, still read: {"version":1,"owner":"<project>/<stack>/<name>","originals":{...}}.
         function Set-FakeRecord {
             param ([Parameter(Mandatory = $true)][string] $Json)
             $FakeHost.Registry[$RecordPath] = @{ OriginalSettings = $Json }
+        }
+
+        # A record of format 2 as the script writes it; claimedAt a fixed time, to tell it from a new claim.
+        function New-RecordJson {
+            param (
+                [string] $Id,
+                [string] $Label,
+                [string] $ClaimedAt = $ClaimedBefore,
+                [hashtable] $Originals = @{ client = @{}; server = @{} }
+            )
+            ConvertTo-Json -InputObject @{ version = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals } -Depth 4 -Compress
         }
 
         function Get-FakeRecord {
@@ -124,18 +148,22 @@ Describe 'smb-signing.ps1' {
 
         function New-Request {
             param (
-                [Parameter(Mandatory = $true)][ValidateSet('read', 'apply', 'restore')][string] $Operation,
+                [Parameter(Mandatory = $true)][ValidateSet('read', 'apply', 'restore', 'release')][string] $Operation,
                 [hashtable] $Client = @{},
                 [hashtable] $Server = @{},
                 [hashtable] $Originals = @{ client = @{}; server = @{} },
-                [string] $RequestOwner = $Owner,
+                [string] $RequestOwnerId = $OwnerId,
+                [string] $RequestOwnerLabel = $OwnerLabel,
+                [string[]] $LegacyOwners = @(),
                 [switch] $TakeOwnership,
                 [object] $AuditDays
             )
             $request = @{
                 operation     = $Operation
-                owner         = $RequestOwner
-                previousOwner = ''
+                ownerId       = $RequestOwnerId
+                ownerLabel    = $RequestOwnerLabel
+                # An array even when empty or of one name, as the provider sends it.
+                legacyOwners  = [object[]] $LegacyOwners
                 takeOwnership = [bool] $TakeOwnership
                 client        = $Client
                 server        = $Server
@@ -427,12 +455,20 @@ Describe 'smb-signing.ps1' {
             ($FakeHost.Log -join ' | ') | Should -Be "New-Item $RecordPath | Set-ItemProperty $RecordPath\OriginalSettings | Set-SmbServerConfiguration"
 
             $record = Get-FakeRecord
-            $record.version | Should -Be 1
-            $record.owner | Should -Be $Owner
+            $record.version | Should -Be 2
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record.claimedAt | Should -Match $IsoUtc
+            $claimedAt = [datetime]::Parse($record.claimedAt, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+            ([datetime]::UtcNow - $claimedAt).Duration().TotalMinutes | Should -BeLessThan 5
             $record.originals.server.RequireSecuritySignature | Should -BeFalse
             $record.originals.server.EnableSecuritySignature | Should -BeFalse
             $record.originals.client.RequireSecuritySignature | Should -BeTrue
-            $result.Reply.record.owner | Should -Be $Owner
+            $result.Reply.ours | Should -BeTrue
+            $result.Reply.record.format | Should -Be 2
+            $result.Reply.record.ownerId | Should -BeExactly $OwnerId
+            $result.Reply.record.ownerLabel | Should -BeExactly $OwnerLabel
+            $result.Reply.record.claimedAt | Should -BeExactly $record.claimedAt
             $result.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
 
             Should -Invoke -CommandName Set-SmbServerConfiguration -ParameterFilter {
@@ -455,7 +491,9 @@ Describe 'smb-signing.ps1' {
 
             $second.ExitCode | Should -Be 0
             @($second.Reply.changed).Count | Should -Be 0
-            $second.Reply.record.owner | Should -Be $Owner
+            $second.Reply.ours | Should -BeTrue
+            $second.Reply.record.ownerId | Should -BeExactly $OwnerId
+            $second.Reply.record.claimedAt | Should -BeExactly $first.Reply.record.claimedAt
             $second.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
             $FakeHost.Log.Count | Should -Be $logged
             Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 1 -Scope It
@@ -566,22 +604,159 @@ Describe 'smb-signing.ps1' {
         }
     }
 
+    Context 'When the request names its owner' -Tag 'Record' {
+        It 'Should answer badRequest before any write for <Case>' -TestCases @(
+            @{ Case = 'a label longer than 1024 characters'; Id = '0f8fad5b-d9cb-469f-a165-70867728950e'; Label = ('u' * 1025); Expected = 'ownerLabel must be at most 1024 characters' }
+            @{ Case = 'an ownerId that is not a UUID'; Id = 'smb/test/fs01'; Label = 'urn:pulumi:test::smb::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01'; Expected = 'ownerId must be a UUID' }
+            @{ Case = 'an ownerId in braces'; Id = '{0f8fad5b-d9cb-469f-a165-70867728950e}'; Label = 'urn:pulumi:test::smb::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01'; Expected = 'ownerId must be a UUID' }
+            @{ Case = 'an apply without an ownerId'; Id = ''; Label = 'urn:pulumi:test::smb::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01'; Expected = 'an apply needs an ownerId' }
+        ) {
+            $request = New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true } -RequestOwnerId $Id -RequestOwnerLabel $Label
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.status | Should -Be 'error'
+            $result.Reply.kind | Should -Be 'badRequest'
+            $result.Reply.message | Should -BeExactly $Expected
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be 0
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should accept a label of exactly 1024 characters, and record it whole' {
+            $prefix = 'urn:pulumi:test::smb::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::'
+            $label = $prefix + ('f' * (1024 - $prefix.Length))
+            $label.Length | Should -Be 1024
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true } -RequestOwnerLabel $label)
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.record.ownerLabel | Should -BeExactly $label
+            (Get-FakeRecord).ownerLabel | Should -BeExactly $label
+        }
+    }
+
     Context 'When the host holds a record' -Tag 'Record' {
-        It 'Should refuse another owner''s host, naming the owner, before any write' {
-            Set-FakeRecord -Json '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{"RequireSecuritySignature":false},"server":{}}}'
+        It 'Should refuse a record of <Case>, naming its label, before any write' -TestCases @(
+            @{ Case = 'another owner id'; RecordId = '7c9e6679-7425-40de-944b-e07fc1f90ae7' }
+            # Owner ids are compared case-sensitively (-ceq), as the provider writes them: lower case.
+            @{ Case = 'this owner id in upper case'; RecordId = '0F8FAD5B-D9CB-469F-A165-70867728950E' }
+        ) {
+            $json = New-RecordJson -Id $RecordId -Label $OtherOwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } }
+            Set-FakeRecord -Json $json
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
 
             $result.ExitCode | Should -Be 2
+            $result.Reply.status | Should -Be 'error'
             $result.Reply.kind | Should -Be 'ownedElsewhere'
-            $result.Reply.message | Should -Match 'owned by infra/prod/fs01'
-            $result.Reply.record.owner | Should -Be 'infra/prod/fs01'
-            (Get-FakeRecord).owner | Should -Be 'infra/prod/fs01'
+            $result.Reply.message | Should -Match ([regex]::Escape("owned by another resource: $OtherOwnerLabel"))
+            $result.Reply.ours | Should -BeFalse
+            $result.Reply.record.format | Should -Be 2
+            $result.Reply.record.ownerId | Should -BeExactly $RecordId
+            $result.Reply.record.ownerLabel | Should -BeExactly $OtherOwnerLabel
+            $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $json
+            $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
+            @($FakeHost.Log | Where-Object -FilterScript { $_ -like 'Set-*' }).Count | Should -Be 0
+            $FakeHost.Log.Count | Should -Be 0
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should take a record of another owner id over with takeOwnership, keeping its originals and writing its own id' {
+            $theirs = New-RecordJson -Id $OtherOwnerId -Label $OtherOwnerLabel -Originals @{ client = @{ RequireSecuritySignature = $false }; server = @{} }
+            Set-FakeRecord -Json $theirs
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $true } -TakeOwnership)
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
+            $result.Reply.ours | Should -BeTrue
+            @($result.Reply.changed).Count | Should -Be 0
+            $record = Get-FakeRecord
+            $record.version | Should -Be 2
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            # A claim of its own: the other owner's claimedAt is not this owner's.
+            $record.claimedAt | Should -Match $IsoUtc
+            $record.claimedAt | Should -Not -Be $ClaimedBefore
+            # The original from before the first owner changed it, not the host's value now.
+            $record.originals.client.RequireSecuritySignature | Should -BeFalse
+            $result.Reply.record.ownerId | Should -BeExactly $OwnerId
+            ($FakeHost.Log -join ' | ') | Should -Be "Set-ItemProperty $RecordPath\OriginalSettings"
+        }
+
+        It 'Should adopt a released record without takeOwnership, keeping its originals' {
+            # Its resource was destroyed leaving the host as it was: inbound signing required.
+            $FakeHost.Server.RequireSecuritySignature = $true
+            Set-FakeRecord -Json (New-RecordJson -Id '' -Label $OtherOwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.ours | Should -BeTrue
+            @($result.Reply.changed).Count | Should -Be 0
+            $record = Get-FakeRecord
+            $record.version | Should -Be 2
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record.claimedAt | Should -Match $IsoUtc
+            $record.claimedAt | Should -Not -Be $ClaimedBefore
+            # The value before the released owner changed it, not the host's value now.
+            $record.originals.server.RequireSecuritySignature | Should -BeFalse
+            $result.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
+            ($FakeHost.Log -join ' | ') | Should -Be "Set-ItemProperty $RecordPath\OriginalSettings"
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should claim a record of the first format that names one of legacyOwners, rewriting it as format 2 before any Set-*' {
+            Set-FakeRecord -Json '{"version":1,"owner":"smb/test/fs01","originals":{"client":{"RequireSecuritySignature":false},"server":{}}}'
+            $request = New-Request -Operation 'apply' `
+                -Client @{ RequireSecuritySignature = $true } `
+                -Server @{ RequireSecuritySignature = $true } `
+                -LegacyOwners 'smb/prod/fs01', $LegacyOwner
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.ours | Should -BeTrue
+            $result.Reply.changed | Should -Be 'server.RequireSecuritySignature'
+            $result.Reply.record.format | Should -Be 2
+            $result.Reply.record.ownerId | Should -BeExactly $OwnerId
+            $record = Get-FakeRecord
+            $record.version | Should -Be 2
+            $record.PSObject.Properties.Name | Should -Not -Contain 'owner'
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record.claimedAt | Should -Match $IsoUtc
+            # The first owner's original, and the value the host had before for the new setting.
+            $record.originals.client.RequireSecuritySignature | Should -BeFalse
+            $record.originals.server.RequireSecuritySignature | Should -BeFalse
+            ($FakeHost.Log -join ' | ') | Should -Be "Set-ItemProperty $RecordPath\OriginalSettings | Set-SmbServerConfiguration"
+        }
+
+        It 'Should refuse a record of the first format that names none of legacyOwners (compared case-sensitively), before any write' {
+            $json = '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{"RequireSecuritySignature":false},"server":{}}}'
+            Set-FakeRecord -Json $json
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true } -LegacyOwners $LegacyOwner, 'INFRA/prod/fs01')
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'ownedElsewhere'
+            $result.Reply.message | Should -Match 'owned by another resource: infra/prod/fs01'
+            $result.Reply.ours | Should -BeFalse
+            $result.Reply.record.format | Should -Be 1
+            $result.Reply.record.ownerId | Should -BeExactly ''
+            $result.Reply.record.ownerLabel | Should -BeExactly 'infra/prod/fs01'
+            $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $json
             $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
             $FakeHost.Log.Count | Should -Be 0
         }
 
-        It 'Should take another owner''s host over with takeOwnership, keeping the originals it recorded' {
+        It 'Should take a record of the first format over with takeOwnership, keeping the originals it recorded' {
             Set-FakeRecord -Json '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{"RequireSecuritySignature":false},"server":{}}}'
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $true } -TakeOwnership)
@@ -589,15 +764,41 @@ Describe 'smb-signing.ps1' {
             $result.ExitCode | Should -Be 0
             @($result.Reply.changed).Count | Should -Be 0
             $record = Get-FakeRecord
-            $record.owner | Should -Be $Owner
+            $record.version | Should -Be 2
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
             # The original from before the first owner changed it, not the host's value now.
             $record.originals.client.RequireSecuritySignature | Should -BeFalse
         }
 
+        It 'Should rewrite the label on a rename, keeping the owner id and claimedAt' {
+            # What an apply under the old name left.
+            $FakeHost.Server.RequireSecuritySignature = $true
+            $oldLabel = 'urn:pulumi:test::smb::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01-old'
+            Set-FakeRecord -Json (New-RecordJson -Id $OwnerId -Label $oldLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.ours | Should -BeTrue
+            @($result.Reply.changed).Count | Should -Be 0
+            $result.Reply.record.ownerLabel | Should -BeExactly $OwnerLabel
+            $result.Reply.record.claimedAt | Should -BeExactly $ClaimedBefore
+            $record = Get-FakeRecord
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record.claimedAt | Should -BeExactly $ClaimedBefore
+            $record.originals.server.RequireSecuritySignature | Should -BeFalse
+            ($FakeHost.Log -join ' | ') | Should -Be "Set-ItemProperty $RecordPath\OriginalSettings"
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+
         It 'Should answer badRecord before any write when the record is <Case>' -TestCases @(
             @{ Case = 'not JSON'; RecordJson = 'RequireSecuritySignature=0' }
-            @{ Case = 'of another version'; RecordJson = '{"version":2,"owner":"smb/test/fs01","originals":{"client":{},"server":{}}}' }
-            @{ Case = 'without an owner'; RecordJson = '{"version":1,"originals":{"client":{},"server":{}}}' }
+            @{ Case = 'of another version'; RecordJson = '{"version":3,"ownerId":"","ownerLabel":"","claimedAt":"","originals":{"client":{},"server":{}}}' }
+            @{ Case = 'of format 2 without an ownerId'; RecordJson = '{"version":2,"owner":"smb/test/fs01","originals":{"client":{},"server":{}}}' }
+            @{ Case = 'of format 2 without claimedAt'; RecordJson = '{"version":2,"ownerId":"0f8fad5b-d9cb-469f-a165-70867728950e","ownerLabel":"fs01","originals":{"client":{},"server":{}}}' }
+            @{ Case = 'of format 1 without an owner'; RecordJson = '{"version":1,"originals":{"client":{},"server":{}}}' }
             @{ Case = 'without originals'; RecordJson = '{"version":1,"owner":"smb/test/fs01"}' }
         ) {
             Set-FakeRecord -Json $RecordJson
@@ -610,6 +811,66 @@ Describe 'smb-signing.ps1' {
             $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $RecordJson
             $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
             $FakeHost.Log.Count | Should -Be 0
+        }
+    }
+
+    Context 'When releasing' -Tag 'Release', 'Record' {
+        It 'Should mark its record released, keeping its label, claimedAt and originals, and change no setting' {
+            # What an apply left: inbound signing required, the value before it in the record.
+            $FakeHost.Server.RequireSecuritySignature = $true
+            Set-FakeRecord -Json (New-RecordJson -Id $OwnerId -Label $OwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'release')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
+            $result.Reply.ours | Should -BeTrue
+            $result.Reply.restored | Should -BeFalse
+            @($result.Reply.changed).Count | Should -Be 0
+            $result.Reply.after.server.RequireSecuritySignature | Should -BeTrue
+            $result.Reply.record.format | Should -Be 2
+            $result.Reply.record.ownerId | Should -BeExactly ''
+            $result.Reply.record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record = Get-FakeRecord
+            $record.version | Should -Be 2
+            $record.ownerId | Should -BeExactly ''
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record.claimedAt | Should -BeExactly $ClaimedBefore
+            $record.originals.server.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Server.RequireSecuritySignature | Should -BeTrue
+            ($FakeHost.Log -join ' | ') | Should -Be "Set-ItemProperty $RecordPath\OriginalSettings"
+            Should -Invoke -CommandName Set-SmbClientConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName Remove-Item -Exactly -Times 0 -Scope It
+
+            # Released already: releasing again writes nothing.
+            $released = $FakeHost.Registry[$RecordPath].OriginalSettings
+            $FakeHost.Log.Clear()
+
+            $again = Invoke-SigningScript -Request (New-Request -Operation 'release')
+
+            $again.ExitCode | Should -Be 0
+            $again.Reply.ours | Should -BeTrue
+            $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $released
+            $FakeHost.Log.Count | Should -Be 0
+        }
+
+        It 'Should leave another owner''s record alone, writing nothing' {
+            $FakeHost.Server.RequireSecuritySignature = $true
+            $json = New-RecordJson -Id $OtherOwnerId -Label $OtherOwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } }
+            Set-FakeRecord -Json $json
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'release')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
+            $result.Reply.ours | Should -BeFalse
+            $result.Reply.record.ownerId | Should -BeExactly $OtherOwnerId
+            $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $json
+            $FakeHost.Server.RequireSecuritySignature | Should -BeTrue
+            $FakeHost.Log.Count | Should -Be 0
+            Should -Invoke -CommandName Set-ItemProperty -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName New-Item -Exactly -Times 0 -Scope It
         }
     }
 
@@ -657,7 +918,8 @@ Describe 'smb-signing.ps1' {
             $result.Reply.message | Should -Match 'The service has not been started'
             $result.Reply.changed | Should -Be 'client.RequireSecuritySignature'
             $result.Reply.before.client.RequireSecuritySignature | Should -BeFalse
-            $result.Reply.record.owner | Should -Be $Owner
+            $result.Reply.ours | Should -BeTrue
+            $result.Reply.record.ownerId | Should -BeExactly $OwnerId
             $result.Reply.record.originals.client.RequireSecuritySignature | Should -BeFalse
             $result.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
             (Get-FakeRecord).originals.client.RequireSecuritySignature | Should -BeFalse
@@ -693,7 +955,7 @@ Describe 'smb-signing.ps1' {
 
         It 'Should leave a setting that Group Policy enforces to the policy' {
             Add-DomainControllersPolicy
-            Set-FakeRecord -Json '{"version":1,"owner":"smb/test/fs01","originals":{"client":{},"server":{"RequireSecuritySignature":false}}}'
+            Set-FakeRecord -Json (New-RecordJson -Id $OwnerId -Label $OwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'restore')
 
@@ -705,13 +967,18 @@ Describe 'smb-signing.ps1' {
         }
 
         It 'Should leave a host that another owner took over alone' {
-            Set-FakeRecord -Json '{"version":1,"owner":"infra/prod/fs01","originals":{"client":{},"server":{"RequireSecuritySignature":true}}}'
+            $json = New-RecordJson -Id $OtherOwnerId -Label $OtherOwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $true } }
+            Set-FakeRecord -Json $json
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'restore' -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $true } })
 
             $result.ExitCode | Should -Be 0
+            $result.Reply.status | Should -Be 'ok'
             $result.Reply.restored | Should -BeFalse
-            $result.Reply.record.owner | Should -Be 'infra/prod/fs01'
+            $result.Reply.ours | Should -BeFalse
+            $result.Reply.record.ownerId | Should -BeExactly $OtherOwnerId
+            $result.Reply.record.ownerLabel | Should -BeExactly $OtherOwnerLabel
+            $FakeHost.Registry[$RecordPath].OriginalSettings | Should -BeExactly $json
             $FakeHost.Server.RequireSecuritySignature | Should -BeFalse
             $FakeHost.Log.Count | Should -Be 0
         }
