@@ -370,7 +370,8 @@ if (@('read', 'apply', 'restore', 'release') -notcontains $request.operation) {
 # records of the first format.
 $ownerId = [string]$request.ownerId
 $ownerLabel = [string]$request.ownerLabel
-if ($ownerId -ne '' -and $ownerId -notmatch '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') {
+# A UUID as the provider makes them: lowercase, nothing before or after (-cnotmatch: case-sensitive; \A and \z, since $ also matches before a final newline).
+if ($ownerId -ne '' -and $ownerId -cnotmatch '\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\z') {
     Write-Reply @{ status = 'error'; kind = 'badRequest'; message = 'ownerId must be a UUID' } 2
 }
 if ($request.operation -eq 'apply' -and $ownerId -eq '') {
@@ -422,7 +423,9 @@ $record = Read-Record
 $ours = ($null -eq $record) -or
     ($record.format -eq 2 -and ($record.ownerId -eq '' -or ($ownerId -ne '' -and $record.ownerId -ceq $ownerId))) -or
     ($record.format -eq 1 -and $legacyOwners -ccontains $record.ownerLabel)
-if (-not $ours -and $request.operation -eq 'apply' -and $request.takeOwnership -ne $true) {
+# Only a JSON true takes a host over ("true" or 1 would pass -ne $true's conversions).
+$takeOwnership = $request.takeOwnership -is [bool] -and $request.takeOwnership
+if (-not $ours -and $request.operation -eq 'apply' -and -not $takeOwnership) {
     Write-Reply @{ status = 'error'; kind = 'ownedElsewhere'; message = "the SMB signing settings of this host are owned by another resource: $($record.ownerLabel) (record $RecordKey)"; host = $facts; record = $record; ours = $false } 2
 }
 if ((-not $ours -and $request.operation -eq 'restore') -or $request.operation -eq 'release') {
@@ -436,7 +439,12 @@ if ((-not $ours -and $request.operation -eq 'restore') -or $request.operation -e
             Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; record = $record; ours = $ours } 2
         }
     }
-    $current = Get-SigningSettings -Source $source
+    try {
+        $current = Get-SigningSettings -Source $source
+    } catch {
+        $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
+        Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; record = $record; ours = $ours } 2
+    }
     Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $current; after = $current; changed = @(); record = $record; ours = $ours; restored = $false } 0
 }
 $before = $null

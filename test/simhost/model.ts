@@ -273,8 +273,8 @@ interface HostRecordModel {
   originals: Sides;
 }
 
-/** The UUID form the script accepts as an ownerId. */
-const OWNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The UUID form the script accepts as an ownerId: lowercase, nothing before or after. */
+const OWNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const SIDES: Side[] = ["client", "server"];
 

@@ -6,6 +6,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "b48173a2bd8f6b89bc41f7cb520c0915236e846702bb867417c96ab487b37e96",
+  "smb-signing.ps1": "bea3b353ececf6a1ab4e7d9b03848fdaa21a255c01b9c5045ff70fd5a480a661",
 };
 
