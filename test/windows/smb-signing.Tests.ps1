@@ -128,6 +128,22 @@ Describe 'smb-signing.ps1' {
             ConvertTo-Json -InputObject @{ version = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals } -Depth 4 -Compress
         }
 
+        # A run that took a record over as this owner, writing no setting: the record, claimed anew
+        # (the former owner's claimedAt is not this owner's).
+        function Assert-NewClaim {
+            param($Result)
+            $Result.ExitCode | Should -Be 0
+            $Result.Reply.ours | Should -BeTrue
+            @($Result.Reply.changed).Count | Should -Be 0
+            $record = Get-FakeRecord
+            $record.version | Should -Be 2
+            $record.ownerId | Should -BeExactly $OwnerId
+            $record.ownerLabel | Should -BeExactly $OwnerLabel
+            $record.claimedAt | Should -Match $IsoUtc
+            $record.claimedAt | Should -Not -Be $ClaimedBefore
+            $record
+        }
+
         function Get-FakeRecord {
             $key = $FakeHost.Registry[$RecordPath]
             if ($null -eq $key) { return $null }
@@ -672,17 +688,8 @@ Describe 'smb-signing.ps1' {
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $true } -TakeOwnership)
 
-            $result.ExitCode | Should -Be 0
             $result.Reply.status | Should -Be 'ok'
-            $result.Reply.ours | Should -BeTrue
-            @($result.Reply.changed).Count | Should -Be 0
-            $record = Get-FakeRecord
-            $record.version | Should -Be 2
-            $record.ownerId | Should -BeExactly $OwnerId
-            $record.ownerLabel | Should -BeExactly $OwnerLabel
-            # A claim of its own: the other owner's claimedAt is not this owner's.
-            $record.claimedAt | Should -Match $IsoUtc
-            $record.claimedAt | Should -Not -Be $ClaimedBefore
+            $record = Assert-NewClaim -Result $result
             # The original from before the first owner changed it, not the host's value now.
             $record.originals.client.RequireSecuritySignature | Should -BeFalse
             $result.Reply.record.ownerId | Should -BeExactly $OwnerId
@@ -696,15 +703,7 @@ Describe 'smb-signing.ps1' {
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
 
-            $result.ExitCode | Should -Be 0
-            $result.Reply.ours | Should -BeTrue
-            @($result.Reply.changed).Count | Should -Be 0
-            $record = Get-FakeRecord
-            $record.version | Should -Be 2
-            $record.ownerId | Should -BeExactly $OwnerId
-            $record.ownerLabel | Should -BeExactly $OwnerLabel
-            $record.claimedAt | Should -Match $IsoUtc
-            $record.claimedAt | Should -Not -Be $ClaimedBefore
+            $record = Assert-NewClaim -Result $result
             # The value before the released owner changed it, not the host's value now.
             $record.originals.server.RequireSecuritySignature | Should -BeFalse
             $result.Reply.record.originals.server.RequireSecuritySignature | Should -BeFalse
