@@ -175,8 +175,8 @@
 // are the interpreter's; Get-Command finds a host command exactly when the host registers it, so
 // a host without the SmbShare module simply has no Get-/Set-Smb* commands. Undeclared parameters
 // are the interpreter's NamedParameterNotFound; parameters the real command has but the model
-// does not are declared here and refused as SurfaceGap. [System.Net.IPAddress]::TryParse is a
-// static member the host adds (.NET Framework 4.x's parser as far as the script reaches it).
+// does not are declared here and refused as SurfaceGap. The .NET members, [System.Net.IPAddress]::
+// TryParse included, are the interpreter's (members.ts): the host adds no static member.
 //
 // Not Windows' and not here: the transport's faults (slowStartMs, dropConnection*,
 // slowReplyMs, clixmlNoise, oemOutput, crash, the WinRM ones), counters.runs and
@@ -189,7 +189,6 @@
 // model, never an answer Windows might give.
 // ---------------------------------------------------------------------------------------------
 import * as crypto from "node:crypto";
-import * as net from "node:net";
 import { AUDIT_LOGS, HostState, SECURITY_OPTIONS, Side, TEMPLATE_SETTINGS } from "./model";
 import {
   CommandCall,
@@ -205,7 +204,6 @@ import {
   PSEnum,
   PSHashtable,
   PSNumber,
-  PSRef,
   PSValue,
   hostObject,
   int32,
@@ -880,41 +878,6 @@ function eventCommands(state: HostState, offsetMinutes: number): Record<string, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// [System.Net.IPAddress]::TryParse, as .NET Framework 4.x parses the texts the script hands it
-// (a dotted quad, or a text with ':'): a dotted part with a leading zero is octal ("010" is 8,
-// "08" fails), every part at most 255; IPv6 as RFC 4291 text with an optional numeric %scope.
-
-function parseDottedPart(part: string): number | undefined {
-  if (part === "") return undefined;
-  if (part.length > 1 && part.startsWith("0")) return /^[0-7]+$/.test(part) ? parseInt(part, 8) : undefined;
-  return /^\d+$/.test(part) ? Number(part) : undefined;
-}
-
-export function dotNetTryParseIPAddress(textValue: string): string | undefined {
-  if (textValue.includes(":")) {
-    const bare = textValue.replace(/^\[(.*)\]$/, "$1");
-    const [address, scope] = bare.split("%");
-    if (scope !== undefined && !/^\d+$/.test(scope)) return undefined;
-    return net.isIPv6(address) ? textValue : undefined;
-  }
-  const parts = textValue.split(".");
-  if (parts.length !== 4) return undefined;
-  const bytes = parts.map(parseDottedPart);
-  if (bytes.some((b) => b === undefined || b > 255)) return undefined;
-  return bytes.join(".");
-}
-
-const tryParseIPAddress = (...args: PSValue[]): PSValue => {
-  const [input, ref] = args;
-  if (typeof input !== "string" || !(ref instanceof PSRef)) throw new SurfaceGap("[System.Net.IPAddress]::TryParse", "arguments other than a string and a [ref]");
-  const parsed = dotNetTryParseIPAddress(input);
-  const value = parsed === undefined ? null : hostObject(["System.Net.IPAddress", "System.Object"], { IPAddressToString: parsed }, undefined, parsed);
-  ref.value = value;
-  ref.assign(value);
-  return parsed !== undefined;
-};
-
-// ---------------------------------------------------------------------------------------------
 
 /** $PSVersionTable.PSVersion: Windows PowerShell 5.1 reports the OS build; WMF 5.1 on Windows 7 / 2008 R2 is 5.1.14409.1005. */
 function psVersion(state: HostState): string {
@@ -945,6 +908,5 @@ export function windowsSurface(state: HostState, options: SurfaceOptions = {}): 
       // Without the SmbShare module these commands do not exist: Get-Command finds nothing, a call is CommandNotFoundException.
       ...(state.cmdlets ? smbCommands(state) : {}),
     },
-    staticMembers: { "System.Net.IPAddress": { TryParse: { method: tryParseIPAddress } } },
   };
 }

@@ -14,7 +14,6 @@ import {
   PSDateTime,
   PSEnum,
   PSNumber,
-  PSRef,
   PSValue,
   array,
   hashtable,
@@ -22,7 +21,7 @@ import {
   isHostObject,
 } from "../simhost/powershell/host";
 import { AUDIT_LOGS, HostState, newHostState, PresetName, runSigningScript, smbConnect } from "../simhost/model";
-import { dotNetTryParseIPAddress, SurfaceGap, windowsSurface } from "../simhost/windowsSurface";
+import { SurfaceGap, windowsSurface } from "../simhost/windowsSurface";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 
@@ -499,25 +498,6 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       assert.throws(() => run(host, "Get-WinEvent", { ListLog: "Microsoft-Windows-SMB*" }), SurfaceGap);
       assert.throws(() => run(host, "Get-WinEvent", { FilterHashtable: hashtable({ LogName: SERVER_LOG, Level: int32(2) }) }), SurfaceGap);
       assert.throws(() => run(host, "Get-WinEvent", { LogName: SERVER_LOG }), SurfaceGap);
-    });
-  });
-
-  describe("[System.Net.IPAddress]::TryParse", () => {
-    it("parses as .NET Framework does for the texts the script hands it, and writes the [ref]", () => {
-      assert.equal(dotNetTryParseIPAddress("10.0.4.17"), "10.0.4.17");
-      assert.equal(dotNetTryParseIPAddress("010.0.0.1"), "8.0.0.1", "a leading zero is octal");
-      assert.equal(dotNetTryParseIPAddress("08.0.0.1"), undefined);
-      assert.equal(dotNetTryParseIPAddress("256.0.0.1"), undefined);
-      assert.equal(dotNetTryParseIPAddress("fe80::1%4"), "fe80::1%4");
-      assert.equal(dotNetTryParseIPAddress("CONTOSO:alice"), undefined);
-      const member = hostOf("server-2025").host.staticMembers!["System.Net.IPAddress"].TryParse;
-      assert.ok("method" in member);
-      let assigned: PSValue = "unset";
-      const ref = new PSRef(null, (v) => (assigned = v));
-      assert.equal(member.method("10.0.4.17", ref), true);
-      assert.ok(isHostObject(assigned) && assigned.text === "10.0.4.17");
-      assert.equal(member.method("alice", ref), false);
-      assert.equal(assigned, null);
     });
   });
 });
