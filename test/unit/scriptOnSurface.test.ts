@@ -312,6 +312,27 @@ describe("smb-signing.ps1 through the PowerShell interpreter on windowsSurface a
     });
   }
 
+  it("twin difference: a non-administrator's restore of a host that already has its originals cannot remove the record (the twin removes it and answers restored)", function () {
+    // smb-signing.ps1 line 525: Remove-Item of HKLM:\SOFTWARE\pulumi-smb-signing, which a non-administrator
+    // cannot open for writing; the twin checks nonAdmin only before writing the record and before Set-*.
+    const onSurface = newHostState("server-2022");
+    onSurface.record = record({ client: {}, server: { RequireSecuritySignature: false } });
+    onSurface.faults.nonAdmin = true;
+    const onTwin = structuredClone(onSurface);
+    let script: Run;
+    try {
+      script = throughInterpreter(onSurface, RESTORE);
+    } catch (err) {
+      if (err instanceof InterpreterError) this.skip();
+      throw err;
+    }
+    assert.equal(script.exitCode, 2);
+    assert.deepEqual([script.reply.kind, script.reply.message], ["accessDenied", "Requested registry access is not allowed."]);
+    assert.ok(onSurface.record !== undefined, "the record stays");
+    const twin = runSigningScript(onTwin, JSON.stringify(RESTORE));
+    assert.deepEqual([twin.exitCode, twin.reply.status, twin.reply.restored, onTwin.record], [0, "ok", true, undefined], "the twin still differs; if it no longer does, make this a scenario");
+  });
+
   it("bootstrap.ps1 refuses Windows PowerShell 2.0 and Constrained Language Mode as windowsHost.ts does, before reading stdin", () => {
     const stock = throughInterpreter(newHostState("server-2008r2-stock"), READ);
     assert.deepEqual(stock.reply, { status: "error", kind: "unsupportedOs", message: "Windows PowerShell 2.0 is too old: install Windows Management Framework 5.1" });
