@@ -59,6 +59,7 @@ const PASS_THROUGH = new Set([
   "range_expression",
   "array_literal_expression",
   "unary_expression",
+  "expression_with_unary_operator",
   "left_assignment_expression",
   "argument_expression",
   "logical_argument_expression",

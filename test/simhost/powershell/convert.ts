@@ -41,7 +41,9 @@ const INTEGRAL = new Set(["Int32", "Int64", "Byte", "UInt16", "UInt32"]);
  * "a hash table is a single object"; spec 4.4, 8.4.4).
  */
 export function enumerable(v: PSValue): PSValue[] | undefined {
-  return v instanceof PSArray ? v.items : undefined;
+  if (v instanceof PSArray) return v.items;
+  if (v instanceof EngineObject && v.enumerate) return v.enumerate();
+  return undefined;
 }
 
 /** Whether the value is a .NET numeric type (LanguagePrimitives' numeric table). */

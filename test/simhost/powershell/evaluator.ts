@@ -120,6 +120,11 @@ export interface EngineCall {
 
 const COMMON_PARAMETERS = ["ErrorAction", "WarningAction", "InformationAction", "Verbose", "Debug", "ErrorVariable", "WarningVariable", "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable"];
 
+/** Function definitions by their tree node: a script's trees are cached, so are their parameter lists. */
+const definitions = new WeakMap<Ast, FunctionDef>();
+
+const STATEMENTS = new Set(["pipeline", "if_statement", "foreach_statement", "flow_control_statement", "try_statement", "function_statement", "empty_statement", "switch_statement", "while_statement", "do_statement", "for_statement", "trap_statement", "data_statement", "class_statement", "enum_statement"]);
+
 const AUTOMATIC_READONLY = new Set(["true", "false", "null"]);
 
 type Preference = "stop" | "continue" | "silentlycontinue" | "ignore";
@@ -405,6 +410,15 @@ export class Interpreter implements MemberEngine {
 
   /** The parameters and statements of a script_block (or a program or script_block_expression). */
   blockDef(name: string, block: Ast | undefined, node: Ast): FunctionDef {
+    const key = block ?? node;
+    const cached = definitions.get(key);
+    if (cached && cached.name === name) return cached;
+    const def = this.makeBlockDef(name, block, node);
+    definitions.set(key, def);
+    return def;
+  }
+
+  private makeBlockDef(name: string, block: Ast | undefined, node: Ast): FunctionDef {
     let paramBlock: Ast | undefined;
     let body: Ast | undefined;
     const parts = block ? (block.type === "script_block_expression" || block.type === "program" ? block.kids : block.kids) : [];
@@ -544,6 +558,7 @@ export class Interpreter implements MemberEngine {
 
   /** The value of a statement used as a value: an expression's own value, a command's output collected (none: $null; one: it; more: object[]). */
   statementValue(st: Ast, scope: Scope): PSValue {
+    if (!STATEMENTS.has(st.type)) return this.evalExpr(st, scope);
     if (st.type === "pipeline") {
       const first = st.kids[0];
       if (first.type === "pipeline_chain" && first.kids.length === 1 && first.kids[0].type !== "command") return this.evalExpr(first.kids[0], scope);
@@ -626,12 +641,17 @@ export class Interpreter implements MemberEngine {
     const key = name.toLowerCase();
     const fn = scope.findFunction(key);
     if (fn) return { fn, name: fn.name };
-    const engineName = Object.keys(this.engineCommands).find((k) => k.toLowerCase() === key);
+    this.commandIndex ??= {
+      engine: new Map(Object.keys(this.engineCommands).map((k) => [k.toLowerCase(), k])),
+      host: new Map(Object.keys(this.run.host.commands).map((k) => [k.toLowerCase(), k])),
+    };
+    const engineName = this.commandIndex.engine.get(key);
     if (engineName && this.psMajor >= (this.engineCommands[engineName].since ?? 0)) return { engine: this.engineCommands[engineName], name: engineName };
-    const hostName = Object.keys(this.run.host.commands).find((k) => k.toLowerCase() === key);
+    const hostName = this.commandIndex.host.get(key);
     if (hostName) return { host: this.run.host.commands[hostName], name: hostName };
     return undefined;
   }
+  private commandIndex: { engine: Map<string, string>; host: Map<string, string> } | undefined;
 
   private runCommand(cmd: Ast, scope: Scope, input: PSValue[] | undefined, out: PSValue[]): void {
     const invoke = cmd.kids.find((k) => k.type === "command_invokation_operator");
@@ -653,6 +673,9 @@ export class Interpreter implements MemberEngine {
     }
     const nameNode = cmd.kids.find((k) => k.type === "command_name");
     if (!nameNode) throw notImplemented("this command form", cmd);
+    // tree-sitter-powershell parses a range such as 1..5 at the start of a pipeline as a command
+    // named "1..5"; PowerShell would evaluate it. Refused rather than run as a missing command.
+    if (/^[0-9.+-]/.test(nameNode.text)) throw notImplemented(`the expression ${nameNode.text} at the start of a pipeline (the grammar parses it as a command)`, cmd);
     this.callByName(nameNode.text, nameNode, scope, args, input, out);
   }
 

@@ -40,9 +40,12 @@ class Reader {
   }
   /** The next character that is not white space (char.IsWhiteSpace), consumed. */
   nextNonSpace(): string | undefined {
-    while (this.i < this.s.length) {
-      const c = this.s[this.i++];
-      if (!/[\s\u0085\u00a0]/.test(c)) return c;
+    const s = this.s;
+    while (this.i < s.length) {
+      const code = s.charCodeAt(this.i++);
+      if (code === 0x20 || (code >= 0x09 && code <= 0x0d)) continue;
+      if (code > 0x7f && /[\s\u0085\u00a0]/.test(s[this.i - 1])) continue;
+      return s[this.i - 1];
     }
     return undefined;
   }
@@ -142,37 +145,39 @@ function readToken(r: Reader): string {
 function readString(r: Reader): string {
   const quote = r.next();
   if (quote !== '"' && quote !== "'") throw r.debug("Invalid string passed in, '\\\"' expected.");
+  const s = r.s;
+  const q = quote.charCodeAt(0);
   let out = "";
-  let escaped = false;
-  let c: string | undefined;
-  while ((c = r.next()) !== undefined) {
-    if (c === "\\") {
-      if (escaped) {
-        out += "\\";
-        escaped = false;
-      } else escaped = true;
-      continue;
+  for (;;) {
+    // Plain characters up to the next quote or backslash in one slice.
+    let j = r.i;
+    const len = s.length;
+    while (j < len) {
+      const c = s.charCodeAt(j);
+      if (c === 0x5c || c === q) break;
+      j++;
     }
-    if (escaped) {
-      escaped = false;
-      if (c === '"' || c === "'" || c === "/") out += c;
-      else if (c === "b") out += "\b";
-      else if (c === "f") out += "\f";
-      else if (c === "n") out += "\n";
-      else if (c === "r") out += "\r";
-      else if (c === "t") out += "\t";
-      else if (c === "u") {
-        const hex = r.s.slice(r.i, r.i + 4);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw notImplemented(`ConvertFrom-Json of a malformed \\u escape (${hex})`);
-        out += String.fromCharCode(parseInt(hex, 16));
-        r.i += 4;
-      } else throw r.debug("Unrecognized escape sequence.");
-      continue;
-    }
-    if (c === quote) return out;
-    out += c;
+    out += s.slice(r.i, j);
+    r.i = j;
+    if (j >= s.length) throw r.debug("Unterminated string passed in.");
+    r.i++;
+    if (s[j] === quote) return out;
+    // A backslash: the escaped character.
+    const c = r.next();
+    if (c === undefined) throw r.debug("Unterminated string passed in.");
+    if (c === '"' || c === "'" || c === "/" || c === "\\") out += c;
+    else if (c === "b") out += "\b";
+    else if (c === "f") out += "\f";
+    else if (c === "n") out += "\n";
+    else if (c === "r") out += "\r";
+    else if (c === "t") out += "\t";
+    else if (c === "u") {
+      const hex = s.slice(r.i, r.i + 4);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw notImplemented(`ConvertFrom-Json of a malformed \\u escape (${hex})`);
+      out += String.fromCharCode(parseInt(hex, 16));
+      r.i += 4;
+    } else throw r.debug("Unrecognized escape sequence.");
   }
-  throw r.debug("Unterminated string passed in.");
 }
 
 /** Numbers: Int32 if it fits, then Int64, then Decimal (no exponent), then Double. */

@@ -62,6 +62,7 @@ export class PSType extends EngineObject {
 export class PropertyCollection extends EngineObject {
   constructor(readonly entries: Array<{ name: string; value: PSValue }>) {
     super("System.Management.Automation.PSMemberInfoIntegratingCollection`1[[System.Management.Automation.PSPropertyInfo]]", {});
+    this.enumerate = () => this.list();
   }
   item(name: string): PSValue {
     const p = this.entries.find((e) => e.name.toLowerCase() === name.toLowerCase());
@@ -119,6 +120,16 @@ const TYPES: Record<string, string> = {
 
 /** The type a type literal names ("int", "System.Int32", "System.Net.IPAddress", ...). */
 export function resolveType(name: string, line?: number): PSType {
+  const cached = typeCache.get(name);
+  if (cached) return cached;
+  const t = lookupType(name, line);
+  typeCache.set(name, t);
+  return t;
+}
+
+const typeCache = new Map<string, PSType>();
+
+function lookupType(name: string, line?: number): PSType {
   let key = name.trim().toLowerCase();
   if (key.startsWith("system.")) key = key.slice(7);
   if (key === "int32") key = "int";

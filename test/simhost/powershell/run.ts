@@ -49,7 +49,21 @@ export async function runPowerShell(request: RunRequest): Promise<RunResult> {
 }
 
 export function runPowerShellSync(request: RunRequest): RunResult {
+  const { output: _output, uncaught: _uncaught, ...result } = execute(request, false);
+  return result;
+}
+
+/**
+ * For tests: runs a script and returns the objects of its output stream unformatted (stdout has
+ * only [Console]::Out's writes), with the uncaught error if any.
+ */
+export function evaluate(script: string, host: RunRequest["host"], stdin = ""): RunResult & { output: PSValue[]; uncaught?: ErrorRecord } {
+  return execute({ script, stdin, host }, true);
+}
+
+function execute(request: RunRequest, keepObjects: boolean): RunResult & { output: PSValue[]; uncaught?: ErrorRecord } {
   const ast = parseScript(request.script);
+  const objects: PSValue[] = [];
   const state: RunState = {
     host: request.host,
     stdin: request.stdin,
@@ -65,7 +79,8 @@ export function runPowerShellSync(request: RunRequest): RunResult {
   let exitCode = 0;
   let uncaught: ErrorRecord | undefined;
   const flush = (out: PSValue[]) => {
-    for (const v of out) state.stdout.push(formatOutput(v));
+    if (keepObjects) objects.push(...out);
+    else for (const v of out) state.stdout.push(formatOutput(v));
     out.length = 0;
   };
   const out: PSValue[] = [];
@@ -84,7 +99,7 @@ export function runPowerShellSync(request: RunRequest): RunResult {
   flush(out);
   const records = [...state.shownErrors, ...(uncaught ? [uncaught] : [])];
   const stderr = records.length ? clixml(records.flatMap((r) => errorLines(r).map((text) => ({ kind: "error" as const, text })))) : "";
-  return { stdout: state.stdout.join(""), stderr, exitCode };
+  return { stdout: state.stdout.join(""), stderr, exitCode, output: objects, uncaught };
 }
 
 /** Top-level statements, each one's output written before the next runs. */

@@ -251,6 +251,8 @@ export class PSRef {
 
 /** A value of a type the engine implements itself (Version, Match, the [Console] streams, ...). */
 export class EngineObject {
+  /** Set on engine collections that foreach and the pipeline enumerate. */
+  enumerate?: () => PSValue[];
   constructor(
     readonly typeName: string,
     readonly properties: Record<string, PSValue>,
