@@ -71,7 +71,10 @@ export class Scope {
 
 /** A param block's parameter. */
 interface ParamDef {
+  /** Lowercase (variables ignore case). */
   name: string;
+  /** As declared, for messages. */
+  display?: string;
   /** The declared type key ([string] -> "string"), if any. */
   type?: PSType;
   mandatory: boolean;
@@ -460,13 +463,16 @@ export class Interpreter implements MemberEngine {
       if (k.type !== "parameter_list") throw notImplemented(k.type, k);
       for (const sp of k.kids) {
         if (sp.type === "variable") {
-          params.push({ name: this.variableName(sp), mandatory: false, line: sp.line });
+          params.push({ name: this.variableName(sp), display: sp.text.replace(/^\$/, ""), mandatory: false, line: sp.line });
           continue;
         }
         if (sp.type !== "script_parameter") throw notImplemented(sp.type, sp);
         const def: ParamDef = { name: "", mandatory: false, line: sp.line };
         for (const part of sp.kids) {
-          if (part.type === "variable") def.name = this.variableName(part);
+          if (part.type === "variable") {
+            def.name = this.variableName(part);
+            def.display = part.text.replace(/^\$/, "");
+          }
           else if (part.type === "attribute_list" || part.type === "attribute" || part.type === "type_literal") {
             const attrs = part.type === "attribute_list" ? part.kids : [part];
             for (const a of attrs) {
@@ -872,10 +878,7 @@ export class Interpreter implements MemberEngine {
   }
 
   private paramName(p: ParamDef): string {
-    // The name as declared in the script, for messages.
-    const text = this.run.lines[p.line - 1] ?? "";
-    const m = new RegExp("\\$(" + p.name + ")\\b", "i").exec(text);
-    return m ? m[1] : p.name;
+    return p.display ?? p.name;
   }
 
   /** Runs a script block value with positional arguments; `dollarUnder` sets $_ (ForEach-Object, Where-Object, Sort-Object). */
