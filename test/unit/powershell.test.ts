@@ -124,6 +124,9 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       assert.equal(e.message, "You cannot call a method on a null-valued expression.");
       assert.equal(e.fullyQualifiedErrorId, "InvokeMethodOnNull");
     });
+    it("member-access enumeration: each element's property (skipping those without it), one result a scalar, none $null", () => {
+      assert.deepEqual(all("$a = '[{\"x\":1},{\"y\":2},{\"x\":[3,4]}]' | ConvertFrom-Json; @(,$a.x); ('[{\"x\":1}]' | ConvertFrom-Json).x; $null -eq @().x"), [[1, 3, 4], 1, true]);
+    });
     it("Windows PowerShell 5.1 gives a PSCustomObject no .Count", () => {
       assert.equal(one("$null -eq ('{}' | ConvertFrom-Json).Count"), true);
     });
@@ -331,7 +334,7 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       fails("[System.IO.File]::Exists('x')", /not implemented: the type \[System.IO.File\] at line 1/);
       fails("$x = 1 -band 2", /not implemented: the operator -band at line 1/);
       fails("1..3", /not implemented: the expression 1..3 at the start of a pipeline/);
-      fails("@(1,2).Name", /not implemented: member enumeration \(.Name of an array\) at line 1/);
+      fails("@(1,2).Name", /not implemented: member enumeration of .Name over a System.Int32 at line 1/);
     });
     it("refuses a syntax error with its line", () => {
       fails("if ($x { 'a' }", /syntax error at line 1/);

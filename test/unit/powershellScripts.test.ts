@@ -325,6 +325,37 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
     });
   }
 
+  describe("where the twin does not do what the script does", () => {
+    const both = (preset: PresetName, request: unknown) => {
+      const mine = newHostState(preset);
+      const r = runScript(mine, request);
+      return { script: JSON.parse(r.stdout), exitCode: r.exitCode, state: mine, twin: runSigningScript(newHostState(preset), JSON.stringify(request)).reply };
+    };
+    it("PowerShell reads the request's names ignoring case: {\"Operation\": \"read\"} is a read", () => {
+      const { script, twin } = both("server-2022", { Operation: "read", OwnerLabel: "urn:x" });
+      assert.equal(script.status, "ok");
+      assert.equal(twin.kind, "badRequest");
+    });
+    it("a setting named in another case is accepted and applied (-contains and the hashtables ignore case)", () => {
+      const { script, state, twin } = both("server-2022", { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", client: { requiresecuritysignature: true } });
+      assert.equal(script.status, "ok");
+      assert.deepEqual(script.changed, ["client.requiresecuritysignature"]);
+      assert.equal(state.client.RequireSecuritySignature, true);
+      assert.equal(twin.kind, "badRequest");
+    });
+    it("auditDays 7.0 is a [decimal] from ConvertFrom-Json, not an integer: refused (the twin accepts it)", () => {
+      const text = '{"operation":"read","ownerId":"","ownerLabel":"u","auditDays":7.0}';
+      const mine = runPowerShellSync({ script: bootstrap, stdin: JSON.stringify({ script: signing, request: text }), host: stubHost(newHostState("server-2025")) });
+      assert.equal(JSON.parse(mine.stdout).message, "auditDays must be an integer from 1 to 90");
+      assert.equal(runSigningScript(newHostState("server-2025"), text).reply.status, "ok");
+    });
+    it("a request that is a JSON array of one object is read as that object (member-access enumeration)", () => {
+      const { script, twin } = both("server-2022", [{ operation: "read", ownerId: "", ownerLabel: "urn:x" }]);
+      assert.equal(script.status, "ok");
+      assert.equal(twin.kind, "badRequest");
+    });
+  });
+
   it("runs smb-signing.ps1 in well under 10 ms once parsed", () => {
     const state = newHostState("win11-24h2-enterprise");
     runScript(state, { operation: "read", ownerId: "", ownerLabel: "urn:r" });

@@ -331,7 +331,7 @@ export function getProperty(obj: PSValue, name: string, line: number): PSValue {
   }
   if (obj instanceof PSArray) {
     if (eq(name, "Count") || eq(name, "Length")) return new PSNumber("Int32", obj.items.length);
-    throw notImplemented(`member enumeration (.${name} of an array)`, { line });
+    return memberEnumeration(obj, name, line);
   }
   if (typeof obj === "string") {
     if (eq(name, "Length")) return new PSNumber("Int32", obj.length);
@@ -361,6 +361,33 @@ export function getProperty(obj: PSValue, name: string, line: number): PSValue {
   // Every other scalar: PowerShell 3's Count and Length of one object.
   if (eq(name, "Count") || eq(name, "Length")) return new PSNumber("Int32", 1);
   throw notImplemented(`the property ${name} of ${typeNameOf(obj)}`, { line });
+}
+
+/**
+ * Member-access enumeration (PowerShell 3.0+, about_Member-Access_Enumeration): a property the
+ * array lacks is read from each element that has it (elements without it are skipped), the
+ * values collected as ForEach-Object { $_.Name } would write them (arrays unrolled); none is
+ * $null, one is that value.
+ */
+function memberEnumeration(obj: PSArray, name: string, line: number): PSValue {
+  const results: PSValue[] = [];
+  const push = (v: PSValue) => (v instanceof PSArray ? results.push(...v.items) : results.push(v));
+  for (const item of obj.items) {
+    if (item === null) continue;
+    if (item instanceof PSCustomObject) {
+      const p = item.get(name);
+      if (p) push(p.value);
+    } else if (item instanceof PSHashtable) {
+      if (item.has(name)) push(item.get(name));
+    } else if (isHostObject(item)) {
+      const p = item.properties.find((q) => eq(q.name, name));
+      if (p) push(p.value);
+    } else if (item instanceof PSArray) {
+      const v = getProperty(item, name, line);
+      if (v !== null) push(v);
+    } else throw notImplemented(`member enumeration of .${name} over a ${typeNameOf(item)}`, { line });
+  }
+  return results.length === 0 ? null : results.length === 1 ? results[0] : new PSArray(results);
 }
 
 /** $obj.Name = value. */
