@@ -142,6 +142,7 @@ const TWIN_DIFFERENCES: Array<{ name: string; fix: (reply: Record<string, unknow
 ];
 
 const fired = new Map<string, number>();
+const RECORD_REMOVAL = "a non-administrator's restore: the twin removes the record and answers restored, the script's Remove-Item is denied";
 
 function compareRuns(where: string, script: Run, twin: Run, request: Request, state: HostState): void {
   let expected = twin.reply;
@@ -439,7 +440,13 @@ describe("smb-signing.ps1 through the PowerShell interpreter on windowsSurface a
               return;
             }
             runs++;
-            compareRuns(where, script, runSigningScript(onTwin, JSON.stringify(request)), request, onSurface);
+            const twin = runSigningScript(onTwin, JSON.stringify(request));
+            // The behavioural difference of the test above (the twin lets a non-administrator remove the record): the hosts part ways here.
+            if (request.operation === "restore" && script.reply.kind === "accessDenied" && twin.reply.restored === true && onTwin.record === undefined && onSurface.record !== undefined) {
+              fired.set(RECORD_REMOVAL, (fired.get(RECORD_REMOVAL) ?? 0) + 1);
+              return;
+            }
+            compareRuns(where, script, twin, request, onSurface);
             const [surfaceHost, twinHost] = [times(hostAfter(onSurface), "twin"), times(hostAfter(onTwin), "twin")];
             sameClock(surfaceHost, twinHost, where);
             assert.deepEqual(surfaceHost, twinHost, `${where}: the host after the run`);
