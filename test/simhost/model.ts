@@ -629,7 +629,7 @@ export const SECURITY_OPTIONS: readonly string[] = ["RequireSecuritySignature", 
  * Get-PolicySettings: Security Options as RSoP reports them (nothing when RSoP logging is off),
  * Administrative Templates from their HKLM\SOFTWARE\Policies values (named through RSoP when it logs).
  */
-function policySettings(state: HostState): Enforced {
+export function policySettings(state: HostState): Enforced {
   const gp = state.groupPolicy;
   const out: Enforced = { client: {}, server: {} };
   for (const side of SIDES) {

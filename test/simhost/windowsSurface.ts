@@ -1,0 +1,912 @@
+// What Windows provides to the shipped scripts (provider/scripts/bootstrap.ps1, smb-signing.ps1)
+// when they run through the PowerShell interpreter (test/simhost/powershell/): the commands they
+// call, the objects those return and the errors they raise, read from and written to a host
+// model's HostState (model.ts) as the TypeScript twin runSigningScript reads and writes it.
+//
+// ---------------------------------------------------------------------------------------------
+// Catalogue: everything the two scripts ask of Windows, with exactly the parameters they pass.
+// "non-terminating" is WriteError (the caller's -ErrorAction / $ErrorActionPreference decides;
+// both scripts set $ErrorActionPreference = 'Stop', so every such error throws unless the call
+// says -ErrorAction SilentlyContinue); "terminating" is ThrowTerminatingError. FQID is the
+// ErrorRecord's FullyQualifiedErrorId ("<errorId>,<command>"). Sources in brackets:
+//   [PS]   PowerShell/PowerShell source (the engine, registry provider, CIM and Diagnostics
+//          cmdlets that Windows PowerShell 5.1 shares), files named per entry;
+//   [Learn] Microsoft Learn / PowerShell-Docs reference pages;
+//   [model] docs/windows-model.md, which cites its own sources; "unsettled" there means the
+//          model takes the harsher case.
+//
+// Session facts (bootstrap.ps1)
+//   $PSVersionTable.PSVersion.Major     HostState.powershellVersion ("5.1", "2.0"): bootstrap
+//                                        refuses < 3 [model "PowerShell on the host"].
+//   $ExecutionContext.SessionState.LanguageMode   HostState.languageMode; bootstrap refuses
+//                                        anything but FullLanguage [model, about_Language_Modes].
+//   [Console]::In.ReadToEnd()            the envelope on stdin (ASCII; windowsHost.ts checks it).
+//   [Console]::Out.Write($text)          the reply on stdout.
+//   [ScriptBlock]::Create($text)         compiles smb-signing.ps1 (FullLanguage only).
+//   exit N                               the process exit code (0 ok, 2 error reply, 3 fell through).
+//   $ErrorActionPreference, $ProgressPreference (set by the scripts), $_ in catch blocks.
+//
+// .NET members the script uses (the interpreter's value model; no Windows state behind them)
+//   [regex]::Replace(s, pattern, scriptblock)   Write-Reply's \uXXXX escaping.
+//   [System.StringComparison]::OrdinalIgnoreCase, string.EndsWith(s, comparison).
+//   [System.Net.IPAddress]::TryParse(s, [ref]$address)   Get-AuditPeer.
+//   [int], [char], [string], [bool], [hashtable] conversions; '{0:x4}' -f, '{0}.{1}' -f.
+//   DateTime: (Get-Date).AddDays(-n), .ToUniversalTime().ToString('o') (7 fractional digits and
+//   a "Z" for a UTC DateTime [Learn: Standard date and time format strings, "O" round-trip]),
+//   -gt between DateTimes.
+//   String: Split, Trim, TrimStart, Contains, Length; hashtable Keys/Values/ContainsKey/Count;
+//   $obj.PSObject.Properties and .PSObject.Properties[$name].
+//   Engine cmdlets: ConvertFrom-Json, ConvertTo-Json -Depth -Compress, Sort-Object -Property
+//   @{Expression; Descending}, Select-Object -First, Out-Null, Write-Output. Not Windows': the
+//   interpreter's.
+//
+// Registry (PowerShell's registry provider, drive HKLM:) [PS src/System.Management.Automation/
+// namespaces/RegistryProvider.cs; Learn Get-ItemProperty, Set-ItemProperty, New-Item, Remove-Item,
+// Test-Path]
+//   Keys the scripts name:
+//     HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion      read: ProductName, EditionID,
+//         DisplayVersion (REG_SZ; absent before Windows 10 20H2 / Server 2022, so the model omits
+//         it where HostState.os.displayVersion is ""), CurrentBuildNumber (REG_SZ), UBR (REG_DWORD).
+//     HKLM:\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters   client,
+//     HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters        server:
+//         RequireSecuritySignature, EnableSecuritySignature as REG_DWORD 1/0; the same values
+//         Get-Smb*Configuration reports and Security Options write [model "Group Policy"]. Read
+//         on hosts without the SmbShare module (HostState.cmdlets false), written there with
+//         -Type DWord.
+//     HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation / ...\LanmanServer   the
+//         Administrative Templates (AllowInsecureGuestAuth, AuditServerDoesNotSupportSigning,
+//         AuditClientDoesNotSupportSigning, AuditInsecureGuestLogon) as REG_DWORD; the key exists
+//         only where a policy sets one [model "Group Policy", KB 4046019].
+//     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record).
+//   Get-ItemProperty -Path P                       (CurrentVersion, the Parameters keys)
+//   Get-ItemProperty -Path P -ErrorAction SilentlyContinue          (the Policies keys)
+//   Get-ItemProperty -Path P -Name OriginalSettings -ErrorAction SilentlyContinue   (the record)
+//     -> one PSCustomObject: a note property per value (REG_DWORD as Int32, REG_SZ as String)
+//        plus PSPath, PSParentPath, PSChildName, PSDrive, PSProvider; with -Name only that value.
+//        A key without values writes nothing at all (GetProperty writes its object only when a
+//        value was added).
+//     missing key: non-terminating ItemNotFoundException "Cannot find path '<path>' because it
+//        does not exist.", ObjectNotFound, FQID PathNotFound,Microsoft.PowerShell.Commands.
+//        GetItemPropertyCommand [PS LocationGlobber.cs, SessionStateStrings PathNotFound,
+//        SessionStateExceptions.cs ItemNotFoundException -> ObjectNotFound].
+//     missing value with -Name: non-terminating PSArgumentException "Property <name> does not
+//        exist at path <HKEY_LOCAL_MACHINE\...>.", InvalidArgument, FQID System.Management.
+//        Automation.PSArgumentException,Microsoft.PowerShell.Commands.GetItemPropertyCommand
+//        [PS RegistryProvider.cs WriteErrorIfPerfectMatchNotFound, RegistryProviderStrings
+//        PropertyNotAtPath].
+//   Set-ItemProperty -Path P -Name N -Value V -Type String | DWord
+//     -> nothing. Missing key: PathNotFound as above (SetItemPropertyCommand).
+//     not an administrator (HKLM is writable by administrators only): the key cannot be opened
+//        for writing; non-terminating System.Security.SecurityException "Requested registry
+//        access is not allowed.", PermissionDenied, FQID System.Security.SecurityException,
+//        Microsoft.PowerShell.Commands.SetItemPropertyCommand [PS RegistryProvider.cs SetProperty
+//        -> GetRegkeyForPathWriteIfError; model "Set-Smb*Configuration needs an elevated
+//        administrator; a non-administrator also cannot write HKLM\SOFTWARE"].
+//   Test-Path -Path P                              -> $true / $false (a key).
+//   New-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing -Force
+//     -> the new key (a RegistryKey; the script pipes it to Out-Null). -Force on a key that
+//        exists deletes it and its values first [PS RegistryProvider.cs NewItem: RemoveItem when
+//        Force]. Not an administrator: SecurityException "Requested registry access is not
+//        allowed.", PermissionDenied (opening HKLM\SOFTWARE for writing), NewItemCommand.
+//   Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing -Recurse -Force
+//     -> nothing; the key and its values are gone. Missing key: PathNotFound (RemoveItemCommand).
+//        Not an administrator: PermissionDenied as above [PS RegistryProvider.cs RemoveItem].
+//
+// CIM / WMI [PS src/Microsoft.Management.Infrastructure.CimCmdlets/CimWriteError.cs (a CIM error
+// code's ErrorCategory: AccessDenied -> PermissionDenied, InvalidClass -> MetadataError);
+// Learn Get-CimInstance]
+//   Get-CimInstance -ClassName Win32_ComputerSystem            (root\cimv2)
+//     -> one instance; the script reads DomainRole (uint16: 1 member workstation, 3 member
+//        server, 5 primary domain controller) [Learn Win32_ComputerSystem]. HostState.os.
+//     brokenWmi fault: non-terminating CimException 'Invalid class "Win32_ComputerSystem"',
+//        MetadataError, FQID HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.
+//        GetCimInstanceCommand (the twin's message; a damaged repository's exact text is
+//        unsettled). The model breaks every CIM query with it.
+//   Get-CimInstance -Namespace 'root\rsop\computer' -ClassName RSOP_GPO -Filter 'id IS NOT NULL'
+//                   -ErrorAction SilentlyContinue
+//     -> RSOP_GPO instances: id (the GPO's LDAP path, "LocalGPO" for local policy), name (its
+//        display name), guidName [Learn RSOP_GPO].
+//   Get-CimInstance -Namespace 'root\rsop\computer' -ClassName RSOP_RegistryValue -Filter
+//                   'precedence = 1' -ErrorAction SilentlyContinue
+//     -> the winning Security Options: Path ("MACHINE\System\CurrentControlSet\Services\
+//        LanmanServer\Parameters\RequireSecuritySignature"), Data (text; the model writes the
+//        security template's "4,1" type,value form, the harder one to read [model "Group
+//        Policy"]), Type (4, REG_DWORD), precedence, GPOID [Learn RSOP_RegistryValue,
+//        RSOP_PolicySetting].
+//   Get-CimInstance -Namespace 'root\rsop\computer' -ClassName RSOP_RegistryPolicySetting
+//                   -Filter 'precedence = 1' -ErrorAction SilentlyContinue
+//     -> the winning Administrative Templates: registryKey ("Software\Policies\Microsoft\
+//        Windows\LanmanWorkstation"), valueName, valueType (4), value (uint8[] little-endian
+//        DWORD), precedence, GPOID, id, name [Learn RSOP_RegistryPolicySetting].
+//     RSoP logging off (GroupPolicy.rsopLogging false): no instances of any RSoP class
+//        [model "Group Policy"].
+//   -Filter: the WQL forms above only ('<prop> IS NOT NULL', '<prop> = <number>').
+//
+// SmbShare module (CDXML functions over root/Microsoft/Windows/SMB; Windows 8 / Server 2012 and
+// later) [Learn Get-SmbClientConfiguration, Get-SmbServerConfiguration, Set-SmbClientConfiguration,
+// Set-SmbServerConfiguration; windows-powershell-docs winserver2025-ps for the audit parameters]
+//   Get-Command -Name Get-SmbClientConfiguration -ErrorAction SilentlyContinue
+//     -> its FunctionInfo (CommandType Function, Source/ModuleName SmbShare) where the module
+//        exists (HostState.cmdlets); otherwise non-terminating CommandNotFoundException "The
+//        term 'Get-SmbClientConfiguration' is not recognized as the name of a cmdlet, function,
+//        script file, or operable program. ...", ObjectNotFound, FQID CommandNotFoundException,
+//        Microsoft.PowerShell.Commands.GetCommandCommand [PS engine/GetCommandCommand.cs,
+//        DiscoveryExceptions; the wording is Windows PowerShell 5.1's].
+//   Get-SmbClientConfiguration / Get-SmbServerConfiguration   (no parameters)
+//     -> one CimInstance MSFT_SmbClientConfiguration / MSFT_SmbServerConfiguration with a
+//        Boolean property per setting the release has (HostState.client / .server: the audit
+//        properties only on 24H2 / Server 2025, EnableInsecureGuestLogons from Windows 10)
+//        [model "Defaults per release"]. Only the managed properties are modelled. Where the
+//        module is missing the command does not exist: CommandNotFoundException.
+//   Set-SmbClientConfiguration / Set-SmbServerConfiguration @Values -Force -Confirm:$false
+//     -> nothing; the values are set (and a revertingAgent fault puts its values back at once
+//        [model "Group Policy"]). A parameter the release lacks: terminating
+//        ParameterBindingException "A parameter cannot be found that matches parameter name
+//        '<name>'.", InvalidArgument, FQID NamedParameterNotFound,<command>.
+//     not an administrator (nonAdmin): CimException "Access denied", PermissionDenied, FQID
+//        Windows System Error 5,<command> [model; CimWriteError.cs AccessDenied].
+//     failingCmdlet fault (the service is not running): CimException "The service has not been
+//        started.", NotSpecified, FQID Windows System Error 1062,<command> (ERROR_SERVICE_NOT_
+//        ACTIVE) [model, shared/reference smb-settings.md].
+//
+// Event log [PS src/Microsoft.PowerShell.Commands.Diagnostics/GetEventCommand.cs and
+// resources/GetEventResources.resx; Learn Get-WinEvent (5.1)]
+//   Get-WinEvent -ListLog <log> -ErrorAction SilentlyContinue
+//     -> an EventLogConfiguration (LogName, IsEnabled, LogType, ...) with the note properties
+//        FileSize, IsLogFull, LastAccessTime, LastWriteTime, OldestRecordNumber, RecordCount.
+//        A log the host lacks: non-terminating "There is not an event log on the localhost
+//        computer that matches "<log>".", ObjectNotFound, FQID NoMatchingLogsFound,
+//        Microsoft.PowerShell.Commands.GetWinEventCommand. Logs: HostState.auditLogs
+//        (Microsoft-Windows-SMBServer/Audit = server, Microsoft-Windows-SMBClient/Audit = client).
+//   Get-WinEvent -FilterHashtable @{ LogName = <log>; Id = <int[]>; StartTime = <DateTime> }
+//                -MaxEvents <n> -ErrorAction Stop
+//     -> EventLogRecords newest first (the reader runs in reverse record order unless -Oldest),
+//        at most n: Id, LogName, ProviderName, RecordId, TimeCreated (a local DateTime),
+//        Properties (each with Value); Message is not modelled. Nothing matches: non-terminating "No events were found that
+//        match the specified selection criteria.", ObjectNotFound, FQID NoMatchingEventsFound,
+//        Microsoft.PowerShell.Commands.GetWinEventCommand. A LogName the host lacks:
+//        NoMatchingLogsFound as above, and then no query at all.
+//
+// Utility
+//   Get-Date                                        -> the host's clock, a local DateTime (the
+//                                        interpreter's, from SessionFacts.now).
+//
+// Where the interface puts things (test/simhost/powershell/host.ts): Get-Command and Get-Date
+// are the interpreter's; Get-Command finds a host command exactly when the host registers it, so
+// a host without the SmbShare module simply has no Get-/Set-Smb* commands. Undeclared parameters
+// are the interpreter's NamedParameterNotFound; parameters the real command has but the model
+// does not are declared here and refused as SurfaceGap. The .NET members, [System.Net.IPAddress]::
+// TryParse included, are the interpreter's (members.ts): the host adds no static member.
+//
+// Not Windows' and not here: the transport's faults (slowStartMs, dropConnection*,
+// slowReplyMs, clixmlNoise, oemOutput, crash, the WinRM ones), counters.runs and
+// counters.writes (windowsHost.ts counts a run that changed a setting from its reply), and the
+// reviewed-script pins. counters.recordWrites counts each write of the record, as the twin's
+// writeRecord does.
+//
+// Anything the scripts could ask that is not catalogued above (another key, value, class,
+// filter, parameter or log) fails loudly with SurfaceGap, naming the command: a gap in this
+// model, never an answer Windows might give.
+// ---------------------------------------------------------------------------------------------
+import * as crypto from "node:crypto";
+import { AUDIT_LOGS, HostState, SECURITY_OPTIONS, Side, TEMPLATE_SETTINGS } from "./model";
+import {
+  CommandCall,
+  CommandError,
+  ErrorCategory,
+  ErrorSpec,
+  HostCommand,
+  HostObject,
+  PowerShellHost,
+  PSArray,
+  PSCustomObject,
+  PSDateTime,
+  PSEnum,
+  PSHashtable,
+  PSNumber,
+  PSValue,
+  hostObject,
+  int32,
+  int64,
+  typeNameOf,
+} from "./powershell/host";
+
+/**
+ * Something the scripts asked that this model of Windows does not answer: a gap in the model,
+ * never an answer Windows might give. Thrown as a plain Error, so no try/catch in the script can
+ * take it for a Windows error.
+ */
+export class SurfaceGap extends Error {
+  constructor(command: string, what: string) {
+    super(`windowsSurface: ${command}: ${what} is not modelled (test/simhost/windowsSurface.ts)`);
+    this.name = "SurfaceGap";
+  }
+}
+
+export interface SurfaceOptions {
+  /** The host's clock (Get-Date); default the real one. */
+  now?: () => Date;
+  /** The host's time zone as a fixed offset from UTC, in minutes (default 0: the model's hosts keep UTC). */
+  utcOffsetMinutes?: number;
+}
+
+const SIDES: Side[] = ["client", "server"];
+
+// ---------------------------------------------------------------------------------------------
+// Errors, as the catalogue above gives them.
+
+const PS_COMMANDS = "Microsoft.PowerShell.Commands.";
+const COMMAND_CLASS: Record<string, string> = {
+  "Get-ItemProperty": PS_COMMANDS + "GetItemPropertyCommand",
+  "Set-ItemProperty": PS_COMMANDS + "SetItemPropertyCommand",
+  "New-Item": PS_COMMANDS + "NewItemCommand",
+  "Remove-Item": PS_COMMANDS + "RemoveItemCommand",
+  "Test-Path": PS_COMMANDS + "TestPathCommand",
+  "Get-WinEvent": PS_COMMANDS + "GetWinEventCommand",
+  "Get-CimInstance": "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
+};
+
+function spec(command: string, errorId: string, message: string, category: ErrorCategory, exceptionType: string, targetObject: PSValue = null): ErrorSpec {
+  // CDXML functions (the SmbShare module) name themselves after the comma; cmdlets their class.
+  return { message, category, fullyQualifiedErrorId: `${errorId},${COMMAND_CLASS[command] ?? command}`, exceptionType, targetObject };
+}
+
+const pathNotFound = (command: string, path: string) =>
+  spec(command, "PathNotFound", `Cannot find path '${path}' because it does not exist.`, "ObjectNotFound", "System.Management.Automation.ItemNotFoundException", path);
+
+/** Opening an HKLM key for writing without an administrator's token (RegistryProvider.cs: SecurityException -> PermissionDenied). */
+const registryDenied = (command: string, target: string) =>
+  spec(command, "System.Security.SecurityException", "Requested registry access is not allowed.", "PermissionDenied", "System.Security.SecurityException", target);
+
+// ---------------------------------------------------------------------------------------------
+// Parameter values as the scripts pass them.
+
+function text(command: string, parameter: string, value: PSValue): string {
+  if (typeof value === "string") return value;
+  if (value instanceof PSArray && value.items.length === 1 && typeof value.items[0] === "string") return value.items[0];
+  throw new SurfaceGap(command, `-${parameter} of type ${typeNameOf(value)}`);
+}
+
+function switchOn(value: PSValue | undefined): boolean {
+  return value === true;
+}
+
+function numberOf(command: string, parameter: string, value: PSValue): number {
+  if (value instanceof PSNumber) return value.value;
+  if (typeof value === "string" && /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  throw new SurfaceGap(command, `-${parameter} of type ${typeNameOf(value)}`);
+}
+
+/** Parameters the real command has that the model does not answer: declared so that using one is a SurfaceGap, not PowerShell's NamedParameterNotFound. */
+function gapParameters(names: string[]): Record<string, { switch?: boolean }> {
+  return Object.fromEntries(names.map((n) => [n, GAP_SWITCHES.has(n) ? { switch: true } : {}]));
+}
+/** The switch parameters among them (a switch takes no argument: declaring one otherwise would bind the next word). */
+const GAP_SWITCHES = new Set(["UseTransaction", "PassThru", "Force", "IsValid", "KeyOnly", "Shallow", "AsJob", "AuditClientCertificateAccess", "AuditSmb1Access"]);
+
+function refuseGaps(call: CommandCall, names: string[]): void {
+  for (const name of names) if (call.parameters[name] !== undefined) throw new SurfaceGap(call.name, `-${name}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry, as HKLM:\ shows it, over the HostState.
+
+type RegistryValue = { kind: "String" | "DWord"; data: string | number };
+
+/** A registry path the scripts may name: the part under HKEY_LOCAL_MACHINE, as typed and lowercased. */
+interface RegistryPath {
+  /** The path as the caller typed it (PowerShell's errors quote it so). */
+  typed: string;
+  /** Under HKEY_LOCAL_MACHINE, backslashes single, no trailing one. */
+  sub: string;
+  key: string;
+}
+
+const HIVE_PREFIXES = ["hklm:\\", "hklm:", "registry::hkey_local_machine\\", "microsoft.powershell.core\\registry::hkey_local_machine\\"];
+
+function registryPath(command: string, typed: string): RegistryPath {
+  const lower = typed.toLowerCase();
+  const prefix = HIVE_PREFIXES.find((p) => lower.startsWith(p));
+  if (prefix === undefined) throw new SurfaceGap(command, `the path '${typed}' (only HKLM:\\ is)`);
+  if (/[*?[\]]/.test(typed)) throw new SurfaceGap(command, `a wildcard path ('${typed}')`);
+  const sub = typed
+    .slice(prefix.length)
+    .split(/[\\/]+/)
+    .filter((part) => part !== "")
+    .join("\\");
+  return { typed, sub, key: sub.toLowerCase() };
+}
+
+const PARAMETERS_KEY: Record<Side, string> = {
+  client: "system\\currentcontrolset\\services\\lanmanworkstation\\parameters",
+  server: "system\\currentcontrolset\\services\\lanmanserver\\parameters",
+};
+const POLICIES_KEY: Record<Side, string> = {
+  client: "software\\policies\\microsoft\\windows\\lanmanworkstation",
+  server: "software\\policies\\microsoft\\windows\\lanmanserver",
+};
+const CURRENT_VERSION_KEY = "software\\microsoft\\windows nt\\currentversion";
+const RECORD_KEY = "software\\pulumi-smb-signing";
+const RECORD_VALUE = "OriginalSettings";
+/** The registry value of each Administrative Template, by cmdlet property name (KB 4046019; the audit templates keep their names). */
+const TEMPLATE_VALUE: Record<string, string> = {
+  EnableInsecureGuestLogons: "AllowInsecureGuestAuth",
+  AuditServerDoesNotSupportSigning: "AuditServerDoesNotSupportSigning",
+  AuditClientDoesNotSupportSigning: "AuditClientDoesNotSupportSigning",
+  AuditInsecureGuestLogon: "AuditInsecureGuestLogon",
+};
+/** Keys that exist on every Windows but whose values the model does not know. */
+const STRUCTURAL_KEYS = new Set([
+  "",
+  "software",
+  "software\\microsoft",
+  "software\\microsoft\\windows nt",
+  "software\\policies",
+  "software\\policies\\microsoft",
+  "software\\policies\\microsoft\\windows",
+  "system",
+  "system\\currentcontrolset",
+  "system\\currentcontrolset\\services",
+  "system\\currentcontrolset\\services\\lanmanworkstation",
+  "system\\currentcontrolset\\services\\lanmanserver",
+]);
+
+class Registry {
+  /** The record's key made by New-Item in this run, before its value is written (HostState keeps only the value). */
+  private recordKeyWithoutValue = false;
+
+  constructor(private readonly state: HostState) {}
+
+  private sideOf(map: Record<Side, string>, key: string): Side | undefined {
+    return SIDES.find((side) => map[side] === key);
+  }
+
+  /** Whether the key exists; a SurfaceGap for a key the model does not know. */
+  exists(command: string, path: RegistryPath): boolean {
+    if (STRUCTURAL_KEYS.has(path.key) || path.key === CURRENT_VERSION_KEY || this.sideOf(PARAMETERS_KEY, path.key)) return true;
+    const policySide = this.sideOf(POLICIES_KEY, path.key);
+    if (policySide) return Object.keys(this.state.groupPolicy.administrativeTemplates[policySide]).length > 0;
+    if (path.key === RECORD_KEY) return this.state.record !== undefined || this.recordKeyWithoutValue;
+    throw new SurfaceGap(command, `the registry key HKLM:\\${path.sub}`);
+  }
+
+  /** The values of an existing key, in the order regedit lists them. */
+  values(command: string, path: RegistryPath): Array<[string, RegistryValue]> {
+    const state = this.state;
+    if (path.key === CURRENT_VERSION_KEY) {
+      const [buildNumber, ubr] = state.os.build.split(".");
+      const out: Array<[string, RegistryValue]> = [
+        ["CurrentBuild", { kind: "String", data: buildNumber }],
+        ["CurrentBuildNumber", { kind: "String", data: buildNumber }],
+      ];
+      // DisplayVersion came with Windows 10 20H2; older releases have no such value.
+      if (state.os.displayVersion !== "") out.push(["DisplayVersion", { kind: "String", data: state.os.displayVersion }]);
+      out.push(["EditionID", { kind: "String", data: state.os.edition }], ["ProductName", { kind: "String", data: state.os.productName }]);
+      if (ubr !== undefined) out.push(["UBR", { kind: "DWord", data: Number(ubr) }]);
+      return out;
+    }
+    const parametersSide = this.sideOf(PARAMETERS_KEY, path.key);
+    if (parametersSide) {
+      return SECURITY_OPTIONS.filter((name) => state[parametersSide][name] !== undefined).map((name) => [name, { kind: "DWord", data: state[parametersSide][name] ? 1 : 0 }]);
+    }
+    const policySide = this.sideOf(POLICIES_KEY, path.key);
+    if (policySide) {
+      const templates = state.groupPolicy.administrativeTemplates[policySide];
+      return TEMPLATE_SETTINGS[policySide].filter((name) => templates[name] !== undefined).map((name) => [TEMPLATE_VALUE[name], { kind: "DWord", data: templates[name] ? 1 : 0 }]);
+    }
+    if (path.key === RECORD_KEY) return state.record === undefined ? [] : [[RECORD_VALUE, { kind: "String", data: state.record }]];
+    throw new SurfaceGap(command, `the values of HKLM:\\${path.sub}`);
+  }
+
+  setValue(command: string, path: RegistryPath, name: string, kind: RegistryValue["kind"], data: string | number): void {
+    const parametersSide = this.sideOf(PARAMETERS_KEY, path.key);
+    if (parametersSide && kind === "DWord" && SECURITY_OPTIONS.some((n) => n.toLowerCase() === name.toLowerCase())) {
+      const setting = SECURITY_OPTIONS.find((n) => n.toLowerCase() === name.toLowerCase())!;
+      // The same value the cmdlets set; another configuration agent puts its values back at once (as after a Set-*).
+      Object.assign(this.state[parametersSide], { [setting]: data !== 0 }, this.state.faults.revertingAgent?.[parametersSide]);
+      return;
+    }
+    if (path.key === RECORD_KEY && name.toLowerCase() === RECORD_VALUE.toLowerCase() && kind === "String") {
+      this.state.record = String(data);
+      this.recordKeyWithoutValue = false;
+      this.state.counters.recordWrites = (this.state.counters.recordWrites ?? 0) + 1;
+      return;
+    }
+    throw new SurfaceGap(command, `writing ${kind} ${name} under HKLM:\\${path.sub}`);
+  }
+
+  createKey(command: string, path: RegistryPath): void {
+    if (path.key !== RECORD_KEY) throw new SurfaceGap(command, `creating HKLM:\\${path.sub}`);
+    // New-Item -Force on a key that exists removes it (and its values) first.
+    delete this.state.record;
+    this.recordKeyWithoutValue = true;
+  }
+
+  removeKey(command: string, path: RegistryPath): void {
+    if (path.key !== RECORD_KEY) throw new SurfaceGap(command, `removing HKLM:\\${path.sub}`);
+    delete this.state.record;
+    this.recordKeyWithoutValue = false;
+  }
+}
+
+const REGISTRY_ROOT = "Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE";
+
+function providerPath(sub: string): string {
+  return sub === "" ? "HKEY_LOCAL_MACHINE" : `HKEY_LOCAL_MACHINE\\${sub}`;
+}
+
+/** What every item and property object of the registry provider carries. */
+function providerProperties(path: RegistryPath): Record<string, PSValue> {
+  const parts = path.sub.split("\\");
+  const child = parts.pop() ?? "";
+  return {
+    PSPath: `${REGISTRY_ROOT}\\${path.sub}`,
+    PSParentPath: parts.length === 0 ? REGISTRY_ROOT : `${REGISTRY_ROOT}\\${parts.join("\\")}`,
+    PSChildName: child,
+    PSDrive: hostObject(["System.Management.Automation.PSDriveInfo", "System.Object"], { Name: "HKLM", Root: "HKEY_LOCAL_MACHINE" }, undefined, "HKLM"),
+    PSProvider: hostObject(["System.Management.Automation.ProviderInfo", "System.Object"], { Name: "Registry" }, undefined, "Microsoft.PowerShell.Core\\Registry"),
+  };
+}
+
+const registryData = (value: RegistryValue): PSValue => (value.kind === "DWord" ? int32(value.data as number) : String(value.data));
+
+function registryCommands(state: HostState, registry: Registry): Record<string, HostCommand> {
+  const admin = () => state.faults.nonAdmin !== true;
+  const commonGaps = ["LiteralPath", "Filter", "Include", "Exclude", "Credential", "UseTransaction"];
+  return {
+    "Get-ItemProperty": {
+      parameters: { Path: { position: 0 }, Name: { position: 1 }, ...gapParameters(commonGaps) },
+      run(call) {
+        refuseGaps(call, commonGaps);
+        const path = registryPath(call.name, text(call.name, "Path", call.parameters.Path));
+        if (!registry.exists(call.name, path)) return call.writeError(pathNotFound(call.name, path.typed));
+        const values = registry.values(call.name, path);
+        let chosen = values;
+        if (call.parameters.Name !== undefined) {
+          const name = text(call.name, "Name", call.parameters.Name);
+          if (/[*?[\]]/.test(name)) throw new SurfaceGap(call.name, `a wildcard -Name ('${name}')`);
+          chosen = values.filter(([n]) => n.toLowerCase() === name.toLowerCase());
+          if (chosen.length === 0) {
+            return call.writeError(
+              spec(call.name, "System.Management.Automation.PSArgumentException", `Property ${name} does not exist at path ${providerPath(path.sub)}.`, "InvalidArgument", "System.Management.Automation.PSArgumentException", name),
+            );
+          }
+        }
+        // A key without values writes no object at all.
+        if (chosen.length === 0) return [];
+        return new PSCustomObject([...chosen.map(([n, v]): [string, PSValue] => [n, registryData(v)]), ...Object.entries(providerProperties(path))]);
+      },
+    },
+    "Set-ItemProperty": {
+      parameters: { Path: { position: 0 }, Name: { position: 1 }, Value: { position: 2 }, Type: {}, ...gapParameters([...commonGaps, "InputObject", "PassThru", "Force"]) },
+      supportsShouldProcess: true,
+      run(call) {
+        refuseGaps(call, [...commonGaps, "InputObject", "PassThru", "Force"]);
+        if (switchOn(call.parameters.WhatIf) || switchOn(call.parameters.Confirm)) throw new SurfaceGap(call.name, "-WhatIf / -Confirm");
+        const path = registryPath(call.name, text(call.name, "Path", call.parameters.Path));
+        if (call.parameters.Name === undefined) throw new SurfaceGap(call.name, "a call without -Name");
+        const name = text(call.name, "Name", call.parameters.Name);
+        const raw = call.parameters.Value ?? null;
+        const typeName = call.parameters.Type === undefined ? undefined : call.parameters.Type instanceof PSEnum ? call.parameters.Type.name : text(call.name, "Type", call.parameters.Type);
+        let kind: RegistryValue["kind"];
+        if (typeName === undefined) kind = raw instanceof PSNumber ? "DWord" : "String";
+        else if (/^dword$/i.test(typeName)) kind = "DWord";
+        else if (/^string$/i.test(typeName)) kind = "String";
+        else throw new SurfaceGap(call.name, `-Type ${typeName}`);
+        let data: string | number;
+        if (kind === "DWord") {
+          const n = typeof raw === "boolean" ? (raw ? 1 : 0) : numberOf(call.name, "Value", raw);
+          if (!Number.isInteger(n) || n < -2147483648 || n > 4294967295) throw new SurfaceGap(call.name, `the DWord value ${n}`);
+          data = n > 2147483647 ? n - 4294967296 : n;
+        } else {
+          if (typeof raw !== "string") throw new SurfaceGap(call.name, `a String value of type ${typeNameOf(raw)}`);
+          data = raw;
+        }
+        // The path resolves before the provider opens the key for writing.
+        if (!registry.exists(call.name, path)) return call.writeError(pathNotFound(call.name, path.typed));
+        if (!admin()) return call.writeError(registryDenied(call.name, name));
+        registry.setValue(call.name, path, name, kind, data);
+      },
+    },
+    "New-Item": {
+      parameters: { Path: { position: 0 }, Force: { switch: true }, ...gapParameters(["Name", "ItemType", "Value", "Credential", "UseTransaction"]) },
+      supportsShouldProcess: true,
+      run(call) {
+        refuseGaps(call, ["Name", "ItemType", "Value", "Credential", "UseTransaction"]);
+        if (switchOn(call.parameters.WhatIf) || switchOn(call.parameters.Confirm)) throw new SurfaceGap(call.name, "-WhatIf / -Confirm");
+        const path = registryPath(call.name, text(call.name, "Path", call.parameters.Path));
+        const exists = registry.exists(call.name, path);
+        if (exists && !switchOn(call.parameters.Force)) {
+          return call.writeError(spec(call.name, "System.IO.IOException", "A key in this path already exists.", "ResourceExists", "System.IO.IOException", providerPath(path.sub)));
+        }
+        // The parent is opened for writing (to delete the old key or to create the new one).
+        if (!admin()) return call.writeError(registryDenied(call.name, path.typed));
+        registry.createKey(call.name, path);
+        return hostObject(
+          ["Microsoft.Win32.RegistryKey", "System.MarshalByRefObject", "System.Object"],
+          { Property: new PSArray([]), SubKeyCount: int32(0), ValueCount: int32(0), Name: providerPath(path.sub), ...providerProperties(path) },
+          undefined,
+          providerPath(path.sub),
+        );
+      },
+    },
+    "Remove-Item": {
+      parameters: { Path: { position: 0 }, Recurse: { switch: true }, Force: { switch: true }, ...gapParameters([...commonGaps, "Stream"]) },
+      supportsShouldProcess: true,
+      run(call) {
+        refuseGaps(call, [...commonGaps, "Stream"]);
+        if (switchOn(call.parameters.WhatIf) || switchOn(call.parameters.Confirm)) throw new SurfaceGap(call.name, "-WhatIf / -Confirm");
+        const path = registryPath(call.name, text(call.name, "Path", call.parameters.Path));
+        if (!registry.exists(call.name, path)) return call.writeError(pathNotFound(call.name, path.typed));
+        if (!admin()) return call.writeError(registryDenied(call.name, path.typed));
+        registry.removeKey(call.name, path);
+      },
+    },
+    "Test-Path": {
+      parameters: { Path: { position: 0 }, ...gapParameters([...commonGaps, "PathType", "IsValid", "OlderThan", "NewerThan"]) },
+      run(call) {
+        refuseGaps(call, [...commonGaps, "PathType", "IsValid", "OlderThan", "NewerThan"]);
+        return registry.exists(call.name, registryPath(call.name, text(call.name, "Path", call.parameters.Path)));
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CIM: Win32_ComputerSystem and the RSoP classes of root\rsop\computer.
+
+function cimInstance(namespace: string, className: string, properties: Record<string, PSValue>): HostObject {
+  const ns = namespace.replace(/\\/g, "/");
+  return hostObject(
+    [`Microsoft.Management.Infrastructure.CimInstance#${ns}/${className}`, `Microsoft.Management.Infrastructure.CimInstance#${className}`, "Microsoft.Management.Infrastructure.CimInstance", "System.Object"],
+    { ...properties, PSComputerName: null },
+    undefined,
+    className,
+  );
+}
+
+const uint32 = (n: number) => new PSNumber("UInt32", n);
+
+/** The GPO's id as RSoP gives it (RSOP_GPO.id, RSOP_PolicySetting.GPOID): "LocalGPO" for local policy, else its LDAP path in the simulated domain. */
+function gpoId(name: string): string {
+  if (name === "Local Group Policy") return "LocalGPO";
+  // The well-known GUIDs of the two default GPOs; any other gets one derived from its name.
+  const known: Record<string, string> = {
+    "Default Domain Controllers Policy": "6AC1786C-016F-11D2-945F-00C04FB984F9",
+    "Default Domain Policy": "31B2F340-016D-11D2-945F-00C04FB984F9",
+  };
+  const h = crypto.createHash("sha256").update(name).digest("hex").toUpperCase();
+  const guid = known[name] ?? `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return `cn={${guid}},cn=policies,cn=system,DC=corp,DC=example`;
+}
+
+/** The RSoP instances of one class: nothing while RSoP logging is off (model "Group Policy"). */
+function rsopInstances(state: HostState, className: string): Array<Record<string, PSValue>> {
+  const gp = state.groupPolicy;
+  if (!gp.rsopLogging) return [];
+  const id = gpoId(gp.gpo);
+  const key = className.toLowerCase();
+  if (key === "rsop_gpo") {
+    const gpos = [{ id: "LocalGPO", name: "Local Group Policy" }];
+    const defines = SIDES.some((side) => Object.keys(gp.securityOptions[side]).length + Object.keys(gp.administrativeTemplates[side]).length > 0);
+    if (defines && id !== "LocalGPO") gpos.push({ id, name: gp.gpo });
+    return gpos.map((g) => ({ id: g.id, guidName: /\{[^}]+\}/.exec(g.id)?.[0] ?? g.id, name: g.name, enabled: true, accessDenied: false }));
+  }
+  if (key === "rsop_registryvalue") {
+    return SIDES.flatMap((side) =>
+      SECURITY_OPTIONS.filter((name) => gp.securityOptions[side][name] !== undefined).map((name) => ({
+        id: `{${side}-${name}}`,
+        precedence: uint32(1),
+        GPOID: id,
+        Path: `MACHINE\\System\\CurrentControlSet\\Services\\${side === "client" ? "LanmanWorkstation" : "LanmanServer"}\\Parameters\\${name}`,
+        Type: uint32(4),
+        // The security template's "type,value" form (model "Group Policy": "1" or "4,1"; the harder one).
+        Data: `4,${gp.securityOptions[side][name] ? 1 : 0}`,
+      })),
+    );
+  }
+  if (key === "rsop_registrypolicysetting") {
+    return SIDES.flatMap((side) =>
+      TEMPLATE_SETTINGS[side]
+        .filter((name) => gp.administrativeTemplates[side][name] !== undefined)
+        .map((name) => ({
+          id: `{${side}-${name}}`,
+          precedence: uint32(1),
+          GPOID: id,
+          name: TEMPLATE_VALUE[name],
+          registryKey: `Software\\Policies\\Microsoft\\Windows\\${side === "client" ? "LanmanWorkstation" : "LanmanServer"}`,
+          valueName: TEMPLATE_VALUE[name],
+          valueType: uint32(4),
+          value: new PSArray([gp.administrativeTemplates[side][name] ? 1 : 0, 0, 0, 0].map((b) => new PSNumber("Byte", b))),
+          deleted: false,
+          command: "",
+        })),
+    );
+  }
+  throw new SurfaceGap("Get-CimInstance", `the class root\\rsop\\computer:${className}`);
+}
+
+/** A WQL -Filter of the forms the script writes: '<prop> IS [NOT] NULL' and '<prop> = <number | 'text'>'. */
+function wqlFilter(filter: string): (instance: Record<string, PSValue>) => boolean {
+  const lookup = (instance: Record<string, PSValue>, prop: string) => Object.entries(instance).find(([n]) => n.toLowerCase() === prop.toLowerCase())?.[1];
+  let m = /^\s*(\w+)\s+IS\s+(NOT\s+)?NULL\s*$/i.exec(filter);
+  if (m) {
+    const [, prop, not] = m;
+    return (i) => (lookup(i, prop) === null || lookup(i, prop) === undefined) !== Boolean(not);
+  }
+  m = /^\s*(\w+)\s*=\s*(?:(\d+)|'([^']*)')\s*$/.exec(filter);
+  if (m) {
+    const [, prop, num, str] = m;
+    return (i) => {
+      const v = lookup(i, prop);
+      if (num !== undefined) return v instanceof PSNumber && v.value === Number(num);
+      return typeof v === "string" && v.toLowerCase() === str.toLowerCase();
+    };
+  }
+  throw new SurfaceGap("Get-CimInstance", `the WQL filter '${filter}'`);
+}
+
+function cimCommands(state: HostState): Record<string, HostCommand> {
+  const gaps = ["Query", "QueryDialect", "ComputerName", "CimSession", "InputObject", "KeyOnly", "OperationTimeoutSec", "ResourceUri", "Shallow", "Property"];
+  return {
+    "Get-CimInstance": {
+      parameters: { ClassName: { position: 0 }, Namespace: {}, Filter: {}, ...gapParameters(gaps) },
+      run(call) {
+        refuseGaps(call, gaps);
+        if (call.parameters.ClassName === undefined) throw new SurfaceGap(call.name, "a call without -ClassName");
+        const className = text(call.name, "ClassName", call.parameters.ClassName);
+        const namespace = call.parameters.Namespace === undefined ? "root\\cimv2" : text(call.name, "Namespace", call.parameters.Namespace).replace(/\//g, "\\");
+        const filter = call.parameters.Filter === undefined ? () => true : wqlFilter(text(call.name, "Filter", call.parameters.Filter));
+        const ns = namespace.toLowerCase();
+        if (ns !== "root\\cimv2" && ns !== "root\\rsop\\computer") throw new SurfaceGap(call.name, `the namespace ${namespace}`);
+        if (ns === "root\\cimv2" && className.toLowerCase() !== "win32_computersystem") throw new SurfaceGap(call.name, `the class ${namespace}:${className}`);
+        // A damaged WMI repository fails every query (the twin's message; the exact text of such a failure is unsettled).
+        if (state.faults.brokenWmi) {
+          return call.writeError(
+            spec(call.name, "HRESULT 0x80041010", `Invalid class "${className}"`, "MetadataError", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`),
+          );
+        }
+        if (ns === "root\\cimv2") {
+          const instance = { DomainRole: new PSNumber("UInt16", state.os.domainRole) };
+          return filter(instance) ? cimInstance("root/cimv2", "Win32_ComputerSystem", instance) : [];
+        }
+        const canonical = ({ rsop_gpo: "RSOP_GPO", rsop_registryvalue: "RSOP_RegistryValue", rsop_registrypolicysetting: "RSOP_RegistryPolicySetting" } as Record<string, string>)[className.toLowerCase()];
+        if (canonical === undefined) throw new SurfaceGap(call.name, `the class ${namespace}:${className}`);
+        return rsopInstances(state, canonical)
+          .filter(filter)
+          .map((i) => cimInstance("root/rsop/computer", canonical, i));
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SmbShare module: Get-/Set-SmbClientConfiguration and Get-/Set-SmbServerConfiguration.
+
+/** The parameters Windows Server 2025's Set-Smb*Configuration has (windows-powershell-docs, winserver2025-ps) beyond the managed settings: declared, and refused as gaps. */
+const SET_SMB_OTHER_PARAMETERS: Record<Side, string[]> = {
+  client: (
+    "AuditServerDoesNotSupportEncryption BlockNTLM CompressibilitySamplingSize CompressibleThreshold ConnectionCountPerRssNetworkInterface " +
+    "DirectoryCacheEntriesMax DirectoryCacheEntrySizeMax DirectoryCacheLifetime DisableCompression DormantFileLimit EnableBandwidthThrottling " +
+    "EnableByteRangeLockingOnReadOnlyFiles EnableCompressibilitySampling EnableLargeMtu EnableLoadBalanceScaleOut EnableMailslots EnableMultiChannel " +
+    "EnableSMBQUIC EncryptionCiphers ExtendedSessionTimeout FileInfoCacheEntriesMax FileInfoCacheLifetime FileNotFoundCacheEntriesMax " +
+    "FileNotFoundCacheLifetime ForceSMBEncryptionOverQuic InvalidAuthenticationCacheLifetime KeepConn MaxCmds MaximumConnectionCountPerServer " +
+    "OplocksDisabled RequestCompression RequireEncryption SessionTimeout SkipCertificateCheck Smb2DialectMax Smb2DialectMin UseOpportunisticLocking " +
+    "WindowSizeThreshold CimSession ThrottleLimit AsJob"
+  ).split(" "),
+  server: (
+    "AnnounceComment AnnounceServer AsynchronousCredits AuditClientCertificateAccess AuditClientDoesNotSupportEncryption AuditSmb1Access " +
+    "AutoDisconnectTimeoutInMinutesV1 AutoDisconnectTimeoutInSecondsV2 AutoShareServer AutoShareWorkstation CachedOpenLimit EnableDirectoryHandleLeasing " +
+    "DisableCompression DisableSmbEncryptionOnSecureConnection DurableHandleV2TimeoutInSeconds EnableAuthenticateUserSharing EnableDownlevelTimewarp " +
+    "EnableForcedLogoff EnableLeasing EnableMailslots EnableMultiChannel EnableOplocks EnableSMB1Protocol EnableSMB2Protocol EnableSMBQUIC " +
+    "EnableStrictNameChecking EncryptData EncryptionCiphers InvalidAuthenticationDelayTimeInMs IrpStackSize KeepAliveTime MaxChannelPerSession " +
+    "MaxMpxCount MaxSessionPerConnection MaxThreadsPerQueue MaxWorkItems NullSessionPipes NullSessionShares OplockBreakWait " +
+    "PendingClientTimeoutInSeconds RejectUnencryptedAccess RequestCompression RestrictNamedpipeAccessViaQuic ServerHidden Smb2CreditsMax " +
+    "Smb2CreditsMin Smb2DialectMax Smb2DialectMin SmbServerNameHardeningLevel TreatHostAsStableStorage ValidateAliasNotCircular ValidateShareScope " +
+    "ValidateShareScopeNotAliased ValidateTargetName CimSession ThrottleLimit AsJob"
+  ).split(" "),
+};
+
+function smbCommands(state: HostState): Record<string, HostCommand> {
+  const commands: Record<string, HostCommand> = {};
+  for (const side of SIDES) {
+    const noun = side === "client" ? "SmbClientConfiguration" : "SmbServerConfiguration";
+    const getGaps = ["CimSession", "ThrottleLimit", "AsJob"];
+    commands[`Get-${noun}`] = {
+      parameters: gapParameters(getGaps),
+      run(call) {
+        refuseGaps(call, getGaps);
+        // The ...\Parameters values as the cmdlets report them; only the managed properties are modelled.
+        return cimInstance("ROOT/Microsoft/Windows/SMB", `MSFT_${noun}`, { ...state[side] });
+      },
+    };
+    // The settings this release has are its parameters; one it lacks is PowerShell's NamedParameterNotFound, as on that release.
+    const settings = Object.keys(state[side]);
+    const gaps = SET_SMB_OTHER_PARAMETERS[side].filter((name) => !settings.includes(name));
+    commands[`Set-${noun}`] = {
+      parameters: { ...Object.fromEntries(settings.map((name) => [name, {}])), Force: { switch: true }, ...gapParameters(gaps) },
+      supportsShouldProcess: true,
+      run(call) {
+        refuseGaps(call, gaps);
+        if (switchOn(call.parameters.WhatIf)) throw new SurfaceGap(call.name, "-WhatIf");
+        if (!switchOn(call.parameters.Force) || call.parameters.Confirm === true) throw new SurfaceGap(call.name, "a call that may prompt for confirmation (without -Force, or with -Confirm)");
+        const values: Record<string, boolean> = {};
+        for (const name of settings) {
+          const v = call.parameters[name];
+          if (v === undefined) continue;
+          if (typeof v === "boolean") values[name] = v;
+          else if (v instanceof PSNumber) values[name] = v.value !== 0;
+          else {
+            throw new CommandError({
+              message: `Cannot process argument transformation on parameter '${name}'. Cannot convert value "${typeNameOf(v)}" to type "System.Boolean". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.`,
+              category: "InvalidData",
+              fullyQualifiedErrorId: `ParameterArgumentTransformationError,${call.name}`,
+              exceptionType: "System.Management.Automation.ParameterBindingArgumentTransformationException",
+            });
+          }
+        }
+        if (state.faults.nonAdmin) {
+          return call.writeError(spec(call.name, "Windows System Error 5", "Access denied", "PermissionDenied", "Microsoft.Management.Infrastructure.CimException", `MSFT_${noun}`));
+        }
+        if (state.faults.failingCmdlet === call.name) {
+          return call.writeError(spec(call.name, "Windows System Error 1062", "The service has not been started.", "NotSpecified", "Microsoft.Management.Infrastructure.CimException", `MSFT_${noun}`));
+        }
+        // The local write sticks until Group Policy is applied again; another agent puts its values back at once.
+        Object.assign(state[side], values, state.faults.revertingAgent?.[side]);
+      },
+    };
+  }
+  return commands;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Get-WinEvent over the SMB audit logs.
+
+const LOG_SIDE: Record<string, Side> = Object.fromEntries(SIDES.map((side) => [AUDIT_LOGS[side].log.toLowerCase(), side]));
+
+function eventCommands(state: HostState, offsetMinutes: number): Record<string, HostCommand> {
+  const gaps = ["LogName", "ListProvider", "ProviderName", "Path", "FilterXPath", "FilterXml", "ComputerName", "Credential"];
+  const noSuchLog = (call: CommandCall, log: string) =>
+    call.writeError(spec(call.name, "NoMatchingLogsFound", `There is not an event log on the localhost computer that matches "${log}".`, "ObjectNotFound", "System.Exception", log));
+  const sideOf = (call: CommandCall, log: string): Side => {
+    if (/[*?[\]]/.test(log)) throw new SurfaceGap(call.name, `a wildcard log name ('${log}')`);
+    const side = LOG_SIDE[log.toLowerCase()];
+    if (side === undefined) throw new SurfaceGap(call.name, `the log '${log}' (only the SMB audit logs are)`);
+    return side;
+  };
+  const items = (v: PSValue): PSValue[] => (v instanceof PSArray ? v.items : [v]);
+  return {
+    "Get-WinEvent": {
+      parameters: { ListLog: {}, FilterHashtable: {}, MaxEvents: {}, Oldest: { switch: true }, Force: { switch: true }, ...gapParameters(gaps) },
+      run(call) {
+        refuseGaps(call, gaps);
+        if (call.parameters.ListLog !== undefined) {
+          const out: PSValue[] = [];
+          for (const name of items(call.parameters.ListLog)) {
+            const log = text(call.name, "ListLog", name);
+            const model = state.auditLogs?.[sideOf(call, log)];
+            if (!model) {
+              noSuchLog(call, log);
+              continue;
+            }
+            out.push(
+              hostObject(
+                ["System.Diagnostics.Eventing.Reader.EventLogConfiguration", "System.Object"],
+                {
+                  LogName: AUDIT_LOGS[sideOf(call, log)].log,
+                  LogType: new PSEnum("System.Diagnostics.Eventing.Reader.EventLogType", "Operational", 1),
+                  IsEnabled: model.enabled,
+                  RecordCount: int64(model.events.length),
+                  IsLogFull: false,
+                },
+                undefined,
+                "System.Diagnostics.Eventing.Reader.EventLogConfiguration",
+              ),
+            );
+          }
+          return out;
+        }
+        if (call.parameters.FilterHashtable === undefined) throw new SurfaceGap(call.name, "a call without -ListLog or -FilterHashtable");
+        const filters = items(call.parameters.FilterHashtable);
+        if (filters.length !== 1 || !(filters[0] instanceof PSHashtable)) throw new SurfaceGap(call.name, "-FilterHashtable other than one hashtable");
+        const filter = filters[0];
+        let logName: string | undefined;
+        let ids: number[] | undefined;
+        let start: number | undefined;
+        let end: number | undefined;
+        for (const [k, v] of filter.pairs()) {
+          const key = typeof k === "string" ? k.toLowerCase() : "";
+          if (key === "logname") logName = text(call.name, "FilterHashtable.LogName", v);
+          else if (key === "id") ids = items(v).map((i) => numberOf(call.name, "FilterHashtable.Id", i));
+          else if (key === "starttime" || key === "endtime") {
+            if (!(v instanceof PSDateTime)) throw new SurfaceGap(call.name, `FilterHashtable.${String(k)} of type ${typeNameOf(v)}`);
+            if (key === "starttime") start = v.epochMs;
+            else end = v.epochMs;
+          } else throw new SurfaceGap(call.name, `the FilterHashtable key ${String(k)}`);
+        }
+        if (logName === undefined) throw new SurfaceGap(call.name, "a FilterHashtable without LogName");
+        const side = sideOf(call, logName);
+        const model = state.auditLogs?.[side];
+        // A log the host lacks is named, and then there is no query at all (ProcessHashQuery: empty query).
+        if (!model) return noSuchLog(call, logName);
+        const max = call.parameters.MaxEvents === undefined ? Infinity : numberOf(call.name, "MaxEvents", call.parameters.MaxEvents);
+        if (max < 1) {
+          throw new CommandError({
+            message: `Cannot validate argument on parameter 'MaxEvents'. The ${max} argument is less than the minimum allowed range of 1. Supply an argument that is greater than or equal to 1 and then try the command again.`,
+            category: "InvalidData",
+            fullyQualifiedErrorId: "ParameterArgumentValidationError,Microsoft.PowerShell.Commands.GetWinEventCommand",
+            exceptionType: "System.Management.Automation.ParameterBindingValidationException",
+          });
+        }
+        // The reader runs in reverse record order (newest first) unless -Oldest: the order events were logged, not sorted by time.
+        const records = model.events.map((e, index) => ({ e, recordId: index + 1 }));
+        if (!switchOn(call.parameters.Oldest)) records.reverse();
+        const out: PSValue[] = [];
+        for (const { e, recordId } of records) {
+          if (out.length >= max) break;
+          const at = Date.parse(e.timeCreated);
+          if (ids !== undefined && !ids.includes(e.id)) continue;
+          if (start !== undefined && at < start) continue;
+          if (end !== undefined && at > end) continue;
+          out.push(
+            hostObject(
+              ["System.Diagnostics.Eventing.Reader.EventLogRecord", "System.Diagnostics.Eventing.Reader.EventRecord", "System.Object"],
+              {
+                Id: int32(e.id),
+                RecordId: int64(recordId),
+                LogName: AUDIT_LOGS[side].log,
+                ProviderName: side === "server" ? "Microsoft-Windows-SMBServer" : "Microsoft-Windows-SMBClient",
+                TimeCreated: new PSDateTime(at, "Local", offsetMinutes),
+                Properties: new PSArray(
+                  e.properties.map((value) =>
+                    hostObject(["System.Diagnostics.Eventing.Reader.EventProperty", "System.Object"], { Value: typeof value === "number" ? new PSNumber("UInt32", value) : value }),
+                  ),
+                ),
+              },
+              undefined,
+              "System.Diagnostics.Eventing.Reader.EventLogRecord",
+            ),
+          );
+        }
+        if (out.length === 0) {
+          return call.writeError(spec(call.name, "NoMatchingEventsFound", "No events were found that match the specified selection criteria.", "ObjectNotFound", "System.Exception"));
+        }
+        return out;
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** $PSVersionTable.PSVersion: Windows PowerShell 5.1 reports the OS build; WMF 5.1 on Windows 7 / 2008 R2 is 5.1.14409.1005. */
+function psVersion(state: HostState): string {
+  if (state.powershellVersion !== "5.1") return state.powershellVersion;
+  const [build, ubr] = state.os.build.split(".");
+  return Number(build) < 10240 ? "5.1.14409.1005" : `5.1.${build}.${ubr ?? 0}`;
+}
+
+/**
+ * What Windows supplies to one run of the scripts on the host `state` describes: the session's
+ * facts and the commands of the catalogue above, reading and changing `state` as the twin
+ * (runSigningScript) does. Make one per run.
+ */
+export function windowsSurface(state: HostState, options: SurfaceOptions = {}): PowerShellHost {
+  const offset = options.utcOffsetMinutes ?? 0;
+  const registry = new Registry(state);
+  return {
+    session: {
+      psVersion: psVersion(state),
+      languageMode: state.languageMode,
+      now: options.now ?? (() => new Date()),
+      utcOffsetMinutes: offset,
+    },
+    commands: {
+      ...registryCommands(state, registry),
+      ...cimCommands(state),
+      ...eventCommands(state, offset),
+      // Without the SmbShare module these commands do not exist: Get-Command finds nothing, a call is CommandNotFoundException.
+      ...(state.cmdlets ? smbCommands(state) : {}),
+    },
+  };
+}
