@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
-import { HostState, PRESETS, PresetName, Side, newHostState, runSigningScript } from "../simhost/model";
+import { HostState, PresetName, Side, newHostState, runSigningScript } from "../simhost/model";
 import { CommandError, ErrorSpec, HostCommand, PSValue, PowerShellHost, array, customObject, hostObject, int32 } from "../simhost/powershell/host";
 import { initParser, runPowerShellSync } from "../simhost/powershell/run";
 import { PSDateTime, PSHashtable } from "../simhost/powershell/values";
@@ -365,5 +365,4 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
     const ms = Number(process.hrtime.bigint() - t) / 1e6 / n;
     assert.ok(ms < 10, `${ms.toFixed(2)} ms per run`);
   });
-  void PRESETS;
 });
