@@ -8,7 +8,9 @@
 // child and is dropped here. Comments are dropped. Syntax errors are refused with the line; the
 // PowerShell 7 operators the grammar does not know (??, ??=, ?., ?[], a ? b : c) come out as
 // syntax errors and are named as PowerShell 7 only; && and || (which it parses) are refused here.
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { Language, Node as TSNode, Parser } from "web-tree-sitter";
 
 /** A node of the copied tree. */
@@ -123,10 +125,74 @@ export async function initParser(): Promise<void> {
 
 const cache = new Map<string, Ast>();
 
-/** The tree of a script; parsed once per text. initParser() must have run. */
+let treeDir: string | undefined;
+
+/**
+ * Keeps parsed trees on disk as well, in `dir`, by the SHA-256 of their text: for a host that
+ * starts a process per run (the sshd forced command), where parsing would cost more than the run.
+ * A tree that cannot be read or written there is parsed again; nothing fails for the cache.
+ */
+export function keepTreesIn(dir: string): void {
+  treeDir = dir;
+}
+
+/** A tree as compact JSON: [type, named, line, col, start, end, children, text if not the source's slice]. */
+type StoredTree = [string, 0 | 1, number, number, number, number, StoredTree[], string?];
+
+function store(n: Ast, source: string): StoredTree {
+  const stored: StoredTree = [n.type, n.named ? 1 : 0, n.line, n.col, n.start, n.end, n.all.map((k) => store(k, source))];
+  if (source.slice(n.start, n.end) !== n.text) stored.push(n.text);
+  return stored;
+}
+
+function revive(s: StoredTree, source: string): Ast {
+  const all = s[6].map((k) => revive(k, source));
+  return { type: s[0], text: s[7] ?? source.slice(s[4], s[5]), kids: all.filter((k) => k.named), all, named: s[1] === 1, line: s[2], col: s[3], start: s[4], end: s[5] };
+}
+
+function storedTreeFile(text: string, dir = treeDir): string | undefined {
+  return dir && path.join(dir, `${crypto.createHash("sha256").update(text, "utf8").digest("hex")}.json`);
+}
+
+function readStoredTree(text: string): Ast | undefined {
+  const file = storedTreeFile(text);
+  if (!file || !fs.existsSync(file)) return undefined;
+  try {
+    return revive(JSON.parse(fs.readFileSync(file, "utf8")) as StoredTree, text);
+  } catch {
+    return undefined;
+  }
+}
+
+function writeStoredTree(text: string, ast: Ast, dir = treeDir): void {
+  const file = storedTreeFile(text, dir);
+  if (!file) return;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(store(ast, text)));
+    fs.renameSync(tmp, file);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Parses each text (initParser() must have run) and writes its tree into `dir`, for the hosts
+ * that keep their trees there (keepTreesIn): they then never load the grammar's parser.
+ */
+export function storeTrees(dir: string, texts: string[]): void {
+  for (const text of texts) writeStoredTree(text, parseScript(text), dir);
+}
+
+/** The tree of a script; parsed once per text. initParser() must have run (unless the tree is kept on disk). */
 export function parseScript(text: string): Ast {
   const found = cache.get(text);
   if (found) return found;
+  const stored = readStoredTree(text);
+  if (stored) {
+    cache.set(text, stored);
+    return stored;
+  }
   if (!parser) throw new InterpreterError("the parser is not initialised: await initParser() first");
   const tree = parser.parse(text);
   if (!tree) throw new InterpreterError("tree-sitter-powershell returned no tree");
@@ -135,6 +201,7 @@ export function parseScript(text: string): Ast {
     const ast = copy(tree.rootNode);
     refuseChains(ast);
     cache.set(text, ast);
+    writeStoredTree(text, ast);
     return ast;
   } finally {
     tree.delete();

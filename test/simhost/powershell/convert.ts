@@ -254,14 +254,16 @@ export function toIntegral(v: PSValue, type: "Int32" | "Int64" | "Byte" | "UInt1
 // ---------------------------------------------------------------------------------------------
 // Comparison (about_Comparison_Operators; LanguagePrimitives.Equals and Compare)
 
-const collatorIgnoreCase = new Intl.Collator("en-US", { sensitivity: "accent" });
-const collatorCase = new Intl.Collator("en-US", { sensitivity: "variant", caseFirst: "lower" });
+// Made when first needed: loading ICU's collation data costs a short-lived host process ~20 ms.
+let collatorIgnoreCase: Intl.Collator | undefined;
+let collatorCase: Intl.Collator | undefined;
 
 /** Culture-aware string comparison (invariant culture, as PowerShell's operators use). */
 export function compareStrings(a: string, b: string, ignoreCase: boolean): number {
   if (a === b) return 0;
   if (ignoreCase && a.toLowerCase() === b.toLowerCase()) return 0;
-  return (ignoreCase ? collatorIgnoreCase : collatorCase).compare(a, b);
+  if (ignoreCase) return (collatorIgnoreCase ??= new Intl.Collator("en-US", { sensitivity: "accent" })).compare(a, b);
+  return (collatorCase ??= new Intl.Collator("en-US", { sensitivity: "variant", caseFirst: "lower" })).compare(a, b);
 }
 
 function stringEquals(a: string, b: string, ignoreCase: boolean): boolean {

@@ -26,16 +26,19 @@ function bmpClass(test: RegExp): string {
   return out;
 }
 
-let sets: { d: string; w: string; s: string } | undefined;
-function unicodeSets() {
-  sets ??= {
-    d: bmpClass(/^\p{Nd}$/u),
-    // .NET \w: [\p{L}\p{Mn}\p{Nd}\p{Pc}]
-    w: bmpClass(/^[\p{L}\p{Mn}\p{Nd}\p{Pc}]$/u),
-    // .NET \s: [\f\n\r\t\v\x85\p{Z}]
-    s: bmpClass(/^[\f\n\r\t\v\x85\p{Z}]$/u),
-  };
-  return sets;
+const sets: Partial<Record<"d" | "w" | "s", string>> = {};
+/** .NET's \d, \w and \s over the BMP, each computed when a pattern first uses it. */
+function unicodeSet(name: "d" | "w" | "s"): string {
+  sets[name] ??= bmpClass(
+    name === "d"
+      ? /^\p{Nd}$/u
+      : name === "w"
+        ? // .NET \w: [\p{L}\p{Mn}\p{Nd}\p{Pc}]
+          /^[\p{L}\p{Mn}\p{Nd}\p{Pc}]$/u
+        : // .NET \s: [\f\n\r\t\v\x85\p{Z}]
+          /^[\f\n\r\t\v\x85\p{Z}]$/u,
+  );
+  return sets[name]!;
 }
 
 const cache = new Map<string, RegExp>();
@@ -54,7 +57,6 @@ export function dotnetRegExp(pattern: string, ignoreCase: boolean, global = fals
 }
 
 function translate(p: string): string {
-  const { d, w, s } = unicodeSets();
   let out = "";
   let inClass = false;
   for (let i = 0; i < p.length; i++) {
@@ -65,19 +67,17 @@ function translate(p: string): string {
       if (n === undefined) throw notImplemented(`a regular expression ending in \\: ${p}`);
       switch (n) {
         case "d":
-          out += inClass ? d : `[${d}]`;
-          break;
         case "w":
-          out += inClass ? w : `[${w}]`;
+        case "s": {
+          const set = unicodeSet(n as "d" | "w" | "s");
+          out += inClass ? set : `[${set}]`;
           break;
-        case "s":
-          out += inClass ? s : `[${s}]`;
-          break;
+        }
         case "D":
         case "W":
         case "S":
           if (inClass) throw notImplemented(`\\${n} inside a character class in ${p}`);
-          out += `[^${n === "D" ? d : n === "W" ? w : s}]`;
+          out += `[^${unicodeSet(n.toLowerCase() as "d" | "w" | "s")}]`;
           break;
         case "A":
           out += "^";

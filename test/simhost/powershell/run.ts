@@ -3,7 +3,7 @@
 // formats strings and numbers (one per line, \r\n); [Console]::Out writes go straight to stdout;
 // an uncaught terminating error ends the run with exit code 1 and the error on stderr as the CLIXML
 // error records powershell.exe writes when its output is redirected; `exit N` ends it with N.
-import { Ast, InterpreterError, initParser, notImplemented, parseScript } from "./ast";
+import { Ast, InterpreterError, initParser, keepTreesIn, notImplemented, parseScript, storeTrees } from "./ast";
 import { ENGINE_COMMANDS } from "./cmdlets";
 import { toStr } from "./convert";
 import { ExitSignal, PSError } from "./errors";
@@ -12,7 +12,7 @@ import { RunRequest, RunResult } from "./host";
 import { EngineObject, ErrorRecord, PSChar, PSEnum, PSNumber, PSValue } from "./values";
 import { clixml } from "../model";
 
-export { initParser, InterpreterError };
+export { initParser, InterpreterError, keepTreesIn, storeTrees };
 
 /** Formats one object of the output stream as the console host writes it. */
 function formatOutput(v: PSValue): string {
