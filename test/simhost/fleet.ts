@@ -7,7 +7,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { BOOTSTRAP_SCRIPT, readScript, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { applyGroupPolicy, HostState, loadState, newHostState, PresetName, saveState, SmbOutcome, SmbPeer, smbConnect, stateFile } from "./model";
+import { initParser, storeTrees } from "./powershell/run";
 import { WinrmEmulator } from "./winrmServer";
 import { SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
 
@@ -63,6 +65,36 @@ function run(cmd: string, args: string[], input?: string): string {
 }
 
 /** Root-only, idempotent machine set-up: the login user and sshd's privilege separation dir. */
+/**
+ * The PowerShell interpreter for the forced command's copy: its modules, and of its packages only
+ * what it loads (web-tree-sitter's CommonJS build and runtime, the PowerShell grammar).
+ */
+async function copySimulatedPowerShell(simDir: string): Promise<void> {
+  fs.mkdirSync(path.join(simDir, "powershell"));
+  // The shipped scripts' parsed trees, so that a run never loads the grammar (parsing costs more
+  // than a run); a script of another text is parsed by its first run, which leaves its tree here.
+  const trees = path.join(simDir, "trees");
+  fs.mkdirSync(trees);
+  fs.chmodSync(trees, 0o777);
+  fs.mkdirSync(path.join(simDir, "compile-cache"));
+  fs.chmodSync(path.join(simDir, "compile-cache"), 0o777);
+  await initParser();
+  storeTrees(trees, [readScript(BOOTSTRAP_SCRIPT), readScript(SIGNING_SCRIPT)]);
+  for (const f of fs.readdirSync(path.join(__dirname, "powershell")).filter((f) => f.endsWith(".js"))) {
+    fs.copyFileSync(path.join(__dirname, "powershell", f), path.join(simDir, "powershell", f));
+  }
+  // Each package's directory, found through a file its exports let us resolve.
+  const packages: Record<string, { resolve: string; files: string[] }> = {
+    "web-tree-sitter": { resolve: "web-tree-sitter", files: ["package.json", "web-tree-sitter.cjs", "web-tree-sitter.wasm"] },
+    "tree-sitter-powershell": { resolve: "tree-sitter-powershell/tree-sitter-powershell.wasm", files: ["package.json", "tree-sitter-powershell.wasm"] },
+  };
+  for (const [name, { resolve, files }] of Object.entries(packages)) {
+    const from = path.dirname(require.resolve(resolve));
+    fs.mkdirSync(path.join(simDir, "node_modules", name), { recursive: true });
+    for (const f of files) fs.copyFileSync(path.join(from, f), path.join(simDir, "node_modules", name, f));
+  }
+}
+
 function prepareMachine(): void {
   if (!fs.existsSync(SSHD)) {
     throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install openssh-server), as .ci/run does`);
@@ -149,9 +181,10 @@ export class SimulatedFleet {
     // The forced command runs as the login user, who may not reach this checkout: give it a copy.
     const simDir = path.join(workDir, "simhost");
     fs.mkdirSync(simDir);
-    for (const f of ["forcedCommand.js", "windowsHost.js", "commandLine.js", "model.js", "reviewedScripts.js"]) {
+    for (const f of ["forcedCommand.js", "windowsHost.js", "commandLine.js", "model.js", "windowsSurface.js"]) {
       fs.copyFileSync(path.join(__dirname, f), path.join(simDir, f));
     }
+    await copySimulatedPowerShell(simDir);
     const node = canExecuteAsSimUser(process.execPath) ? process.execPath : run("sh", ["-c", "command -v node"]).trim();
 
     const fleet = new SimulatedFleet(workDir, stateDir);
@@ -189,7 +222,8 @@ export class SimulatedFleet {
           `MaxStartups ${options.maxStartups ?? "2000:30:4000"}`,
           "MaxAuthTries 10",
           "LogLevel VERBOSE",
-          `ForceCommand exec ${node} ${path.join(simDir, "forcedCommand.js")} ${stateDir}`,
+          // Node's compile cache spares each run (a process of its own) compiling the interpreter anew.
+          `ForceCommand NODE_COMPILE_CACHE=${path.join(simDir, "compile-cache")} exec ${node} ${path.join(simDir, "forcedCommand.js")} ${stateDir}`,
           "",
         ].join("\n"),
       );

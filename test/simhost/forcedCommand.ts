@@ -1,8 +1,11 @@
 // The simulated Windows host behind a real sshd: sshd's ForceCommand runs this for every exec
 // request. It finds the host by the address the client connected to (SSH_CONNECTION) and hands
-// the command line and stdin to windowsHost.ts.
+// the command line and stdin to windowsHost.ts. Each run is a process of its own, so the
+// interpreter keeps the scripts' parsed trees on disk (fleet.ts makes the directory).
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { clixml, stateFile } from "./model";
+import { keepTreesIn } from "./powershell/run";
 import { runCommand, startPowerShell } from "./windowsHost";
 
 /** Whether this session's TCP connection (SSH_CONNECTION) is still established (/proc/net/tcp). */
@@ -29,6 +32,7 @@ function clientStillConnected(): boolean {
 }
 
 async function main(): Promise<void> {
+  keepTreesIn(path.join(__dirname, "trees"));
   const [, , serverAddress, serverPort] = (process.env.SSH_CONNECTION ?? "").split(" ");
   const file = stateFile(process.argv[2], serverAddress, Number(serverPort));
   if (!fs.existsSync(file)) {
