@@ -2,7 +2,12 @@
 // implements (docs/windows-model.md, "The PowerShell the simulated hosts interpret"), and its
 // refusals: constructs PowerShell 7 has and 5.1 does not, and anything it does not implement.
 import assert from "node:assert/strict";
-import { initParser } from "../simhost/powershell/run";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Ast, parseScript } from "../simhost/powershell/ast";
+import { initParser, storeTrees } from "../simhost/powershell/run";
 import { evaluate } from "../simhost/powershell/run";
 import { all, one, out, plain, testHost } from "./powershellTestHost";
 
@@ -343,6 +348,24 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       fails("@{} | ConvertTo-Json -AsArray", /ConvertTo-Json -AsArray is PowerShell 7 only/);
       assert.match(uncaught("@{} | ConvertTo-Json -Nope").message, /A parameter cannot be found that matches parameter name 'Nope'/);
     });
+  });
+
+  it("a parsed tree kept on disk (storeTrees, keepTreesIn) is read back, without the grammar, as the tree the parser makes", () => {
+    // Non-ASCII text and a comment, so offsets and the nodes' texts are checked where they could drift.
+    const script = "# note\n$a = @{ 'K\u00e9y' = 1 }\nforeach ($k in $a.Keys) { \"[$k]\" + ('x' -f 2) }\n";
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ps-trees-"));
+    try {
+      storeTrees(dir, [script]);
+      const shape = (n: Ast): unknown => [n.type, n.text, n.named, n.line, n.col, n.start, n.end, n.kids.length, n.all.map(shape)];
+      // A fresh process that never loads the grammar: parseScript would refuse without the stored tree.
+      const child = `const a = require(${JSON.stringify(require.resolve("../simhost/powershell/ast"))}); a.keepTreesIn(process.argv[1]);
+        const shape = (n) => [n.type, n.text, n.named, n.line, n.col, n.start, n.end, n.kids.length, n.all.map(shape)];
+        process.stdout.write(JSON.stringify(shape(a.parseScript(process.argv[2]))));`;
+      const read = execFileSync(process.execPath, ["-e", child, dir, script], { encoding: "utf8" });
+      assert.deepEqual(JSON.parse(read), shape(parseScript(script)));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("output objects of a script are kept in order across statements", () => {
