@@ -1,8 +1,8 @@
 // The model of a Windows host's SMB signing configuration: presets per edition, state kept on
-// disk across connections, fault switches, and an emulation of what the shipped smb-signing.ps1
-// does with a request on such a host. Both simulated transports dispatch here.
+// disk across connections, Group Policy, the SMB audit logs and SMB sessions, and fault switches.
+// Windows only: what the shipped scripts do with it is theirs (windowsHost.ts runs them through
+// the PowerShell interpreter on windowsSurface.ts, which reads and writes this state).
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 
 export type Side = "client" | "server";
@@ -249,296 +249,17 @@ export function saveState(file: string, state: HostState): void {
   fs.renameSync(tmp, file);
 }
 
-export interface ScriptOutcome {
-  reply: Record<string, unknown>;
-  exitCode: number;
-}
-
-function errorReply(kind: string, message: string, extra: Record<string, unknown> = {}): ScriptOutcome {
-  return { reply: { status: "error", kind, message, ...extra }, exitCode: 2 };
-}
-
-/** What smb-signing.ps1 reads on this host (cmdlet properties or registry-backed names). */
-function readSettings(state: HostState): { client: Values; server: Values } {
-  return { client: { ...state.client }, server: { ...state.server } };
-}
-
-type Sides = { client: Values; server: Values };
-/** The record as Read-Record returns it: format 1 (releases before owner ids) has its owner name as the label and no id. */
-interface HostRecordModel {
-  format: 1 | 2;
-  ownerId: string;
-  ownerLabel: string;
-  claimedAt: string;
-  originals: Sides;
-}
-
-/** The UUID form the script accepts as an ownerId: lowercase, nothing before or after. */
-const OWNER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const SIDES: Side[] = ["client", "server"];
-
-/** Known settings with Boolean values, by side, as ConvertTo-SideTable keeps them. */
-function sideTable(value: unknown): Sides {
-  const out: Sides = { client: {}, server: {} };
-  const object = value as Record<string, Record<string, unknown>> | null | undefined;
-  for (const side of SIDES) {
-    for (const [name, v] of Object.entries(object?.[side] ?? {})) {
-      if (knownProperty(side, name) && typeof v === "boolean") out[side][name] = v;
-    }
-  }
-  return out;
-}
-
-/** Read-Record: null without a record; "bad" for a value the script did not write. */
-function readRecord(state: HostState): HostRecordModel | null | "bad" {
-  if (state.record === undefined) return null;
-  let parsed: { version?: unknown; owner?: unknown; ownerId?: unknown; ownerLabel?: unknown; claimedAt?: unknown; originals?: unknown };
-  try {
-    parsed = JSON.parse(state.record);
-  } catch {
-    return "bad";
-  }
-  if (!parsed || parsed.originals == null) return "bad";
-  if (parsed.version === 1 && typeof parsed.owner === "string") {
-    return { format: 1, ownerId: "", ownerLabel: parsed.owner, claimedAt: "", originals: sideTable(parsed.originals) };
-  }
-  if (parsed.version === 2 && typeof parsed.ownerId === "string" && typeof parsed.ownerLabel === "string" && typeof parsed.claimedAt === "string") {
-    return { format: 2, ownerId: parsed.ownerId, ownerLabel: parsed.ownerLabel, claimedAt: parsed.claimedAt, originals: sideTable(parsed.originals) };
-  }
-  return "bad";
-}
-
-/** Join-Originals: the record first, then the caller's state, then current values of newly declared settings. */
-function joinOriginals(record: HostRecordModel | null, fromState: Sides, before: Sides, declared: Sides): Sides {
-  const out: Sides = { client: {}, server: {} };
-  for (const side of SIDES) {
-    Object.assign(out[side], fromState[side], record?.originals[side]);
-    for (const name of Object.keys(declared[side])) {
-      if (!(name in out[side]) && name in before[side]) out[side][name] = before[side][name];
-    }
-  }
-  return out;
-}
-
-/** Write-Record: format 2, returned as Read-Record would read it. */
-function writeRecord(state: HostState, ownerId: string, ownerLabel: string, claimedAt: string, originals: Sides): HostRecordModel {
-  state.record = JSON.stringify({ version: 2, ownerId, ownerLabel, claimedAt, originals });
-  state.counters.recordWrites = (state.counters.recordWrites ?? 0) + 1;
-  return { format: 2, ownerId, ownerLabel, claimedAt, originals };
-}
-
-function sameRecord(record: HostRecordModel | null, ownerId: string, ownerLabel: string, originals: Sides): boolean {
-  if (!record || record.format !== 2 || record.ownerId !== ownerId || record.ownerLabel !== ownerLabel) return false;
-  return SIDES.every(
-    (side) =>
-      Object.keys(record.originals[side]).length === Object.keys(originals[side]).length &&
-      Object.entries(originals[side]).every(([name, v]) => record.originals[side][name] === v),
-  );
-}
-
 /**
- * Emulates smb-signing.ps1 on this host, step by step as the script does them: validate the
- * request, read the record, refuse another owner's host, read, write the record before the first
- * Set-* (a non-administrator cannot write HKLM either), apply, re-read, and remove the record
- * after a complete restore. Mutates `state` as Windows would (Set-* calls, then Group Policy
- * winning back its values) and returns the script's reply and exit code.
- */
-export function runSigningScript(state: HostState, requestJson: string): ScriptOutcome {
-  let request: {
-    operation?: string;
-    ownerId?: unknown;
-    ownerLabel?: unknown;
-    legacyOwners?: unknown;
-    takeOwnership?: unknown;
-    client?: Record<string, unknown>;
-    server?: Record<string, unknown>;
-    originals?: unknown;
-    auditDays?: unknown;
-    auditMaxEvents?: unknown;
-  };
-  try {
-    // ConvertFrom-Json gives $null for "null", and $null.operation is $null: a badRequest, not a crash.
-    request = JSON.parse(requestJson) ?? {};
-  } catch (err) {
-    return errorReply("badRequest", `the request is not JSON: ${(err as Error).message}`);
-  }
-  if (request.operation !== "read" && request.operation !== "apply" && request.operation !== "restore" && request.operation !== "release") {
-    return errorReply("badRequest", `unknown operation '${asText(request.operation)}'`);
-  }
-  for (const side of SIDES) {
-    for (const [name, value] of Object.entries(request[side] ?? {})) {
-      if (!knownProperty(side, name) || typeof value !== "boolean") return errorReply("badRequest", `unknown ${side} setting '${name}' or not a Boolean`);
-    }
-  }
-  const ownerId = asText(request.ownerId);
-  const ownerLabel = asText(request.ownerLabel);
-  if (ownerId !== "" && !OWNER_ID.test(ownerId)) return errorReply("badRequest", "ownerId must be a UUID");
-  if (request.operation === "apply" && ownerId === "") return errorReply("badRequest", "an apply needs an ownerId");
-  if (ownerLabel.length > 1024) return errorReply("badRequest", "ownerLabel must be at most 1024 characters");
-  // @($request.legacyOwners): one string, an array, or nothing; only non-empty strings count.
-  const legacyOwners = (Array.isArray(request.legacyOwners) ? request.legacyOwners : [request.legacyOwners]).filter((n): n is string => typeof n === "string" && n !== "");
-  const declared = sideTable(request);
-  const fromState = sideTable(request.originals);
-  // ConvertFrom-Json makes a JSON integer an [int] (or [long]): nothing else passes `-is [int]`.
-  const integerIn = (v: unknown, min: number, max: number) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
-  let auditDays = 0;
-  let auditMaxEvents = 2000;
-  if (request.auditDays !== undefined && request.auditDays !== null) {
-    if (!integerIn(request.auditDays, 1, 90)) return errorReply("badRequest", "auditDays must be an integer from 1 to 90");
-    auditDays = request.auditDays as number;
-  }
-  if (request.auditMaxEvents !== undefined && request.auditMaxEvents !== null) {
-    if (!integerIn(request.auditMaxEvents, 1, 10000)) return errorReply("badRequest", "auditMaxEvents must be an integer from 1 to 10000");
-    auditMaxEvents = request.auditMaxEvents as number;
-  }
-  // Get-HostFacts runs inside the script's error handling: broken WMI is a typed reply.
-  if (state.faults.brokenWmi) {
-    return errorReply("failed", "could not read the host's facts (registry, WMI Win32_ComputerSystem): Invalid class \"Win32_ComputerSystem\"");
-  }
-  const facts = { ...state.os };
-  const source = state.cmdlets ? "cmdlet" : "registry";
-  let record = readRecord(state);
-  if (record === "bad") {
-    return errorReply("badRecord", "HKLM:\\SOFTWARE\\pulumi-smb-signing\\OriginalSettings is not a record this provider wrote; inspect it, then remove it");
-  }
-  let ours =
-    record === null ||
-    (record.format === 2 && (record.ownerId === "" || (ownerId !== "" && record.ownerId === ownerId))) ||
-    (record.format === 1 && legacyOwners.includes(record.ownerLabel));
-  if (!ours && request.operation === "apply" && request.takeOwnership !== true) {
-    return errorReply("ownedElsewhere", `the SMB signing settings of this host are owned by another resource: ${record!.ownerLabel}`, { host: facts, record, ours });
-  }
-  if ((!ours && request.operation === "restore") || request.operation === "release") {
-    if (ours && record !== null && !(record.format === 2 && record.ownerId === "")) {
-      if (state.faults.nonAdmin) return errorReply("accessDenied", "Requested registry access is not allowed.", { host: facts, record, ours });
-      record = writeRecord(state, "", record.ownerLabel, record.claimedAt, record.originals);
-    }
-    const current = readSettings(state);
-    return { reply: { status: "ok", host: facts, source, before: current, after: current, changed: [], record, ours, restored: false }, exitCode: 0 };
-  }
-  const before = readSettings(state);
-  const policy = policySettings(state);
-  const audit =
-    auditDays > 0 && request.operation !== "restore"
-      ? { readAt: new Date().toISOString(), days: auditDays, server: auditFindings(state, "server", auditDays, auditMaxEvents), client: auditFindings(state, "client", auditDays, auditMaxEvents) }
-      : null;
-  for (const side of SIDES) {
-    for (const name of Object.keys(declared[side])) {
-      if (!(name in before[side])) {
-        return errorReply("unsupportedSetting", `this host has no ${side} setting ${name} (build ${facts.build})`, { host: facts, source, before, record, ours, policy });
-      }
-    }
-  }
-  if (request.operation === "apply") {
-    const conflicts = SIDES.flatMap((side) =>
-      Object.entries(declared[side])
-        .filter(([name, value]) => policy[side][name] !== undefined && policy[side][name].value !== value)
-        .map(([name, value]) => ({ side, name, declared: value, enforced: policy[side][name].value, gpo: policy[side][name].gpo })),
-    );
-    if (conflicts.length > 0) {
-      return errorReply("policyConflict", "Group Policy enforces other values than requested", { conflicts, host: facts, source, before, record, ours, policy });
-    }
-  }
-  const changed: string[] = [];
-  let originals: Sides = { client: {}, server: {} };
-  if (request.operation !== "read") {
-    originals = joinOriginals(record, fromState, before, declared);
-    // A restore leaves a setting that Group Policy enforces with another value to the policy.
-    let desired = desiredRestore(originals, policy);
-    if (request.operation === "apply") {
-      desired = declared;
-      if (!sameRecord(record, ownerId, ownerLabel, originals)) {
-        // HKLM\SOFTWARE is writable by administrators only: the same denial Set-* would meet.
-        if (state.faults.nonAdmin) return errorReply("accessDenied", "Requested registry access is not allowed.", { host: facts, source, before, changed, record, ours });
-        const claimedAt = record !== null && record.format === 2 && record.ownerId === ownerId ? record.claimedAt : new Date().toISOString();
-        record = writeRecord(state, ownerId, ownerLabel, claimedAt, originals);
-        ours = true;
-      }
-    }
-    for (const side of SIDES) {
-      const values: Values = {};
-      for (const [name, value] of Object.entries(desired[side])) {
-        if (name in before[side] && before[side][name] !== value) values[name] = value;
-      }
-      if (Object.keys(values).length === 0) continue;
-      const cmdlet = side === "client" ? "Set-SmbClientConfiguration" : "Set-SmbServerConfiguration";
-      if (state.faults.nonAdmin) return errorReply("accessDenied", "Access denied", { host: facts, source, before, changed, record, ours });
-      if (state.faults.failingCmdlet === cmdlet) {
-        return errorReply("failed", "The service has not been started.", { host: facts, source, before, changed, record, ours });
-      }
-      // The local write sticks: Group Policy wins it back only when it is applied again.
-      Object.assign(state[side], values, state.faults.revertingAgent?.[side]);
-      for (const name of Object.keys(values)) changed.push(`${side}.${name}`);
-    }
-  }
-  const after = readSettings(state);
-  let restored = false;
-  if (request.operation === "restore") {
-    restored = SIDES.every((side) => Object.entries(desiredRestore(originals, policy)[side]).every(([name, v]) => !(name in after[side]) || after[side][name] === v));
-    if (restored && record !== null) {
-      delete state.record;
-      record = null;
-    }
-  }
-  return { reply: { status: "ok", host: facts, source, before, after, changed, record, ours, restored, policy, audit }, exitCode: 0 };
-}
-
-/**
- * $AuditLog of smb-signing.ps1: the log of each side and the event IDs it reads. Microsoft lists
- * 3021/3022 and 31998/31999 for signing and encryption audit without saying which is which
- * (windowsserverdocs smb-signing-overview.md); 3027 is an SMB 1 client that does not sign as
- * others read KB5066913 (unverified). This model logs a peer that does not sign under the first
- * ID of its side (3027 for an SMB 1 client), and the script counts every ID.
+ * The SMB audit log of each side and the event IDs Windows logs there for a peer that does not
+ * sign (or encrypt). Microsoft lists 3021/3022 and 31998/31999 for signing and encryption audit
+ * without saying which is which (windowsserverdocs smb-signing-overview.md); 3027 is an SMB 1
+ * client that does not sign as others read KB5066913 (unverified). This model logs a peer that
+ * does not sign under the first ID of its side (3027 for an SMB 1 client).
  */
 export const AUDIT_LOGS: Record<Side, { log: string; ids: readonly number[] }> = {
   server: { log: "Microsoft-Windows-SMBServer/Audit", ids: [3021, 3022, 3027] },
   client: { log: "Microsoft-Windows-SMBClient/Audit", ids: [31998, 31999] },
 };
-/** $AuditPeersMax of smb-signing.ps1. */
-export const AUDIT_PEERS_MAX = 50;
-
-/** Get-AuditPeer: the first value that is an IP address (leading backslashes removed), else the first non-empty one. */
-function auditPeer(properties: Array<string | number>): string {
-  const texts: string[] = [];
-  for (const value of properties) {
-    const text = String(value).trim().replace(/^\\+/, "");
-    if (text === "") continue;
-    if ((/^\d{1,3}(\.\d{1,3}){3}$/.test(text) && net.isIPv4(text)) || (text.includes(":") && net.isIPv6(text))) return text;
-    texts.push(text);
-  }
-  return texts[0] ?? "";
-}
-
-/**
- * Get-AuditFindings: the events of one log in the last `days` days, newest first and at most
- * `maxEvents` (Get-WinEvent -FilterHashtable ... -MaxEvents), grouped by peer, busiest first.
- */
-function auditFindings(state: HostState, side: Side, days: number, maxEvents: number): Record<string, unknown> {
-  const log = state.auditLogs?.[side];
-  if (!log) return { log: "absent", events: 0, truncated: false, peerCount: 0, peers: [] };
-  if (!log.enabled) return { log: "disabled", events: 0, truncated: false, peerCount: 0, peers: [] };
-  const since = Date.now() - days * 86_400_000;
-  const logged = log.events
-    .filter((e) => AUDIT_LOGS[side].ids.includes(e.id) && Date.parse(e.timeCreated) >= since)
-    .sort((a, b) => Date.parse(b.timeCreated) - Date.parse(a.timeCreated))
-    .slice(0, maxEvents);
-  const byPeer = new Map<string, { peer: string; events: number; ids: number[]; lastSeen: string }>();
-  for (const e of logged) {
-    const peer = auditPeer(e.properties);
-    const found = byPeer.get(peer) ?? { peer, events: 0, ids: [], lastSeen: e.timeCreated };
-    found.events++;
-    if (!found.ids.includes(e.id)) found.ids.push(e.id);
-    if (Date.parse(e.timeCreated) > Date.parse(found.lastSeen)) found.lastSeen = e.timeCreated;
-    byPeer.set(peer, found);
-  }
-  const peers = [...byPeer.values()]
-    .sort((a, b) => b.events - a.events || (a.peer.toLowerCase() < b.peer.toLowerCase() ? -1 : a.peer.toLowerCase() > b.peer.toLowerCase() ? 1 : 0))
-    .slice(0, AUDIT_PEERS_MAX)
-    .map((p) => ({ ...p, ids: [...p.ids].sort((a, b) => a - b), lastSeen: new Date(p.lastSeen).toISOString() }));
-  return { log: "available", events: logged.length, truncated: logged.length >= maxEvents, peerCount: byPeer.size, peers };
-}
-
 /** A peer of an SMB session with this host (smbConnect). */
 export interface SmbPeer {
   /** "inbound": a client connects to this host's SMB server; "outbound": this host's SMB client connects to a server. */
@@ -610,42 +331,12 @@ export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
   return { connected: true, signed: false, audited: audit("server", "AuditClientDoesNotSupportSigning", properties, peer.smb1 ? 3027 : undefined) };
 }
 
-type Enforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
-
-/** What a restore writes: the originals, less those that Group Policy enforces with another value. */
-function desiredRestore(originals: Sides, policy: Enforced): Sides {
-  const keep = (side: Side) => Object.fromEntries(Object.entries(originals[side]).filter(([name, v]) => (policy[side][name]?.value ?? v) === v));
-  return { client: keep("client"), server: keep("server") };
-}
-
 /** Administrative Templates by cmdlet property name (the registry value under HKLM\SOFTWARE\Policies). */
 export const TEMPLATE_SETTINGS: Record<Side, readonly string[]> = {
   client: ["EnableInsecureGuestLogons", "AuditServerDoesNotSupportSigning", "AuditInsecureGuestLogon"],
   server: ["AuditClientDoesNotSupportSigning", "AuditInsecureGuestLogon"],
 };
 export const SECURITY_OPTIONS: readonly string[] = ["RequireSecuritySignature", "EnableSecuritySignature"];
-
-/**
- * Get-PolicySettings: Security Options as RSoP reports them (nothing when RSoP logging is off),
- * Administrative Templates from their HKLM\SOFTWARE\Policies values (named through RSoP when it logs).
- */
-export function policySettings(state: HostState): Enforced {
-  const gp = state.groupPolicy;
-  const out: Enforced = { client: {}, server: {} };
-  for (const side of SIDES) {
-    if (gp.rsopLogging) {
-      for (const name of SECURITY_OPTIONS) {
-        const value = gp.securityOptions[side][name];
-        if (value !== undefined) out[side][name] = { value, gpo: gp.gpo };
-      }
-    }
-    for (const name of TEMPLATE_SETTINGS[side]) {
-      const value = gp.administrativeTemplates[side][name];
-      if (value !== undefined) out[side][name] = { value, gpo: gp.rsopLogging ? gp.gpo : "a Group Policy object (RSoP names none)" };
-    }
-  }
-  return out;
-}
 
 /**
  * A plain `powershell.exe -Command` as users run one cmdlet at a time with a generic remote-
@@ -673,19 +364,6 @@ export function runGenericCommand(state: HostState, text: string): { stdout: str
     return { stdout: "", exitCode: 0, changed };
   }
   return { stdout: "", exitCode: 1, changed: false };
-}
-
-/** PowerShell's [string] of a JSON value never fails; String() of an object without toString does. */
-function asText(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function knownProperty(side: Side, name: string): boolean {
-  const all = PRESETS["win11-24h2-enterprise"]();
-  // Own properties only: `in` would take toString or constructor for settings, which the script's
-  // `$Properties[$side] -contains $name` never does.
-  return Object.hasOwn(all[side], name);
 }
 
 /** PowerShell's ConvertTo-Json output as the script writes it: ASCII only, \uXXXX escapes. */

@@ -1,4 +1,5 @@
-// Property-based tests (fast-check) of everything that takes outside input: check, diff, the host's reply, and the on-host record.
+// Property-based tests (fast-check) of everything that takes outside input: check, diff, the host's reply, and what the shipped
+// smb-signing.ps1 does with the on-host record (run through the PowerShell interpreter on the simulated Windows).
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as ops from "../../provider/operations";
@@ -7,7 +8,10 @@ import { parsePolicyInputs, PolicyInputs, UNKNOWN } from "../../provider/domain/
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
 import { HostError, HostErrorKind } from "../../provider/errors";
 import { decodeReply, SigningResult } from "../../provider/host/signingScript";
-import { asciiJson, clixml, HostState, newHostState, PresetName, PRESETS, runSigningScript } from "../simhost/model";
+import { applyGroupPolicy, asciiJson, clixml, HostState, newHostState, PresetName, PRESETS, SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
+import { InterpreterError } from "../simhost/powershell/run";
+import { SurfaceGap } from "../simhost/windowsSurface";
+import { loadInterpreter, recordedOriginals, runShipped, ScriptRun } from "./shippedScripts";
 import { brokenField, INPUT_ROOTS, Inputs, pathsOf, PROTOTYPE_NAMES, validInputs, withUnknown, withValueAt } from "../arbitraries/policyInputs";
 
 // ---- running a property and counting its inputs ---------------------------------------------
@@ -444,13 +448,20 @@ describe("decodeReply, for any bytes from a host", () => {
   });
 });
 
-// ---- 4. the on-host record (the model of smb-signing.ps1) -----------------------------------
+// ---- 4. smb-signing.ps1 on a simulated host: the on-host record ------------------------------
+// The shipped script itself: bootstrap.ps1 with the provider's stdin, through the PowerShell
+// interpreter on the simulated Windows (test/unit/shippedScripts.ts; a run takes a few ms). Each
+// property states what the script must do, observed on the host: its reply, and every change it
+// made, in order, with the record as it was just before.
 
 type ModelValues = Record<string, boolean>;
-const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+type Originals = { client: ModelValues; server: ModelValues };
+const PRESET_NAMES = (Object.keys(PRESETS) as PresetName[]).filter((p) => p !== "server-2008r2-stock");
 const OWNERS = ["proj/dev/fs01", "proj/prod/fs01", ""];
 /** Owner ids as the provider makes them, and none (state written before owner ids). */
 const OWNER_IDS = ["3f0c6d1e-8a42-4c1b-9d7e-2b5a6c8d9e01", "b7e2a9c4-1d3f-4e5a-8b6c-7d8e9f0a1b2c", ""];
+const [OWNER_ID, OTHER_ID] = OWNER_IDS;
+const LABEL = "urn:pulumi:dev::proj::pulumi-smb-signing:index:SmbSigningPolicy::fs01";
 const presetArb = fc.constantFrom(...PRESET_NAMES);
 const modelSides = fc.record({ client: cmdletValues("client"), server: cmdletValues("server") });
 /** Settings by any name (ours, the other side's, every object's, any) with Booleans or anything else. */
@@ -513,18 +524,21 @@ const requestText = fc.oneof(
     })
     .map((r) => JSON.stringify(r)),
   fc
-    .record({
-      operation: fc.oneof(fc.constantFrom("read", "apply", "restore", "release"), fc.jsonValue()),
-      ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), fc.jsonValue()),
-      ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.string({ maxLength: 1100 }), fc.jsonValue()),
-      legacyOwners: fc.oneof(fc.constantFrom(...OWNERS), fc.array(fc.constantFrom(...OWNERS)), fc.jsonValue()),
-      takeOwnership: fc.oneof(fc.boolean(), fc.jsonValue()),
-      client: fc.oneof(cmdletValues("client"), anyKeyValues),
-      server: fc.oneof(cmdletValues("server"), anyKeyValues),
-      originals: fc.oneof(modelSides, fc.record({ client: anyKeyValues, server: anyKeyValues }), fc.jsonValue()),
-      auditDays: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer(), fc.jsonValue()),
-      auditMaxEvents: fc.oneof(fc.integer({ min: 1, max: 10000 }), fc.integer(), fc.jsonValue()),
-    }, { requiredKeys: ["operation"] })
+    .record(
+      {
+        operation: fc.oneof(fc.constantFrom("read", "apply", "restore", "release"), fc.jsonValue()),
+        ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), fc.jsonValue()),
+        ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.string({ maxLength: 1100 }), fc.jsonValue()),
+        legacyOwners: fc.oneof(fc.constantFrom(...OWNERS), fc.array(fc.constantFrom(...OWNERS)), fc.jsonValue()),
+        takeOwnership: fc.oneof(fc.boolean(), fc.jsonValue()),
+        client: fc.oneof(cmdletValues("client"), anyKeyValues),
+        server: fc.oneof(cmdletValues("server"), anyKeyValues),
+        originals: fc.oneof(modelSides, fc.record({ client: anyKeyValues, server: anyKeyValues }), fc.jsonValue()),
+        auditDays: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer(), fc.jsonValue()),
+        auditMaxEvents: fc.oneof(fc.integer({ min: 1, max: 10000 }), fc.integer(), fc.jsonValue()),
+      },
+      { requiredKeys: ["operation"] },
+    )
     .map((r) => JSON.stringify(r)),
   fc.json(),
   fc.string({ maxLength: 40 }),
@@ -535,72 +549,394 @@ const auditEventsArb = fc.array(
   fc.record({
     id: fc.constantFrom(3021, 3022, 3027, 31998, 31999, 3000),
     timeCreated: fc.integer({ min: 0, max: 100 * 86_400_000 }).map((ago) => new Date(Date.now() - ago).toISOString()),
-    properties: fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.ipV4(), fc.ipV6(), fc.integer()), { maxLength: 4 }),
+    properties: fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.ipV4(), fc.ipV6(), fc.integer({ min: 0, max: 2 ** 31 - 1 })), { maxLength: 4 }),
   }),
   { maxLength: 30 },
 );
 
+const SET_CMDLETS = ["Set-SmbClientConfiguration", "Set-SmbServerConfiguration"] as const;
+const revertingArb = fc.record({ client: cmdletValues("client"), server: cmdletValues("server") }, { requiredKeys: [] });
 const faultsArb = fc.record(
-  { nonAdmin: fc.boolean(), failingCmdlet: fc.constantFrom("Set-SmbClientConfiguration" as const, "Set-SmbServerConfiguration" as const) },
+  { nonAdmin: fc.boolean(), failingCmdlet: fc.constantFrom(...SET_CMDLETS), revertingAgent: revertingArb },
   { requiredKeys: [] },
 );
+/** Group Policy as a domain or local policy may set it (any of our settings, either value, RSoP logging or not). */
+const groupPolicyArb = fc.record({
+  gpo: fc.constantFrom("Local Group Policy", "Contoso Baseline", "Default Domain Controllers Policy"),
+  securityOptions: fc.record({ client: fc.dictionary(fc.constantFrom(...SECURITY_OPTIONS), fc.boolean(), { maxKeys: 2 }), server: fc.dictionary(fc.constantFrom(...SECURITY_OPTIONS), fc.boolean(), { maxKeys: 2 }) }),
+  administrativeTemplates: fc.record({
+    client: fc.dictionary(fc.constantFrom(...TEMPLATE_SETTINGS.client), fc.boolean(), { maxKeys: 2 }),
+    server: fc.dictionary(fc.constantFrom(...TEMPLATE_SETTINGS.server), fc.boolean(), { maxKeys: 2 }),
+  }),
+  rsopLogging: fc.boolean(),
+});
 
-describe("the simulated host's smb-signing.ps1, for any record and request", () => {
-  it("replies ok or with a script error kind, never throws, never invents a setting, and its reply decodes", async () => {
+/**
+ * Runs the shipped script. A construct the interpreter does not implement, or a command or
+ * parameter the simulated Windows does not answer, is a gap in the simulation, not an answer the
+ * script gives: the input is skipped (fc.pre) and counted, and more than a few skips fail the test.
+ */
+function scriptRun(state: HostState, request: unknown, gaps: Map<string, number>): ScriptRun {
+  try {
+    return runShipped(state, request);
+  } catch (err) {
+    if (!(err instanceof InterpreterError) && !(err instanceof SurfaceGap)) throw err;
+    gaps.set(err.message, (gaps.get(err.message) ?? 0) + 1);
+    fc.pre(false);
+    throw err;
+  }
+}
+
+function reportGaps(gaps: Map<string, number>, inputs: number): void {
+  const skipped = [...gaps.values()].reduce((a, b) => a + b, 0);
+  if (skipped > 0) console.log(`  skipped as simulation gaps: ${[...gaps].map(([m, n]) => `${m} (${n}x)`).join("; ")}`);
+  assert.ok(skipped <= inputs * 0.02, `${skipped} of ${inputs} inputs met a gap of the simulation`);
+}
+
+/** The host's settings, values only. */
+const settingsOf = (state: HostState) => ({ client: { ...state.client }, server: { ...state.server } });
+
+/** Known settings with Boolean values in a record's originals, as the script reads them (names in any case). */
+function knownOriginals(text: string | undefined): Originals | undefined {
+  const raw = recordedOriginals(text);
+  if (!raw) return undefined;
+  const out: Originals = { client: {}, server: {} };
+  for (const side of SIDES) {
+    for (const [name, value] of Object.entries(raw[side])) {
+      const known = cmdletNames(side).find((n) => n.toLowerCase() === name.toLowerCase());
+      if (known && typeof value === "boolean") out[side][known] = value;
+    }
+  }
+  return out;
+}
+
+const isValidRecord = (text: string | undefined) => {
+  if (text === undefined) return false;
+  try {
+    const r = JSON.parse(text);
+    return !!r && r.originals != null && ((r.version === 1 && typeof r.owner === "string") || (r.version === 2 && typeof r.ownerId === "string" && typeof r.ownerLabel === "string" && typeof r.claimedAt === "string"));
+  } catch {
+    return false;
+  }
+};
+
+describe("smb-signing.ps1 on a simulated host, for any record and request", () => {
+  before(async () => {
+    await loadInterpreter();
+  });
+
+  it("replies ok or with a script error kind, never invents a setting, and its reply decodes", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
     await holds(
-      "runSigningScript (any record, any request)",
+      "smb-signing.ps1 (any record, any request)",
       fc.record({ preset: presetArb, record: recordText, request: requestText, faults: faultsArb, events: auditEventsArb }),
       ({ preset, record, request, faults, events }) => {
+        inputs++;
         const state = newHostState(preset);
         for (const log of Object.values(state.auditLogs)) log!.events = events;
         const settings = { client: Object.keys(state.client).sort(), server: Object.keys(state.server).sort() };
         if (record !== undefined) state.record = record;
         state.faults = faults;
-        const outcome = runSigningScript(state, request);
-        const status = outcome.reply.status;
+        const run = scriptRun(state, request, gaps);
+        assert.ok(run.reply, `no JSON reply (exit ${run.exitCode}): ${run.stdout} ${run.stderr}`);
+        const status = run.reply.status;
         assert.ok(status === "ok" || status === "error", `status ${String(status)}`);
-        if (status === "ok") assert.equal(outcome.exitCode, 0);
+        if (status === "ok") assert.equal(run.exitCode, 0);
         else {
-          assert.equal(outcome.exitCode, 2);
-          assert.ok(SCRIPT_ERROR_KINDS.includes(outcome.reply.kind as string) && outcome.reply.kind !== "unsupportedOs", `kind ${String(outcome.reply.kind)}`);
+          assert.equal(run.exitCode, 2);
+          assert.ok(SCRIPT_ERROR_KINDS.includes(run.reply.kind as string) && run.reply.kind !== "unsupportedOs", `kind ${String(run.reply.kind)}`);
         }
+        assert.equal(run.stderr, "", "nothing on stderr");
         for (const side of SIDES) {
           assert.deepEqual(Object.keys(state[side]).sort(), settings[side], `the host's ${side} settings are the ones it had`);
           for (const v of Object.values(state[side])) assert.equal(typeof v, "boolean");
         }
-        const decoded = decodeOrHostError({ stdout: Buffer.from(asciiJson(outcome.reply)), stderr: Buffer.alloc(0), exitCode: outcome.exitCode });
-        if (status === "error") assert.equal((decoded as HostError).kind, outcome.reply.kind);
+        const decoded = decodeOrHostError({ stdout: Buffer.from(run.stdout), stderr: Buffer.alloc(0), exitCode: run.exitCode });
+        if (status === "error") assert.equal((decoded as HostError).kind, run.reply.kind);
         // An ok reply, audit findings included, is one the provider accepts.
         else assert.ok(!(decoded instanceof HostError), `an ok reply was refused: ${(decoded as Error).message}`);
       },
-      1500,
+      400,
     );
+    reportGaps(gaps, inputs);
   });
 
-  const settingRef = fc.oneof(
-    ...SIDES.map((side) => fc.record({ side: fc.constant(side), name: fc.constantFrom(...cmdletNames(side)), value: fc.boolean() })),
-  );
+  it("writes a setting only once the host's record holds its original, and never changes a recorded original, across any sequence of requests on any host", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    const providerRequest = fc.record({
+      operation: fc.constantFrom("read", "apply", "apply", "restore", "release"),
+      ownerId: fc.constantFrom(OWNER_ID, OTHER_ID),
+      ownerLabel: fc.constantFrom(LABEL, "urn:other"),
+      legacyOwners: fc.array(fc.constantFrom(...OWNERS), { maxLength: 2 }),
+      takeOwnership: fc.boolean(),
+      client: cmdletValues("client"),
+      server: cmdletValues("server"),
+      originals: modelSides,
+    });
+    await holds(
+      "smb-signing.ps1 (request sequences: the record before each write, originals kept)",
+      fc.record({ preset: presetArb, record: recordText, requests: fc.array(providerRequest, { minLength: 1, maxLength: 4 }), faults: faultsArb, policy: fc.option(groupPolicyArb, { nil: undefined }) }),
+      ({ preset, record, requests, faults, policy }) => {
+        inputs++;
+        const state = newHostState(preset);
+        if (record !== undefined) state.record = record;
+        if (policy) {
+          state.groupPolicy = policy;
+          applyGroupPolicy(state);
+        }
+        state.faults = faults;
+        for (const request of requests) {
+          const recordBefore = state.record;
+          const run = scriptRun(state, request, gaps);
+          const where = `${request.operation} ${JSON.stringify(request)}: ${run.stdout}`;
+          // Only a restore puts values back without a record (from the originals its state knows).
+          if (request.operation !== "restore") {
+            for (const w of run.writes.filter((x) => x.part !== "record")) {
+              const held = knownOriginals(w.recordBefore);
+              for (const name of w.names) {
+                assert.equal(typeof held?.[w.part as Side][name], "boolean", `${w.command} wrote ${w.part}.${name} while the record held no original for it (${where})`);
+              }
+            }
+          }
+          assert.ok(request.operation === "apply" || request.operation === "restore" || run.writes.every((w) => w.part === "record"), `a ${request.operation} changed a setting (${where})`);
+          // A record that stays keeps every original it held (a complete restore removes it whole).
+          if (isValidRecord(recordBefore) && state.record !== undefined) {
+            const before = knownOriginals(recordBefore)!;
+            const after = knownOriginals(state.record);
+            for (const side of SIDES) {
+              for (const [name, value] of Object.entries(before[side])) assert.equal(after?.[side][name], value, `the recorded original ${side}.${name} changed (${where})`);
+            }
+          }
+        }
+      },
+      250,
+    );
+    reportGaps(gaps, inputs);
+  });
+
+  it("refuses an apply on a host another owner's record claims (no takeOwnership) as ownedElsewhere, before writing anything", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    const othersRecord = fc.oneof(
+      fc.record({ version: fc.constant(2), ownerId: fc.constant(OTHER_ID), ownerLabel: fc.constantFrom(...OWNERS), claimedAt: fc.constant("2026-12-07T06:00:00.0000000Z"), originals: modelSides }),
+      fc.record({ version: fc.constant(1), owner: fc.constantFrom("proj/prod/fs01", "other/stack/res"), originals: modelSides }),
+    );
+    await holds(
+      "smb-signing.ps1 (another owner's record)",
+      fc.record({
+        preset: presetArb,
+        record: othersRecord,
+        declared: modelSides,
+        // Only a JSON true takes a host over.
+        takeOwnership: fc.constantFrom(false, undefined, "true", 1, null),
+        faults: fc.record({ nonAdmin: fc.boolean(), failingCmdlet: fc.constantFrom(...SET_CMDLETS) }, { requiredKeys: [] }),
+        policy: fc.option(groupPolicyArb, { nil: undefined }),
+      }),
+      ({ preset, record, declared, takeOwnership, faults, policy }) => {
+        inputs++;
+        const state = newHostState(preset);
+        if (policy) {
+          state.groupPolicy = policy;
+          applyGroupPolicy(state);
+        }
+        state.record = JSON.stringify(record);
+        state.faults = faults;
+        const host = structuredClone(settingsOf(state));
+        const run = scriptRun(state, { operation: "apply", ownerId: OWNER_ID, ownerLabel: LABEL, legacyOwners: ["proj/dev/fs01"], takeOwnership, ...declared, originals: { client: {}, server: {} } }, gaps);
+        assert.equal(run.reply?.kind, "ownedElsewhere", run.stdout);
+        assert.equal(run.exitCode, 2);
+        assert.deepEqual(run.writes, [], "nothing written");
+        assert.deepEqual(settingsOf(state), host);
+        assert.equal(state.record, JSON.stringify(record));
+      },
+      200,
+    );
+    reportGaps(gaps, inputs);
+  });
+
+  it("refuses an apply of a value Group Policy enforces otherwise as policyConflict, naming the setting and its GPO, before writing anything", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    const conflictArb = presetArb.chain((preset) => {
+      const host = newHostState(preset);
+      const names = SIDES.flatMap((side) => Object.keys(host[side]).map((name) => ({ side, name })));
+      return fc.record({
+        preset: fc.constant(preset),
+        enforced: fc.constantFrom(...names),
+        value: fc.boolean(),
+        gpo: fc.constantFrom("Local Group Policy", "Contoso Baseline"),
+        rsopLogging: fc.boolean(),
+        // Other declared settings, among those the host has.
+        others: fc.record({ client: fc.dictionary(fc.constantFrom(...Object.keys(host.client)), fc.boolean(), { maxKeys: 3 }), server: fc.dictionary(fc.constantFrom(...Object.keys(host.server)), fc.boolean(), { maxKeys: 3 }) }),
+        ownRecord: fc.boolean(),
+        faults: fc.record({ nonAdmin: fc.boolean(), failingCmdlet: fc.constantFrom(...SET_CMDLETS), revertingAgent: revertingArb }, { requiredKeys: [] }),
+      });
+    });
+    await holds(
+      "smb-signing.ps1 (Group Policy conflicts)",
+      conflictArb,
+      ({ preset, enforced, value, gpo, rsopLogging, others, ownRecord, faults }) => {
+        inputs++;
+        const state = newHostState(preset);
+        const securityOption = SECURITY_OPTIONS.includes(enforced.name);
+        state.groupPolicy = {
+          gpo,
+          securityOptions: { client: {}, server: {} },
+          administrativeTemplates: { client: {}, server: {} },
+          // RSoP is where the script learns of a Security Option: without its logging none is known.
+          rsopLogging: securityOption ? true : rsopLogging,
+        };
+        (securityOption ? state.groupPolicy.securityOptions : state.groupPolicy.administrativeTemplates)[enforced.side][enforced.name] = value;
+        applyGroupPolicy(state);
+        if (ownRecord) state.record = JSON.stringify({ version: 2, ownerId: OWNER_ID, ownerLabel: LABEL, claimedAt: "2026-12-07T06:00:00.0000000Z", originals: { client: {}, server: {} } });
+        state.faults = faults;
+        const declared = structuredClone(others);
+        declared[enforced.side][enforced.name] = !value;
+        const host = structuredClone(settingsOf(state));
+        const recordBefore = state.record;
+        const run = scriptRun(state, { operation: "apply", ownerId: OWNER_ID, ownerLabel: LABEL, legacyOwners: [], ...declared, originals: { client: {}, server: {} } }, gaps);
+        assert.equal(run.reply?.kind, "policyConflict", run.stdout);
+        assert.equal(run.exitCode, 2);
+        const conflicts = run.reply.conflicts as Array<Record<string, unknown>>;
+        assert.ok(
+          conflicts.some((c) => c.side === enforced.side && c.name === enforced.name && c.declared === !value && c.enforced === value && c.gpo === (rsopLogging || securityOption ? gpo : "a Group Policy object (RSoP names none)")),
+          JSON.stringify(conflicts),
+        );
+        assert.deepEqual(run.writes, [], "nothing written");
+        assert.deepEqual(settingsOf(state), host);
+        assert.equal(state.record, recordBefore);
+      },
+      200,
+    );
+    reportGaps(gaps, inputs);
+  });
+
+  it("refuses a request with an unknown or non-Boolean setting on either side as badRequest, before writing anything", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    const badEntry = fc.oneof(
+      // A name the side does not manage (the other side's, a typo, a JavaScript object's, any) with a Boolean.
+      fc
+        .tuple(fc.constantFrom("client" as Side, "server" as Side), fc.oneof(fc.constantFrom("EncryptData", "RequireSecuritySignatur", "AuditClientDoesNotSupportSigning", "AuditServerDoesNotSupportSigning", ...PROTOTYPE_NAMES), fc.string({ minLength: 1, maxLength: 12 })), fc.boolean())
+        // PowerShell compares names ignoring case: another case of a managed name is that name.
+        .filter(([side, name]) => !cmdletNames(side).some((n) => n.toLowerCase() === name.toLowerCase()))
+        .map(([side, name, value]) => ({ side, name, value: value as unknown })),
+      // A name it manages, with a value that is no Boolean.
+      fc.tuple(fc.constantFrom("client" as Side, "server" as Side), fc.jsonValue().filter((v) => typeof v !== "boolean")).chain(([side, value]) => fc.constantFrom(...cmdletNames(side)).map((name) => ({ side, name, value }))),
+    );
+    await holds(
+      "smb-signing.ps1 (a setting it does not know, or no Boolean)",
+      fc.record({ preset: presetArb, operation: fc.constantFrom("apply", "apply", "restore", "read"), bad: badEntry }),
+      ({ preset, operation, bad }) => {
+        inputs++;
+        const state = newHostState(preset);
+        // Declare the opposite of every value the host has on both sides: a run that went on would write.
+        const declared = { client: Object.fromEntries(Object.entries(state.client).map(([n, v]) => [n, !v])), server: Object.fromEntries(Object.entries(state.server).map(([n, v]) => [n, !v])) } as Record<Side, Record<string, unknown>>;
+        declared[bad.side] = { ...declared[bad.side], [bad.name]: bad.value };
+        const host = structuredClone(settingsOf(state));
+        const run = scriptRun(state, { operation, ownerId: OWNER_ID, ownerLabel: LABEL, ...declared, originals: { client: {}, server: {} } }, gaps);
+        assert.equal(run.reply?.kind, "badRequest", run.stdout);
+        assert.match(String(run.reply.message), new RegExp(`^unknown ${bad.side} setting `));
+        assert.deepEqual(run.writes, [], "nothing written");
+        assert.deepEqual(settingsOf(state), host);
+        assert.equal(state.record, undefined);
+      },
+      200,
+    );
+    reportGaps(gaps, inputs);
+  });
+
+  it("reports as `after` the host re-read once it has written: what another agent put back shows", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    await holds(
+      "smb-signing.ps1 (after is the re-read host)",
+      fc.record({ preset: presetArb, operation: fc.constantFrom("apply", "restore"), declared: modelSides, originals: modelSides, reverting: revertingArb, record: fc.boolean() }),
+      ({ preset, operation, declared, originals, reverting, record }) => {
+        inputs++;
+        const state = newHostState(preset);
+        if (record) state.record = JSON.stringify({ version: 2, ownerId: OWNER_ID, ownerLabel: LABEL, claimedAt: "2026-12-07T06:00:00.0000000Z", originals });
+        state.faults = { revertingAgent: reverting };
+        const run = scriptRun(state, { operation, ownerId: OWNER_ID, ownerLabel: LABEL, ...declared, originals }, gaps);
+        fc.pre(run.reply?.status === "ok");
+        const after = run.reply!.after as Record<Side, Record<string, boolean>>;
+        for (const side of SIDES) {
+          for (const [name, value] of Object.entries(after[side])) assert.equal(value, state[side][name], `after.${side}.${name} is not the host's value (${run.stdout})`);
+        }
+        // And it is the host as written: before, with what the run changed.
+        const before = run.reply!.before as Record<Side, Record<string, boolean>>;
+        const changed = run.reply!.changed as string[];
+        for (const side of SIDES) {
+          for (const name of Object.keys(before[side])) {
+            if (!changed.includes(`${side}.${name}`)) continue;
+            const put = reverting[side]?.[name];
+            assert.equal(after[side][name], put ?? !before[side][name], `${side}.${name} after a change`);
+          }
+        }
+      },
+      250,
+    );
+    reportGaps(gaps, inputs);
+  });
+
+  it("removes the record on a restore exactly when every original is back on the host", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    await holds(
+      "smb-signing.ps1 (a restore removes the record only when complete)",
+      fc.record({ preset: presetArb, originals: modelSides, drift: modelSides, reverting: revertingArb, failingCmdlet: fc.option(fc.constantFrom(...SET_CMDLETS), { nil: undefined }), fromState: fc.boolean() }),
+      ({ preset, originals, drift, reverting, failingCmdlet, fromState }) => {
+        inputs++;
+        const state = newHostState(preset);
+        for (const side of SIDES) for (const [name, v] of Object.entries(drift[side])) if (name in state[side]) state[side][name] = v;
+        const record = JSON.stringify({ version: 2, ownerId: OWNER_ID, ownerLabel: LABEL, claimedAt: "2026-12-07T06:00:00.0000000Z", originals });
+        state.record = record;
+        state.faults = { revertingAgent: reverting, ...(failingCmdlet ? { failingCmdlet } : {}) };
+        const run = scriptRun(state, { operation: "restore", ownerId: OWNER_ID, ownerLabel: LABEL, originals: fromState ? originals : { client: {}, server: {} } }, gaps);
+        // Every original the host has a setting for (no Group Policy here), back as it was.
+        const back = SIDES.every((side) => Object.entries(originals[side]).every(([name, v]) => !(name in state[side]) || state[side][name] === v));
+        if (state.record === undefined) {
+          assert.ok(back, `the record was removed, but the host is not as the originals say: ${JSON.stringify(settingsOf(state))} (${run.stdout})`);
+          assert.equal(run.reply?.restored, true, run.stdout);
+        } else {
+          assert.equal(state.record, record, "a restore leaves the record as it was, or removes it");
+          assert.ok(run.reply?.restored !== true, `restored, yet the record stays (${run.stdout})`);
+          // A restore that succeeded in putting everything back removes it.
+          assert.ok(!(run.reply?.status === "ok" && back), `every original is back, yet the record stays (${run.stdout})`);
+        }
+      },
+      250,
+    );
+    reportGaps(gaps, inputs);
+  });
+
+  const settingRef = fc.oneof(...SIDES.map((side) => fc.record({ side: fc.constant(side), name: fc.constantFrom(...cmdletNames(side)), value: fc.boolean() })));
   /** One step of one owner's life with a host: an apply of some settings, perhaps a fault, perhaps drift before it. */
   const step = fc.record({
     declare: fc.uniqueArray(settingRef, { selector: (s) => `${s.side}.${s.name}`, maxLength: 5 }),
     stateKnows: fc.double({ min: 0, max: 1, noNaN: true }),
-    failingCmdlet: fc.option(fc.constantFrom("Set-SmbClientConfiguration" as const, "Set-SmbServerConfiguration" as const), { nil: undefined }),
+    failingCmdlet: fc.option(fc.constantFrom(...SET_CMDLETS), { nil: undefined }),
     drift: fc.option(settingRef, { nil: undefined }),
   });
 
-  it("never overwrites a recorded original across any sequence of applies by one owner, and a restore puts every one back and removes the record", async () => {
+  it("keeps the values from before each setting's first apply across any sequence of applies by one owner, and a restore puts every one back and removes the record", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
     await holds(
-      "runSigningScript (apply sequences, then restore)",
-      fc.record({ preset: presetArb, ownerId: fc.constantFrom(...OWNER_IDS.filter((id) => id !== "")), steps: fc.array(step, { minLength: 1, maxLength: 8 }), forgetful: fc.boolean() }),
+      "smb-signing.ps1 (apply sequences, then restore)",
+      fc.record({ preset: presetArb, ownerId: fc.constantFrom(OWNER_ID, OTHER_ID), steps: fc.array(step, { minLength: 1, maxLength: 6 }), forgetful: fc.boolean() }),
       ({ preset, ownerId, steps, forgetful }) => {
-        const owner = { ownerId, ownerLabel: "urn:pulumi:dev::proj::t::fs01", legacyOwners: [] };
+        inputs++;
+        const owner = { ownerId, ownerLabel: LABEL, legacyOwners: [] };
         const state: HostState = newHostState(preset);
         // The value each setting had just before the first apply that managed it: the truth to keep.
-        const expected: { client: ModelValues; server: ModelValues } = { client: {}, server: {} };
-        const recorded = () => (state.record === undefined ? { client: {}, server: {} } : (JSON.parse(state.record).originals as typeof expected));
+        const expected: Originals = { client: {}, server: {} };
+        const recorded = () => knownOriginals(state.record) ?? { client: {}, server: {} };
         const stateView = (share: number) => {
           // What the caller's Pulumi state knows of the originals: some of them (none when forgetful).
-          const view: typeof expected = { client: {}, server: {} };
+          const view: Originals = { client: {}, server: {} };
           for (const side of SIDES) {
             const names = Object.keys(expected[side]);
             for (const name of names.slice(0, forgetful ? 0 : Math.round(names.length * share))) view[side][name] = expected[side][name];
@@ -610,22 +946,22 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
         for (const s of steps) {
           if (s.drift && s.drift.name in state[s.drift.side]) state[s.drift.side][s.drift.name] = s.drift.value;
           state.faults = s.failingCmdlet ? { failingCmdlet: s.failingCmdlet } : {};
-          const declared: typeof expected = { client: {}, server: {} };
+          const declared: Originals = { client: {}, server: {} };
           for (const d of s.declare) declared[d.side][d.name] = d.value;
-          const hostBefore = { client: { ...state.client }, server: { ...state.server } };
-          const outcome = runSigningScript(state, JSON.stringify({ operation: "apply", ...owner, takeOwnership: false, ...declared, originals: stateView(s.stateKnows) }));
+          const hostBefore = settingsOf(state);
+          const run = scriptRun(state, { operation: "apply", ...owner, takeOwnership: false, ...declared, originals: stateView(s.stateKnows) }, gaps);
           // An apply refused for a setting this host lacks, or one that Group Policy enforces
           // otherwise, manages nothing; any other apply manages what it declares.
-          if (outcome.reply.kind !== "unsupportedSetting" && outcome.reply.kind !== "policyConflict") {
-            assert.ok(outcome.reply.status === "ok" || outcome.reply.kind === "failed", JSON.stringify(outcome.reply));
+          if (run.reply?.kind !== "unsupportedSetting" && run.reply?.kind !== "policyConflict") {
+            assert.ok(run.reply?.status === "ok" || run.reply?.kind === "failed", run.stdout);
             for (const side of SIDES) for (const name of Object.keys(declared[side])) if (!(name in expected[side])) expected[side][name] = hostBefore[side][name];
           }
           assert.deepEqual(recorded(), expected, "the record holds the values from before each setting's first apply");
         }
         state.faults = {};
-        const beforeRestore = { client: { ...state.client }, server: { ...state.server } };
-        const restore = runSigningScript(state, JSON.stringify({ operation: "restore", ...owner, takeOwnership: false, originals: stateView(1) }));
-        assert.equal(restore.reply.status, "ok", JSON.stringify(restore.reply));
+        const beforeRestore = settingsOf(state);
+        const restore = scriptRun(state, { operation: "restore", ...owner, takeOwnership: false, originals: stateView(1) }, gaps);
+        assert.equal(restore.reply?.status, "ok", restore.stdout);
         assert.equal(restore.reply.restored, true);
         for (const side of SIDES) {
           for (const [name, v] of Object.entries(expected[side])) {
@@ -637,7 +973,8 @@ describe("the simulated host's smb-signing.ps1, for any record and request", () 
         }
         assert.equal(state.record, undefined, "the record is removed after a complete restore");
       },
-      500,
+      150,
     );
+    reportGaps(gaps, inputs);
   });
 });

@@ -20,7 +20,7 @@ import {
   int32,
   isHostObject,
 } from "../simhost/powershell/host";
-import { AUDIT_LOGS, HostState, newHostState, PresetName, runSigningScript, smbConnect } from "../simhost/model";
+import { AUDIT_LOGS, HostState, newHostState, PresetName, smbConnect } from "../simhost/model";
 import { SurfaceGap, windowsSurface } from "../simhost/windowsSurface";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -470,26 +470,31 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       assert.equal(oneError(outcome).fullyQualifiedErrorId, "NoMatchingLogsFound,Microsoft.PowerShell.Commands.GetWinEventCommand");
     });
 
-    it("the events smbConnect logs are the ones the twin's audit findings count", () => {
+    it("the events smbConnect logs are what Get-WinEvent returns: newest first, those since StartTime, with the peer's address among their values", () => {
       const state = newHostState("server-2025");
       state.server.AuditClientDoesNotSupportSigning = true;
       const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000);
       for (const [address, hoursAgo, smb1] of [
-        ["10.0.4.17", 1, false],
-        ["10.0.4.17", 2, false],
-        ["10.0.4.18", 3, true],
         ["10.0.4.19", 24 * 10, false],
+        ["10.0.4.18", 3, true],
+        ["10.0.4.17", 2, false],
+        ["10.0.4.16", 1, false],
       ] as const) {
         smbConnect(state, { direction: "inbound", address, signs: false, smb1, at: at(hoursAgo), account: "CONTOSO\\svc" });
       }
-      const twin = runSigningScript(structuredClone(state), JSON.stringify({ operation: "read", auditDays: 7 })).reply as { audit: { server: { events: number } } };
       const host = windowsSurface(state);
       const events = run(host, "Get-WinEvent", {
         FilterHashtable: hashtable({ LogName: AUDIT_LOGS.server.log, Id: array(AUDIT_LOGS.server.ids.map((i) => int32(i))), StartTime: new PSDateTime(Date.now() - 7 * 86_400_000, "Local") }),
         MaxEvents: int32(2000),
       }).output;
-      assert.equal(events.length, 3);
-      assert.equal(twin.audit.server.events, events.length);
+      assert.deepEqual(
+        events.map((e) => [(prop(e, "Id") as PSNumber).value, (prop(e, "Properties") as PSArray).items.map((p) => prop(p, "Value")).filter((v) => typeof v === "string")]),
+        [
+          [3021, ["CONTOSO\\svc", "\\\\10.0.4.16"]],
+          [3021, ["CONTOSO\\svc", "\\\\10.0.4.17"]],
+          [3027, ["10.0.4.18", "CONTOSO\\svc"]],
+        ],
+      );
     });
 
     it("other logs, keys or parameters are a SurfaceGap", () => {
