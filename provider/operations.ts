@@ -22,7 +22,7 @@ import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolic
 import { HostError, type HostErrorKind } from "./errors";
 import { newOwnerId, ownerLabel } from "./domain/owner";
 import { Deadline, deadlineIn } from "./host/retry";
-import { AuditLogReply, AuditRequest, Ownership, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { AuditLogReply, AuditRequest, Ownership, ownerText, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
 import { privateKeyProblem } from "./transport/ssh";
 
 /** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
@@ -381,9 +381,7 @@ async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operati
   const conn = inputs.connection;
   const result = await runSigningScript(conn, { operation: "read", ...ownershipOf(inputs, ownerId, inputs.owner), audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
   if (result.record && !result.ours && inputs.takeOwnership !== true) {
-    const r = result.record;
-    const since = r.format === 1 ? "written by a release before owner ids" : `owner id ${r.ownerId}, claimed ${r.claimedAt}`;
-    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${r.ownerLabel} (${since})`);
+    throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${ownerText(result.record)}`);
   }
   return result;
 }

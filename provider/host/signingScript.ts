@@ -190,6 +190,11 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
   return toResult(parsed.data);
 }
 
+/** A record's owner for people: its label, and its id and claim (or that a release before owner ids wrote it). */
+export function ownerText(r: Pick<HostRecord, "format" | "ownerId" | "ownerLabel" | "claimedAt">): string {
+  return `${r.ownerLabel} (${r.format === 1 ? "written by a release before owner ids" : `owner id ${r.ownerId}, claimed ${r.claimedAt}`})`;
+}
+
 /**
  * Another owner's record, named for people: its label and id, when it claimed the host, and, when
  * the label is this resource's own, what can have written it (the advice says how to hand over).
@@ -199,8 +204,7 @@ function ownedElsewhere(where: string, err: HostError, ownerLabel: string): Host
   // A refusal is believed without its record too (it refuses): then the script's own words.
   if (!record.success) return err;
   const r = record.data;
-  const since = r.format === 1 ? "written by a release before owner ids" : `owner id ${r.ownerId}, claimed ${r.claimedAt}`;
-  let text = `the SMB signing settings of this host are owned by another resource: ${r.ownerLabel} (${since}); nothing was changed`;
+  let text = `the SMB signing settings of this host are owned by another resource: ${ownerText(r)}; nothing was changed`;
   if (r.ownerLabel === ownerLabel && r.format === 2) {
     text +=
       ". That record has this resource's own name but another owner id: either a stack of the same name in another backend or organisation owns the host, or an earlier `up` of this resource was interrupted after the host recorded it and before Pulumi saved it (a pending create, or PULUMI_SKIP_CHECKPOINTS); if it is the interrupted run, set takeOwnership: true for one `up`";

@@ -1,7 +1,8 @@
 // Inputs: every bad property is refused by check with its path and what is allowed, before any host is contacted.
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
-import { connectionSchema, parsePolicyInputs, policySchema, UNKNOWN } from "../../provider/domain/schema";
+import { z } from "zod";
+import { connectionSchema, inOurWords, parsePolicyInputs, policySchema, UNKNOWN } from "../../provider/domain/schema";
 import { SETTINGS } from "../../provider/domain/settings";
 import { durationSeconds } from "../../provider/resource";
 
@@ -226,6 +227,18 @@ describe("check's reasons are the project's words", () => {
       }
     }
     assert.deepEqual(raw, []);
+  });
+
+  it("a field added without words of its own is still refused in the project's words, never zod's", () => {
+    // Every field today names what it allows; this holds the net under them, for the next field.
+    const bare = z.object({ n: z.number().int().min(1).max(9), s: z.string().min(2), e: z.enum(["a", "b"]), b: z.boolean() });
+    const result = bare.safeParse({ n: 1.5, s: "x", e: "c", b: "yes" }, { error: inOurWords });
+    assert.equal(result.success, false);
+    const reasons = result.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    assert.deepEqual(reasons, ["n: must be a whole number", "s: must be at least 2 characters long", 'e: must be one of "a", "b"', "b: must be true or false"]);
+    const missing = bare.safeParse({ n: 1, e: "a", b: true }, { error: inOurWords });
+    assert.deepEqual(missing.error!.issues.map((i) => i.message), ["is required"]);
+    assert.ok(!reasons.some((r) => ZOD.test(r)), reasons.join("; "));
   });
 });
 
