@@ -403,7 +403,8 @@ class Registry {
     if (parametersSide && kind === "DWord" && SECURITY_OPTIONS.some((n) => n.toLowerCase() === name.toLowerCase())) {
       const setting = SECURITY_OPTIONS.find((n) => n.toLowerCase() === name.toLowerCase())!;
       // The same value the cmdlets set; another configuration agent puts its values back at once (as after a Set-*).
-      Object.assign(this.state[parametersSide], { [setting]: data !== 0 }, this.state.faults.revertingAgent?.[parametersSide]);
+      Object.assign(this.state[parametersSide], { [setting]: data !== 0 });
+      putBack(this.state, parametersSide);
       return;
     }
     if (path.key === RECORD_KEY && name.toLowerCase() === RECORD_VALUE.toLowerCase() && kind === "String") {
@@ -752,7 +753,8 @@ function smbCommands(state: HostState): Record<string, HostCommand> {
           return call.writeError(spec(call.name, "Windows System Error 1062", "The service has not been started.", "NotSpecified", "Microsoft.Management.Infrastructure.CimException", `MSFT_${noun}`));
         }
         // The local write sticks until Group Policy is applied again; another agent puts its values back at once.
-        Object.assign(state[side], values, state.faults.revertingAgent?.[side]);
+        Object.assign(state[side], values);
+        putBack(state, side);
       },
     };
   }
@@ -909,4 +911,9 @@ export function windowsSurface(state: HostState, options: SurfaceOptions = {}): 
       ...(state.cmdlets ? smbCommands(state) : {}),
     },
   };
+}
+
+/** The revertingAgent fault: the agent puts its values back at once, for the settings this host has (it cannot add one the release lacks). */
+function putBack(state: HostState, side: Side): void {
+  for (const [name, value] of Object.entries(state.faults.revertingAgent?.[side] ?? {})) if (name in state[side]) state[side][name] = value;
 }

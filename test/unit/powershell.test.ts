@@ -132,6 +132,11 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
     it("member-access enumeration: each element's property (skipping those without it), one result a scalar, none $null", () => {
       assert.deepEqual(all("$a = '[{\"x\":1},{\"y\":2},{\"x\":[3,4]}]' | ConvertFrom-Json; @(,$a.x); ('[{\"x\":1}]' | ConvertFrom-Json).x; $null -eq @().x"), [[1, 3, 4], 1, true]);
     });
+    it("a property a string, Boolean or number lacks is $null outside strict mode; a string's PSObject has Length alone", () => {
+      assert.deepEqual(all("$null -eq 'abc'.operation; $null -eq $true.client; $null -eq (7).x; $null -eq (1.5).x; $null -eq ('7.25' | ConvertFrom-Json).x; @('a', $true, 3).operation -eq $null"), [true, true, true, true, true, true]);
+      assert.deepEqual(all("@('abc'.PSObject.Properties | ForEach-Object { $_.Name }); @($true.PSObject.Properties).Count"), ["Length", 0]);
+      fails("'abc'.psbase", /not implemented: the property psbase of System.String/);
+    });
     it("Windows PowerShell 5.1 gives a PSCustomObject no .Count", () => {
       assert.equal(one("$null -eq ('{}' | ConvertFrom-Json).Count"), true);
     });
@@ -339,7 +344,7 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       fails("[System.IO.File]::Exists('x')", /not implemented: the type \[System.IO.File\] at line 1/);
       fails("$x = 1 -band 2", /not implemented: the operator -band at line 1/);
       fails("1..3", /not implemented: the expression 1..3 at the start of a pipeline/);
-      fails("@(1,2).Name", /not implemented: member enumeration of .Name over a System.Int32 at line 1/);
+      fails("@((Get-Date), (Get-Date)).Ticks", /not implemented: member enumeration of .Ticks over a System.DateTime at line 1/);
     });
     it("refuses a syntax error with its line", () => {
       fails("if ($x { 'a' }", /syntax error at line 1/);

@@ -464,10 +464,30 @@ const [OWNER_ID, OTHER_ID] = OWNER_IDS;
 const LABEL = "urn:pulumi:dev::proj::pulumi-smb-signing:index:SmbSigningPolicy::fs01";
 const presetArb = fc.constantFrom(...PRESET_NAMES);
 const modelSides = fc.record({ client: cmdletValues("client"), server: cmdletValues("server") });
+/**
+ * Any JSON value whose numbers a double holds exactly (at most 15 significant digits, integers
+ * within 2^53). Windows PowerShell 5.1's ConvertFrom-Json reads longer ones as [decimal] or
+ * [long] with every digit kept; the interpreter refuses those rather than guess (a gap, not an
+ * answer), and the provider never sends one (Booleans, strings, whole numbers up to 10000).
+ */
+const scriptJsonValue = fc.jsonValue().map(function tame(v: unknown): unknown {
+  if (typeof v === "number") return Number.isInteger(v) ? Math.max(-(2 ** 52), Math.min(2 ** 52, v)) : Number(v.toPrecision(15));
+  if (Array.isArray(v)) return v.map(tame);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tame(x)]));
+  return v;
+});
+const scriptJson = scriptJsonValue.map((v) => JSON.stringify(v));
+/** True when an object in the value has two keys that differ only in case (5.1's ConvertFrom-Json: "duplicated keys"). */
+function hasCaseTwins(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasCaseTwins);
+  if (v === null || typeof v !== "object") return false;
+  const keys = Object.keys(v);
+  return new Set(keys.map((k) => k.toLowerCase())).size < keys.length || Object.values(v).some(hasCaseTwins);
+}
 /** Settings by any name (ours, the other side's, every object's, any) with Booleans or anything else. */
 const anyKeyValues = fc.dictionary(
   fc.oneof(fc.constantFrom(...cmdletNames("client"), ...cmdletNames("server")), fc.constantFrom(...PROTOTYPE_NAMES), fc.string({ maxLength: 10 })),
-  fc.oneof(fc.boolean(), fc.jsonValue()),
+  fc.oneof(fc.boolean(), scriptJsonValue),
   { maxKeys: 4 },
 );
 
@@ -483,16 +503,16 @@ const recordText = fc.oneof(
     .map((r) => JSON.stringify(r)),
   fc.constant(undefined),
   fc.string({ maxLength: 60 }),
-  fc.json(),
+  scriptJson,
   fc.record({ version: fc.constant(1), owner: fc.constantFrom(...OWNERS), originals: modelSides }).map((r) => JSON.stringify(r)),
   fc
     .record({
-      version: fc.oneof(fc.constant(1), fc.constant(2), fc.jsonValue()),
-      owner: fc.oneof(fc.constantFrom(...OWNERS), fc.jsonValue()),
-      ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), fc.jsonValue()),
-      ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.jsonValue()),
-      claimedAt: fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue()),
-      originals: fc.oneof(fc.record({ client: anyKeyValues, server: anyKeyValues }, { requiredKeys: [] }), fc.jsonValue()),
+      version: fc.oneof(fc.constant(1), fc.constant(2), scriptJsonValue),
+      owner: fc.oneof(fc.constantFrom(...OWNERS), scriptJsonValue),
+      ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), scriptJsonValue),
+      ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), scriptJsonValue),
+      claimedAt: fc.oneof(fc.string({ maxLength: 30 }), scriptJsonValue),
+      originals: fc.oneof(fc.record({ client: anyKeyValues, server: anyKeyValues }, { requiredKeys: [] }), scriptJsonValue),
       extra: anyKeyValues,
     })
     .map(({ extra, ...r }) => JSON.stringify({ ...extra, ...r })),
@@ -526,21 +546,21 @@ const requestText = fc.oneof(
   fc
     .record(
       {
-        operation: fc.oneof(fc.constantFrom("read", "apply", "restore", "release"), fc.jsonValue()),
-        ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), fc.jsonValue()),
-        ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.string({ maxLength: 1100 }), fc.jsonValue()),
-        legacyOwners: fc.oneof(fc.constantFrom(...OWNERS), fc.array(fc.constantFrom(...OWNERS)), fc.jsonValue()),
-        takeOwnership: fc.oneof(fc.boolean(), fc.jsonValue()),
+        operation: fc.oneof(fc.constantFrom("read", "apply", "restore", "release"), scriptJsonValue),
+        ownerId: fc.oneof(fc.constantFrom(...OWNER_IDS), scriptJsonValue),
+        ownerLabel: fc.oneof(fc.constantFrom(...OWNERS), fc.string({ maxLength: 1100 }), scriptJsonValue),
+        legacyOwners: fc.oneof(fc.constantFrom(...OWNERS), fc.array(fc.constantFrom(...OWNERS)), scriptJsonValue),
+        takeOwnership: fc.oneof(fc.boolean(), scriptJsonValue),
         client: fc.oneof(cmdletValues("client"), anyKeyValues),
         server: fc.oneof(cmdletValues("server"), anyKeyValues),
-        originals: fc.oneof(modelSides, fc.record({ client: anyKeyValues, server: anyKeyValues }), fc.jsonValue()),
-        auditDays: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer(), fc.jsonValue()),
-        auditMaxEvents: fc.oneof(fc.integer({ min: 1, max: 10000 }), fc.integer(), fc.jsonValue()),
+        originals: fc.oneof(modelSides, fc.record({ client: anyKeyValues, server: anyKeyValues }), scriptJsonValue),
+        auditDays: fc.oneof(fc.integer({ min: 1, max: 90 }), fc.integer(), scriptJsonValue),
+        auditMaxEvents: fc.oneof(fc.integer({ min: 1, max: 10000 }), fc.integer(), scriptJsonValue),
       },
       { requiredKeys: ["operation"] },
     )
     .map((r) => JSON.stringify(r)),
-  fc.json(),
+  scriptJson,
   fc.string({ maxLength: 40 }),
 );
 
@@ -639,6 +659,11 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
         if (record !== undefined) state.record = record;
         state.faults = faults;
         const run = scriptRun(state, request, gaps);
+        if (request === "") {
+          // The script's -RequestJson is a Mandatory [string]: an empty one fails to bind (exit 1, no reply, nothing written).
+          assert.deepEqual([run.exitCode, run.stdout, run.writes], [1, "", []]);
+          return;
+        }
         assert.ok(run.reply, `no JSON reply (exit ${run.exitCode}): ${run.stdout} ${run.stderr}`);
         const status = run.reply.status;
         assert.ok(status === "ok" || status === "error", `status ${String(status)}`);
@@ -695,7 +720,8 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
           if (request.operation !== "restore") {
             for (const w of run.writes.filter((x) => x.part !== "record")) {
               const held = knownOriginals(w.recordBefore);
-              for (const name of w.names) {
+              // (Values the reverting agent puts back are the agent's writes, not the script's.)
+              for (const name of w.names.filter((n) => !(n in (faults.revertingAgent?.[w.part as Side] ?? {})))) {
                 assert.equal(typeof held?.[w.part as Side][name], "boolean", `${w.command} wrote ${w.part}.${name} while the record held no original for it (${where})`);
               }
             }
@@ -824,7 +850,8 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
         .filter(([side, name]) => !cmdletNames(side).some((n) => n.toLowerCase() === name.toLowerCase()))
         .map(([side, name, value]) => ({ side, name, value: value as unknown })),
       // A name it manages, with a value that is no Boolean.
-      fc.tuple(fc.constantFrom("client" as Side, "server" as Side), fc.jsonValue().filter((v) => typeof v !== "boolean")).chain(([side, value]) => fc.constantFrom(...cmdletNames(side)).map((name) => ({ side, name, value }))),
+      // (Not an object with two keys that differ only in case: ConvertFrom-Json refuses the whole request for that, as the first property sees.)
+      fc.tuple(fc.constantFrom("client" as Side, "server" as Side), scriptJsonValue.filter((v) => typeof v !== "boolean" && !hasCaseTwins(v))).chain(([side, value]) => fc.constantFrom(...cmdletNames(side)).map((name) => ({ side, name, value }))),
     );
     await holds(
       "smb-signing.ps1 (a setting it does not know, or no Boolean)",
@@ -894,9 +921,13 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
         const record = JSON.stringify({ version: 2, ownerId: OWNER_ID, ownerLabel: LABEL, claimedAt: "2026-12-07T06:00:00.0000000Z", originals });
         state.record = record;
         state.faults = { revertingAgent: reverting, ...(failingCmdlet ? { failingCmdlet } : {}) };
+        const has = { client: { ...state.client }, server: { ...state.server } };
         const run = scriptRun(state, { operation: "restore", ownerId: OWNER_ID, ownerLabel: LABEL, originals: fromState ? originals : { client: {}, server: {} } }, gaps);
-        // Every original the host has a setting for (no Group Policy here), back as it was.
-        const back = SIDES.every((side) => Object.entries(originals[side]).every(([name, v]) => !(name in state[side]) || state[side][name] === v));
+        // Every original the host has a setting for (before the run: an agent may add one), back as it was; a setting Group Policy
+        // enforces with another value (a domain controller's inbound signing) is the policy's.
+        const gp = state.groupPolicy;
+        const policyOwns = (side: Side, name: string, v: boolean) => { const e = { ...gp.securityOptions[side], ...gp.administrativeTemplates[side] }[name]; return e !== undefined && e !== v; };
+        const back = SIDES.every((side) => Object.entries(originals[side]).every(([name, v]) => !(name in has[side]) || state[side][name] === v || policyOwns(side, name, v)));
         if (state.record === undefined) {
           assert.ok(back, `the record was removed, but the host is not as the originals say: ${JSON.stringify(settingsOf(state))} (${run.stdout})`);
           assert.equal(run.reply?.restored, true, run.stdout);

@@ -78,9 +78,12 @@ function journaled(host: PowerShellHost, state: HostState, writes: HostWrite[]):
 export function recordedOriginals(text: string | undefined): { client: Record<string, unknown>; server: Record<string, unknown> } | undefined {
   if (text === undefined) return undefined;
   try {
-    const parsed = JSON.parse(text) as { originals?: { client?: Record<string, unknown>; server?: Record<string, unknown> } } | null;
-    if (!parsed || typeof parsed.originals !== "object" || parsed.originals === null) return undefined;
-    return { client: { ...(parsed.originals.client ?? {}) }, server: { ...(parsed.originals.server ?? {}) } };
+    const parsed = JSON.parse(text) as { originals?: unknown } | null;
+    if (!parsed || parsed.originals === undefined || parsed.originals === null) return undefined;
+    // Originals that are no object (false, 5, "x") hold no settings; so does a side that is none.
+    const sides = (typeof parsed.originals === "object" ? parsed.originals : {}) as Record<string, unknown>;
+    const side = (v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {});
+    return { client: side(sides.client), server: side(sides.server) };
   } catch {
     return undefined;
   }

@@ -336,7 +336,9 @@ export function getProperty(obj: PSValue, name: string, line: number): PSValue {
   if (typeof obj === "string") {
     if (eq(name, "Length")) return new PSNumber("Int32", obj.length);
     if (eq(name, "Count")) return new PSNumber("Int32", 1);
-    throw notImplemented(`the property ${name} of System.String`, { line });
+    if (eq(name, "PSObject")) return psobjectOf([{ name: "Length", value: new PSNumber("Int32", obj.length) }]);
+    if (isIntrinsic(name)) throw notImplemented(`the property ${name} of System.String`, { line });
+    return null;
   }
   if (obj instanceof ErrorRecord) {
     const all = errorObjects(obj);
@@ -360,7 +362,27 @@ export function getProperty(obj: PSValue, name: string, line: number): PSValue {
   }
   // Every other scalar: PowerShell 3's Count and Length of one object.
   if (eq(name, "Count") || eq(name, "Length")) return new PSNumber("Int32", 1);
+  if (typeof obj === "boolean" || (obj instanceof PSNumber && PROPERTYLESS_NUMBERS.includes(obj.type))) {
+    // System.Boolean, Int32, Int64, Double and Decimal have no public instance properties.
+    if (eq(name, "PSObject")) return psobjectOf([]);
+    if (isIntrinsic(name)) throw notImplemented(`the property ${name} of ${typeNameOf(obj)}`, { line });
+    return null;
+  }
   throw notImplemented(`the property ${name} of ${typeNameOf(obj)}`, { line });
+}
+
+/**
+ * A property a string, Boolean or number does not have reads as $null, as PowerShell reads any
+ * missing property outside strict mode (the scripts never call Set-StrictMode): "If the member
+ * is not present ... the value is $null" (PowerShell language specification 3.0, §7.1.2 Member
+ * access; about_Member-Access_Enumeration: "... returns $null" for a missing property; strict
+ * mode's PropertyNotFoundStrict is what Set-StrictMode -Version 2.0 adds). The intrinsic members
+ * PowerShell adds to every object (about_Intrinsic_Members) other than PSObject, Count and Length
+ * are not modelled: reading one is a gap, not $null.
+ */
+const PROPERTYLESS_NUMBERS: readonly string[] = ["Int32", "Int64", "Double", "Decimal"];
+function isIntrinsic(name: string): boolean {
+  return ["psbase", "psadapted", "psextended", "pstypenames"].includes(name.toLowerCase());
 }
 
 /**
@@ -382,7 +404,8 @@ function memberEnumeration(obj: PSArray, name: string, line: number): PSValue {
     } else if (isHostObject(item)) {
       const p = item.properties.find((q) => eq(q.name, name));
       if (p) push(p.value);
-    } else if (item instanceof PSArray) {
+    } else if (item instanceof PSArray || typeof item === "string" || typeof item === "boolean" || item instanceof PSNumber) {
+      // A string, Boolean or number takes part too: its Length (a string's), or $null, skipped.
       const v = getProperty(item, name, line);
       if (v !== null) push(v);
     } else throw notImplemented(`member enumeration of .${name} over a ${typeNameOf(item)}`, { line });
