@@ -1,7 +1,7 @@
 // What Windows provides to the shipped scripts (provider/scripts/bootstrap.ps1, smb-signing.ps1)
 // when they run through the PowerShell interpreter (test/simhost/powershell/): the commands they
 // call, the objects those return and the errors they raise, read from and written to a host
-// model's HostState (model.ts) as the TypeScript twin runSigningScript reads and writes it.
+// model's HostState (model.ts), which both simulated transports share.
 //
 // ---------------------------------------------------------------------------------------------
 // Catalogue: everything the two scripts ask of Windows, with exactly the parameters they pass.
@@ -100,8 +100,8 @@
 //        server, 5 primary domain controller) [Learn Win32_ComputerSystem]. HostState.os.
 //     brokenWmi fault: non-terminating CimException 'Invalid class "Win32_ComputerSystem"',
 //        MetadataError, FQID HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.
-//        GetCimInstanceCommand (the twin's message; a damaged repository's exact text is
-//        unsettled). The model breaks every CIM query with it.
+//        GetCimInstanceCommand (a damaged repository's exact text is unsettled: the
+//        harsher case, every query failing, is modelled). The model breaks every CIM query with it.
 //   Get-CimInstance -Namespace 'root\rsop\computer' -ClassName RSOP_GPO -Filter 'id IS NOT NULL'
 //                   -ErrorAction SilentlyContinue
 //     -> RSOP_GPO instances: id (the GPO's LDAP path, "LocalGPO" for local policy), name (its
@@ -181,8 +181,7 @@
 // Not Windows' and not here: the transport's faults (slowStartMs, dropConnection*,
 // slowReplyMs, clixmlNoise, oemOutput, crash, the WinRM ones), counters.runs and
 // counters.writes (windowsHost.ts counts a run that changed a setting from its reply), and the
-// reviewed-script pins. counters.recordWrites counts each write of the record, as the twin's
-// writeRecord does.
+// reviewed-script pins. counters.recordWrites counts each write of the record.
 //
 // Anything the scripts could ask that is not catalogued above (another key, value, class,
 // filter, parameter or log) fails loudly with SurfaceGap, naming the command: a gap in this
@@ -661,7 +660,7 @@ function cimCommands(state: HostState): Record<string, HostCommand> {
         const ns = namespace.toLowerCase();
         if (ns !== "root\\cimv2" && ns !== "root\\rsop\\computer") throw new SurfaceGap(call.name, `the namespace ${namespace}`);
         if (ns === "root\\cimv2" && className.toLowerCase() !== "win32_computersystem") throw new SurfaceGap(call.name, `the class ${namespace}:${className}`);
-        // A damaged WMI repository fails every query (the twin's message; the exact text of such a failure is unsettled).
+        // A damaged WMI repository fails every query (the exact text of such a failure is unsettled).
         if (state.faults.brokenWmi) {
           return call.writeError(
             spec(call.name, "HRESULT 0x80041010", `Invalid class "${className}"`, "MetadataError", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`),
@@ -890,8 +889,8 @@ function psVersion(state: HostState): string {
 
 /**
  * What Windows supplies to one run of the scripts on the host `state` describes: the session's
- * facts and the commands of the catalogue above, reading and changing `state` as the twin
- * (runSigningScript) does. Make one per run.
+ * facts and the commands of the catalogue above, reading and changing `state` as Windows
+ * would. Make one per run.
  */
 export function windowsSurface(state: HostState, options: SurfaceOptions = {}): PowerShellHost {
   const offset = options.utcOffsetMinutes ?? 0;
