@@ -742,6 +742,45 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
     reportGaps(gaps, inputs);
   });
 
+  it("writes the record, holding the original of every setting it then changes, before the first Set-* of an apply that changes settings", async () => {
+    // Every input here changes something: a host with no record, a released one, or this owner's,
+    // and settings declared opposite to the host's values (none that the host's policy enforces).
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    await holds(
+      "smb-signing.ps1 (an apply that changes settings: the record first)",
+      fc.record({
+        preset: presetArb,
+        record: fc.constantFrom("none", "released", "ours"),
+        flip: fc.record({ client: fc.subarray(cmdletNames("client")), server: fc.subarray(cmdletNames("server")) }),
+        keep: fc.record({ client: cmdletValues("client"), server: cmdletValues("server") }),
+      }),
+      ({ preset, record, flip, keep }) => {
+        inputs++;
+        const state = newHostState(preset);
+        const gp = state.groupPolicy;
+        const declared: Originals = { client: {}, server: {} };
+        for (const side of SIDES) {
+          for (const [name, v] of Object.entries(keep[side])) if (name in state[side]) declared[side][name] = v;
+          for (const name of flip[side]) if (name in state[side]) declared[side][name] = !state[side][name];
+          for (const name of Object.keys(declared[side])) if (name in { ...gp.securityOptions[side], ...gp.administrativeTemplates[side] }) delete declared[side][name];
+        }
+        const changes = SIDES.some((side) => Object.entries(declared[side]).some(([name, v]) => state[side][name] !== v));
+        fc.pre(changes);
+        if (record !== "none") state.record = JSON.stringify({ version: 2, ownerId: record === "ours" ? OWNER_ID : "", ownerLabel: LABEL, claimedAt: "2026-12-07T06:00:00.0000000Z", originals: { client: {}, server: {} } });
+        const run = scriptRun(state, { operation: "apply", ownerId: OWNER_ID, ownerLabel: LABEL, ...declared }, gaps);
+        assert.equal(run.reply?.status, "ok", run.stdout + run.stderr);
+        assert.equal(run.writes[0]?.part, "record", `the first change is the record's: ${JSON.stringify(run.writes.map((w) => `${w.command} ${w.part}`))}`);
+        for (const w of run.writes.filter((x) => x.part !== "record")) {
+          const held = knownOriginals(w.recordBefore);
+          for (const name of w.names) assert.equal(typeof held?.[w.part as Side][name], "boolean", `${w.command} wrote ${w.part}.${name} before the record held its original`);
+        }
+      },
+      100,
+    );
+    reportGaps(gaps, inputs);
+  });
+
   it("refuses an apply on a host another owner's record claims (no takeOwnership) as ownedElsewhere, before writing anything", async () => {
     const gaps = new Map<string, number>();
     let inputs = 0;
