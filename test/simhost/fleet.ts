@@ -64,7 +64,6 @@ function run(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
 }
 
-/** Root-only, idempotent machine set-up: the login user and sshd's privilege separation dir. */
 /**
  * The PowerShell interpreter for the forced command's copy: its modules, and of its packages only
  * what it loads (web-tree-sitter's CommonJS build and runtime, the PowerShell grammar).
@@ -95,6 +94,7 @@ async function copySimulatedPowerShell(simDir: string): Promise<void> {
   }
 }
 
+/** Root-only, idempotent machine set-up: the login user and sshd's privilege separation dir. */
 function prepareMachine(): void {
   if (!fs.existsSync(SSHD)) {
     throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install openssh-server), as .ci/run does`);
