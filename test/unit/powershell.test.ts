@@ -102,6 +102,64 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       assert.deepEqual(one("$a = 1; @(,($a..3))"), [1, 2, 3]);
       assert.deepEqual(one("$a = 3; @(,($a..1))"), [3, 2, 1]);
     });
+    it("binary -join: the left operand's elements as strings with the right one between them; a scalar is one element, $null ''", () => {
+      assert.deepEqual(all("@('fe80', 0, 1) -join ':'; 'a' -join ','; $null -join ','; @() -join ','; @(1, $null, 2) -join ''"), ["fe80:0:1", "a", "", "", "12"]);
+    });
+    it("[Convert]::ToByte(text, 16): hexadecimal digits, an optional 0x, either case; FormatException or OverflowException otherwise", () => {
+      assert.deepEqual(all("[Convert]::ToByte('ff', 16); [Convert]::ToByte('0A', 16); [System.Convert]::ToByte('0x7', 16); ([Convert]::ToByte('17', 16)) -is [byte]"), [255, 10, 7, true]);
+      assert.equal(uncaught("[Convert]::ToByte('1g', 16)").message, 'Exception calling "ToByte" with "2" argument(s): "Additional non-parsable characters are at the end of the string."');
+      assert.equal(uncaught("[Convert]::ToByte('zz', 16)").message, 'Exception calling "ToByte" with "2" argument(s): "Could not find any recognizable digits."');
+      assert.equal(uncaught("[Convert]::ToByte('100', 16)").message, 'Exception calling "ToByte" with "2" argument(s): "Value was either too large or too small for an unsigned byte."');
+      fails("[Convert]::ToByte('11', 2)", /not implemented: \[Convert\]::ToByte with a base other than 16/);
+    });
+  });
+
+  describe("XML: [xml] and the XmlNodeAdapter (CoreAdapter.cs, LanguagePrimitives.cs)", () => {
+    const EVENT =
+      "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-SMBServer'/><EventID>3021</EventID><Correlation/></System>" +
+      "<EventData><Data Name='ClientNameLength'>11</Data><Data Name='ClientName'>\\\\10.0.4.17</Data><Data Name='UserName'></Data><Data Name='Blank'> </Data><Data Name='Odd'>a &lt;&amp;&gt; &#x41;&#66;</Data></EventData></Event>";
+    const doc = `$x = [xml]"${EVENT}"; `;
+    it("[xml] of a string is an XmlDocument; $null stays $null; elements carry their namespace in their first type name", () => {
+      assert.deepEqual(all(`${doc}$x -is [xml]; [xml]$null -eq $null; 'a' -is [xml]`), [true, true, false]);
+      const event = out(`${doc}$x.Event`)[0] as { typeNames: string[] };
+      assert.deepEqual(event.typeNames, ["System.Xml.XmlElement#http://schemas.microsoft.com/win/2004/08/events/event#Event", "System.Xml.XmlElement"]);
+    });
+    it("properties are attributes and child elements by local name, ignoring case; several are an array in document order", () => {
+      assert.deepEqual(all(`${doc}$x.Event.System.Provider.Name; $x.event.SYSTEM.provider.name; @($x.Event.EventData.Data).Count`), ["Microsoft-Windows-SMBServer", "Microsoft-Windows-SMBServer", 5]);
+      assert.deepEqual(all(`${doc}$x.Event.xmlns`), ["http://schemas.microsoft.com/win/2004/08/events/event"]);
+    });
+    it("a node's value: an element with only text is that text, an empty one '', one with attributes the element (its text as '#text')", () => {
+      assert.deepEqual(all(`${doc}$x.Event.System.EventID; $x.Event.System.Correlation; $x.Event.System.EventID -is [string]`), ["3021", "", true]);
+      assert.deepEqual(
+        all(`${doc}foreach ($d in $x.Event.EventData.Data) { '{0}={1}' -f $d.Name, $d.'#text' }`),
+        ["ClientNameLength=11", "ClientName=\\\\10.0.4.17", "UserName=", "Blank=", "Odd=a <&> AB"],
+      );
+      assert.deepEqual(all(`${doc}$d = @($x.Event.EventData.Data)[2]; $null -eq $d.'#text'; $d.Name`), [true, "UserName"]);
+    });
+    it("white space alone is no text node (PreserveWhitespace false); member enumeration skips elements without the member", () => {
+      assert.deepEqual(all(`$y = [xml]"<a>\n  <b k='1'>x</b>\n  <b>y</b>\n  <c/>\n</a>"; @($y.a.b).Count; @($y.a.b)[1]; $y.a.b.k`), [2, "y", "1"]);
+    });
+    it("an XmlNode is one object to foreach and the pipeline, not its children (GetEnumerable leaves XmlNode out)", () => {
+      assert.deepEqual(all(`${doc}$n = 0; foreach ($e in $x.Event.EventData) { $n = $n + 1 }; $n; @($x.Event.System | ForEach-Object { 1 }).Count`), [1, 1]);
+    });
+    it("a missing member is $null, the element's Name and LocalName its .NET ones; another .NET property is refused", () => {
+      assert.deepEqual(all(`${doc}$null -eq $x.Event.Nope; $x.Event.EventData.LocalName; $x.Event.System.Name`), [true, "EventData", "System"]);
+      fails(`${doc}$x.Event.OuterXml`, /not implemented: the .NET property OuterXml of System.Xml.XmlElement/);
+    });
+    it("text that is not well-formed XML fails the cast: InvalidCastToXmlDocument (InvalidArgument)", () => {
+      for (const bad of ["<a>", "<a></b>", "<a/><b/>", "<a>&nope;</a>", "<a>x & y</a>", "<p:a/>"]) {
+        const e = uncaught(`[xml]'${bad}'`);
+        assert.equal(e.fullyQualifiedErrorId, "InvalidCastToXmlDocument", bad);
+        assert.equal(e.category, "InvalidArgument");
+        assert.ok(e.message.startsWith(`Cannot convert value "${bad}" to type "System.Xml.XmlDocument". Error: "`), e.message);
+      }
+    });
+    it("refuses what it does not model: comments, CDATA, a declaration, [xml] of a non-string", () => {
+      fails("[xml]'<a><!-- c --></a>'", /not implemented: a comment in \[xml\]/);
+      fails("[xml]'<a><![CDATA[x]]></a>'", /not implemented: a CDATA section in \[xml\]/);
+      fails("[xml]'<?xml version=\"1.0\"?><a/>'", /not implemented: an XML declaration in \[xml\]/);
+      fails("[xml]5", /not implemented: \[xml\] of System.Int32/);
+    });
   });
 
   describe("hashtables and objects", () => {

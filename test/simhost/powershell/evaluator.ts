@@ -1271,8 +1271,11 @@ export class Interpreter implements MemberEngine {
         return this.replaceOp(left, right, ignoreCase, n);
       case "-split":
         throw notImplemented("the binary -split operator", n);
-      case "-join":
-        throw notImplemented("the binary -join operator", n);
+      case "-join": {
+        // about_Join: the left operand's elements (a scalar is one), each as a string, with the right one between them.
+        const items = enumerable(left) ?? [left];
+        return items.map((i) => toStr(i)).join(toStr(right));
+      }
     }
     const test = this.scalarComparison(op, right, ignoreCase, n);
     const items = enumerable(left);

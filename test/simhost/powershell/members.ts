@@ -17,6 +17,7 @@ import {
 } from "./convert";
 import { PSError, runtimeError } from "./errors";
 import { dotnetRegExp } from "./regex";
+import { parseXmlDocument, XmlNode, xmlProperty } from "./xml";
 import { StaticMember } from "./host";
 import {
   ERROR_CATEGORIES,
@@ -116,6 +117,8 @@ const TYPES: Record<string, string> = {
   "management.automation.errorcategory": "System.Management.Automation.ErrorCategory",
   "management.automation.actionpreference": "System.Management.Automation.ActionPreference",
   math: "System.Math",
+  convert: "System.Convert",
+  xml: "System.Xml.XmlDocument",
 };
 
 /** The type a type literal names ("int", "System.Int32", "System.Net.IPAddress", ...). */
@@ -139,6 +142,7 @@ function lookupType(name: string, line?: number): PSType {
   if (key === "management.automation.scriptblock") key = "scriptblock";
   if (key === "text.regularexpressions.regex") key = "regex";
   if (key === "ipaddress") key = "net.ipaddress";
+  if (key === "xml.xmldocument") key = "xml";
   if (key === "psobject") throw notImplemented("the type [psobject]", line === undefined ? undefined : { line });
   const full = TYPES[key];
   if (!full) throw notImplemented(`the type [${name}]`, line === undefined ? undefined : { line });
@@ -197,6 +201,8 @@ export function isType(v: PSValue, t: PSType): boolean {
       return v instanceof ScriptBlock;
     case "management.automation.errorrecord":
       return v instanceof ErrorRecord;
+    case "xml":
+      return v instanceof XmlNode && v.nodeKind === "document";
   }
   if (isHostObject(v)) return v.typeNames.some((n) => n.toLowerCase() === t.fullName.toLowerCase());
   throw notImplemented(`-is [${t.fullName}]`);
@@ -257,6 +263,11 @@ export function cast(v: PSValue, t: PSType, line: number): PSValue {
     case "scriptblock":
       if (v instanceof ScriptBlock) return v;
       throw runtimeError(`Cannot convert the "${toStr(v)}" value of type "${typeNameOf(v)}" to type "System.Management.Automation.ScriptBlock".`, "ConvertToFinalInvalidCastException", "InvalidArgument", "System.Management.Automation.PSInvalidCastException");
+    case "xml":
+      // LanguagePrimitives: $null stays $null, a string is loaded as a document (xml.ts).
+      if (v === null || (v instanceof XmlNode && v.nodeKind === "document")) return v;
+      if (typeof v === "string") return parseXmlDocument(v, line);
+      throw notImplemented(`[xml] of ${typeNameOf(v)}`, { line });
   }
   throw notImplemented(`the cast [${t.fullName}]`, { line });
 }
@@ -347,6 +358,7 @@ export function getProperty(obj: PSValue, name: string, line: number): PSValue {
     throw notImplemented(`the property ${name} of an ErrorRecord`, { line });
   }
   if (obj instanceof PropertyCollection) throw notImplemented(`the property ${name} of PSObject.Properties`, { line });
+  if (obj instanceof XmlNode) return xmlProperty(obj, name, line);
   if (obj instanceof EngineObject) {
     const key = Object.keys(obj.properties).find((k) => eq(k, name));
     if (key) return obj.properties[key];
@@ -404,6 +416,10 @@ function memberEnumeration(obj: PSArray, name: string, line: number): PSValue {
     } else if (isHostObject(item)) {
       const p = item.properties.find((q) => eq(q.name, name));
       if (p) push(p.value);
+    } else if (item instanceof XmlNode) {
+      // An element without that attribute, child or .NET property is skipped (the adapter gives it no such member).
+      const v = xmlProperty(item, name, line);
+      if (v !== null) push(v);
     } else if (item instanceof PSArray || typeof item === "string" || typeof item === "boolean" || item instanceof PSNumber) {
       // A string, Boolean or number takes part too: its Length (a string's), or $null, skipped.
       const v = getProperty(item, name, line);
@@ -745,12 +761,39 @@ export function staticMember(engine: MemberEngine, type: PSType, name: string, a
       if (!isMethod && n === "maxvalue") return new PSNumber("Int32", 2147483647);
       if (!isMethod && n === "minvalue") return new PSNumber("Int32", -2147483648);
       break;
+    case "convert":
+      if (isMethod && n === "tobyte" && args.length === 2) return convertToByte(args[0], args[1], line);
+      break;
     case "string":
       if (isMethod && n === "isnullorempty" && args.length === 1) return args[0] === null || toStr(args[0]) === "";
       if (!isMethod && n === "empty") return "";
       break;
   }
   throw notImplemented(`[${type.fullName}]::${name}${isMethod ? "()" : ""}`, { line });
+}
+
+/**
+ * [Convert]::ToByte(string, 16) (.NET Framework Convert.ToByte(String, Int32): ParseNumbers.StringToInt
+ * with IsTight, so an optional "0x" then hexadecimal digits and nothing else; a value over 255 is
+ * OverflowException "Value was either too large or too small for an unsigned byte."; a character
+ * that is no digit is FormatException "Could not find any recognizable digits." when it comes
+ * first, else "Additional non-parsable characters are at the end of the string."). PowerShell
+ * wraps the exception: 'Exception calling "ToByte" with "2" argument(s): "..."'. Other bases, an
+ * empty or $null string and white space are not modelled (refused).
+ */
+function convertToByte(value: PSValue, base: PSValue, line: number): PSNumber {
+  if (toIntegral(base, "Int32").value !== 16) throw notImplemented("[Convert]::ToByte with a base other than 16", { line });
+  if (typeof value !== "string" || value === "" || /\s/.test(value)) throw notImplemented("[Convert]::ToByte of anything but a non-empty string without white space", { line });
+  const failed = (message: string, id: string) =>
+    runtimeError(`Exception calling "ToByte" with "2" argument(s): "${message}"`, id, "NotSpecified", "System.Management.Automation.MethodInvocationException");
+  const digits = /^0x/i.test(value) ? value.slice(2) : value;
+  const m = /^[0-9A-Fa-f]*/.exec(digits)![0];
+  if (m === "") throw failed("Could not find any recognizable digits.", "FormatException");
+  if (m.length < digits.length) throw failed("Additional non-parsable characters are at the end of the string.", "FormatException");
+  if (m.length > 8) throw notImplemented("[Convert]::ToByte of more than eight hexadecimal digits", { line });
+  const n = parseInt(m, 16);
+  if (n > 255) throw failed("Value was either too large or too small for an unsigned byte.", "OverflowException");
+  return new PSNumber("Byte", n);
 }
 
 /** $x[$i] (spec 7.1.4): arrays by index (negative from the end, out of range $null), hashtables by key, strings by character. */
