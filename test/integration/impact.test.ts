@@ -8,7 +8,7 @@ import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
-import { AuditEventModel, GUEST_ACCESS_BLOCKED, PresetName, SIGNING_REQUIRED_REFUSED, STATUS_INVALID_SIGNATURE } from "../simhost/model";
+import { auditEvent, AuditEventModel, GUEST_ACCESS_BLOCKED, SMB_AUDIT_EVENTS, PresetName, SIGNING_REQUIRED_REFUSED, STATUS_INVALID_SIGNATURE } from "../simhost/model";
 
 describe("consequences and readiness", () => {
   const HOSTS: Record<string, PresetName> = { home: "win11-24h2-home", srv25: "server-2025", srv22: "server-2022" };
@@ -218,8 +218,9 @@ describe("consequences and readiness", () => {
         fleet.change("srv25", (s) => {
           s.server.AuditClientDoesNotSupportSigning = true;
           const events: AuditEventModel[] = [];
-          for (let i = 0; i < 2500; i++) events.push({ id: 3021, timeCreated: new Date(now - i * 60_000).toISOString(), properties: ["", `10.1.${Math.floor(i / 250)}.${i % 250}`] });
-          events.push({ id: 3022, timeCreated: new Date(now - 5 * 86_400_000).toISOString(), properties: ["", "10.2.0.1"] });
+          const signing = SMB_AUDIT_EVENTS.find((e) => e.id === 3021 && e.version === 0)!;
+          for (let i = 0; i < 2500; i++) events.push(auditEvent(signing, new Date(now - i * 60_000), { ClientName: `\\\\10.1.${Math.floor(i / 250)}.${i % 250}` }));
+          events.push(auditEvent(signing, new Date(now - 5 * 86_400_000), { ClientName: "\\\\10.2.0.1" }));
           s.auditLogs.server!.events = events;
         });
         const created = await ops.create(await inputs("srv25", transport, { server: { auditClientDoesNotSupportSigning: true }, readinessDays: 3 }));

@@ -96,8 +96,29 @@ export interface HostState {
    * The SMB audit event logs, Microsoft-Windows-SMBServer/Audit (`server`) and
    * Microsoft-Windows-SMBClient/Audit (`client`): a missing key is a log the release does not
    * have, `enabled: false` a log turned off. Events land here through smbConnect (or a test).
+   * Which events the release can log there is its providers' manifest (providerEvents).
    */
   auditLogs: Partial<Record<Side, AuditLogModel>>;
+  /**
+   * KB5066913 (September 2025, CVE-2025-55234) is installed: the SMB server's manifest gains the
+   * signing and EPA audit events (3021 version 1, 3024 to 3027), so the server logs clients that
+   * do not sign once its audit is on, on any release (docs/windows-model.md, "SMB audit").
+   */
+  kb5066913?: boolean;
+  /**
+   * REG_DWORD values under ...\Lanman{Workstation,Server}\Parameters that no cmdlet reports: the
+   * way KB5066913's server signing audit is turned on "through the registry" on a release whose
+   * Get-SmbServerConfiguration lacks AuditClientDoesNotSupportSigning (the value name is
+   * unsettled; the model reads AuditClientDoesNotSupportSigning, as srv2.sys is reported to).
+   */
+  registryOnly?: Partial<Record<Side, Record<string, number>>>;
+  /**
+   * SMB encryption audit (Set-SmbServerConfiguration -AuditClientDoesNotSupportEncryption,
+   * Set-SmbClientConfiguration -AuditServerDoesNotSupportEncryption): not a setting this
+   * provider manages, so a test sets it here; a peer that cannot encrypt is then logged (3022,
+   * 31999) where the release has the event.
+   */
+  encryptionAudit?: Partial<Record<Side, boolean>>;
 }
 
 export interface AuditLogModel {
@@ -105,12 +126,48 @@ export interface AuditLogModel {
   events: AuditEventModel[];
 }
 
-/** One logged event as Get-WinEvent returns it: Id, TimeCreated and the values of Properties. */
+/** The manifest's data types the model's events use (win:UInt16, win:UnicodeString, ...). */
+export type EventDataType = "UInt16" | "UInt32" | "UnicodeString" | "AnsiString" | "Boolean" | "Binary";
+
+/** One named data item of a logged event, in its template's order. */
+export interface AuditEventData {
+  name: string;
+  type: EventDataType;
+  /** UInt16/UInt32: a number; the strings: a string; Boolean: a boolean; Binary: the bytes. */
+  value: number | string | boolean | number[];
+  /**
+   * Binary only: how ToXml() renders it. "hex" (xs:hexBinary, the default and the harsher case:
+   * the script must decode the bytes) or "socketAddress" (win:SocketAddress, "<IP>:<port>"); which
+   * one Windows uses for an SMB address is unsettled (docs/windows-model.md, "SMB audit").
+   */
+  render?: "hex" | "socketAddress";
+}
+
+/** One logged event as Get-WinEvent returns it: Id, Version, TimeCreated and its named data (Properties, ToXml()). */
 export interface AuditEventModel {
   id: number;
+  version: number;
   /** UTC, ISO 8601. */
   timeCreated: string;
-  properties: Array<string | number>;
+  data: AuditEventData[];
+}
+
+/**
+ * One event of the SMB providers' manifests as Get-WinEvent -ListProvider lists it
+ * (EventMetadata): its id, version, the log it goes to, its template's data items in order, and
+ * the manifest symbol (not something Windows shows; it says what the event means).
+ */
+export interface EventDefinition {
+  side: Side;
+  id: number;
+  version: number;
+  symbol: string;
+  /** The template's data items in order, with their manifest types. */
+  fields: ReadonlyArray<readonly [string, EventDataType | "HexInt32"]>;
+  /** EventMetadata.Description: the message template, where a source gives it; null where none does (the model invents no text). */
+  description: string | null;
+  /** Where it exists: from Windows 10 1511 (build 10586), from 24H2 / Server 2025 (26100), or with KB5066913. */
+  since: 10586 | 26100 | "KB5066913";
 }
 
 const AUDIT_CLIENT = { AuditServerDoesNotSupportSigning: false, AuditInsecureGuestLogon: false };
@@ -166,10 +223,11 @@ function preset(spec: PresetSpec): Omit<HostState, "preset"> {
     groupPolicy: domainController ? defaultDomainControllersPolicy() : noGroupPolicy(),
     faults: {},
     counters: { runs: 0, writes: 0 },
-    // The audit logs came with the audit settings (24H2 / Server 2025). KB5066913 backports
-    // server audit to older releases, but not that a log exists without it: the harsher case,
-    // no log, unless a test installs one (docs/windows-model.md, "SMB audit").
-    auditLogs: spec.audit ? { server: { enabled: true, events: [] }, client: { enabled: true, events: [] } } : {},
+    // Both audit logs exist from Windows 10 / Server 2016 on (SMB 1 access audit, event 3000,
+    // logs to SMBServer/Audit from build 10586; Server 2019 and 2022 list both channels), enabled
+    // (third-party listings; no Microsoft source). What a release logs there is its manifest
+    // (providerEvents): signing audit from 24H2 / Server 2025, or with KB5066913.
+    auditLogs: Number(spec.build.split(".")[0]) >= 10586 ? { server: { enabled: true, events: [] }, client: { enabled: true, events: [] } } : {},
   };
   // A host as booted: its policy applied.
   applyGroupPolicy(state);
@@ -249,30 +307,119 @@ export function saveState(file: string, state: HostState): void {
   fs.renameSync(tmp, file);
 }
 
-/**
- * The SMB audit log of each side and the event IDs Windows logs there for a peer that does not
- * sign (or encrypt). Microsoft lists 3021/3022 and 31998/31999 for signing and encryption audit
- * without saying which is which (windowsserverdocs smb-signing-overview.md); 3027 is an SMB 1
- * client that does not sign as others read KB5066913 (unverified). This model logs a peer that
- * does not sign under the first ID of its side (3027 for an SMB 1 client).
- */
-export const AUDIT_LOGS: Record<Side, { log: string; ids: readonly number[] }> = {
-  server: { log: "Microsoft-Windows-SMBServer/Audit", ids: [3021, 3022, 3027] },
-  client: { log: "Microsoft-Windows-SMBClient/Audit", ids: [31998, 31999] },
+/** The SMB audit log of each side and the provider that writes to it. */
+export const AUDIT_LOGS: Record<Side, { log: string; provider: string }> = {
+  server: { log: "Microsoft-Windows-SMBServer/Audit", provider: "Microsoft-Windows-SMBServer" },
+  client: { log: "Microsoft-Windows-SMBClient/Audit", provider: "Microsoft-Windows-SMBClient" },
 };
+
+const SMB1_ACCESS_TEXT =
+  "SMB1 access\r\n\r\nClient Address: %1\r\n\r\nGuidance:\r\n\r\nThis event indicates that a client attempted to access the server using SMB1. To stop auditing SMB1 access, use the Windows PowerShell cmdlet Set-SmbServerConfiguration.";
+
+/**
+ * The events of the SMB providers' manifests that go to the two Audit logs, with their
+ * templates, as the registered manifests list them (jdu2600/Windows10EtwEvents, one dump per
+ * release: 3021 to 3023 and 31997 to 31999 first in 26100; 3021 version 1 and 3024 to 3027 with
+ * the September 2025 work, first in build 28000; 3000 from 10586) and OSSEM-DD / nasbench
+ * EVTX-ETW-Resources for 3000 to 3003. Descriptions: only 3000's is known (nasbench, Server
+ * 2019/2022); the others' text no source gives, so the model has none (null). Other events of the
+ * two providers (their Operational, Connectivity, Security logs; SMBClient's 32000 to 32003,
+ * whose templates no source read gives) are not modelled.
+ */
+export const SMB_AUDIT_EVENTS: readonly EventDefinition[] = [
+  { side: "server", id: 3000, version: 0, symbol: "AuditSmb1Access", fields: [["ClientName", "AnsiString"]], description: SMB1_ACCESS_TEXT, since: 10586 },
+  { side: "server", id: 3021, version: 0, symbol: "Smb2ClientDoesNotSupportSigning", fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["ServerRequiresSigning", "Boolean"]], description: null, since: 26100 },
+  {
+    side: "server",
+    id: 3021,
+    version: 1,
+    symbol: "Smb2ClientDoesNotSupportSigning_V1",
+    fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["UserNameLength", "UInt16"], ["UserName", "UnicodeString"], ["ServerRequiresSigning", "Boolean"]],
+    description: null,
+    since: "KB5066913",
+  },
+  {
+    side: "server",
+    id: 3022,
+    version: 0,
+    symbol: "Smb2ClientDoesNotSupportEncryption",
+    fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["ServerRequiresEncryption", "Boolean"], ["SmbClientDoesNotSupportEncryptionType", "UInt32"]],
+    description: null,
+    since: 26100,
+  },
+  { side: "server", id: 3023, version: 0, symbol: "InsecureGuestLogon", fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"]], description: null, since: 26100 },
+  { side: "server", id: 3024, version: 0, symbol: "SrvNetClientDoesNotSupportSpn", fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["Status", "HexInt32"], ["SPNValidationPolicy", "UInt32"]], description: null, since: "KB5066913" },
+  {
+    side: "server",
+    id: 3025,
+    version: 0,
+    symbol: "SrvNetClientSentUnrecognizedSpn",
+    fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["SPN", "UnicodeString"], ["ServiceClassIsValid", "Boolean"], ["PrincipalNameIsValid", "Boolean"], ["SPNValidationPolicy", "UInt32"]],
+    description: null,
+    since: "KB5066913",
+  },
+  { side: "server", id: 3026, version: 0, symbol: "SrvNetClientSentEmptySpn", fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["SPNValidationPolicy", "UInt32"]], description: null, since: "KB5066913" },
+  { side: "server", id: 3027, version: 0, symbol: "Smb1ClientDoesNotSupportSigning", fields: [["ClientNameLength", "UInt16"], ["ClientName", "UnicodeString"], ["ServerRequiresSigning", "Boolean"]], description: null, since: "KB5066913" },
+  { side: "client", id: 31997, version: 0, symbol: "InsecureGuestLogon", fields: [["ServerNameLength", "UInt16"], ["ServerName", "UnicodeString"]], description: null, since: 26100 },
+  { side: "client", id: 31998, version: 0, symbol: "ServerDoesNotSupportSigning", fields: [["ServerNameLength", "UInt16"], ["ServerName", "UnicodeString"], ["ClientRequireSigning", "Boolean"]], description: null, since: 26100 },
+  { side: "client", id: 31999, version: 0, symbol: "ServerDoesNotSupportEncryption", fields: [["ServerNameLength", "UInt16"], ["ServerName", "UnicodeString"], ["ClientRequireEncryption", "Boolean"]], description: null, since: 26100 },
+];
+
+/**
+ * The audit events of one side's provider on this host: none where the release has no such log
+ * (before Windows 10 / Server 2016; then the provider is missing too), the release's own, and
+ * KB5066913's where it is installed. KB5066913 covers the server side only; whether it also
+ * brings 3022 or 3023 to an older release is unsettled (not modelled: the harsher case for a
+ * reader that would count them).
+ */
+export function providerEvents(state: Pick<HostState, "os" | "kb5066913" | "auditLogs">, side: Side): EventDefinition[] {
+  const build = Number(state.os.build.split(".")[0]);
+  if (build < 10586) return [];
+  return SMB_AUDIT_EVENTS.filter((e) => e.side === side && (e.since === "KB5066913" ? state.kb5066913 === true : build >= e.since));
+}
+
+/**
+ * An event as the host's provider logs it: its template's data items in order, each *Length
+ * item the length in characters of the string after it (as in a logged SMBClient event:
+ * ServerNameLength 14, ServerName "\172.31.30.112"), the others from `values` (a Boolean false,
+ * a number 0, a string "" when not given).
+ */
+export function auditEvent(definition: EventDefinition, at: Date, values: Record<string, string | number | boolean>): AuditEventModel {
+  const data: AuditEventData[] = definition.fields.map(([name, type], i) => {
+    if (type === "HexInt32") throw new Error(`the model logs no ${type} data (${definition.id} ${name})`);
+    const next = definition.fields[i + 1];
+    if (type === "UInt16" && name.endsWith("Length") && next && next[0] === name.slice(0, -"Length".length)) {
+      return { name, type, value: String(values[next[0]] ?? "").length };
+    }
+    const given = values[name];
+    const value = type === "Boolean" ? given === true : type === "UInt16" || type === "UInt32" ? Number(given ?? 0) : String(given ?? "");
+    return { name, type, value };
+  });
+  return { id: definition.id, version: definition.version, timeCreated: at.toISOString(), data };
+}
+
 /** A peer of an SMB session with this host (smbConnect). */
 export interface SmbPeer {
   /** "inbound": a client connects to this host's SMB server; "outbound": this host's SMB client connects to a server. */
   direction: "inbound" | "outbound";
-  /** The peer's address as the audit event gives it. */
+  /** The peer's address. */
   address: string;
+  /**
+   * How this host's SMB audit event names the peer (ClientName, ServerName). Default: `\\<address>`
+   * for a client (as the SMB server's events name clients, "Client Name: \\10.254.254.1") and
+   * `\<address>` for a server (as SMBClient's events name servers, "\172.31.30.112"). Whether a
+   * host name can stand there instead is unsettled: tests give one (the harsher case).
+   */
+  name?: string;
   /** Whether the peer supports signing (every Windows does; some NAS, printers and scanners do not). */
   signs: boolean;
+  /** Whether the peer supports SMB encryption (SMB 3; default true). Logged only where encryption audit is on. */
+  encrypts?: boolean;
   /** Outbound: the server admits only guests (no account), as many NAS do. */
   guestOnly?: boolean;
-  /** The account the session uses, logged with the event. */
+  /** Inbound: the account the session uses; the events that carry a UserName (3021 version 1) log it. */
   account?: string;
-  /** Inbound: the client speaks SMB 1 (logged as 3027 rather than 3021). */
+  /** Inbound: the client speaks SMB 1 (logged as 3027, where the release has it, rather than 3021). */
   smb1?: boolean;
   /** When the session happens (default now). */
   at?: Date;
@@ -292,9 +439,14 @@ export const GUEST_ACCESS_BLOCKED =
   "System error 3227320323 has occurred (0x80070035 The network path was not found): You can't access this shared folder because your organization's security policies block unauthenticated guest access.";
 export const SIGNING_REQUIRED_REFUSED = "the session is refused: this host requires signing and the client does not sign";
 
-/** A setting as it takes effect: an Administrative Template under HKLM\SOFTWARE\Policies wins over ...\Parameters. */
+/**
+ * A setting as it takes effect: an Administrative Template under HKLM\SOFTWARE\Policies wins over
+ * ...\Parameters (what the cmdlet reports, or, where it reports nothing, a value written there
+ * directly: registryOnly).
+ */
 function effective(state: HostState, side: Side, name: string): boolean | undefined {
-  return state.groupPolicy.administrativeTemplates[side][name] ?? state[side][name];
+  const direct = state.registryOnly?.[side]?.[name];
+  return state.groupPolicy.administrativeTemplates[side][name] ?? state[side][name] ?? (direct === undefined ? undefined : direct !== 0);
 }
 
 /**
@@ -302,33 +454,50 @@ function effective(state: HostState, side: Side, name: string): boolean | undefi
  * either side requires it; a side that requires it refuses a peer that cannot sign (the client
  * with STATUS_INVALID_SIGNATURE); guest logons need EnableInsecureGuestLogons and are blocked
  * whenever the client requires signing; an unsigned session is logged in the audit log of its
- * side when that audit is on (the setting, or the policy that sets it) and the log exists.
- * Sources: windowsserverdocs smb-signing-overview.md, smb-signing.md, smb-security-hardening.md.
+ * side (3021, 3027 for an SMB 1 client; 31998) when that audit is on (the setting, the policy
+ * that sets it, or a value written under ...\Parameters), the log is enabled and the release's
+ * manifest has the event; a peer that cannot encrypt likewise (3022, 31999) where encryption
+ * audit is on. A refused session is not logged (whether Windows logs it with
+ * ServerRequiresSigning true is unsettled). Sources: windowsserverdocs smb-signing-overview.md,
+ * smb-signing.md, smb-security-hardening.md; the events' templates: SMB_AUDIT_EVENTS.
  */
 export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
-  const at = (peer.at ?? new Date()).toISOString();
-  const audit = (side: Side, setting: string, properties: Array<string | number>, id = AUDIT_LOGS[side].ids[0]): boolean => {
-    const log = state.auditLogs?.[side];
-    if (effective(state, side, setting) !== true || !log?.enabled) return false;
-    log.events.push({ id, timeCreated: at, properties });
+  const at = peer.at ?? new Date();
+  const side: Side = peer.direction === "outbound" ? "client" : "server";
+  const name = peer.name ?? (side === "server" ? `\\\\${peer.address}` : `\\${peer.address}`);
+  const nameField = side === "server" ? "ClientName" : "ServerName";
+  /** Logs the event of that id (its newest version on this host) if the audit is on, the log enabled and the release has the event. */
+  const log = (on: boolean, id: number, values: Record<string, string | number | boolean>): boolean => {
+    const target = state.auditLogs?.[side];
+    const definition = providerEvents(state, side)
+      .filter((e) => e.id === id)
+      .sort((a, b) => b.version - a.version)[0];
+    if (!on || !target?.enabled || !definition) return false;
+    target.events.push(auditEvent(definition, at, { [nameField]: name, ...values }));
     return true;
   };
-  if (peer.direction === "outbound") {
+  // Encryption audit logs a peer that cannot encrypt, signing or not (the event says whether this side requires encryption; EncryptData is not modelled: false).
+  const encryptionAudited = () =>
+    peer.encrypts === false &&
+    (side === "server" ? log(state.encryptionAudit?.server === true, 3022, { ServerRequiresEncryption: false }) : log(state.encryptionAudit?.client === true, 31999, { ClientRequireEncryption: false }));
+  if (side === "client") {
     const requires = state.client.RequireSecuritySignature === true;
     if (peer.guestOnly) {
       // Hosts without the setting (before Windows 10) fall back to guest as they always did.
       const guests = effective(state, "client", "EnableInsecureGuestLogons") !== false && !requires;
       return guests ? { connected: true, signed: false, audited: false } : { connected: false, signed: false, error: GUEST_ACCESS_BLOCKED, audited: false };
     }
-    if (peer.signs) return { connected: true, signed: requires, audited: false };
+    if (peer.signs) return { connected: true, signed: requires, audited: encryptionAudited() };
     if (requires) return { connected: false, signed: false, error: STATUS_INVALID_SIGNATURE, audited: false };
-    return { connected: true, signed: false, audited: audit("client", "AuditServerDoesNotSupportSigning", [peer.account ?? "", peer.address]) };
+    const signing = log(effective(state, "client", "AuditServerDoesNotSupportSigning") === true, 31998, { ClientRequireSigning: false });
+    return { connected: true, signed: false, audited: encryptionAudited() || signing };
   }
   const requires = state.server.RequireSecuritySignature === true;
-  if (peer.signs) return { connected: true, signed: requires, audited: false };
+  if (peer.signs) return { connected: true, signed: requires, audited: encryptionAudited() };
   if (requires) return { connected: false, signed: false, error: SIGNING_REQUIRED_REFUSED, audited: false };
-  const properties = peer.smb1 ? [peer.address, peer.account ?? ""] : [peer.account ?? "", `\\\\${peer.address}`, 0x311];
-  return { connected: true, signed: false, audited: audit("server", "AuditClientDoesNotSupportSigning", properties, peer.smb1 ? 3027 : undefined) };
+  const signing = log(effective(state, "server", "AuditClientDoesNotSupportSigning") === true, peer.smb1 ? 3027 : 3021, { ServerRequiresSigning: false, UserName: peer.account ?? "" });
+  const encryption = !peer.smb1 && encryptionAudited();
+  return { connected: true, signed: false, audited: signing || encryption };
 }
 
 /** Administrative Templates by cmdlet property name (the registry value under HKLM\SOFTWARE\Policies). */

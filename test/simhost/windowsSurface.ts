@@ -29,7 +29,8 @@
 // .NET members the script uses (the interpreter's value model; no Windows state behind them)
 //   [regex]::Replace(s, pattern, scriptblock)   Write-Reply's \uXXXX escaping.
 //   [System.StringComparison]::OrdinalIgnoreCase, string.EndsWith(s, comparison).
-//   [System.Net.IPAddress]::TryParse(s, [ref]$address)   Get-AuditPeer.
+//   [xml]$text and member access on the XmlDocument (Get-AuditPeer reads ToXml(), Get-SigningEventIds
+//   the event templates); -join; [Convert]::ToByte(s, 16) (a socket address in hexadecimal).
 //   [int], [char], [string], [bool], [hashtable] conversions; '{0:x4}' -f, '{0}.{1}' -f.
 //   DateTime: (Get-Date).AddDays(-n), .ToUniversalTime().ToString('o') (7 fractional digits and
 //   a "Z" for a UTC DateTime [Learn: Standard date and time format strings, "O" round-trip]),
@@ -50,7 +51,9 @@
 //     HKLM:\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters   client,
 //     HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters        server:
 //         RequireSecuritySignature, EnableSecuritySignature as REG_DWORD 1/0; the same values
-//         Get-Smb*Configuration reports and Security Options write [model "Group Policy"]. Read
+//         Get-Smb*Configuration reports and Security Options write [model "Group Policy"]; and
+//         any value a test wrote there directly (HostState.registryOnly: KB5066913's audit
+//         turned on through the registry, which no cmdlet reports) [model "SMB audit"]. Read
 //         on hosts without the SmbShare module (HostState.cmdlets false), written there with
 //         -Type DWord.
 //     HKLM:\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation / ...\LanmanServer   the
@@ -150,7 +153,23 @@
 //        ACTIVE) [model, shared/reference smb-settings.md].
 //
 // Event log [PS src/Microsoft.PowerShell.Commands.Diagnostics/GetEventCommand.cs and
-// resources/GetEventResources.resx; Learn Get-WinEvent (5.1)]
+// resources/GetEventResources.resx; Learn Get-WinEvent (5.1); Learn System.Diagnostics.Eventing.
+// Reader (ProviderMetadata, EventMetadata, EventLogRecord); dotnet/runtime System.Diagnostics.
+// EventLog Reader/NativeWrapper.cs (ConvertToObject)]
+//   Get-WinEvent -ListProvider <provider> -ErrorAction Stop      (Microsoft-Windows-SMBServer,
+//                                        Microsoft-Windows-SMBClient)
+//     -> one ProviderMetadata (Name, Events). Events: an EventMetadata per event and version of
+//        the provider's manifest that goes to its Audit log, as the release (or KB5066913) has it
+//        [model "SMB audit": model.ts SMB_AUDIT_EVENTS, providerEvents]: Id (Int64), Version
+//        (Byte), LogLink (EventLogLink: LogName), Template (the template XML: `<template
+//        xmlns="http://schemas.microsoft.com/win/2004/08/events">` with `<data name inType
+//        outType/>` per item, as PowerShell-Docs New-WinEvent Example 2 prints one), Description
+//        (the message template; $null where no source gives the text). Level, Opcode, Task,
+//        Keywords, the provider's other logs' events and audit events whose template no source
+//        gives (SMBClient's 32000 to 32003) are not modelled. A provider the host lacks (before
+//        Windows 8 / Server 2012, build 9200): non-terminating "There is not an event
+//        provider on the localhost computer that matches "<name>".", ObjectNotFound, FQID
+//        NoMatchingProvidersFound,Microsoft.PowerShell.Commands.GetWinEventCommand.
 //   Get-WinEvent -ListLog <log> -ErrorAction SilentlyContinue
 //     -> an EventLogConfiguration (LogName, IsEnabled, LogType, ...) with the note properties
 //        FileSize, IsLogFull, LastAccessTime, LastWriteTime, OldestRecordNumber, RecordCount.
@@ -161,8 +180,11 @@
 //   Get-WinEvent -FilterHashtable @{ LogName = <log>; Id = <int[]>; StartTime = <DateTime> }
 //                -MaxEvents <n> -ErrorAction Stop
 //     -> EventLogRecords newest first (the reader runs in reverse record order unless -Oldest),
-//        at most n: Id, LogName, ProviderName, RecordId, TimeCreated (a local DateTime),
-//        Properties (each with Value); Message is not modelled. Nothing matches: non-terminating "No events were found that
+//        at most n: Id, Version (Byte), LogName, ProviderName, RecordId, TimeCreated (a local
+//        DateTime), Properties (each with Value, typed as .NET gives it: UInt16, UInt32, String,
+//        Boolean, byte[]) and ToXml() (the event's XML as EvtRender writes it: eventXml below;
+//        a binary item as hexadecimal, or "<IP>:<port>" where a test says win:SocketAddress
+//        renders so, which is unsettled); Message is not modelled. Nothing matches: non-terminating "No events were found that
 //        match the specified selection criteria.", ObjectNotFound, FQID NoMatchingEventsFound,
 //        Microsoft.PowerShell.Commands.GetWinEventCommand. A LogName the host lacks:
 //        NoMatchingLogsFound as above, and then no query at all.
@@ -188,7 +210,7 @@
 // model, never an answer Windows might give.
 // ---------------------------------------------------------------------------------------------
 import * as crypto from "node:crypto";
-import { AUDIT_LOGS, HostState, SECURITY_OPTIONS, Side, TEMPLATE_SETTINGS } from "./model";
+import { AUDIT_LOGS, AuditEventData, AuditEventModel, EventDefinition, HostState, providerEvents, SECURITY_OPTIONS, Side, TEMPLATE_SETTINGS } from "./model";
 import {
   CommandCall,
   CommandError,
@@ -386,7 +408,8 @@ class Registry {
     }
     const parametersSide = this.sideOf(PARAMETERS_KEY, path.key);
     if (parametersSide) {
-      return SECURITY_OPTIONS.filter((name) => state[parametersSide][name] !== undefined).map((name) => [name, { kind: "DWord", data: state[parametersSide][name] ? 1 : 0 }]);
+      const direct = Object.entries(state.registryOnly?.[parametersSide] ?? {}).map(([name, data]): [string, RegistryValue] => [name, { kind: "DWord", data }]);
+      return [...SECURITY_OPTIONS.filter((name) => state[parametersSide][name] !== undefined).map((name): [string, RegistryValue] => [name, { kind: "DWord", data: state[parametersSide][name] ? 1 : 0 }]), ...direct];
     }
     const policySide = this.sideOf(POLICIES_KEY, path.key);
     if (policySide) {
@@ -764,9 +787,98 @@ function smbCommands(state: HostState): Record<string, HostCommand> {
 // Get-WinEvent over the SMB audit logs.
 
 const LOG_SIDE: Record<string, Side> = Object.fromEntries(SIDES.map((side) => [AUDIT_LOGS[side].log.toLowerCase(), side]));
+const PROVIDER_SIDE: Record<string, Side> = Object.fromEntries(SIDES.map((side) => [AUDIT_LOGS[side].provider.toLowerCase(), side]));
+
+/** The manifest's output type of each input type (the first, default one: MicrosoftDocs/win32 eventmanifestschema-inputtype-complextype.md). */
+const OUT_TYPE: Record<EventDefinition["fields"][number][1], string> = {
+  UInt16: "xs:unsignedShort",
+  UInt32: "xs:unsignedInt",
+  HexInt32: "win:HexInt32",
+  UnicodeString: "xs:string",
+  AnsiString: "xs:string",
+  Boolean: "xs:boolean",
+  Binary: "xs:hexBinary",
+};
+
+/** EventMetadata.Template as Windows writes it (PowerShell-Docs New-WinEvent, Example 2: `<template xmlns=...>` with one `<data name inType outType/>` per item). */
+function templateXml(definition: EventDefinition): string {
+  const items = definition.fields.map(([name, type]) => `  <data name="${name}" inType="win:${type}" outType="${OUT_TYPE[type]}"/>\r\n`).join("");
+  return `<template xmlns="http://schemas.microsoft.com/win/2004/08/events">\r\n${items}</template>`;
+}
+
+/** XML 1.0's Char production: what an event's text may hold. */
+const XML_CHAR = /^[\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+function xmlText(text: string, quote: boolean): string {
+  // What EvtRender does with a character XML cannot hold is not known: the model refuses to render one.
+  if (!XML_CHAR.test(text)) throw new SurfaceGap("Get-WinEvent", "rendering a character XML 1.0 cannot hold as event XML");
+  const escaped = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return quote ? escaped.replace(/'/g, "&apos;") : escaped;
+}
+
+/** A SOCKADDR's text as win:SocketAddress gives it: "<IPv4>:<port>", "[<IPv6>]:<port>" (family little-endian, port and address in network order; ws2def.h, ws2ipdef.h). */
+export function socketAddressText(bytes: number[]): string {
+  const family = bytes[0] | (bytes[1] << 8);
+  const port = (bytes[2] << 8) | bytes[3];
+  if (family === 2 && bytes.length >= 8) return `${bytes.slice(4, 8).join(".")}:${port}`;
+  if (family === 23 && bytes.length >= 24) {
+    const groups = Array.from({ length: 8 }, (_, i) => ((bytes[8 + 2 * i] << 8) | bytes[9 + 2 * i]).toString(16));
+    return `[${groups.join(":")}]:${port}`;
+  }
+  throw new SurfaceGap("Get-WinEvent", `rendering a socket address of family ${family} as win:SocketAddress`);
+}
+
+/** One data item as EvtRender writes it in the event's XML (xs:boolean "true"/"false", numbers in decimal, binary as hex or as a socket address). */
+function dataText(item: AuditEventData): string {
+  switch (item.type) {
+    case "Boolean":
+      return item.value === true ? "true" : "false";
+    case "UInt16":
+    case "UInt32":
+      return String(item.value);
+    case "Binary": {
+      const bytes = item.value as number[];
+      return item.render === "socketAddress" ? socketAddressText(bytes) : bytes.map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join("");
+    }
+    default:
+      return xmlText(String(item.value), false);
+  }
+}
+
+/**
+ * EventLogRecord.ToXml() (EvtRender, EvtRenderEventXml): an <Event> in the event namespace,
+ * attributes in single quotes, no white space between elements, and one <Data Name='...'> per
+ * template item in order (a logged SMBClient event's XML as published: <Data
+ * Name="ServerNameLength">14</Data><Data Name="ServerName">\172.31.30.112</Data>). Of <System>
+ * the model writes Provider, EventID, Version, TimeCreated, EventRecordID and Channel.
+ */
+export function eventXml(e: AuditEventModel, side: Side, recordId: number): string {
+  // SystemTime with seven fractional digits, as EvtRender writes it.
+  const time = new Date(e.timeCreated).toISOString().replace(/Z$/, "0000Z");
+  const data = e.data.map((d) => (d.type !== "Binary" && String(d.value) === "" ? `<Data Name='${xmlText(d.name, true)}'></Data>` : `<Data Name='${xmlText(d.name, true)}'>${dataText(d)}</Data>`)).join("");
+  return (
+    `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='${AUDIT_LOGS[side].provider}'/><EventID>${e.id}</EventID><Version>${e.version}</Version>` +
+    `<TimeCreated SystemTime='${time}'/><EventRecordID>${recordId}</EventRecordID><Channel>${AUDIT_LOGS[side].log}</Channel></System><EventData>${data}</EventData></Event>`
+  );
+}
+
+/** EventProperty.Value as .NET gives it (NativeWrapper.ConvertToObject): UInt16, UInt32, String, Boolean, byte[] (the model's arrays are object[] of Byte). */
+function propertyValue(item: AuditEventData): PSValue {
+  switch (item.type) {
+    case "UInt16":
+    case "UInt32":
+      return new PSNumber(item.type, item.value as number);
+    case "Boolean":
+      return item.value === true;
+    case "Binary":
+      return new PSArray((item.value as number[]).map((b) => new PSNumber("Byte", b)));
+    default:
+      return String(item.value);
+  }
+}
 
 function eventCommands(state: HostState, offsetMinutes: number): Record<string, HostCommand> {
-  const gaps = ["LogName", "ListProvider", "ProviderName", "Path", "FilterXPath", "FilterXml", "ComputerName", "Credential"];
+  const gaps = ["LogName", "ProviderName", "Path", "FilterXPath", "FilterXml", "ComputerName", "Credential"];
   const noSuchLog = (call: CommandCall, log: string) =>
     call.writeError(spec(call.name, "NoMatchingLogsFound", `There is not an event log on the localhost computer that matches "${log}".`, "ObjectNotFound", "System.Exception", log));
   const sideOf = (call: CommandCall, log: string): Side => {
@@ -778,9 +890,50 @@ function eventCommands(state: HostState, offsetMinutes: number): Record<string, 
   const items = (v: PSValue): PSValue[] => (v instanceof PSArray ? v.items : [v]);
   return {
     "Get-WinEvent": {
-      parameters: { ListLog: {}, FilterHashtable: {}, MaxEvents: {}, Oldest: { switch: true }, Force: { switch: true }, ...gapParameters(gaps) },
+      parameters: { ListLog: {}, ListProvider: {}, FilterHashtable: {}, MaxEvents: {}, Oldest: { switch: true }, Force: { switch: true }, ...gapParameters(gaps) },
       run(call) {
         refuseGaps(call, gaps);
+        if (call.parameters.ListProvider !== undefined) {
+          const out: PSValue[] = [];
+          for (const value of items(call.parameters.ListProvider)) {
+            const name = text(call.name, "ListProvider", value);
+            if (/[*?[\]]/.test(name)) throw new SurfaceGap(call.name, `a wildcard provider name ('${name}')`);
+            const side = PROVIDER_SIDE[name.toLowerCase()];
+            if (side === undefined) throw new SurfaceGap(call.name, `the provider '${name}' (only the SMB providers are)`);
+            // The SMB providers came with Windows 8 / Server 2012 (build 9200): before, there is no such provider.
+            if (Number(state.os.build.split(".")[0]) < 9200) {
+              call.writeError(spec(call.name, "NoMatchingProvidersFound", `There is not an event provider on the localhost computer that matches "${name}".`, "ObjectNotFound", "System.Exception", name));
+              continue;
+            }
+            out.push(
+              hostObject(
+                ["System.Diagnostics.Eventing.Reader.ProviderMetadata", "System.Object"],
+                {
+                  Name: AUDIT_LOGS[side].provider,
+                  Events: new PSArray(
+                    providerEvents(state, side).map((e) =>
+                      hostObject(
+                        ["System.Diagnostics.Eventing.Reader.EventMetadata", "System.Object"],
+                        {
+                          Id: int64(e.id),
+                          Version: new PSNumber("Byte", e.version),
+                          LogLink: hostObject(["System.Diagnostics.Eventing.Reader.EventLogLink", "System.Object"], { LogName: AUDIT_LOGS[side].log, IsImported: false }, undefined, "System.Diagnostics.Eventing.Reader.EventLogLink"),
+                          Template: templateXml(e),
+                          Description: e.description,
+                        },
+                        undefined,
+                        "System.Diagnostics.Eventing.Reader.EventMetadata",
+                      ),
+                    ),
+                  ),
+                },
+                undefined,
+                "System.Diagnostics.Eventing.Reader.ProviderMetadata",
+              ),
+            );
+          }
+          return out;
+        }
         if (call.parameters.ListLog !== undefined) {
           const out: PSValue[] = [];
           for (const name of items(call.parameters.ListLog)) {
@@ -854,17 +1007,14 @@ function eventCommands(state: HostState, offsetMinutes: number): Record<string, 
               ["System.Diagnostics.Eventing.Reader.EventLogRecord", "System.Diagnostics.Eventing.Reader.EventRecord", "System.Object"],
               {
                 Id: int32(e.id),
+                Version: new PSNumber("Byte", e.version),
                 RecordId: int64(recordId),
                 LogName: AUDIT_LOGS[side].log,
-                ProviderName: side === "server" ? "Microsoft-Windows-SMBServer" : "Microsoft-Windows-SMBClient",
+                ProviderName: AUDIT_LOGS[side].provider,
                 TimeCreated: new PSDateTime(at, "Local", offsetMinutes),
-                Properties: new PSArray(
-                  e.properties.map((value) =>
-                    hostObject(["System.Diagnostics.Eventing.Reader.EventProperty", "System.Object"], { Value: typeof value === "number" ? new PSNumber("UInt32", value) : value }),
-                  ),
-                ),
+                Properties: new PSArray(e.data.map((item) => hostObject(["System.Diagnostics.Eventing.Reader.EventProperty", "System.Object"], { Value: propertyValue(item) }))),
               },
-              undefined,
+              { ToXml: () => eventXml(e, side, recordId) },
               "System.Diagnostics.Eventing.Reader.EventLogRecord",
             ),
           );

@@ -5,7 +5,7 @@
 // does on such a host; the properties of the record (test/unit/properties.test.ts) state the rest.
 // PowerShell 2.0 and Constrained Language Mode sessions get bootstrap.ps1's own answers.
 import assert from "node:assert/strict";
-import { newHostState } from "../simhost/model";
+import { auditEvent, newHostState, SMB_AUDIT_EVENTS } from "../simhost/model";
 import { runPowerShellSync } from "../simhost/powershell/run";
 import { windowsSurface } from "../simhost/windowsSurface";
 import { BOOTSTRAP, loadInterpreter, runShipped, SIGNING } from "./shippedScripts";
@@ -102,9 +102,9 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
     assert.ok(state.record !== undefined, "the record stays");
   });
 
-  it("an audit event whose address has a leading zero ('010.0.4.17') is an IP address, as .NET's IPAddress.TryParse reads it", () => {
+  it("an audit event naming its client \\\\010.0.4.17 names the peer 010.0.4.17: leading backslashes removed, the text kept as logged", () => {
     const state = newHostState("server-2025");
-    state.auditLogs.server!.events.push({ id: 3021, timeCreated: new Date(Date.now() - 3_600_000).toISOString(), properties: ["NAS01", "010.0.4.17"] });
+    state.auditLogs.server!.events.push(auditEvent(SMB_AUDIT_EVENTS.find((e) => e.id === 3021)!, new Date(Date.now() - 3_600_000), { ClientName: "\\\\010.0.4.17" }));
     const r = runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:a", auditDays: 7, auditMaxEvents: 10 });
     const peers = (r.reply!.audit as { server: { peers: Array<{ peer: string }> } }).server.peers.map((p) => p.peer);
     assert.deepEqual(peers, ["010.0.4.17"]);

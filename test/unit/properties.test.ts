@@ -8,7 +8,7 @@ import { parsePolicyInputs, PolicyInputs, UNKNOWN } from "../../provider/domain/
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
 import { HostError, HostErrorKind } from "../../provider/errors";
 import { decodeReply, SigningResult } from "../../provider/host/signingScript";
-import { applyGroupPolicy, asciiJson, clixml, HostState, newHostState, PresetName, PRESETS, SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
+import { applyGroupPolicy, asciiJson, AuditEventData, clixml, HostState, newHostState, PresetName, PRESETS, SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
 import { InterpreterError } from "../simhost/powershell/run";
 import { SurfaceGap } from "../simhost/windowsSurface";
 import { loadInterpreter, recordedOriginals, runShipped, ScriptRun } from "./shippedScripts";
@@ -564,12 +564,25 @@ const requestText = fc.oneof(
   fc.string({ maxLength: 40 }),
 );
 
-/** What SMB audit may have logged: any IDs, times within and beyond a window, any field values. */
+/** One named data item an event may carry: the SMB audit events' names and others, any values, binary addresses of any bytes. */
+const auditDataArb: fc.Arbitrary<AuditEventData> = fc.oneof(
+  fc.record({
+    name: fc.constantFrom("ClientName", "ServerName", "UserName", "SPN", "Other"),
+    type: fc.constant("UnicodeString" as const),
+    value: fc.oneof(fc.string({ maxLength: 20 }), fc.ipV4().map((a) => `\\\\${a}`), fc.ipV6(), fc.constant("")),
+  }),
+  fc.record({ name: fc.constantFrom("ClientNameLength", "ServerNameLength", "SmbClientDoesNotSupportEncryptionType"), type: fc.constantFrom("UInt16" as const, "UInt32" as const), value: fc.integer({ min: 0, max: 65535 }) }),
+  fc.record({ name: fc.constantFrom("ServerRequiresSigning", "ClientRequireSigning", "ServerRequiresEncryption"), type: fc.constant("Boolean" as const), value: fc.boolean() }),
+  fc.record({ name: fc.constant("ClientAddress"), type: fc.constant("Binary" as const), value: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 28 }) }),
+);
+
+/** What SMB audit may have logged: any IDs and versions, times within and beyond a window, any named data. */
 const auditEventsArb = fc.array(
   fc.record({
     id: fc.constantFrom(3021, 3022, 3027, 31998, 31999, 3000),
+    version: fc.constantFrom(0, 1),
     timeCreated: fc.integer({ min: 0, max: 100 * 86_400_000 }).map((ago) => new Date(Date.now() - ago).toISOString()),
-    properties: fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.ipV4(), fc.ipV6(), fc.integer({ min: 0, max: 2 ** 31 - 1 })), { maxLength: 4 }),
+    data: fc.array(auditDataArb, { maxLength: 5 }),
   }),
   { maxLength: 30 },
 );

@@ -20,7 +20,7 @@ import {
   int32,
   isHostObject,
 } from "../simhost/powershell/host";
-import { AUDIT_LOGS, HostState, newHostState, PresetName, smbConnect } from "../simhost/model";
+import { AUDIT_LOGS, auditEvent, HostState, newHostState, PresetName, SMB_AUDIT_EVENTS, smbConnect } from "../simhost/model";
 import { SurfaceGap, windowsSurface } from "../simhost/windowsSurface";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -174,6 +174,9 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       assert.deepEqual(num(prop(client, "EnableSecuritySignature")), { type: "Int32", value: 1 });
       const server = only(run(host, "Get-ItemProperty", { Path: SERVER }));
       assert.deepEqual(num(prop(server, "RequireSecuritySignature")), { type: "Int32", value: 0 });
+      // A value written there directly that no cmdlet reports (KB5066913's audit turned on through the registry) is one more REG_DWORD.
+      const patched = only(run(hostOf("server-2022", (s) => (s.registryOnly = { server: { AuditClientDoesNotSupportSigning: 1 } })).host, "Get-ItemProperty", { Path: SERVER }));
+      assert.deepEqual(num(prop(patched, "AuditClientDoesNotSupportSigning")), { type: "Int32", value: 1 });
     });
 
     it("Set-ItemProperty -Type DWord under Parameters changes the setting; a reverting agent puts its value back at once", () => {
@@ -406,15 +409,20 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
 
   describe("event log", () => {
     const SERVER_LOG = AUDIT_LOGS.server.log;
-    const filter = (days: number, ids = AUDIT_LOGS.server.ids) =>
+    const filter = (days: number, ids = [3000, 3021, 3022, 3027]) =>
       hashtable({ LogName: SERVER_LOG, Id: array(ids.map((i) => int32(i))), StartTime: new PSDateTime(NOW.getTime() - days * 86_400_000, "Local") });
+    const definition = (id: number, version = 0) => SMB_AUDIT_EVENTS.find((e) => e.id === id && e.version === version)!;
+    const xmlOf = (record: PSValue) => (record as HostObject).methods!.ToXml() as string;
 
-    it("-ListLog: an EventLogConfiguration with IsEnabled; a log the host lacks is the non-terminating NoMatchingLogsFound (ObjectNotFound)", () => {
+    it("-ListLog: an EventLogConfiguration with IsEnabled; both logs exist from Windows 10 / Server 2016 on; a log the host lacks is the non-terminating NoMatchingLogsFound (ObjectNotFound)", () => {
       const log = only(run(hostOf("server-2025", (s) => (s.auditLogs.server!.enabled = false)).host, "Get-WinEvent", { ListLog: SERVER_LOG }));
       assert.equal(prop(log, "IsEnabled"), false);
       assert.equal(prop(log, "LogName"), SERVER_LOG);
       assert.ok(prop(log, "LogType") instanceof PSEnum);
-      const error = oneError(run(hostOf("server-2022").host, "Get-WinEvent", { ListLog: SERVER_LOG }));
+      for (const preset of ["server-2016", "server-2019", "server-2022", "win10-22h2-pro", "win11-23h2-pro"] as PresetName[]) {
+        for (const side of ["server", "client"] as const) assert.equal(prop(only(run(hostOf(preset).host, "Get-WinEvent", { ListLog: AUDIT_LOGS[side].log })), "IsEnabled"), true, `${preset} ${side}`);
+      }
+      const error = oneError(run(hostOf("server-2008r2").host, "Get-WinEvent", { ListLog: SERVER_LOG }));
       assert.deepEqual(
         { message: error.message, category: error.category, id: error.fullyQualifiedErrorId },
         {
@@ -425,34 +433,94 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       );
     });
 
-    it("-FilterHashtable: newest first, at most -MaxEvents, only the listed ids and from StartTime on; each record with Id, TimeCreated (local) and Properties' values", () => {
+    it("-ListProvider: the manifest's audit events per release, each with Id, Version, LogLink.LogName and its template; KB5066913 adds 3021 version 1 and 3024 to 3027 on the server side", () => {
+      function events(preset: PresetName, side: "server" | "client", edit?: (s: HostState) => void): string[] {
+        const metadata = only(run(hostOf(preset, edit).host, "Get-WinEvent", { ListProvider: AUDIT_LOGS[side].provider }));
+        return (prop(metadata, "Events") as PSArray).items.map((e) => `${(prop(e, "Id") as PSNumber).value}v${(prop(e, "Version") as PSNumber).value}`);
+      }
+      assert.deepEqual(events("server-2025", "server"), ["3000v0", "3021v0", "3022v0", "3023v0"]);
+      assert.deepEqual(events("server-2025", "client"), ["31997v0", "31998v0", "31999v0"]);
+      assert.deepEqual(events("server-2022", "server"), ["3000v0"]);
+      assert.deepEqual(events("server-2022", "server", (s) => (s.kb5066913 = true)), ["3000v0", "3021v1", "3024v0", "3025v0", "3026v0", "3027v0"]);
+      assert.deepEqual(events("server-2022", "client", (s) => (s.kb5066913 = true)), [], "KB5066913 is the server's; SMBClient's older audit events (32000 to 32003) are not modelled");
+      assert.deepEqual(events("win11-24h2-pro", "server", (s) => (s.kb5066913 = true)), ["3000v0", "3021v0", "3021v1", "3022v0", "3023v0", "3024v0", "3025v0", "3026v0", "3027v0"]);
+      const meta = (prop(only(run(hostOf("server-2025").host, "Get-WinEvent", { ListProvider: "microsoft-windows-smbserver" })), "Events") as PSArray).items[1];
+      assert.deepEqual(num(prop(meta, "Id")), { type: "Int64", value: 3021 });
+      assert.equal(prop(prop(meta, "LogLink")!, "LogName"), SERVER_LOG);
+      assert.equal(
+        prop(meta, "Template"),
+        '<template xmlns="http://schemas.microsoft.com/win/2004/08/events">\r\n' +
+          '  <data name="ClientNameLength" inType="win:UInt16" outType="xs:unsignedShort"/>\r\n' +
+          '  <data name="ClientName" inType="win:UnicodeString" outType="xs:string"/>\r\n' +
+          '  <data name="ServerRequiresSigning" inType="win:Boolean" outType="xs:boolean"/>\r\n' +
+          "</template>",
+      );
+      assert.equal(prop(meta, "Description"), null, "no source gives 3021's message text");
+      const error = oneError(run(hostOf("server-2008r2").host, "Get-WinEvent", { ListProvider: AUDIT_LOGS.server.provider }));
+      assert.deepEqual([error.fullyQualifiedErrorId, error.category, error.message], [
+        "NoMatchingProvidersFound,Microsoft.PowerShell.Commands.GetWinEventCommand",
+        "ObjectNotFound",
+        'There is not an event provider on the localhost computer that matches "Microsoft-Windows-SMBServer".',
+      ]);
+      assert.throws(() => run(hostOf("server-2025").host, "Get-WinEvent", { ListProvider: "Microsoft-Windows-SMB*" }), SurfaceGap);
+      assert.throws(() => run(hostOf("server-2025").host, "Get-WinEvent", { ListProvider: "Microsoft-Windows-Security-Auditing" }), SurfaceGap);
+    });
+
+    it("-FilterHashtable: newest first, at most -MaxEvents, only the listed ids and from StartTime on; each record with Id, Version, TimeCreated (local), typed Properties and ToXml()", () => {
       const { host } = hostOf("server-2025", (s) => {
-        const at = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * 3_600_000).toISOString();
+        const at = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * 3_600_000);
         s.auditLogs.server!.events.push(
-          { id: 3021, timeCreated: at(30 * 24), properties: ["old", "\\\\10.0.0.1"] },
-          { id: 3021, timeCreated: at(5), properties: ["CONTOSO\\alice", "\\\\10.0.4.17", 0x311] },
-          { id: 9999, timeCreated: at(4), properties: ["other"] },
-          { id: 3027, timeCreated: at(3), properties: ["10.0.4.18", ""] },
-          { id: 3022, timeCreated: at(2), properties: ["CONTOSO\\bob", "\\\\10.0.4.19"] },
+          auditEvent(definition(3021), at(30 * 24), { ClientName: "\\\\10.0.0.1" }),
+          auditEvent(definition(3021), at(5), { ClientName: "\\\\10.0.4.17" }),
+          auditEvent(definition(3023), at(4), { ClientName: "\\\\10.0.4.99" }),
+          auditEvent(definition(3000), at(3), { ClientName: "10.0.4.18" }),
+          auditEvent(definition(3022), at(2), { ClientName: "\\\\10.0.4.19", SmbClientDoesNotSupportEncryptionType: 1 }),
         );
       });
       const events = run(host, "Get-WinEvent", { FilterHashtable: filter(7), MaxEvents: new PSNumber("Int32", 2000) }).output;
       assert.deepEqual(
         events.map((e) => num(prop(e, "Id")).value),
-        [3022, 3027, 3021],
+        [3022, 3000, 3021],
       );
       const last = events[2];
       const time = prop(last, "TimeCreated");
       assert.ok(time instanceof PSDateTime);
       assert.equal(time.kind, "Local");
       assert.equal(time.epochMs, NOW.getTime() - 5 * 3_600_000);
+      assert.deepEqual(num(prop(last, "Version")), { type: "Byte", value: 0 });
       const values = (prop(last, "Properties") as PSArray).items.map((p) => prop(p, "Value"));
-      assert.equal(values[1], "\\\\10.0.4.17");
-      assert.deepEqual(num(values[2]), { type: "UInt32", value: 0x311 });
+      assert.deepEqual(num(values[0]), { type: "UInt16", value: 11 }, "ClientNameLength: the name's length in characters");
+      assert.deepEqual(values.slice(1), ["\\\\10.0.4.17", false]);
+      assert.equal(
+        xmlOf(last),
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-SMBServer'/><EventID>3021</EventID><Version>0</Version>" +
+          `<TimeCreated SystemTime='${new Date(NOW.getTime() - 5 * 3_600_000).toISOString().replace("Z", "0000Z")}'/><EventRecordID>2</EventRecordID><Channel>Microsoft-Windows-SMBServer/Audit</Channel></System>` +
+          "<EventData><Data Name='ClientNameLength'>11</Data><Data Name='ClientName'>\\\\10.0.4.17</Data><Data Name='ServerRequiresSigning'>false</Data></EventData></Event>",
+      );
+      assert.match(xmlOf(events[0]), /<Data Name='ServerRequiresEncryption'>false<\/Data><Data Name='SmbClientDoesNotSupportEncryptionType'>1<\/Data><\/EventData>/);
       assert.deepEqual(
         run(host, "Get-WinEvent", { FilterHashtable: filter(7), MaxEvents: int32(2) }).output.map((e) => num(prop(e, "Id")).value),
-        [3022, 3027],
+        [3022, 3000],
       );
+    });
+
+    it("ToXml() escapes text, writes an empty string as an empty element, and binary data as hexadecimal or, where a test says so, as <IP>:<port>", () => {
+      const at = new Date(NOW.getTime() - 3_600_000);
+      const v4 = [2, 0, 0xc0, 0x46, 10, 0, 4, 17, 0, 0, 0, 0, 0, 0, 0, 0];
+      const v6 = [23, 0, 1, 0xbd, 0, 0, 0, 0, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0];
+      const { host } = hostOf("server-2025", (s) =>
+        s.auditLogs.server!.events.push(
+          { id: 3021, version: 0, timeCreated: at.toISOString(), data: [{ name: "ClientName", type: "UnicodeString", value: "a<b>&'c" }, { name: "UserName", type: "UnicodeString", value: "" }] },
+          { id: 3021, version: 0, timeCreated: at.toISOString(), data: [{ name: "ClientAddress", type: "Binary", value: v4 }, { name: "ClientAddress", type: "Binary", value: v6 }] },
+          { id: 3021, version: 0, timeCreated: at.toISOString(), data: [{ name: "ClientAddress", type: "Binary", value: v4, render: "socketAddress" }, { name: "ClientAddress", type: "Binary", value: v6, render: "socketAddress" }] },
+        ),
+      );
+      const [sock, hex, text] = run(host, "Get-WinEvent", { FilterHashtable: filter(1) }).output.map(xmlOf);
+      assert.match(text, /<EventData><Data Name='ClientName'>a&lt;b&gt;&amp;'c<\/Data><Data Name='UserName'><\/Data><\/EventData>/);
+      assert.match(hex, /<Data Name='ClientAddress'>0200C0460A000411(00){8}<\/Data><Data Name='ClientAddress'>170001BD00000000FE80(00){13}0104000000<\/Data>/);
+      assert.match(sock, /<Data Name='ClientAddress'>10\.0\.4\.17:49222<\/Data><Data Name='ClientAddress'>\[fe80:0:0:0:0:0:0:1\]:445<\/Data>/);
+      const bytes = (prop((prop(run(host, "Get-WinEvent", { FilterHashtable: filter(1) }).output[1], "Properties") as PSArray).items[0], "Value") as PSArray).items;
+      assert.deepEqual(bytes.map((b) => num(b)), v4.map((value) => ({ type: "Byte", value })));
     });
 
     it("nothing matches: the non-terminating NoMatchingEventsFound (ObjectNotFound), which -ErrorAction Stop throws", () => {
@@ -466,35 +534,48 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
     });
 
     it("a FilterHashtable naming a log the host lacks: NoMatchingLogsFound only, and no query", () => {
-      const outcome = run(hostOf("server-2022").host, "Get-WinEvent", { FilterHashtable: filter(7), MaxEvents: int32(10) });
+      const outcome = run(hostOf("server-2008r2").host, "Get-WinEvent", { FilterHashtable: filter(7), MaxEvents: int32(10) });
       assert.equal(oneError(outcome).fullyQualifiedErrorId, "NoMatchingLogsFound,Microsoft.PowerShell.Commands.GetWinEventCommand");
     });
 
-    it("the events smbConnect logs are what Get-WinEvent returns: newest first, those since StartTime, with the peer's address among their values", () => {
-      const state = newHostState("server-2025");
-      state.server.AuditClientDoesNotSupportSigning = true;
+    it("smbConnect logs what the release's manifest has, where its audit is on: 3021 (version 1 with KB5066913, with the account), 3027 for SMB 1 only with KB5066913, 31998, and 3022 / 31999 for a peer that cannot encrypt", () => {
       const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000);
-      for (const [address, hoursAgo, smb1] of [
-        ["10.0.4.19", 24 * 10, false],
-        ["10.0.4.18", 3, true],
-        ["10.0.4.17", 2, false],
-        ["10.0.4.16", 1, false],
-      ] as const) {
-        smbConnect(state, { direction: "inbound", address, signs: false, smb1, at: at(hoursAgo), account: "CONTOSO\\svc" });
-      }
-      const host = windowsSurface(state);
-      const events = run(host, "Get-WinEvent", {
-        FilterHashtable: hashtable({ LogName: AUDIT_LOGS.server.log, Id: array(AUDIT_LOGS.server.ids.map((i) => int32(i))), StartTime: new PSDateTime(Date.now() - 7 * 86_400_000, "Local") }),
-        MaxEvents: int32(2000),
-      }).output;
-      assert.deepEqual(
-        events.map((e) => [(prop(e, "Id") as PSNumber).value, (prop(e, "Properties") as PSArray).items.map((p) => prop(p, "Value")).filter((v) => typeof v === "string")]),
-        [
-          [3021, ["CONTOSO\\svc", "\\\\10.0.4.16"]],
-          [3021, ["CONTOSO\\svc", "\\\\10.0.4.17"]],
-          [3027, ["10.0.4.18", "CONTOSO\\svc"]],
-        ],
-      );
+      const logged = (state: HostState, side: "server" | "client") =>
+        state.auditLogs[side]!.events.map((e) => [e.id, e.version, Object.fromEntries(e.data.map((d) => [d.name, d.value]))]);
+      const srv25 = newHostState("server-2025");
+      srv25.server.AuditClientDoesNotSupportSigning = true;
+      assert.equal(smbConnect(srv25, { direction: "inbound", address: "10.0.4.16", signs: false, at: at(1) }).audited, true);
+      assert.equal(smbConnect(srv25, { direction: "inbound", address: "10.0.4.18", signs: false, smb1: true, at: at(1) }).audited, false, "no 3027 before KB5066913");
+      assert.equal(smbConnect(srv25, { direction: "inbound", address: "10.0.4.19", name: "SCANNER01", signs: true, encrypts: false }).audited, false, "encryption audit off");
+      srv25.encryptionAudit = { server: true };
+      assert.equal(smbConnect(srv25, { direction: "inbound", address: "10.0.4.19", name: "SCANNER01", signs: true, encrypts: false }).audited, true);
+      assert.deepEqual(logged(srv25, "server"), [
+        [3021, 0, { ClientNameLength: 11, ClientName: "\\\\10.0.4.16", ServerRequiresSigning: false }],
+        [3022, 0, { ClientNameLength: 9, ClientName: "SCANNER01", ServerRequiresEncryption: false, SmbClientDoesNotSupportEncryptionType: 0 }],
+      ]);
+
+      const patched = newHostState("server-2022");
+      patched.kb5066913 = true;
+      patched.registryOnly = { server: { AuditClientDoesNotSupportSigning: 1 } };
+      smbConnect(patched, { direction: "inbound", address: "10.0.7.7", signs: false, account: "CONTOSO\\scan" });
+      smbConnect(patched, { direction: "inbound", address: "10.0.7.8", signs: false, smb1: true });
+      assert.deepEqual(logged(patched, "server"), [
+        [3021, 1, { ClientNameLength: 10, ClientName: "\\\\10.0.7.7", UserNameLength: 12, UserName: "CONTOSO\\scan", ServerRequiresSigning: false }],
+        [3027, 0, { ClientNameLength: 10, ClientName: "\\\\10.0.7.8", ServerRequiresSigning: false }],
+      ]);
+      const unpatched = newHostState("server-2022");
+      unpatched.groupPolicy.administrativeTemplates.server = { AuditClientDoesNotSupportSigning: true };
+      assert.equal(smbConnect(unpatched, { direction: "inbound", address: "10.0.7.7", signs: false }).audited, false, "without KB5066913 the release has no such event");
+
+      const home = newHostState("win11-24h2-home");
+      home.client.AuditServerDoesNotSupportSigning = true;
+      home.encryptionAudit = { client: true };
+      smbConnect(home, { direction: "outbound", address: "10.0.9.5", signs: false });
+      smbConnect(home, { direction: "outbound", address: "10.0.9.6", name: "\\nas01", signs: true, encrypts: false });
+      assert.deepEqual(logged(home, "client"), [
+        [31998, 0, { ServerNameLength: 9, ServerName: "\\10.0.9.5", ClientRequireSigning: false }],
+        [31999, 0, { ServerNameLength: 6, ServerName: "\\nas01", ClientRequireEncryption: false }],
+      ]);
     });
 
     it("other logs, keys or parameters are a SurfaceGap", () => {
