@@ -139,17 +139,21 @@ function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, resul
 /**
  * The audit findings with whether each side audited peers that do not sign when the logs were
  * read (before this run changed anything: audit turned on in the same run has logged nothing
- * yet). Policy wins over the setting.
+ * yet). Policy wins over the setting. Where neither says (a release whose cmdlet lacks the
+ * setting: KB5066913 on an older server, its audit turned on through the registry), a signing
+ * event in the log is the evidence that the audit is on.
  */
-function readinessOf(result: SigningResult): Readiness | null {
+export function readinessOf(result: SigningResult): Readiness | null {
   if (!result.audit) return null;
-  const auditing = (side: "server" | "client", name: string): boolean | null => {
+  const auditing = (side: "server" | "client", name: string, r: AuditLogReply): boolean | null => {
     const value = result.policy[side][name]?.value ?? result.before[side][name];
-    return typeof value === "boolean" ? value : null;
+    if (typeof value === "boolean") return value;
+    return r.log === "available" && r.events > 0 ? true : null;
   };
   const side = (r: AuditLogReply, on: boolean | null) => ({
     log: r.log,
     auditing: on,
+    signingEventIds: [...r.signingIds],
     events: r.events,
     truncated: r.truncated,
     peerCount: r.peerCount,
@@ -159,8 +163,8 @@ function readinessOf(result: SigningResult): Readiness | null {
   return {
     readAt: result.audit.readAt,
     days: result.audit.days,
-    server: side(result.audit.server, auditing("server", "auditClientDoesNotSupportSigning")),
-    client: side(result.audit.client, auditing("client", "auditServerDoesNotSupportSigning")),
+    server: side(result.audit.server, auditing("server", "auditClientDoesNotSupportSigning", result.audit.server)),
+    client: side(result.audit.client, auditing("client", "auditServerDoesNotSupportSigning", result.audit.client)),
   };
 }
 

@@ -22,6 +22,12 @@ export interface AuditLogFindings {
   log: "available" | "absent" | "disabled" | "unreadable";
   /** Whether the host logs peers that do not sign (the audit setting, or the policy that sets it); null: it has no such setting. */
   auditing: boolean | null;
+  /**
+   * The event IDs the host's release logs in this log for a peer that does not sign, as its SMB
+   * provider's manifest says (empty: the release logs no such event). Absent in state written
+   * before this was read.
+   */
+  signingEventIds?: number[];
   /** Events read (at most the script's bound). */
   events: number;
   /** The bound was reached: there were more events, so the counts are lower bounds. */
@@ -57,8 +63,10 @@ export const AUDIT_LOG: Record<Side, string> = {
   client: "Microsoft-Windows-SMBClient/Audit",
 };
 
-/** The audit setting that makes each side log peers that do not sign. */
+/** The audit setting that makes each side log peers that do not sign, in our names and as the cmdlets name it, and the Group Policy that sets it. */
 const AUDIT_SETTING: Record<Side, string> = { server: "auditClientDoesNotSupportSigning", client: "auditServerDoesNotSupportSigning" };
+const CMDLET_NAME: Record<Side, string> = { server: "AuditClientDoesNotSupportSigning", client: "AuditServerDoesNotSupportSigning" };
+const AUDIT_POLICY: Record<Side, string> = { server: "Audit client does not support signing", client: "Audit server does not support signing" };
 
 /** How many peers a message names before it says "and N more". */
 const NAMED_PEERS = 10;
@@ -172,27 +180,42 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   const setting = `${side}.requireSigning`;
   const log = AUDIT_LOG[side];
   const warn = (text: string): Consequence[] => [{ severity: "warning", setting, text }];
-  if (f.log === "absent") {
-    return warn(
-      `this host cannot tell which ${side === "server" ? "clients" : "servers"} do not sign: its release has no ${log} log (Windows 11 24H2 and Windows Server 2025 have it; older servers with KB5066913 log unsigned clients once its Group Policy is on)`,
-    );
-  }
+  const peersWord = side === "server" ? "clients" : "servers";
+  const days = `${r.days} day${r.days === 1 ? "" : "s"}`;
+  if (f.log === "absent") return warn(`this host cannot tell which ${peersWord} do not sign: its release has no ${log} log (Windows 10 and Windows Server 2016 brought it)`);
   if (f.log === "disabled") return warn(`the log ${log} is disabled on this host, so it cannot tell which peers do not sign`);
   if (f.log === "unreadable") return warn(`could not read ${log} on this host: ${f.error ?? "unknown error"}`);
+  // The log exists from Windows 10 / Server 2016 on; the event for a peer that does not sign only
+  // where the release has it (its SMB provider's manifest, read by the script). State written
+  // before this was read has no list: it is then taken as there.
+  if (f.signingEventIds !== undefined && f.signingEventIds.length === 0) {
+    return warn(
+      side === "server"
+        ? `this host cannot tell which clients do not sign: its release logs no such event in ${log} (Windows 11 24H2 and Windows Server 2025 do, and older releases with KB5066913 once its Group Policy "${AUDIT_POLICY.server}" is on)`
+        : `this host cannot tell which servers do not sign: its release logs no such event in ${log} (Windows 11 24H2 and Windows Server 2025 do)`,
+    );
+  }
   if (f.auditing !== true && view.declared[side][AUDIT_SETTING[side]] === true) {
     // Turned on in this same change: the log has nothing yet, so nobody can tell who would be refused.
     return warn(
       `${side}.${AUDIT_SETTING[side]} is turned on in this same change, so ${log} has logged nothing yet: nobody can tell which ${side === "server" ? "clients" : "servers"} would be ${side === "server" ? "refused" : "unreachable"}; audit for a while first, then require signing in a later change`,
     );
   }
+  const refused = side === "server" ? "refused" : "unreachable";
+  if (f.auditing === false) {
+    return warn(`this host does not log ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is false): turn that audit on for a while first to learn who would be ${refused}`);
+  }
   if (f.auditing !== true) {
-    const state = f.auditing === false ? "false" : "not available on this build";
+    // The release logs such events (KB5066913 on an older server) but has no such cmdlet setting,
+    // no policy sets it and the log holds none: the audit may be off, or on through the registry
+    // with nobody to log yet. Neither can be told from here.
+    const ids = f.signingEventIds && f.signingEventIds.length > 0 ? `, event ${f.signingEventIds.join(", ")}` : "";
+    const cmdlet = side === "server" ? "Get-SmbServerConfiguration" : "Get-SmbClientConfiguration";
     return warn(
-      `this host does not log ${side === "server" ? "clients" : "servers"} that do not sign (${side}.${AUDIT_SETTING[side]} is ${state}): turn that audit on for a while first to learn who would be ${side === "server" ? "refused" : "unreachable"}`,
+      `this host can log ${peersWord} that do not sign (${log}${ids}) but nothing shows that it does: this release's ${cmdlet} has no ${CMDLET_NAME[side]}, no Group Policy turns that audit on, and no such event was logged in the last ${days}; turn it on (the Group Policy "${AUDIT_POLICY[side]}") for a while first to learn who would be ${refused}`,
     );
   }
   const peers = [...f.peers].sort((a, b) => b.events - a.events || a.peer.localeCompare(b.peer));
-  const days = `${r.days} day${r.days === 1 ? "" : "s"}`;
   if (peers.length === 0) {
     return [{ severity: "info", setting, text: `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was turned on more recently covers less)` }];
   }

@@ -84,6 +84,8 @@ const enforcedSide = z.record(z.string(), z.object({ value: z.boolean(), gpo: z.
 const policySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
 const auditLogSchema = z.object({
   log: z.enum(["available", "absent", "disabled", "unreadable"]),
+  /** The IDs the release logs in this log for a peer that does not sign (its SMB provider's manifest); empty: none. */
+  signingIds: z.array(z.number().int()),
   events: z.number().int().min(0),
   truncated: z.boolean(),
   /** Distinct peers in the events read; `peers` names the busiest of them. */

@@ -19,8 +19,8 @@
               "record": {"format": 2, "ownerId": "...", "ownerLabel": "...", "claimedAt": "...", "originals": {...}} | null,
               "ours": true | false, "restored": true | false,
               "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}},
-              "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "events": 4, "truncated": false, "peerCount": 1,
-                        "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
+              "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "signingIds": [3021], "events": 4, "truncated": false,
+                        "peerCount": 1, "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
         or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
               "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "..."}]}
     Exit code: 0 with an ok reply, 2 with an error reply.
@@ -32,8 +32,10 @@
 
     With auditDays (1 to 90) a read or an apply also reads the SMB audit logs of the last
     auditDays days (at most auditMaxEvents events each): the peers that SMB signing audit logged,
-    for the provider to tell who would be refused once signing is required. Reading them never
-    fails the run: a log the host lacks, has disabled or cannot read is reported as such.
+    for the provider to tell who would be refused once signing is required, and which event IDs
+    this release logs for them (signingIds, from its SMB providers' manifests; none: it logs no
+    such event). Reading them never fails the run: a log the host lacks, has disabled or cannot
+    read is reported as such.
 
     The record: HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ value OriginalSettings, holding
     {"version": 2, "ownerId": "<uuid>", "ownerLabel": "<URN>", "claimedAt": "<UTC>",
@@ -105,12 +107,19 @@ $AdministrativeTemplates = @{
 }
 
 # SMB signing audit (Windows 11 24H2, Windows Server 2025; KB5066913 for the server side of
-# older releases) logs peers that do not sign. Microsoft lists 3021/3022 and 31998/31999 for
-# signing and encryption audit without saying which is which, so every one of them counts, and
-# 3027 (an SMB 1 client that does not sign, as KB5066913 is read by others) counts too.
+# older releases) logs the peers that do not sign in these logs, which exist from Windows 10 /
+# Server 2016 on. Which events mean that is read at run time from the SMB provider's own manifest
+# (Get-WinEvent -ListProvider): the events of the Audit log whose template has the data item
+# named in 'signing'. Not fixed IDs: each log has a signing and an encryption event (3021 and
+# 3022, 31998 and 31999; Microsoft's table does not say which is which), SMB 1 has its own
+# (3027), and a release may have none. Not the message text: EventMetadata.Description is in
+# the host's language and no source publishes these texts. The template's data names are the
+# manifest's own, the same in every language and every version of an event.
+# The peer is the event's data item named in 'name' ("\\<address>" or a host name), else its
+# socket address ('address'; '' where no event of that side is known to carry one).
 $AuditLog = @{
-    server = @{ log = 'Microsoft-Windows-SMBServer/Audit'; ids = @(3021, 3022, 3027) }
-    client = @{ log = 'Microsoft-Windows-SMBClient/Audit'; ids = @(31998, 31999) }
+    server = @{ log = 'Microsoft-Windows-SMBServer/Audit'; provider = 'Microsoft-Windows-SMBServer'; signing = 'ServerRequiresSigning'; name = 'ClientName'; address = 'ClientAddress' }
+    client = @{ log = 'Microsoft-Windows-SMBClient/Audit'; provider = 'Microsoft-Windows-SMBClient'; signing = 'ClientRequireSigning'; name = 'ServerName'; address = '' }
 }
 # The most peers a reply names per log (the busiest first).
 $AuditPeersMax = 50
@@ -186,20 +195,75 @@ function Get-GpoName {
     'an unnamed Group Policy object'
 }
 
-# The peer an audit event names: its first value that is an IP address (leading backslashes
-# removed), else its first non-empty value. Microsoft does not document the events' fields.
-function Get-AuditPeer {
-    param($Logged)
-    $texts = @()
-    foreach ($property in $Logged.Properties) {
-        $text = ([string]$property.Value).Trim().TrimStart('\')
-        if ($text -eq '') { continue }
-        $address = $null
-        if (($text -match '^\d{1,3}(\.\d{1,3}){3}$' -or $text.Contains(':')) -and [System.Net.IPAddress]::TryParse($text, [ref]$address)) { return $text }
-        $texts += $text
+# The IDs of the events one side's SMB provider logs to its Audit log for a peer that does not
+# sign: those whose template (EventMetadata.Template: <template><data name="..." .../>...) has the
+# data item $Spec.signing. The provider lists each version of an event; an ID counts once. None:
+# this release logs no such event. Throws when the provider's metadata cannot be read.
+function Get-SigningEventIds {
+    param([hashtable]$Spec)
+    $ids = @()
+    foreach ($metadata in @((Get-WinEvent -ListProvider $Spec.provider -ErrorAction Stop).Events)) {
+        if ($null -eq $metadata -or $null -eq $metadata.LogLink -or [string]$metadata.LogLink.LogName -ne $Spec.log -or [string]::IsNullOrEmpty($metadata.Template)) { continue }
+        $names = @(foreach ($data in @(([xml]$metadata.Template).template.data)) { [string]$data.name })
+        if ($names -contains $Spec.signing -and $ids -notcontains [int]$metadata.Id) { $ids += [int]$metadata.Id }
     }
-    if ($texts.Count -gt 0) { return $texts[0] }
-    ''
+    $ids | Sort-Object
+}
+
+# The peer an audit event names: its data item $Spec.name, leading backslashes removed (the SMB
+# server's events name a client "\\<address>", SMBClient's a server "\<name>"), else its socket
+# address ($Spec.address) decoded. Read by name from the event's XML (ToXml(): <EventData><Data
+# Name="...">): Properties has values only, and their positions differ between versions of an
+# event (3021 version 1 puts UserNameLength and UserName before ServerRequiresSigning) and begin
+# with the name's length.
+function Get-AuditPeer {
+    param($Logged, [hashtable]$Spec)
+    $fields = @{}
+    foreach ($data in @(([xml]$Logged.ToXml()).Event.EventData.Data)) {
+        $name = [string]$data.Name
+        if ($name -ne '' -and -not $fields.ContainsKey($name)) { $fields[$name] = [string]$data.'#text' }
+    }
+    $peer = ([string]$fields[$Spec.name]).Trim().TrimStart('\')
+    if ($peer -ne '' -or $Spec.address -eq '') { return $peer }
+    ConvertFrom-SocketAddress -Text ([string]$fields[$Spec.address])
+}
+
+# A socket address as an event's XML may give it (which form is not documented): "<IPv4>:<port>",
+# "[<IPv6>]:<port>", or the SOCKADDR's bytes in hexadecimal of either case: the family in bytes
+# 0-1 (little-endian: 2 IPv4, 23 IPv6), the port in 2-3, the IPv4 address in 4-7 or the IPv6
+# address in 8-23 (ws2def.h, ws2ipdef.h); whatever follows (sin_zero, the scope id, the rest of
+# a SOCKADDR_STORAGE) is ignored. Gives the address alone, IPv6 shortened as RFC 5952 writes it
+# (the longest run of two or more zero groups, the first of equal ones, as "::"), or the text as
+# it is when it is neither form.
+function ConvertFrom-SocketAddress {
+    param([string]$Text)
+    $text = $Text.Trim()
+    if ($text -match '\A\d{1,3}(\.\d{1,3}){3}:\d{1,5}\z') { return ($text -replace ':\d+\z', '') }
+    if ($text -match '\A\[[0-9A-Fa-f:.]+(%[0-9A-Za-z]+)?\]:\d{1,5}\z') { return ($text -replace '\A\[([^\]%]+)(%[^\]]*)?\]:\d+\z', '$1').ToLower() }
+    if ($text -notmatch '\A([0-9A-Fa-f]{2}){4,}\z') { return $text }
+    $family = (Get-HexByte -Hex $text -Index 0) + 256 * (Get-HexByte -Hex $text -Index 1)
+    if ($family -eq 2 -and $text.Length -ge 16) {
+        return '{0}.{1}.{2}.{3}' -f (Get-HexByte -Hex $text -Index 4), (Get-HexByte -Hex $text -Index 5), (Get-HexByte -Hex $text -Index 6), (Get-HexByte -Hex $text -Index 7)
+    }
+    if ($family -ne 23 -or $text.Length -lt 48) { return $text }
+    $groups = @(foreach ($i in @(4, 5, 6, 7, 8, 9, 10, 11)) { '{0:x}' -f (256 * (Get-HexByte -Hex $text -Index (2 * $i)) + (Get-HexByte -Hex $text -Index (2 * $i + 1))) })
+    $address = ':' + ($groups -join ':') + ':'
+    foreach ($length in @(8, 7, 6, 5, 4, 3, 2)) {
+        $run = ':' + ((@('0') * $length) -join ':') + ':'
+        if ($address.Contains($run)) {
+            $address = $address -replace ('\A(.*?)' + $run), '$1::'
+            break
+        }
+    }
+    if (-not $address.StartsWith('::')) { $address = $address.Substring(1) }
+    if (-not $address.EndsWith('::')) { $address = $address.Substring(0, $address.Length - 1) }
+    $address
+}
+
+# Byte $Index of a text of hexadecimal digits, two a byte.
+function Get-HexByte {
+    param([string]$Hex, [int]$Index)
+    [int][Convert]::ToByte($Hex.Substring(2 * $Index, 2), 16)
 }
 
 # The peers one audit log (side 'server' or 'client') names in the last $Days days, busiest
@@ -207,7 +271,7 @@ function Get-AuditPeer {
 function Get-AuditFindings {
     param([string]$Side, [int]$Days, [int]$MaxEvents)
     $spec = $AuditLog[$Side]
-    $result = @{ log = 'absent'; events = 0; truncated = $false; peerCount = 0; peers = @() }
+    $result = @{ log = 'absent'; signingIds = @(); events = 0; truncated = $false; peerCount = 0; peers = @() }
     try {
         $info = Get-WinEvent -ListLog $spec.log -ErrorAction SilentlyContinue
         if ($null -eq $info) { return $result }
@@ -216,7 +280,9 @@ function Get-AuditFindings {
             return $result
         }
         $result.log = 'available'
-        $filter = @{ LogName = $spec.log; Id = $spec.ids; StartTime = (Get-Date).AddDays(-$Days) }
+        $result.signingIds = @(Get-SigningEventIds -Spec $spec)
+        if ($result.signingIds.Count -eq 0) { return $result }
+        $filter = @{ LogName = $spec.log; Id = $result.signingIds; StartTime = (Get-Date).AddDays(-$Days) }
         $logged = @()
         try {
             $logged = @(Get-WinEvent -FilterHashtable $filter -MaxEvents $MaxEvents -ErrorAction Stop)
@@ -227,7 +293,7 @@ function Get-AuditFindings {
         $result.truncated = ($logged.Count -ge $MaxEvents)
         $byPeer = @{}
         foreach ($entry in $logged) {
-            $peer = Get-AuditPeer -Logged $entry
+            $peer = Get-AuditPeer -Logged $entry -Spec $spec
             if (-not $byPeer.ContainsKey($peer)) { $byPeer[$peer] = @{ peer = $peer; events = 0; ids = @(); lastSeen = $entry.TimeCreated } }
             $found = $byPeer[$peer]
             $found.events = $found.events + 1

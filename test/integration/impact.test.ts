@@ -113,6 +113,8 @@ describe("consequences and readiness", () => {
       it("readiness: the clients the audit log saw connecting without signing are named before server.requireSigning lands, and are then refused", async () => {
         fleet.reset("srv25", "server-2025");
         delivered.splice(0);
+        // Patched with KB5066913, so an SMB 1 client that does not sign is logged too (3027).
+        fleet.change("srv25", (s) => (s.kb5066913 = true));
         const created = await ops.create(await inputs("srv25", transport, { server: { auditClientDoesNotSupportSigning: true } }));
         // A week of traffic: three clients that cannot sign (one twice), one that signs, and one
         // that connected before the window.
@@ -148,21 +150,21 @@ describe("consequences and readiness", () => {
         assert.equal(fleet.smbSession("srv25", { direction: "inbound", address: "10.0.4.5", signs: true }).connected, true);
       });
 
-      it("a release without SMB signing audit (Server 2022) says it cannot tell who would be refused", async () => {
+      it("a release without SMB signing audit (Server 2022) has the log but no such event: says it cannot tell who would be refused", async () => {
         fleet.reset("srv22", "server-2022");
         delivered.splice(0);
         const created = await ops.create(await inputs("srv22", transport, { client: { enableSigning: true } }));
         const outs = created.outs as PolicyOutputs;
-        assert.deepEqual([outs.readiness?.server.log, outs.readiness?.server.auditing], ["absent", null]);
-        assert.equal(fleet.smbSession("srv22", unsignedClient("10.0.4.17")).audited, false, "no log to write to");
+        assert.deepEqual([outs.readiness?.server.log, outs.readiness?.server.auditing, outs.readiness?.server.signingEventIds], ["available", null, []]);
+        assert.equal(fleet.smbSession("srv22", unsignedClient("10.0.4.17")).audited, false, "the release has no such event to log");
         await ops.diff(created.id, outs, await inputs("srv22", transport, { client: { enableSigning: true }, server: { requireSigning: true } }));
-        has(warnings("srv22"), /cannot tell which clients do not sign: its release has no Microsoft-Windows-SMBServer\/Audit log/);
+        has(warnings("srv22"), /cannot tell which clients do not sign: its release logs no such event in Microsoft-Windows-SMBServer\/Audit \(Windows 11 24H2 and Windows Server 2025 do, and older releases with KB5066913/);
       });
 
       it("KB5066913: an older server whose Group Policy turns the audit on names its unsigned clients, though it has no such cmdlet setting", async () => {
         fleet.reset("srv22", "server-2022");
         fleet.change("srv22", (s) => {
-          s.auditLogs.server = { enabled: true, events: [] };
+          s.kb5066913 = true;
           s.groupPolicy.gpo = "SMB signing audit";
           s.groupPolicy.administrativeTemplates.server = { AuditClientDoesNotSupportSigning: true };
         });
@@ -174,6 +176,22 @@ describe("consequences and readiness", () => {
         assert.equal(outs.readiness?.server.auditing, true, "the policy does");
         await ops.diff(created.id, outs, await inputs("srv22", transport, { client: { enableSigning: true }, server: { requireSigning: true } }));
         has(warnings("srv22"), /: 1 client in the last 7 days connected without signing: 10\.0\.7\.7 \(/);
+      });
+
+      it("KB5066913 with the audit turned on through the registry (no policy, no cmdlet setting): its events show the audit is on, and name the clients", async () => {
+        fleet.reset("srv22", "server-2022");
+        fleet.change("srv22", (s) => {
+          s.kb5066913 = true;
+          s.registryOnly = { server: { AuditClientDoesNotSupportSigning: 1 } };
+        });
+        assert.equal(fleet.smbSession("srv22", { ...unsignedClient("10.0.7.8"), name: "\\\\PRINTER7" }).audited, true);
+        delivered.splice(0);
+        const created = await ops.create(await inputs("srv22", transport, { client: { enableSigning: true } }));
+        const outs = created.outs as PolicyOutputs;
+        assert.deepEqual([outs.policyManaged?.server?.auditClientDoesNotSupportSigning, outs.observed.server.auditClientDoesNotSupportSigning], [undefined, null]);
+        assert.deepEqual([outs.readiness?.server.auditing, outs.readiness?.server.signingEventIds, outs.readiness?.server.peers.map((p) => p.peer)], [true, [3021, 3027], ["PRINTER7"]]);
+        await ops.diff(created.id, outs, await inputs("srv22", transport, { client: { enableSigning: true }, server: { requireSigning: true } }));
+        has(warnings("srv22"), /: 1 client in the last 7 days connected without signing: PRINTER7 \(Microsoft-Windows-SMBServer\/Audit, event 3021, read /);
       });
 
       it("audit off: says to turn it on first; a create not yet read says what would happen unless the host already has it", async () => {

@@ -66,7 +66,8 @@ function run(cmd: string, args: string[], input?: string): string {
 
 /**
  * The PowerShell interpreter for the forced command's copy: its modules, and of its packages only
- * what it loads (web-tree-sitter's CommonJS build and runtime, the PowerShell grammar).
+ * what it loads (web-tree-sitter's CommonJS build and runtime, the PowerShell grammar,
+ * fast-xml-parser's CommonJS bundle for [xml]).
  */
 async function copySimulatedPowerShell(simDir: string): Promise<void> {
   fs.mkdirSync(path.join(simDir, "powershell"));
@@ -82,15 +83,19 @@ async function copySimulatedPowerShell(simDir: string): Promise<void> {
   for (const f of fs.readdirSync(path.join(__dirname, "powershell")).filter((f) => f.endsWith(".js"))) {
     fs.copyFileSync(path.join(__dirname, "powershell", f), path.join(simDir, "powershell", f));
   }
-  // Each package's directory, found through a file its exports let us resolve.
-  const packages: Record<string, { resolve: string; files: string[] }> = {
+  // Each package's directory, found through a file its exports let us resolve (`depth`: how far below the package's directory that file is).
+  const packages: Record<string, { resolve: string; depth?: number; files: string[] }> = {
     "web-tree-sitter": { resolve: "web-tree-sitter", files: ["package.json", "web-tree-sitter.cjs", "web-tree-sitter.wasm"] },
     "tree-sitter-powershell": { resolve: "tree-sitter-powershell/tree-sitter-powershell.wasm", files: ["package.json", "tree-sitter-powershell.wasm"] },
+    "fast-xml-parser": { resolve: "fast-xml-parser", depth: 1, files: ["package.json", "lib/fxp.cjs"] },
   };
-  for (const [name, { resolve, files }] of Object.entries(packages)) {
-    const from = path.dirname(require.resolve(resolve));
-    fs.mkdirSync(path.join(simDir, "node_modules", name), { recursive: true });
-    for (const f of files) fs.copyFileSync(path.join(from, f), path.join(simDir, "node_modules", name, f));
+  for (const [name, { resolve, depth, files }] of Object.entries(packages)) {
+    let from = path.dirname(require.resolve(resolve));
+    for (let i = 0; i < (depth ?? 0); i++) from = path.dirname(from);
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(simDir, "node_modules", name, f)), { recursive: true });
+      fs.copyFileSync(path.join(from, f), path.join(simDir, "node_modules", name, f));
+    }
   }
 }
 

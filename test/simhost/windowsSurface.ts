@@ -816,14 +816,29 @@ function xmlText(text: string, quote: boolean): string {
   return quote ? escaped.replace(/'/g, "&apos;") : escaped;
 }
 
-/** A SOCKADDR's text as win:SocketAddress gives it: "<IPv4>:<port>", "[<IPv6>]:<port>" (family little-endian, port and address in network order; ws2def.h, ws2ipdef.h). */
+/**
+ * A SOCKADDR's text as win:SocketAddress gives it: "<IPv4>:<port>", "[<IPv6>%<scope>]:<port>"
+ * (family little-endian, port and address in network order; ws2def.h, ws2ipdef.h). The IPv6
+ * address is written as RFC 5952 shortens it and the scope id only when it is not 0, as
+ * WSAAddressToString writes an address (its exact shortening rules are unsettled).
+ */
 export function socketAddressText(bytes: number[]): string {
   const family = bytes[0] | (bytes[1] << 8);
   const port = (bytes[2] << 8) | bytes[3];
   if (family === 2 && bytes.length >= 8) return `${bytes.slice(4, 8).join(".")}:${port}`;
   if (family === 23 && bytes.length >= 24) {
     const groups = Array.from({ length: 8 }, (_, i) => ((bytes[8 + 2 * i] << 8) | bytes[9 + 2 * i]).toString(16));
-    return `[${groups.join(":")}]:${port}`;
+    // RFC 5952 4.2: the longest run of two or more zero groups (the first of equal ones) becomes "::".
+    let best = { at: -1, length: 1 };
+    for (let i = 0; i < 8; ) {
+      let j = i;
+      while (j < 8 && groups[j] === "0") j++;
+      if (j - i > best.length) best = { at: i, length: j - i };
+      i = j === i ? i + 1 : j;
+    }
+    const text = best.at < 0 ? groups.join(":") : `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.length).join(":")}`;
+    const scope = bytes.length >= 28 ? (bytes[24] | (bytes[25] << 8) | (bytes[26] << 16) | (bytes[27] << 24)) >>> 0 : 0;
+    return `[${text}${scope === 0 ? "" : `%${scope}`}]:${port}`;
   }
   throw new SurfaceGap("Get-WinEvent", `rendering a socket address of family ${family} as win:SocketAddress`);
 }

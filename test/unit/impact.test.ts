@@ -122,6 +122,20 @@ describe("readiness from the host's audit log (impact.ts)", () => {
     );
   });
 
+  it("a log whose release logs no signing event, or whose audit nothing shows: said as such, not as a missing log or an audit set to false", () => {
+    const none = requireServer(readiness({ auditing: null, signingEventIds: [] }));
+    assert.ok(
+      none.includes(
+        'warning this host cannot tell which clients do not sign: its release logs no such event in Microsoft-Windows-SMBServer/Audit (Windows 11 24H2 and Windows Server 2025 do, and older releases with KB5066913 once its Group Policy "Audit client does not support signing" is on)',
+      ),
+      none.join("\n"),
+    );
+    const unknown = requireServer(readiness({ auditing: null, signingEventIds: [3021, 3027] }));
+    assert.ok(unknown.some((t) => t.startsWith("warning this host can log clients that do not sign (Microsoft-Windows-SMBServer/Audit, event 3021, 3027) but nothing shows that it does")), unknown.join("\n"));
+    // State written before the IDs were read: as before, the audit setting decides.
+    assert.ok(requireServer(readiness({ auditing: false })).some((t) => t.includes("(server.auditClientDoesNotSupportSigning is false)")));
+  });
+
   it("an empty log under audit is good news, said as information: no decision is asked", () => {
     const out = consequencesOf(view({ declared: { client: {}, server: { requireSigning: true } }, readiness: readiness() }));
     assert.deepEqual(

@@ -9,7 +9,7 @@ import { Language, Node, Parser } from "web-tree-sitter";
 import { SETTINGS, Side, SIDES } from "../../provider/domain/settings";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
 import { AUDIT_LOG } from "../../provider/domain/impact";
-import { AUDIT_LOGS, SECURITY_OPTIONS, TEMPLATE_SETTINGS } from "../simhost/model";
+import { AUDIT_LOGS, SECURITY_OPTIONS, SMB_AUDIT_EVENTS, TEMPLATE_SETTINGS } from "../simhost/model";
 
 type Value = string | Value[] | { [key: string]: Value };
 
@@ -114,9 +114,18 @@ describe("smb-signing.ps1 and the settings table", () => {
     }
   });
 
-  it("reads the SMB audit logs and event IDs the model's Windows logs to, and the provider names the same logs ($AuditLog)", () => {
-    assert.deepEqual(bySide((side) => ((tables.get("AuditLog") as Record<string, Record<string, Value>>)[side]).log), bySide((side) => AUDIT_LOGS[side].log));
+  it("reads the SMB audit logs and providers the model's Windows has, tells signing events by a data item only they carry, and the provider names the same logs ($AuditLog)", () => {
+    const table = tables.get("AuditLog") as Record<Side, Record<string, Value>>;
+    assert.deepEqual(bySide((side) => ({ log: table[side].log, provider: table[side].provider })), bySide((side) => ({ ...AUDIT_LOGS[side] })));
     assert.deepEqual(bySide((side) => AUDIT_LOG[side]), bySide((side) => AUDIT_LOGS[side].log));
+    for (const side of SIDES) {
+      // The manifest's symbols say which events are about a peer that does not sign; the script's data item must pick exactly those, and each names the peer by the script's name item.
+      const names = (e: (typeof SMB_AUDIT_EVENTS)[number]) => e.fields.map(([n]) => n);
+      const picked = SMB_AUDIT_EVENTS.filter((e) => e.side === side && names(e).includes(table[side].signing as string)).map((e) => `${e.id}v${e.version}`);
+      const signing = SMB_AUDIT_EVENTS.filter((e) => e.side === side && /DoesNotSupportSigning/.test(e.symbol)).map((e) => `${e.id}v${e.version}`);
+      assert.deepEqual(picked, signing, side);
+      for (const e of SMB_AUDIT_EVENTS.filter((e) => e.side === side && /DoesNotSupportSigning/.test(e.symbol))) assert.ok(names(e).includes(table[side].name as string), `${e.id}v${e.version}`);
+    }
   });
 
   it("can tell when they differ (the reader sees a changed entry)", async () => {
@@ -127,7 +136,7 @@ describe("smb-signing.ps1 and the settings table", () => {
       .replace("EnableInsecureGuestLogons = 'AllowInsecureGuestAuth'", "EnableInsecureGuestLogons = 'AllowGuest'");
     const other = assignments(parser.parse(changed)!.rootNode);
     assert.notDeepEqual(other.get("AdministrativeTemplates"), tables.get("AdministrativeTemplates"));
-    const ids = assignments(parser.parse(fs.readFileSync(path.join(SCRIPTS_DIR, "smb-signing.ps1"), "utf8").replace("ids = @(3021, 3022, 3027)", "ids = @(3021)"))!.rootNode);
-    assert.notDeepEqual(ids.get("AuditLog"), tables.get("AuditLog"));
+    const signing = assignments(parser.parse(fs.readFileSync(path.join(SCRIPTS_DIR, "smb-signing.ps1"), "utf8").replace("signing = 'ServerRequiresSigning'", "signing = 'ServerRequiresEncryption'"))!.rootNode);
+    assert.notDeepEqual(signing.get("AuditLog"), tables.get("AuditLog"));
   });
 });

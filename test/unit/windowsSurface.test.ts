@@ -518,7 +518,7 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       const [sock, hex, text] = run(host, "Get-WinEvent", { FilterHashtable: filter(1) }).output.map(xmlOf);
       assert.match(text, /<EventData><Data Name='ClientName'>a&lt;b&gt;&amp;'c<\/Data><Data Name='UserName'><\/Data><\/EventData>/);
       assert.match(hex, /<Data Name='ClientAddress'>0200C0460A000411(00){8}<\/Data><Data Name='ClientAddress'>170001BD00000000FE80(00){13}0104000000<\/Data>/);
-      assert.match(sock, /<Data Name='ClientAddress'>10\.0\.4\.17:49222<\/Data><Data Name='ClientAddress'>\[fe80:0:0:0:0:0:0:1\]:445<\/Data>/);
+      assert.match(sock, /<Data Name='ClientAddress'>10\.0\.4\.17:49222<\/Data><Data Name='ClientAddress'>\[fe80::1%4\]:445<\/Data>/);
       const bytes = (prop((prop(run(host, "Get-WinEvent", { FilterHashtable: filter(1) }).output[1], "Properties") as PSArray).items[0], "Value") as PSArray).items;
       assert.deepEqual(bytes.map((b) => num(b)), v4.map((value) => ({ type: "Byte", value })));
     });

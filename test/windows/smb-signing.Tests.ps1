@@ -93,20 +93,69 @@ Describe 'smb-signing.ps1' {
                 Rsop       = @{ RSOP_GPO = @(); RSOP_RegistryValue = @(); RSOP_RegistryPolicySetting = @() }
                 # What the mocks changed, in order: to see that the record comes before any Set-*.
                 Log        = [System.Collections.Generic.List[string]]::new()
-                # Event logs by name: IsEnabled and the events, each an Id, a TimeCreated and the
-                # values of its Properties. A log not listed does not exist on the host.
+                # Event logs by name: IsEnabled and the events (New-FakeEvent). A log not listed
+                # does not exist on the host.
                 EventLogs  = @{}
+                # The SMB providers' manifests (Get-WinEvent -ListProvider): their Audit logs'
+                # events and versions as Windows Server 2025 has them, each with its template's
+                # data items in order (docs/windows-model.md, "SMB sessions and the SMB audit logs").
+                Providers  = @{
+                    'Microsoft-Windows-SMBServer' = @(
+                        New-FakeMetadata -Id 3000 -Log $ServerAudit -Fields 'ClientName'
+                        New-FakeMetadata -Id 3021 -Log $ServerAudit -Fields 'ClientNameLength', 'ClientName', 'ServerRequiresSigning'
+                        New-FakeMetadata -Id 3022 -Log $ServerAudit -Fields 'ClientNameLength', 'ClientName', 'ServerRequiresEncryption', 'SmbClientDoesNotSupportEncryptionType'
+                        New-FakeMetadata -Id 3023 -Log $ServerAudit -Fields 'ClientNameLength', 'ClientName'
+                    )
+                    'Microsoft-Windows-SMBClient' = @(
+                        New-FakeMetadata -Id 31997 -Log $ClientAudit -Fields 'ServerNameLength', 'ServerName'
+                        New-FakeMetadata -Id 31998 -Log $ClientAudit -Fields 'ServerNameLength', 'ServerName', 'ClientRequireSigning'
+                        New-FakeMetadata -Id 31999 -Log $ClientAudit -Fields 'ServerNameLength', 'ServerName', 'ClientRequireEncryption'
+                    )
+                }
             }
         }
 
-        # An event as Get-WinEvent returns it, for as far as the script reads one.
-        function New-FakeEvent {
-            param ([int] $Id, [datetime] $TimeCreated, [object[]] $Values)
+        $ServerAudit = 'Microsoft-Windows-SMBServer/Audit'
+        $ClientAudit = 'Microsoft-Windows-SMBClient/Audit'
+
+        # One event of a provider's manifest as Get-WinEvent -ListProvider lists it (EventMetadata):
+        # Id, Version, LogLink.LogName and Template, the XML Windows gives
+        # (<template xmlns=...><data name=... inType=... outType=.../>...</template>).
+        function New-FakeMetadata {
+            param ([int] $Id, [int] $Version = 0, [string] $Log, [string[]] $Fields)
+            $items = foreach ($name in $Fields) { "  <data name=`"$name`" inType=`"win:UnicodeString`" outType=`"xs:string`"/>`r`n" }
             [pscustomobject] @{
+                Id       = [long] $Id
+                Version  = [byte] $Version
+                LogLink  = [pscustomobject] @{ LogName = $Log }
+                Template = "<template xmlns=`"http://schemas.microsoft.com/win/2004/08/events`">`r`n$($items -join '')</template>"
+            }
+        }
+
+        # An event as Get-WinEvent returns it, for as far as the script reads one: Id, TimeCreated,
+        # Properties (the values alone) and ToXml() (the data by name, as EvtRender writes it:
+        # <EventData><Data Name='...'>...</Data>, Booleans as true/false). $Data holds the
+        # template's items in order.
+        function New-FakeEvent {
+            param ([int] $Id, [datetime] $TimeCreated, [System.Collections.Specialized.OrderedDictionary] $Data)
+            $items = foreach ($name in $Data.Keys) {
+                $value = $Data[$name]
+                $text = if ($value -is [bool]) { ([string]$value).ToLowerInvariant() } else { [System.Security.SecurityElement]::Escape([string]$value) }
+                "<Data Name='$name'>$text</Data>"
+            }
+            $record = [pscustomobject] @{
                 Id          = $Id
                 TimeCreated = $TimeCreated
-                Properties  = @($Values | ForEach-Object -Process { [pscustomobject] @{ Value = $_ } })
+                Properties  = @($Data.Values | ForEach-Object -Process { [pscustomobject] @{ Value = $_ } })
+                EventXml    = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>$Id</EventID></System><EventData>$($items -join '')</EventData></Event>"
             }
+            $record | Add-Member -MemberType ScriptMethod -Name ToXml -Value { $this.EventXml } -PassThru
+        }
+
+        # An SMB server signing audit event (3021 version 0, 3027): the client's name and its length first.
+        function New-SigningEvent {
+            param ([int] $Id = 3021, [datetime] $TimeCreated, [string] $Client)
+            New-FakeEvent -Id $Id -TimeCreated $TimeCreated -Data ([ordered] @{ ClientNameLength = [uint16] $Client.Length; ClientName = $Client; ServerRequiresSigning = $false })
         }
 
         # The record as the script writes it: REG_SZ OriginalSettings under HKLM:\SOFTWARE\pulumi-smb-signing.
@@ -272,10 +321,15 @@ Describe 'smb-signing.ps1' {
             $FakeHost.Registry.Remove($key)
             $FakeHost.Log.Add("Remove-Item $key")
         }
-        # Get-WinEvent -ListLog (nothing for a log the host lacks, with -ErrorAction
-        # SilentlyContinue) and -FilterHashtable with -MaxEvents: newest first, and the error
-        # NoMatchingEventsFound when nothing matches, as the real cmdlet does.
+        # Get-WinEvent -ListProvider (the fake manifests), -ListLog (nothing for a log the host
+        # lacks, with -ErrorAction SilentlyContinue) and -FilterHashtable with -MaxEvents: newest
+        # first, and the error NoMatchingEventsFound when nothing matches, as the real cmdlet does.
         Mock -CommandName Get-WinEvent -MockWith {
+            if ($PesterBoundParameters.ContainsKey('ListProvider')) {
+                $name = @($PesterBoundParameters['ListProvider'])[0]
+                if (-not $FakeHost.Providers.ContainsKey($name)) { throw "There is not an event provider on the localhost computer that matches `"$name`"." }
+                return [pscustomobject] @{ Name = $name; Events = $FakeHost.Providers[$name] }
+            }
             if ($PesterBoundParameters.ContainsKey('ListLog')) {
                 $log = $FakeHost.EventLogs[@($PesterBoundParameters['ListLog'])[0]]
                 if ($null -eq $log) {
@@ -386,16 +440,17 @@ Describe 'smb-signing.ps1' {
     }
 
     Context 'When asked for the SMB audit logs' -Tag 'Read', 'Audit' {
-        It 'Should name the peers of the last auditDays days, busiest first, with their event IDs, and read at most 2000 events' {
+        It 'Should name the peers of the last auditDays days by their name in the event, busiest first, asking only for the events whose template names signing, at most 2000' {
             $now = Get-Date
-            $FakeHost.EventLogs['Microsoft-Windows-SMBServer/Audit'] = @{
+            $FakeHost.EventLogs[$ServerAudit] = @{
                 IsEnabled = $true
                 Events    = @(
-                    New-FakeEvent -Id 3021 -TimeCreated $now.AddHours(-1) -Values @('CONTOSO\scan', '\10.0.4.18', 785)
-                    New-FakeEvent -Id 3021 -TimeCreated $now.AddHours(-2) -Values @('CONTOSO\scan', '\10.0.4.17', 785)
-                    New-FakeEvent -Id 3022 -TimeCreated $now.AddHours(-3) -Values @('', '10.0.4.17')
-                    New-FakeEvent -Id 3021 -TimeCreated $now.AddDays(-10) -Values @('', '10.0.4.99')
-                    New-FakeEvent -Id 3000 -TimeCreated $now.AddHours(-4) -Values @('10.0.4.50')
+                    New-SigningEvent -TimeCreated $now.AddHours(-1) -Client '\\SCANNER01'
+                    New-SigningEvent -TimeCreated $now.AddHours(-2) -Client '\\10.0.4.17'
+                    New-SigningEvent -TimeCreated $now.AddHours(-3) -Client '\\10.0.4.17'
+                    # A client that signs but does not encrypt: not one that would be refused.
+                    New-FakeEvent -Id 3022 -TimeCreated $now.AddHours(-4) -Data ([ordered] @{ ClientNameLength = [uint16] 11; ClientName = '\\10.0.4.50'; ServerRequiresEncryption = $false; SmbClientDoesNotSupportEncryptionType = [uint32] 0 })
+                    New-SigningEvent -TimeCreated $now.AddDays(-10) -Client '\\10.0.4.99'
                 )
             }
 
@@ -405,23 +460,103 @@ Describe 'smb-signing.ps1' {
             $result.Reply.audit.days | Should -Be 7
             $server = $result.Reply.audit.server
             $server.log | Should -Be 'available'
+            @($server.signingIds) | Should -Be @(3021)
             $server.events | Should -Be 3
             $server.truncated | Should -BeFalse
             $server.peerCount | Should -Be 2
             $server.peers[0].peer | Should -Be '10.0.4.17'
             $server.peers[0].events | Should -Be 2
-            @($server.peers[0].ids) | Should -Be @(3021, 3022)
-            $server.peers[1].peer | Should -Be '10.0.4.18'
+            @($server.peers[0].ids) | Should -Be @(3021)
+            $server.peers[1].peer | Should -BeExactly 'SCANNER01'
             $result.Reply.audit.client.log | Should -Be 'absent'
             Should -Invoke -CommandName Get-WinEvent -ParameterFilter {
-                $FilterHashtable.LogName -eq 'Microsoft-Windows-SMBServer/Audit' -and (@($FilterHashtable.Id) -join ',') -eq '3021,3022,3027' -and $MaxEvents -eq 2000
+                $FilterHashtable.LogName -eq 'Microsoft-Windows-SMBServer/Audit' -and (@($FilterHashtable.Id) -join ',') -eq '3021' -and $MaxEvents -eq 2000
             } -Exactly -Times 1 -Scope It
             Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
         }
 
+        It 'Should name a server this host reached by name, without its leading backslash (31998)' {
+            $FakeHost.EventLogs[$ClientAudit] = @{
+                IsEnabled = $true
+                Events    = @(New-FakeEvent -Id 31998 -TimeCreated (Get-Date).AddHours(-1) -Data ([ordered] @{ ServerNameLength = [uint16] 6; ServerName = '\nas01'; ClientRequireSigning = $false }))
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            @($result.Reply.audit.client.signingIds) | Should -Be @(31998)
+            $result.Reply.audit.client.peers[0].peer | Should -BeExactly 'nas01'
+        }
+
+        It 'Should read the client by its name where a version puts other data before the flag (3021 version 1, with UserName)' {
+            $FakeHost.Providers['Microsoft-Windows-SMBServer'] += New-FakeMetadata -Id 3021 -Version 1 -Log $ServerAudit -Fields 'ClientNameLength', 'ClientName', 'UserNameLength', 'UserName', 'ServerRequiresSigning'
+            $FakeHost.EventLogs[$ServerAudit] = @{
+                IsEnabled = $true
+                Events    = @(New-FakeEvent -Id 3021 -TimeCreated (Get-Date).AddHours(-1) -Data ([ordered] @{ ClientNameLength = [uint16] 10; ClientName = '\\PRINTER7'; UserNameLength = [uint16] 12; UserName = 'CONTOSO\scan'; ServerRequiresSigning = $false }))
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            @($result.Reply.audit.server.signingIds) | Should -Be @(3021)
+            @($result.Reply.audit.server.peers.peer) | Should -Be @('PRINTER7')
+        }
+
+        It 'Should take the signing events from the manifest: 3027 (SMB 1) too where the release has it, none where it has no such event, and then ask for no events' {
+            $FakeHost.Providers['Microsoft-Windows-SMBServer'] += New-FakeMetadata -Id 3027 -Log $ServerAudit -Fields 'ClientNameLength', 'ClientName', 'ServerRequiresSigning'
+            $FakeHost.EventLogs[$ServerAudit] = @{ IsEnabled = $true; Events = @(New-SigningEvent -Id 3027 -TimeCreated (Get-Date).AddHours(-1) -Client '\\10.0.4.40') }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            @($result.Reply.audit.server.signingIds) | Should -Be @(3021, 3027)
+            $result.Reply.audit.server.peers[0].peer | Should -Be '10.0.4.40'
+            @($result.Reply.audit.server.peers[0].ids) | Should -Be @(3027)
+
+            # Windows Server 2022 without KB5066913: the log (SMB 1 access audit, 3000), no signing event.
+            $FakeHost.Providers['Microsoft-Windows-SMBServer'] = @(New-FakeMetadata -Id 3000 -Log $ServerAudit -Fields 'ClientName')
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            $result.Reply.audit.server.log | Should -Be 'available'
+            @($result.Reply.audit.server.signingIds).Count | Should -Be 0
+            $result.Reply.audit.server.events | Should -Be 0
+            # One query, the first run's: the second asked for no events.
+            Should -Invoke -CommandName Get-WinEvent -ParameterFilter { $null -ne $FilterHashtable } -Exactly -Times 1 -Scope It
+        }
+
+        It 'Should decode a socket address given as <Rendered> to <Peer> where the event names no client' -TestCases @(
+            @{ Rendered = '0200C0460A000411' + ('00' * 8); Peer = '10.0.4.17' }
+            @{ Rendered = '0200c0460a000411' + ('00' * 8); Peer = '10.0.4.17' }
+            @{ Rendered = '10.0.4.17:49222'; Peer = '10.0.4.17' }
+            @{ Rendered = '170001BD00000000' + '20010DB8' + ('00' * 10) + '0005' + '00000000'; Peer = '2001:db8::5' }
+            @{ Rendered = '170001bd00000000fe80' + ('00' * 13) + '01' + '04000000'; Peer = 'fe80::1' }
+            @{ Rendered = '170001BD00000000' + ('00' * 15) + '01' + '00000000'; Peer = '::1' }
+            @{ Rendered = '170001BD00000000' + '20010DB8000000000001000000000001' + '00000000'; Peer = '2001:db8::1:0:0:1' }
+            @{ Rendered = '170001BD00000000' + 'FE800000000000000000001200000001' + '00000000'; Peer = 'fe80::12:0:1' }
+            @{ Rendered = '[FE80::1%4]:445'; Peer = 'fe80::1' }
+            @{ Rendered = 'not an address'; Peer = 'not an address' }
+        ) {
+            $FakeHost.EventLogs[$ServerAudit] = @{
+                IsEnabled = $true
+                Events    = @(New-FakeEvent -Id 3021 -TimeCreated (Get-Date).AddHours(-1) -Data ([ordered] @{ ClientNameLength = [uint16] 0; ClientName = ''; ClientAddressLength = [uint32] ($Rendered.Length / 2); ClientAddress = $Rendered; ServerRequiresSigning = $false }))
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            $result.Reply.audit.server.peers[0].peer | Should -BeExactly $Peer
+        }
+
+        It 'Should prefer the name where an event gives both a name and an address' {
+            $FakeHost.EventLogs[$ServerAudit] = @{
+                IsEnabled = $true
+                Events    = @(New-FakeEvent -Id 3021 -TimeCreated (Get-Date).AddHours(-1) -Data ([ordered] @{ ClientNameLength = [uint16] 11; ClientName = '\\SCANNER01'; ClientAddressLength = [uint32] 16; ClientAddress = '0200C0460A000411' + ('00' * 8); ServerRequiresSigning = $false }))
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
+
+            $result.Reply.audit.server.peers[0].peer | Should -BeExactly 'SCANNER01'
+        }
+
         It 'Should report an empty log, a disabled one and one it cannot read, and still answer ok' {
-            $FakeHost.EventLogs['Microsoft-Windows-SMBServer/Audit'] = @{ IsEnabled = $true; Events = @() }
-            $FakeHost.EventLogs['Microsoft-Windows-SMBClient/Audit'] = @{ IsEnabled = $false; Events = @() }
+            $FakeHost.EventLogs[$ServerAudit] = @{ IsEnabled = $true; Events = @() }
+            $FakeHost.EventLogs[$ClientAudit] = @{ IsEnabled = $false; Events = @() }
 
             $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
 
@@ -430,7 +565,7 @@ Describe 'smb-signing.ps1' {
             $result.Reply.audit.server.events | Should -Be 0
             $result.Reply.audit.client.log | Should -Be 'disabled'
 
-            $FakeHost.EventLogs['Microsoft-Windows-SMBServer/Audit'].Throw = 'The RPC server is unavailable'
+            $FakeHost.EventLogs[$ServerAudit].Throw = 'The RPC server is unavailable'
             $result = Invoke-SigningScript -Request (New-Request -Operation 'read' -AuditDays 7)
 
             $result.ExitCode | Should -Be 0
