@@ -131,6 +131,36 @@ describe("readiness from the SMB audit logs (smb-signing.ps1 on simulated hosts,
         ["SCANNER01", 1, [3021]],
       ]);
     });
+
+    it("reads the address as an event's XML may hold it (the form is unsettled): hexadecimal of either case, <IPv4>:<port>, [<IPv6>%<scope>]:<port>; the text itself when it is neither", () => {
+      const zeros = (n: number) => "00".repeat(n);
+      const cases: Array<[string, string]> = [
+        [`0200c0460a000411${zeros(8)}`, "10.0.4.17"],
+        ["10.0.4.17:49222", "10.0.4.17"],
+        [`170001bd00000000fe80${zeros(13)}0104000000`, "fe80::1"],
+        ["[FE80::1%4]:445", "fe80::1"],
+        [`170001BD00000000${zeros(16)}00000000`, "::"],
+        [`170001BD000000000001${zeros(14)}00000000`, "1::"],
+        ["not an address", "not an address"],
+      ];
+      for (const [rendered, expected] of cases) {
+        const state = host("server-2025", (s) => {
+          s.server.AuditClientDoesNotSupportSigning = true;
+          // The rendered text stands in the XML as it is: a string item of that name.
+          s.auditLogs.server!.events.push({
+            id: 3021,
+            version: 0,
+            timeCreated: hoursAgo(1).toISOString(),
+            data: [
+              { name: "ClientName", type: "UnicodeString", value: "" },
+              { name: "ClientAddress", type: "UnicodeString", value: rendered },
+              { name: "ServerRequiresSigning", type: "Boolean", value: false },
+            ],
+          });
+        });
+        assert.deepEqual(read(state).server.peers.map((p) => p.peer), [expected], rendered);
+      }
+    });
   });
 
   describe("which events mean signing: the provider's own manifest, read at run time", () => {
