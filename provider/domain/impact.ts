@@ -205,11 +205,17 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   if (f.auditing === false) {
     return warn(`this host does not log ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is false): turn that audit on for a while first to learn who would be ${refused}`);
   }
+  if (f.auditing !== true && f.signingEventIds === undefined) {
+    // Readiness from state written before the release's events were read: nothing says whether it has any.
+    return warn(
+      `nothing shows that this host logs ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is not a setting of this release and no policy sets it): run pulumi refresh to read which events its release logs, then audit for a while first to learn who would be ${refused}`,
+    );
+  }
   if (f.auditing !== true) {
     // The release logs such events (KB5066913 on an older server) but has no such cmdlet setting,
     // no policy sets it and the log holds none: the audit may be off, or on through the registry
     // with nobody to log yet. Neither can be told from here.
-    const ids = f.signingEventIds && f.signingEventIds.length > 0 ? `, event ${f.signingEventIds.join(", ")}` : "";
+    const ids = f.signingEventIds!.length > 0 ? `, event ${f.signingEventIds!.join(", ")}` : "";
     const cmdlet = side === "server" ? "Get-SmbServerConfiguration" : "Get-SmbClientConfiguration";
     return warn(
       `this host can log ${peersWord} that do not sign (${log}${ids}) but nothing shows that it does: this release's ${cmdlet} has no ${CMDLET_NAME[side]}, no Group Policy turns that audit on, and no such event was logged in the last ${days}; turn it on (the Group Policy "${AUDIT_POLICY[side]}") for a while first to learn who would be ${refused}`,

@@ -132,8 +132,9 @@ describe("readiness from the host's audit log (impact.ts)", () => {
     );
     const unknown = requireServer(readiness({ auditing: null, signingEventIds: [3021, 3027] }));
     assert.ok(unknown.some((t) => t.startsWith("warning this host can log clients that do not sign (Microsoft-Windows-SMBServer/Audit, event 3021, 3027) but nothing shows that it does")), unknown.join("\n"));
-    // State written before the IDs were read: as before, the audit setting decides.
+    // State written before the IDs were read: the audit setting decides where it says; where it does not, a refresh will tell.
     assert.ok(requireServer(readiness({ auditing: false })).some((t) => t.includes("(server.auditClientDoesNotSupportSigning is false)")));
+    assert.ok(requireServer(readiness({ auditing: null })).some((t) => t.startsWith("warning nothing shows that this host logs clients that do not sign") && t.includes("run pulumi refresh")));
   });
 
   it("an empty log under audit is good news, said as information: no decision is asked", () => {
