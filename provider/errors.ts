@@ -63,12 +63,17 @@ export function isHostErrorKind(kind: unknown): kind is HostErrorKind {
 const TRANSIENT: ReadonlySet<HostErrorKind> = new Set(["connectionFailed", "hostBusy"]);
 
 export class HostError extends Error {
+  /**
+   * `advice` replaces the kind's own where the failure says more about what to do (a refused SSH
+   * key: the file Windows OpenSSH reads an administrator's keys from).
+   */
   constructor(
     readonly kind: HostErrorKind,
     readonly host: string,
     readonly detail: string,
+    readonly advice: string = ADVICE[kind],
   ) {
-    super(`${host}: ${detail} (${ADVICE[kind]})`);
+    super(`${host}: ${detail} (${advice})`);
     this.name = "HostError";
   }
 

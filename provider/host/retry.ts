@@ -43,7 +43,7 @@ export async function withRetries<T>(
       const wait = backoffMs(n, policy);
       if (n >= policy.maxAttempts || Date.now() + wait >= deadline.atMs) {
         // Transient faults come before the script ran: there is no partial reply to carry on.
-        throw new HostError(err.kind, err.host, `${err.detail}; gave up after ${n} attempt${n === 1 ? "" : "s"}`);
+        throw new HostError(err.kind, err.host, `${err.detail}; gave up after ${n} attempt${n === 1 ? "" : "s"}`, err.advice);
       }
       await new Promise((r) => setTimeout(r, wait));
     }

@@ -22,6 +22,20 @@ export function privateKeyProblem(privateKey: string, passphrase: string | undef
   return `is not an OpenSSH, PEM or PPK private key (${parsed.message})`;
 }
 
+/**
+ * What to do about a refused key. The account must be an administrator (the provider needs one),
+ * and the default sshd_config of Windows OpenSSH ends with `Match Group administrators` /
+ * `AuthorizedKeysFile __PROGRAMDATA__/ssh/administrators_authorized_keys`: for a member of
+ * Administrators the user's own authorized_keys is never read, and StrictModes refuses that file
+ * unless its ACL leaves writing to Administrators, SYSTEM (and the user). Microsoft, "Key-based
+ * authentication in OpenSSH for Windows"; PowerShell/openssh-portable contrib/win32/openssh/sshd_config.
+ */
+export const ADMINISTRATOR_KEYS_ADVICE =
+  "check connection.user and the key; for a member of Administrators, which the account must be, Windows OpenSSH reads public keys " +
+  "only from C:\\ProgramData\\ssh\\administrators_authorized_keys (Match Group administrators in its default sshd_config), never from the " +
+  "user's own %USERPROFILE%\\.ssh\\authorized_keys, and refuses that file if anyone but Administrators and SYSTEM may write to it: " +
+  'icacls.exe "C:\\ProgramData\\ssh\\administrators_authorized_keys" /inheritance:r /grant "Administrators:F" /grant "SYSTEM:F"';
+
 export async function runOverSsh(conn: Connection, commandLine: string, stdin: Buffer, deadlineAtMs: number): Promise<RemoteResult> {
   const where = `${conn.host}:${conn.port}`;
   const ssh = new NodeSSH();
@@ -86,7 +100,9 @@ export async function runOverSsh(conn: Connection, commandLine: string, stdin: B
       );
     }
     if (/authentication methods failed/i.test(message)) {
-      return new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+      if (conn.privateKey === undefined && conn.agent === undefined) return new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+      const offered = conn.privateKey !== undefined ? "connection.privateKey" : "the keys of the agent at connection.agent";
+      return new HostError("authenticationFailed", where, `the host refused user "${conn.user}" with ${offered}`, ADMINISTRATOR_KEYS_ADVICE);
     }
     if (/timed out/i.test(message)) {
       return new HostError("timeout", where, `no SSH handshake within ${conn.connectTimeoutSeconds} s`);
