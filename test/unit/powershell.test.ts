@@ -404,6 +404,10 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       fails("1..3", /not implemented: the expression 1..3 at the start of a pipeline/);
       fails("@((Get-Date), (Get-Date)).Ticks", /not implemented: member enumeration of .Ticks over a System.DateTime at line 1/);
     });
+    it("refuses $Matches, which -match would set in PowerShell and the interpreter does not keep, rather than reading it as $null", () => {
+      fails("if ('ab' -match 'a(b)') { $Matches[1] }", /not implemented: the automatic variable \$Matches \(set by -match\) at line 1/);
+      assert.equal(one("$Matches = @{ 1 = 'own' }; $Matches[1]"), "own");
+    });
     it("refuses a syntax error with its line", () => {
       fails("if ($x { 'a' }", /syntax error at line 1/);
     });

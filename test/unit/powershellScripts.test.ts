@@ -6,9 +6,7 @@
 // PowerShell 2.0 and Constrained Language Mode sessions get bootstrap.ps1's own answers.
 import assert from "node:assert/strict";
 import { auditEvent, newHostState, SMB_AUDIT_EVENTS } from "../simhost/model";
-import { runPowerShellSync } from "../simhost/powershell/run";
-import { windowsSurface } from "../simhost/windowsSurface";
-import { BOOTSTRAP, loadInterpreter, runShipped, SIGNING } from "./shippedScripts";
+import { loadInterpreter, runShipped } from "./shippedScripts";
 
 const OWNER = "0b9c7a52-5f7e-4b8a-9a51-2f8d3c1e6a10";
 const OTHER = "7d1e2f30-4a5b-4c6d-8e9f-a0b1c2d3e4f5";
@@ -124,8 +122,7 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
     });
     it("auditDays 7.0 is a [decimal] from ConvertFrom-Json, not an integer: refused", () => {
       const text = '{"operation":"read","ownerId":"","ownerLabel":"u","auditDays":7.0}';
-      const r = runPowerShellSync({ script: BOOTSTRAP, stdin: JSON.stringify({ script: SIGNING, request: text }), host: windowsSurface(newHostState("server-2025")) });
-      assert.equal(JSON.parse(r.stdout).message, "auditDays must be an integer from 1 to 90");
+      assert.equal(runShipped(newHostState("server-2025"), text).reply!.message, "auditDays must be an integer from 1 to 90");
     });
     it("a request that is a JSON array of one object is read as that object (member-access enumeration)", () => {
       const r = runShipped(newHostState("server-2022"), [{ operation: "read", ownerId: "", ownerLabel: "urn:x" }]);

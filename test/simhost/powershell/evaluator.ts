@@ -1088,6 +1088,9 @@ export class Interpreter implements MemberEngine {
     if (name === "input" || name === "myinvocation" || name === "pscmdlet" || name === "psboundparameters" || name === "host" || name === "lastexitcode" || name === "?" || name === "$" || name === "^") {
       throw notImplemented(`the automatic variable $${name}`, n);
     }
+    // -match sets $Matches (about_Automatic_Variables); the interpreter keeps only the Boolean, so
+    // a script reading $Matches would get $null where PowerShell gives the groups: refused instead.
+    if (name === "matches" && scope.lookup(name) === undefined) throw notImplemented("the automatic variable $Matches (set by -match)", n);
     // An unset variable is $null (outside Set-StrictMode).
     return scope.lookup(name)?.value ?? null;
   }
@@ -1309,18 +1312,15 @@ export class Interpreter implements MemberEngine {
       case "-match":
       case "-notmatch": {
         const re = dotnetRegExp(toStr(right), ignoreCase);
-        return (v, scalar) => {
+        return (v) => {
           const m = re.exec(toStr(v));
-          // A scalar -match sets $Matches (about_Automatic_Variables); not modelled beyond the Boolean.
-          if (m && scalar && m.length > 0) this.lastMatches = m;
+          // A scalar -match sets $Matches (about_Automatic_Variables); not modelled: reading it is refused (readVariable).
           return (m !== null) === (op === "-match");
         };
       }
     }
     throw notImplemented(`the operator ${op}`, n);
   }
-
-  lastMatches: RegExpExecArray | undefined;
 
   private replaceOp(left: PSValue, right: PSValue, ignoreCase: boolean, n: Ast): PSValue {
     const parts = enumerable(right) ?? [right];
