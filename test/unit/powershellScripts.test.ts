@@ -92,13 +92,13 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
   });
 
   it("a non-administrator's restore cannot remove the record: accessDenied, and the record stays", () => {
-    // smb-signing.ps1's Remove-Item of the record's key, which a non-administrator cannot open for writing.
+    // smb-signing.ps1 opens the record's key for writing (RegistryKey.OpenSubKey(name, $true)) before removing it, which a non-administrator cannot.
     const state = newHostState("server-2022");
     state.record = JSON.stringify({ version: 2, ownerId: OWNER, ownerLabel: "urn:a", claimedAt: "2025-01-01T00:00:00.0000000Z", originals: { client: {}, server: { RequireSecuritySignature: false } } });
     state.faults.nonAdmin = true;
     const r = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a" });
     assert.equal(r.exitCode, 2);
-    assert.deepEqual([r.reply!.kind, r.reply!.message], ["accessDenied", "Requested registry access is not allowed."]);
+    assert.deepEqual([r.reply!.kind, r.reply!.message], ["accessDenied", 'Exception calling "OpenSubKey" with "2" argument(s): "Requested registry access is not allowed."']);
     assert.ok(state.record !== undefined, "the record stays");
   });
 
