@@ -60,7 +60,19 @@
 //         Administrative Templates (AllowInsecureGuestAuth, AuditServerDoesNotSupportSigning,
 //         AuditClientDoesNotSupportSigning, AuditInsecureGuestLogon) as REG_DWORD; the key exists
 //         only where a policy sets one [model "Group Policy", KB 4046019].
-//     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record).
+//     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record;
+//         HostState.record32 where a 32-bit process's registry drive wrote it under WOW6432Node).
+//   WOW64 (HostState.process32): the registry drive reads HKLM\SOFTWARE in the 32-bit view, which
+//     redirects the record and CurrentVersion (which lacks UBR and DisplayVersion there: unsettled,
+//     the harsher case) to WOW6432Node; SOFTWARE\Policies and SYSTEM are shared [model "Hosts that
+//     half-work", MicrosoftDocs/win32 shared-registry-keys.md].
+//   The same keys through .NET [Learn RegistryKey; model "Hosts that half-work"]:
+//   [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine,
+//                                              [Microsoft.Win32.RegistryView]::Registry64)
+//     -> a RegistryKey: OpenSubKey(name[, $true]), CreateSubKey(name), GetValue(name),
+//        SetValue(name, value, [Microsoft.Win32.RegistryValueKind]::String), DeleteSubKeyTree(name,
+//        $false), Close(); their .NET exceptions as MethodInvocationException (registryKeyObject).
+//   [Environment]::Is64BitProcess (not HostState.process32), [Environment]::Is64BitOperatingSystem ($true).
 //   Get-ItemProperty -Path P                       (CurrentVersion, the Parameters keys)
 //   Get-ItemProperty -Path P -ErrorAction SilentlyContinue          (the Policies keys)
 //   Get-ItemProperty -Path P -Name OriginalSettings -ErrorAction SilentlyContinue   (the record)
@@ -151,6 +163,8 @@
 //     failingCmdlet fault (the service is not running): CimException "The service has not been
 //        started.", NotSpecified, FQID Windows System Error 1062,<command> (ERROR_SERVICE_NOT_
 //        ACTIVE) [model, shared/reference smb-settings.md].
+//     stoppedServices (LanmanServer, LanmanWorkstation): Get- and Set- of that side fail the same
+//        way (the harsher case of a behaviour that varies) [model "Hosts that half-work"].
 //
 // Event log [PS src/Microsoft.PowerShell.Commands.Diagnostics/GetEventCommand.cs and
 // resources/GetEventResources.resx; Learn Get-WinEvent (5.1); Learn System.Diagnostics.Eventing.
