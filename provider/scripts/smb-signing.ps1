@@ -135,7 +135,7 @@ $AuditLog = @{
 $AuditPeersMax = 50
 
 # Where the values the host had before are kept (see .DESCRIPTION), read and written in the
-# registry's 64-bit view (Open-LocalMachine64).
+# registry's 64-bit view (see $Wow64).
 $RecordKey = 'HKLM:\SOFTWARE\pulumi-smb-signing'
 $RecordSubKey = 'SOFTWARE\pulumi-smb-signing'
 $RecordValue = 'OriginalSettings'
@@ -156,35 +156,55 @@ function Write-Reply {
     exit $ExitCode
 }
 
-# HKEY_LOCAL_MACHINE in its 64-bit view. A 32-bit PowerShell on 64-bit Windows (the sessions of a
-# 32-bit OpenSSH build) sees HKLM\SOFTWARE redirected to HKLM\SOFTWARE\WOW6432Node, except the
-# shared keys (SOFTWARE\Policies among them; HKLM\SYSTEM is shared): through the registry drive
-# it would keep the record where a 64-bit run never looks. On 32-bit Windows this is the only view.
+# A 32-bit PowerShell on 64-bit Windows (WOW64: the sessions of a 32-bit OpenSSH build) sees
+# HKLM\SOFTWARE redirected to HKLM\SOFTWARE\WOW6432Node, except the shared keys (SOFTWARE\Policies
+# among them; HKLM\SYSTEM is shared): through the registry drive it would keep the record, and read
+# the release, where a 64-bit run never looks. There those keys are opened through .NET in the
+# registry's 64-bit view; elsewhere the registry drive shows that view already.
+$Wow64 = (-not [Environment]::Is64BitProcess) -and [Environment]::Is64BitOperatingSystem
+
 function Open-LocalMachine64 {
     [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
 }
 
-# The release (read in the 64-bit view: the redirected CurrentVersion of a 32-bit process need not
-# hold the same values), the domain role, and the bitness of this PowerShell and of Windows.
-function Get-HostFacts {
+# Values of one key under HKLM in the 64-bit view, by name ($null where absent); $null when the key is missing.
+function Read-Registry64 {
+    param([string]$SubKey, $Names)
     $machine = Open-LocalMachine64
-    $version = $machine.OpenSubKey('SOFTWARE\Microsoft\Windows NT\CurrentVersion')
+    $key = $machine.OpenSubKey($SubKey)
+    if ($null -eq $key) {
+        $machine.Close()
+        return $null
+    }
+    $values = @{}
+    foreach ($name in $Names) { $values[$name] = $key.GetValue($name) }
+    $key.Close()
+    $machine.Close()
+    $values
+}
+
+# The release (in the 64-bit view: the redirected CurrentVersion need not hold the same values),
+# the domain role, and the bitness of this PowerShell and of Windows.
+function Get-HostFacts {
+    if ($Wow64) {
+        $version = Read-Registry64 -SubKey 'SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Names 'ProductName', 'EditionID', 'DisplayVersion', 'CurrentBuildNumber', 'UBR'
+        if ($null -eq $version) { throw 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion is missing from the 64-bit view' }
+    } else {
+        $version = Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    }
     $processBits = 32
     if ([Environment]::Is64BitProcess) { $processBits = 64 }
     $osBits = 32
     if ([Environment]::Is64BitOperatingSystem) { $osBits = 64 }
-    $facts = @{
-        productName    = [string]$version.GetValue('ProductName')
-        edition        = [string]$version.GetValue('EditionID')
-        displayVersion = [string]$version.GetValue('DisplayVersion')
-        build          = '{0}.{1}' -f $version.GetValue('CurrentBuildNumber'), $version.GetValue('UBR')
+    @{
+        productName    = [string]$version.ProductName
+        edition        = [string]$version.EditionID
+        displayVersion = [string]$version.DisplayVersion
+        build          = '{0}.{1}' -f $version.CurrentBuildNumber, $version.UBR
         domainRole     = [int](Get-CimInstance -ClassName Win32_ComputerSystem).DomainRole
         processBits    = $processBits
         osBits         = $osBits
     }
-    $version.Close()
-    $machine.Close()
-    $facts
 }
 
 # The RSoP query of one class, winning entries only; none where RSoP logging is off.
@@ -425,14 +445,14 @@ function ConvertTo-SideTable {
 
 # The record, or $null when there is none; a record this script did not write is reported, never used.
 function Read-Record {
-    $machine = Open-LocalMachine64
-    $key = $machine.OpenSubKey($RecordSubKey)
     $text = $null
-    if ($null -ne $key) {
-        $text = $key.GetValue($RecordValue)
-        $key.Close()
+    if ($Wow64) {
+        $values = Read-Registry64 -SubKey $RecordSubKey -Names $RecordValue
+        if ($null -ne $values) { $text = $values[$RecordValue] }
+    } else {
+        $item = Get-ItemProperty -Path $RecordKey -Name $RecordValue -ErrorAction SilentlyContinue
+        if ($null -ne $item) { $text = $item.$RecordValue }
     }
-    $machine.Close()
     if ($null -eq $text) { return $null }
     $parsed = $null
     try { $parsed = ConvertFrom-Json -InputObject ([string]$text) } catch { $parsed = $null }
@@ -452,17 +472,26 @@ function Read-Record {
 function Write-Record {
     param([string]$Id, [string]$Label, [string]$ClaimedAt, [hashtable]$Originals)
     $json = ConvertTo-Json -InputObject @{ version = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals } -Depth 4 -Compress
-    $machine = Open-LocalMachine64
-    $key = $machine.CreateSubKey($RecordSubKey)
-    $key.SetValue($RecordValue, $json, [Microsoft.Win32.RegistryValueKind]::String)
-    $key.Close()
-    $machine.Close()
+    if ($Wow64) {
+        $machine = Open-LocalMachine64
+        $key = $machine.CreateSubKey($RecordSubKey)
+        $key.SetValue($RecordValue, $json, [Microsoft.Win32.RegistryValueKind]::String)
+        $key.Close()
+        $machine.Close()
+    } else {
+        if (-not (Test-Path -Path $RecordKey)) { New-Item -Path $RecordKey -Force | Out-Null }
+        Set-ItemProperty -Path $RecordKey -Name $RecordValue -Value $json -Type String
+    }
     @{ format = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals }
 }
 
-# Removes the record. Opened for writing first: DeleteSubKeyTree(name, $false) does nothing, and
-# says nothing, when it cannot open the key for writing (a non-administrator).
+# Removes the record. Under WOW64 the key is opened for writing first: DeleteSubKeyTree(name,
+# $false) does nothing, and says nothing, when it cannot open it for writing (a non-administrator).
 function Remove-Record {
+    if (-not $Wow64) {
+        Remove-Item -Path $RecordKey -Recurse -Force
+        return
+    }
     $machine = Open-LocalMachine64
     $key = $machine.OpenSubKey($RecordSubKey, $true)
     if ($null -ne $key) {

@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "349f855901eb9909c1994921d4743479ed74b4d26008e9211fdde7b3b00fad2d",
+  "smb-signing.ps1": "2a779a01d1a04f603748b35f20a668c13acfe44823f2bbb291760f5b00f76f07",
 };
 

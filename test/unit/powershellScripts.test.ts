@@ -92,13 +92,13 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
   });
 
   it("a non-administrator's restore cannot remove the record: accessDenied, and the record stays", () => {
-    // smb-signing.ps1 opens the record's key for writing (RegistryKey.OpenSubKey(name, $true)) before removing it, which a non-administrator cannot.
+    // smb-signing.ps1's Remove-Item of the record's key, which a non-administrator cannot open for writing.
     const state = newHostState("server-2022");
     state.record = JSON.stringify({ version: 2, ownerId: OWNER, ownerLabel: "urn:a", claimedAt: "2025-01-01T00:00:00.0000000Z", originals: { client: {}, server: { RequireSecuritySignature: false } } });
     state.faults.nonAdmin = true;
     const r = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a" });
     assert.equal(r.exitCode, 2);
-    assert.deepEqual([r.reply!.kind, r.reply!.message], ["accessDenied", 'Exception calling "OpenSubKey" with "2" argument(s): "Requested registry access is not allowed."']);
+    assert.deepEqual([r.reply!.kind, r.reply!.message], ["accessDenied", "Requested registry access is not allowed."]);
     assert.ok(state.record !== undefined, "the record stays");
   });
 
@@ -188,6 +188,19 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
       // The run says what it was: a 32-bit PowerShell on 64-bit Windows, its release read in the 64-bit view.
       const host = first.reply!.host as { processBits: number; osBits: number; build: string };
       assert.deepEqual([host.processBits, host.osBits, host.build], [32, 64, "19045.5011"]);
+    });
+
+    it("a 32-bit PowerShell as a non-administrator: the .NET registry's UnauthorizedAccessException (CreateSubKey) and SecurityException (OpenSubKey for writing) are accessDenied, and nothing is written", () => {
+      const state = newHostState("win10-22h2-pro");
+      state.process32 = true;
+      state.faults.nonAdmin = true;
+      const apply = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", server: { RequireSecuritySignature: true } });
+      assert.deepEqual([apply.reply!.kind, apply.reply!.message], ["accessDenied", `Exception calling "CreateSubKey" with "1" argument(s): "Access to the registry key 'HKEY_LOCAL_MACHINE\\SOFTWARE\\pulumi-smb-signing' is denied."`]);
+      assert.deepEqual(apply.writes, []);
+      state.record = JSON.stringify({ version: 2, ownerId: OWNER, ownerLabel: "urn:a", claimedAt: "2025-01-01T00:00:00.0000000Z", originals: { client: {}, server: {} } });
+      const restore = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a" });
+      assert.deepEqual([restore.reply!.kind, restore.reply!.message], ["accessDenied", 'Exception calling "OpenSubKey" with "2" argument(s): "Requested registry access is not allowed."']);
+      assert.ok(state.record !== undefined, "the record stays");
     });
 
     it("Windows Server 2008 R2 (registry): an apply reports restartNeeded LanmanServer, and the host's sessions keep the old signing until the Server service restarts", () => {
