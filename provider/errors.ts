@@ -12,6 +12,7 @@ export type HostErrorKind =
   | "timeout"
   | "accessDenied"
   | "unsupportedSetting"
+  | "sideUnavailable"
   | "unsupportedOs"
   | "constrainedLanguage"
   | "policyConflict"
@@ -34,6 +35,7 @@ const ADVICE: Record<HostErrorKind, string> = {
   timeout: "raise connection.commandTimeoutSeconds (or the resource's customTimeouts) or check that the host is responsive",
   accessDenied: "connect as a member of the local Administrators group (elevated)",
   unsupportedSetting: "remove that setting from the resource, or upgrade the host (Windows 11 24H2 / Server 2025)",
+  sideUnavailable: "start the service the message names, or declare only the other side's settings for this host; refresh and destroy still work",
   unsupportedOs: "this host is too old to manage as it is",
   constrainedLanguage:
     "the host's application control policy (AppLocker or WDAC) puts PowerShell in Constrained Language Mode, which cannot run the provider's scripts; allow the provider's scripts in that policy (for example by signing them with a trusted certificate), or manage this host by Group Policy instead",

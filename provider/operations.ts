@@ -16,7 +16,7 @@ import {
 } from "./domain/policy";
 import { checkSafety, findWeakenings } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
-import { settingByCmdlet, SIDES } from "./domain/settings";
+import { settingByCmdlet, Side, SIDES } from "./domain/settings";
 import { info, warn } from "./transport/engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError, type HostErrorKind } from "./errors";
@@ -119,7 +119,25 @@ function auditRequest(inputs: Pick<KnownPolicyInputs, "readinessDays">): NonNull
   return { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS };
 }
 
-function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, result: SigningResult, originals: DeclaredSettings): PolicyOutputs {
+/**
+ * The services a restart may still be owed to: those this run's registry writes named, and those
+ * an earlier run named (state), since nothing on the host says whether the service restarted.
+ */
+function restartsOwed(result: SigningResult, previous: string[] | undefined): string[] {
+  return [...new Set([...(previous ?? []), ...result.restartNeeded])].sort();
+}
+
+/** The sides the host could not read, as text: the error and its id. */
+function unavailableText(result: SigningResult): Partial<Record<Side, string>> {
+  const out: Partial<Record<Side, string>> = {};
+  for (const side of SIDES) {
+    const u = result.unavailable[side];
+    if (u) out[side] = `${u.message} (${u.errorId})`;
+  }
+  return out;
+}
+
+function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, result: SigningResult, originals: DeclaredSettings, previousRestarts?: string[]): PolicyOutputs {
   const readiness = readinessOf(result);
   return {
     ...inputs,
@@ -133,6 +151,8 @@ function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, resul
     policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
     readiness,
     consequences: keptConsequences(inputs, result, originals).map((c) => c.text),
+    unavailableSides: unavailableText(result),
+    restartNeeded: restartsOwed(result, previousRestarts),
   };
 }
 
@@ -246,7 +266,10 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
     );
   } catch (err) {
     const partial = (err as PartialApply).partial;
-    if (partial) throw new PartialApplyError(policyId(conn), outputsOf(inputs, ownerId, partial, originalsOf(partial)), providerText, [(err as Error).message]);
+    if (partial) {
+      await warnRestart(conn.host, inputs.resourceUrn, partial);
+      throw new PartialApplyError(policyId(conn), outputsOf(inputs, ownerId, partial, originalsOf(partial), olds?.restartNeeded), providerText, [(err as Error).message]);
+    }
     // A create whose run may have written the record keeps its owner id in state: the error
     // itself carries what the engine records (its kind and message unchanged).
     if (!olds && err instanceof Error && mayHaveClaimed(err)) {
@@ -254,13 +277,28 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
     }
     throw err;
   }
-  const outputs = outputsOf(inputs, ownerId, result, originalsOf(result));
+  const outputs = outputsOf(inputs, ownerId, result, originalsOf(result), olds?.restartNeeded);
+  await warnRestart(conn.host, inputs.resourceUrn, result);
   const missed = unenforcedSettings(declared, result.after);
   if (missed.length > 0) {
     const error = new HostError("notEnforced", `${conn.host}:${conn.port}`, `the host did not keep ${missed.join(", ")}`);
     throw new PartialApplyError(policyId(conn), outputs, providerText, [error.message]);
   }
   return outputs;
+}
+
+/**
+ * Settings written to the registry (Windows 7 / Server 2008 R2, no SmbShare module): whether the
+ * running service takes them without a restart is documented nowhere, so the user decides on the
+ * restart (it drops open SMB sessions): one warning per host and run.
+ */
+async function warnRestart(host: string, urn: string | undefined, result: SigningResult): Promise<void> {
+  if (result.restartNeeded.length === 0) return;
+  const services = result.restartNeeded.join(" and ");
+  await warn(
+    `${host}: the settings were written to the registry (this release has no SmbShare module), and whether the running ${services} service takes them without a restart is not documented: a restart of ${services} (Restart-Service; it drops open SMB sessions) or a reboot may be needed before they take effect`,
+    urn,
+  );
 }
 
 /** The outputs of a create whose run gave no reply: the inputs and the owner id; nothing read yet. */
@@ -276,6 +314,8 @@ function unreadOutputs(inputs: KnownPolicyInputs, ownerId: string): PolicyOutput
     policyDrift: [],
     readiness: null,
     consequences: [],
+    unavailableSides: {},
+    restartNeeded: [],
   };
 }
 
@@ -467,7 +507,7 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.
   const originals = ownOriginals(result) ?? prior.originalSettings ?? recordOriginals(undefined, result.after, declared);
-  const outs = outputsOf(inputs, prior.ownerId, result, originals);
+  const outs = outputsOf(inputs, prior.ownerId, result, originals, prior.restartNeeded);
   const currentInputs = inputsFromObserved(pickInputs(outs), result.after);
   return { id, props: { ...outs, ...currentInputs }, inputs: currentInputs };
 }
@@ -485,6 +525,16 @@ async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> 
   // Taken over by another resource: its record, its originals, its restore.
   if (result.record && !result.ours) return;
   const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
+  // A side that cannot be read cannot be restored: said with its cause; its originals stay recorded on the host.
+  const unreadable = SIDES.filter((side) => result.unavailable[side] && Object.keys(targets[side]).length > 0);
+  if (unreadable.length > 0) {
+    const causes = unreadable.map((side) => `the ${side} side cannot be read (${unavailableText(result)[side]})`).join("; ");
+    throw new HostError(
+      "sideUnavailable",
+      `${conn.host}:${conn.port}`,
+      `could not restore the originals: ${causes}; they stay recorded on the host: start the ${unreadable.map((side) => (side === "server" ? "Server (LanmanServer)" : "Workstation (LanmanWorkstation)")).join(" and ")} service and destroy again, or set onDelete: "retain" to leave the host as it is`,
+    );
+  }
   const missed = unenforcedSettings(targets, result.after);
   throw new HostError("notEnforced", `${conn.host}:${conn.port}`, `could not restore ${missed.join(", ") || "the recorded originals"}`);
 }

@@ -134,7 +134,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
 type Observed = Record<string, boolean | null>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences", "ownerId"] as const;
+export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded"] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -149,8 +149,8 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly observed: pulumi.Output<{ client: Observed; server: Observed }>;
   /** The values the host had before this resource first changed them. */
   declare public readonly originalSettings: pulumi.Output<{ client: Record<string, boolean>; server: Record<string, boolean> }>;
-  /** productName, edition, displayVersion, build, domainRole. */
-  declare public readonly hostFacts: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number }>;
+  /** productName, edition, displayVersion, build, domainRole, and the bitness of the host's PowerShell and of Windows (processBits, osBits: 32 or 64). */
+  declare public readonly hostFacts: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number; processBits?: number; osBits?: number }>;
   /** "cmdlet" (SmbShare module) or "registry" (older Windows). */
   declare public readonly settingsSource: pulumi.Output<string>;
   /** Settings a Group Policy object enforces on the host (side -> setting -> value and GPO name), managed or not. */
@@ -170,6 +170,19 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
    * its state (renames with aliases and stack renames keep it); the record shows the URN beside it.
    */
   declare public readonly ownerId: pulumi.Output<string>;
+  /**
+   * Sides the host could not read at the last up or refresh, with the error, e.g. `server` where
+   * the Server service (LanmanServer) is disabled; empty: none. Such a side's settings cannot be
+   * declared until it can be read; the other side is managed as usual.
+   */
+  declare public readonly unavailableSides: pulumi.Output<{ client?: string; server?: string }>;
+  /**
+   * Services that may need a restart (or a reboot) before settings written to the registry take
+   * effect, e.g. ["LanmanServer"]: Windows 7 / Server 2008 R2 have no SmbShare module, and whether
+   * their running services re-read the registry is not documented. The provider cannot tell when
+   * the service was restarted, so this stays until the resource is replaced.
+   */
+  declare public readonly restartNeeded: pulumi.Output<string[]>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;

@@ -46,6 +46,10 @@ export interface PolicyOutputs {
   readiness?: Readiness | null;
   /** What the declared settings change for people on this host, compared with how it was before this resource (impact.ts). */
   consequences?: string[];
+  /** Sides the host could not read at the last up or refresh, with the error (e.g. the Server service disabled); absent or {}: none. */
+  unavailableSides?: Partial<Record<Side, string>>;
+  /** Services that may need a restart before settings written to the registry take effect (Windows 7 / Server 2008 R2), e.g. ["LanmanServer"]. */
+  restartNeeded?: string[];
 }
 
 /** "<project>/<stack>/<resource name>" (both front ends): the owner records of the first format named, and a label where no URN is known. */

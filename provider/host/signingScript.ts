@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { Connection } from "../domain/schema";
 import type { DeclaredSettings, ObservedSettings, PolicyEnforced } from "../domain/policy";
-import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, SideSettings, toCmdletProperties } from "../domain/settings";
+import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "../errors";
@@ -18,6 +18,15 @@ export interface HostFacts {
   build: string;
   /** Win32_ComputerSystem.DomainRole: 4 and 5 are domain controllers. */
   domainRole: number;
+  /** The bitness of the PowerShell that ran the script (32: WOW64, e.g. a 32-bit OpenSSH build) and of Windows. */
+  processBits?: 32 | 64;
+  osBits?: 32 | 64;
+}
+
+/** A side the script could not read: the error, as PowerShell gave it. */
+export interface UnavailableSide {
+  message: string;
+  errorId: string;
 }
 
 /**
@@ -51,6 +60,10 @@ export interface SigningResult {
   policy: PolicyEnforced;
   /** What the SMB audit logs say (read and apply runs that asked for it), or null. */
   audit: AuditReply | null;
+  /** Sides whose settings could not be read (e.g. the Server service disabled), with the error; their `before`/`after` hold nothing. */
+  unavailable: Partial<Record<Side, UnavailableSide>>;
+  /** Services whose restart this run's registry writes may need before they take effect (Windows 7 / Server 2008 R2), e.g. ["LanmanServer"]. */
+  restartNeeded: string[];
 }
 
 /** The SMB audit logs as the script reads them (see smb-signing.ps1, Get-AuditFindings). */
@@ -72,6 +85,12 @@ const factsSchema = z.object({
   displayVersion: z.string(),
   build: z.string(),
   domainRole: z.number().int(),
+  processBits: z.union([z.literal(32), z.literal(64)]).optional(),
+  osBits: z.union([z.literal(32), z.literal(64)]).optional(),
+});
+const unavailableSchema = z.object({
+  client: z.object({ message: z.string(), errorId: z.string() }).optional(),
+  server: z.object({ message: z.string(), errorId: z.string() }).optional(),
 });
 const recordSchema = z.object({
   format: z.union([z.literal(1), z.literal(2)]),
@@ -107,6 +126,8 @@ const okReplySchema = z.object({
   restored: z.boolean().nullish(),
   policy: policySchema.nullish(),
   audit: auditSchema.nullish(),
+  unavailable: unavailableSchema.nullish(),
+  restartNeeded: z.array(z.string()).nullish(),
 });
 /** What an error reply may carry: enough to keep the originals when the host changed something. */
 const errorDetailSchema = z.object({
@@ -117,6 +138,8 @@ const errorDetailSchema = z.object({
   record: recordSchema.nullish(),
   ours: z.boolean(),
   policy: policySchema.nullish(),
+  unavailable: unavailableSchema.nullish(),
+  restartNeeded: z.array(z.string()).nullish(),
 });
 type OkReply = z.infer<typeof okReplySchema>;
 
@@ -242,6 +265,8 @@ function toResult(reply: OkReply): SigningResult {
     restored: reply.restored === true,
     policy: bothSidesFromCmdlet(reply.policy ?? {}),
     audit: reply.audit ? { ...reply.audit, server: { ...reply.audit.server }, client: { ...reply.audit.client } } : null,
+    unavailable: { ...reply.unavailable },
+    restartNeeded: [...(reply.restartNeeded ?? [])],
   };
 }
 

@@ -14,10 +14,12 @@
               "server": {"RequireSecuritySignature": true, ...},
               "originals": {"client": {...}, "server": {...}},
               "auditDays": 7, "auditMaxEvents": 2000}
-    Reply:   {"status": "ok", "host": {...}, "source": "cmdlet" | "registry",
+    Reply:   {"status": "ok", "host": {..., "processBits": 64, "osBits": 64}, "source": "cmdlet" | "registry",
               "before": {"client": {...}, "server": {...}}, "after": {...}, "changed": [...],
               "record": {"format": 2, "ownerId": "...", "ownerLabel": "...", "claimedAt": "...", "originals": {...}} | null,
               "ours": true | false, "restored": true | false,
+              "unavailable": {"server": {"message": "...", "errorId": "Windows System Error 1062,Get-SmbServerConfiguration"}},
+              "restartNeeded": ["LanmanServer"],
               "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}},
               "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "signingIds": [3021], "events": 4, "truncated": false,
                         "peerCount": 1, "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
@@ -37,7 +39,15 @@
     such event). Reading them never fails the run: a log the host lacks, has disabled or cannot
     read is reported as such.
 
-    The record: HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ value OriginalSettings, holding
+    A side whose settings cannot be read (unavailable: Get-SmbServerConfiguration fails on some
+    hosts whose Server service is stopped or disabled) is reported with its error; the other side
+    is read and managed as usual, and a request that declares settings of that side is refused
+    (kind sideUnavailable) before anything is written. Where the settings are written to the
+    registry (Windows 7 / Server 2008 R2: no SmbShare module), restartNeeded names the services
+    of the sides written: whether a running service takes a raw registry change is not documented.
+
+    The record: HKLM:\SOFTWARE\pulumi-smb-signing (in the registry's 64-bit view, whatever the
+    bitness of this PowerShell), REG_SZ value OriginalSettings, holding
     {"version": 2, "ownerId": "<uuid>", "ownerLabel": "<URN>", "claimedAt": "<UTC>",
      "originals": {"client": {...}, "server": {...}}}. It is written before the first Set-*, so
     the values the host had before survive a connection that drops, a process that is killed or a
@@ -53,7 +63,7 @@
     record released.
 
     An administrator may remove the record with Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing
-    (the originals are then lost).
+    in a 64-bit PowerShell (the originals are then lost).
 #>
 param([Parameter(Mandatory = $true)][string]$RequestJson)
 
@@ -124,9 +134,16 @@ $AuditLog = @{
 # The most peers a reply names per log (the busiest first).
 $AuditPeersMax = 50
 
-# Where the values the host had before are kept (see .DESCRIPTION).
+# Where the values the host had before are kept (see .DESCRIPTION), read and written in the
+# registry's 64-bit view (see $Wow64).
 $RecordKey = 'HKLM:\SOFTWARE\pulumi-smb-signing'
+$RecordSubKey = 'SOFTWARE\pulumi-smb-signing'
 $RecordValue = 'OriginalSettings'
+
+# The service whose start makes a raw registry write take effect, by side. Whether the Server and
+# Workstation services of Windows 7 / Server 2008 R2 re-read ...\Parameters while running is
+# documented nowhere: a registry write is reported as needing a restart of its service.
+$SideService = @{ client = 'LanmanWorkstation'; server = 'LanmanServer' }
 
 # Windows 7 / Server 2008 R2 (build 7601) is the oldest release this script knows.
 $MinimumBuild = 7601
@@ -139,14 +156,54 @@ function Write-Reply {
     exit $ExitCode
 }
 
+# A 32-bit PowerShell on 64-bit Windows (WOW64: the sessions of a 32-bit OpenSSH build) sees
+# HKLM\SOFTWARE redirected to HKLM\SOFTWARE\WOW6432Node, except the shared keys (SOFTWARE\Policies
+# among them; HKLM\SYSTEM is shared): through the registry drive it would keep the record, and read
+# the release, where a 64-bit run never looks. There those keys are opened through .NET in the
+# registry's 64-bit view; elsewhere the registry drive shows that view already.
+$Wow64 = (-not [Environment]::Is64BitProcess) -and [Environment]::Is64BitOperatingSystem
+
+function Open-LocalMachine64 {
+    [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
+}
+
+# Values of one key under HKLM in the 64-bit view, by name ($null where absent); $null when the key is missing.
+function Read-Registry64 {
+    param([string]$SubKey, $Names)
+    $machine = Open-LocalMachine64
+    $key = $machine.OpenSubKey($SubKey)
+    if ($null -eq $key) {
+        $machine.Close()
+        return $null
+    }
+    $values = @{}
+    foreach ($name in $Names) { $values[$name] = $key.GetValue($name) }
+    $key.Close()
+    $machine.Close()
+    $values
+}
+
+# The release (in the 64-bit view: the redirected CurrentVersion need not hold the same values),
+# the domain role, and the bitness of this PowerShell and of Windows.
 function Get-HostFacts {
-    $version = Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    if ($Wow64) {
+        $version = Read-Registry64 -SubKey 'SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Names 'ProductName', 'EditionID', 'DisplayVersion', 'CurrentBuildNumber', 'UBR'
+        if ($null -eq $version) { throw 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion is missing from the 64-bit view' }
+    } else {
+        $version = Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    }
+    $processBits = 32
+    if ([Environment]::Is64BitProcess) { $processBits = 64 }
+    $osBits = 32
+    if ([Environment]::Is64BitOperatingSystem) { $osBits = 64 }
     @{
         productName    = [string]$version.ProductName
         edition        = [string]$version.EditionID
         displayVersion = [string]$version.DisplayVersion
         build          = '{0}.{1}' -f $version.CurrentBuildNumber, $version.UBR
         domainRole     = [int](Get-CimInstance -ClassName Win32_ComputerSystem).DomainRole
+        processBits    = $processBits
+        osBits         = $osBits
     }
 }
 
@@ -312,26 +369,48 @@ function Get-AuditFindings {
     $result
 }
 
+# The settings of both sides, each read on its own: a side that cannot be read (Get-SmbServerConfiguration
+# fails on some hosts whose Server service, LanmanServer, is stopped or disabled; Get-SmbClientConfiguration
+# likewise without LanmanWorkstation) has no values, and its error goes into $Unavailable[side]
+# (message and FullyQualifiedErrorId: 'Windows System Error 1062' is the likely one, but the
+# message is localized and the id unconfirmed, so any failure counts). Access denied is no such
+# side: it fails the run as accessDenied.
 function Get-SigningSettings {
-    param([string]$Source)
+    param([string]$Source, [hashtable]$Unavailable)
     $result = @{}
     foreach ($side in 'client', 'server') {
         $values = @{}
-        if ($Source -eq 'cmdlet') {
-            $config = if ($side -eq 'client') { Get-SmbClientConfiguration } else { Get-SmbServerConfiguration }
-            foreach ($name in $Properties[$side]) {
-                if ($config.PSObject.Properties[$name]) { $values[$name] = [bool]$config.$name }
+        try {
+            if ($Source -eq 'cmdlet') {
+                $config = if ($side -eq 'client') { Get-SmbClientConfiguration } else { Get-SmbServerConfiguration }
+                foreach ($name in $Properties[$side]) {
+                    if ($config.PSObject.Properties[$name]) { $values[$name] = [bool]$config.$name }
+                }
+            } else {
+                $item = Get-ItemProperty -Path $RegistryKey[$side]
+                foreach ($name in $RegistryValue[$side].Keys) {
+                    $raw = $item.($RegistryValue[$side][$name])
+                    $values[$name] = if ($null -eq $raw) { $RegistryDefault[$side][$name] } else { [int]$raw -ne 0 }
+                }
             }
-        } else {
-            $item = Get-ItemProperty -Path $RegistryKey[$side]
-            foreach ($name in $RegistryValue[$side].Keys) {
-                $raw = $item.($RegistryValue[$side][$name])
-                $values[$name] = if ($null -eq $raw) { $RegistryDefault[$side][$name] } else { [int]$raw -ne 0 }
-            }
+            if ($Unavailable.ContainsKey($side)) { $Unavailable.Remove($side) }
+        } catch {
+            if ((Get-FailureKind $_) -eq 'accessDenied') { throw }
+            $values = @{}
+            $Unavailable[$side] = @{ message = [string]$_.Exception.Message; errorId = [string]$_.FullyQualifiedErrorId }
         }
         $result[$side] = $values
     }
     $result
+}
+
+# accessDenied for an error that says so: a cmdlet's PermissionDenied, or a .NET registry call's
+# SecurityException or UnauthorizedAccessException (PowerShell gives "Exception calling ..." the
+# inner exception's type name as its FullyQualifiedErrorId); 'failed' for any other.
+function Get-FailureKind {
+    param($Failure)
+    if ($Failure.CategoryInfo.Category -eq 'PermissionDenied' -or @('SecurityException', 'UnauthorizedAccessException') -contains [string]$Failure.FullyQualifiedErrorId) { return 'accessDenied' }
+    'failed'
 }
 
 function Set-SigningSettings {
@@ -366,10 +445,17 @@ function ConvertTo-SideTable {
 
 # The record, or $null when there is none; a record this script did not write is reported, never used.
 function Read-Record {
-    $item = Get-ItemProperty -Path $RecordKey -Name $RecordValue -ErrorAction SilentlyContinue
-    if ($null -eq $item) { return $null }
+    $text = $null
+    if ($Wow64) {
+        $values = Read-Registry64 -SubKey $RecordSubKey -Names $RecordValue
+        if ($null -ne $values) { $text = $values[$RecordValue] }
+    } else {
+        $item = Get-ItemProperty -Path $RecordKey -Name $RecordValue -ErrorAction SilentlyContinue
+        if ($null -ne $item) { $text = $item.$RecordValue }
+    }
+    if ($null -eq $text) { return $null }
     $parsed = $null
-    try { $parsed = ConvertFrom-Json -InputObject ([string]$item.$RecordValue) } catch { $parsed = $null }
+    try { $parsed = ConvertFrom-Json -InputObject ([string]$text) } catch { $parsed = $null }
     $valid = $null -ne $parsed -and $null -ne $parsed.originals -and (
         ($parsed.version -eq 1 -and $parsed.owner -is [string]) -or
         ($parsed.version -eq 2 -and $parsed.ownerId -is [string] -and $parsed.ownerLabel -is [string] -and $parsed.claimedAt -is [string]))
@@ -385,10 +471,34 @@ function Read-Record {
 # Writes the record (format 2) and returns it as Read-Record would.
 function Write-Record {
     param([string]$Id, [string]$Label, [string]$ClaimedAt, [hashtable]$Originals)
-    if (-not (Test-Path -Path $RecordKey)) { New-Item -Path $RecordKey -Force | Out-Null }
     $json = ConvertTo-Json -InputObject @{ version = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals } -Depth 4 -Compress
-    Set-ItemProperty -Path $RecordKey -Name $RecordValue -Value $json -Type String
+    if ($Wow64) {
+        $machine = Open-LocalMachine64
+        $key = $machine.CreateSubKey($RecordSubKey)
+        $key.SetValue($RecordValue, $json, [Microsoft.Win32.RegistryValueKind]::String)
+        $key.Close()
+        $machine.Close()
+    } else {
+        if (-not (Test-Path -Path $RecordKey)) { New-Item -Path $RecordKey -Force | Out-Null }
+        Set-ItemProperty -Path $RecordKey -Name $RecordValue -Value $json -Type String
+    }
     @{ format = 2; ownerId = $Id; ownerLabel = $Label; claimedAt = $ClaimedAt; originals = $Originals }
+}
+
+# Removes the record. Under WOW64 the key is opened for writing first: DeleteSubKeyTree(name,
+# $false) does nothing, and says nothing, when it cannot open it for writing (a non-administrator).
+function Remove-Record {
+    if (-not $Wow64) {
+        Remove-Item -Path $RecordKey -Recurse -Force
+        return
+    }
+    $machine = Open-LocalMachine64
+    $key = $machine.OpenSubKey($RecordSubKey, $true)
+    if ($null -ne $key) {
+        $key.Close()
+        $machine.DeleteSubKeyTree($RecordSubKey, $false)
+    }
+    $machine.Close()
 }
 
 # Originals kept so far: the record first, then those the caller's state knows, then the values
@@ -501,24 +611,28 @@ if ((-not $ours -and $request.operation -eq 'restore') -or $request.operation -e
         try {
             $record = Write-Record -Id '' -Label $record.ownerLabel -ClaimedAt $record.claimedAt -Originals $record.originals
         } catch {
-            $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
+            $kind = Get-FailureKind $_
             Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; record = $record; ours = $ours } 2
         }
     }
+    $unavailable = @{}
     try {
-        $current = Get-SigningSettings -Source $source
+        $current = Get-SigningSettings -Source $source -Unavailable $unavailable
     } catch {
-        $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
+        $kind = Get-FailureKind $_
         Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; record = $record; ours = $ours } 2
     }
-    Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $current; after = $current; changed = @(); record = $record; ours = $ours; restored = $false } 0
+    Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $current; after = $current; changed = @(); record = $record; ours = $ours; restored = $false; unavailable = $unavailable; restartNeeded = @() } 0
 }
 $before = $null
 $changed = @()
 $policy = $null
 $audit = $null
+# Sides that could not be read (Get-SigningSettings), and the services a registry write needs restarted.
+$unavailable = @{}
+$restartNeeded = @()
 try {
-    $before = Get-SigningSettings -Source $source
+    $before = Get-SigningSettings -Source $source -Unavailable $unavailable
     $policy = Get-PolicySettings
     if ($auditDays -gt 0 -and $request.operation -ne 'restore') {
         $audit = @{
@@ -526,6 +640,15 @@ try {
             days   = $auditDays
             server = Get-AuditFindings -Side 'server' -Days $auditDays -MaxEvents $auditMaxEvents
             client = Get-AuditFindings -Side 'client' -Days $auditDays -MaxEvents $auditMaxEvents
+        }
+    }
+    # A side that cannot be read cannot be managed: refused before anything is written.
+    foreach ($side in 'client', 'server') {
+        if ($declared[$side].Count -gt 0 -and $unavailable.ContainsKey($side)) {
+            $service = $SideService[$side]
+            $reader = if ($source -eq 'registry') { "reading $($RegistryKey[$side])" } elseif ($side -eq 'client') { 'Get-SmbClientConfiguration' } else { 'Get-SmbServerConfiguration' }
+            $message = "the $side side of this host cannot be read, so its settings cannot be managed: $reader failed: $($unavailable[$side].message) ($($unavailable[$side].errorId)). This happens on some hosts whose $service service is stopped or disabled: start it (Set-Service -Name $service -StartupType Automatic; Start-Service -Name $service), or declare no $side settings for this host"
+            Write-Reply @{ status = 'error'; kind = 'sideUnavailable'; message = $message; side = $side; host = $facts; source = $source; before = $before; record = $record; ours = $ours; policy = $policy; unavailable = $unavailable } 2
         }
     }
     foreach ($side in 'client', 'server') {
@@ -576,24 +699,27 @@ try {
             }
             Set-SigningSettings -Source $source -Side $side -Values $values
             foreach ($name in $values.Keys) { $changed += "$side.$name" }
+            if ($source -eq 'registry' -and $values.Count -gt 0) { $restartNeeded += $SideService[$side] }
         }
     }
-    $after = Get-SigningSettings -Source $source
+    $after = Get-SigningSettings -Source $source -Unavailable $unavailable
     $restored = $false
     if ($request.operation -eq 'restore') {
         $restored = $true
         foreach ($side in 'client', 'server') {
+            # Originals of a side that cannot be read stay recorded until it can.
+            if ($unavailable.ContainsKey($side) -and $desired[$side].Count -gt 0) { $restored = $false }
             foreach ($name in $desired[$side].Keys) {
                 if ($after[$side].ContainsKey($name) -and $after[$side][$name] -ne $desired[$side][$name]) { $restored = $false }
             }
         }
         if ($restored -and $null -ne $record) {
-            Remove-Item -Path $RecordKey -Recurse -Force
+            Remove-Record
             $record = $null
         }
     }
 } catch {
-    $kind = if ($_.CategoryInfo.Category -eq 'PermissionDenied') { 'accessDenied' } else { 'failed' }
-    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; ours = $ours; policy = $policy } 2
+    $kind = Get-FailureKind $_
+    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; ours = $ours; policy = $policy; unavailable = $unavailable; restartNeeded = $restartNeeded } 2
 }
-Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; ours = $ours; restored = $restored; policy = $policy; audit = $audit } 0
+Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; ours = $ours; restored = $restored; policy = $policy; audit = $audit; unavailable = $unavailable; restartNeeded = $restartNeeded } 0

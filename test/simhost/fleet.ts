@@ -299,9 +299,12 @@ export class SimulatedFleet {
     return this.change(name, (s) => applyGroupPolicy(s));
   }
 
-  /** The host restarts: Group Policy is applied at boot, as by refreshPolicy (nothing else in the model changes across a boot). */
+  /** The host restarts: Group Policy is applied at boot, as by refreshPolicy, and the SMB services start on the registry's values (nothing else in the model changes across a boot). */
   reboot(name: string): HostState {
-    return this.refreshPolicy(name);
+    return this.change(name, (s) => {
+      applyGroupPolicy(s);
+      delete s.running;
+    });
   }
 
   /** Changes a host out of band (drift, faults, Group Policy) as an administrator on it would. */

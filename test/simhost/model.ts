@@ -25,6 +25,14 @@ export interface HostFaults {
   slowReplyMs?: number;
   /** Set-SmbServerConfiguration (or Set-SmbClientConfiguration) throws. */
   failingCmdlet?: "Set-SmbClientConfiguration" | "Set-SmbServerConfiguration";
+  /**
+   * These services are stopped or disabled: Get- and Set-SmbServerConfiguration (LanmanServer),
+   * Get- and Set-SmbClientConfiguration (LanmanWorkstation) fail with "The service has not been
+   * started." (Windows System Error 1062). Some such hosts still answer (docs/windows-model.md,
+   * "Services stopped or disabled": unsettled); the model takes the harsher case, every call
+   * failing. The ...\Parameters keys stay readable and writable.
+   */
+  stoppedServices?: Array<"LanmanServer" | "LanmanWorkstation">;
   /** PowerShell fails before the script can reply (uncaught error, exit code 1). */
   crash?: boolean;
   /** WMI is broken: Get-CimInstance Win32_ComputerSystem throws (a damaged repository). */
@@ -79,6 +87,22 @@ export interface HostState {
   /** The ...\Parameters values as Get-Smb*Configuration reports them. */
   client: Values;
   server: Values;
+  /**
+   * The values a running Workstation (client) or Server (server) service took when it started,
+   * where a raw registry write (Set-ItemProperty on ...\Parameters) has changed them since:
+   * whether the service re-reads them without a restart is not documented (docs/windows-model.md,
+   * "Raw registry writes", unsettled), so the model's sessions (smbConnect) keep these until
+   * restartService. Absent: the service uses the values above.
+   */
+  running?: Partial<Record<Side, Values>>;
+  /**
+   * PowerShell on this host runs as a 32-bit process on 64-bit Windows (WOW64: the sessions of a
+   * 32-bit OpenSSH build): the registry drive sees HKLM\SOFTWARE redirected to
+   * HKLM\SOFTWARE\WOW6432Node, except the shared keys (docs/windows-model.md, "WOW64").
+   */
+  process32?: boolean;
+  /** HKLM\SOFTWARE\WOW6432Node\pulumi-smb-signing\OriginalSettings: a record written through the 32-bit view (absent: none). */
+  record32?: string;
   groupPolicy: GroupPolicy;
   faults: HostFaults;
   /** How long powershell.exe takes to start on this host (about 400 ms on real Windows; 0 in tests). */
@@ -439,6 +463,16 @@ export const GUEST_ACCESS_BLOCKED =
   "System error 3227320323 has occurred (0x80070035 The network path was not found): You can't access this shared folder because your organization's security policies block unauthenticated guest access.";
 export const SIGNING_REQUIRED_REFUSED = "the session is refused: this host requires signing and the client does not sign";
 
+/** The values one side's running service uses (HostState.running). */
+export function live(state: Pick<HostState, "client" | "server" | "running">, side: Side): Values {
+  return state.running?.[side] ?? state[side];
+}
+
+/** A restart of the Workstation (client) or Server (server) service, or a reboot: it takes the ...\Parameters values as they are now. */
+export function restartService(state: Pick<HostState, "running">, side: Side): void {
+  if (state.running) delete state.running[side];
+}
+
 /**
  * A setting as it takes effect: an Administrative Template under HKLM\SOFTWARE\Policies wins over
  * ...\Parameters (what the cmdlet reports, or, where it reports nothing, a value written there
@@ -446,7 +480,7 @@ export const SIGNING_REQUIRED_REFUSED = "the session is refused: this host requi
  */
 function effective(state: HostState, side: Side, name: string): boolean | undefined {
   const direct = state.registryOnly?.[side]?.[name];
-  return state.groupPolicy.administrativeTemplates[side][name] ?? state[side][name] ?? (direct === undefined ? undefined : direct !== 0);
+  return state.groupPolicy.administrativeTemplates[side][name] ?? live(state, side)[name] ?? (direct === undefined ? undefined : direct !== 0);
 }
 
 /**
@@ -481,7 +515,7 @@ export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
     peer.encrypts === false &&
     (side === "server" ? log(state.encryptionAudit?.server === true, 3022, { ServerRequiresEncryption: false }) : log(state.encryptionAudit?.client === true, 31999, { ClientRequireEncryption: false }));
   if (side === "client") {
-    const requires = state.client.RequireSecuritySignature === true;
+    const requires = live(state, "client").RequireSecuritySignature === true;
     if (peer.guestOnly) {
       // Hosts without the setting (before Windows 10) fall back to guest as they always did.
       const guests = effective(state, "client", "EnableInsecureGuestLogons") !== false && !requires;
@@ -492,7 +526,7 @@ export function smbConnect(state: HostState, peer: SmbPeer): SmbOutcome {
     const signing = log(effective(state, "client", "AuditServerDoesNotSupportSigning") === true, 31998, { ClientRequireSigning: false });
     return { connected: true, signed: false, audited: encryptionAudited() || signing };
   }
-  const requires = state.server.RequireSecuritySignature === true;
+  const requires = live(state, "server").RequireSecuritySignature === true;
   if (peer.signs) return { connected: true, signed: requires, audited: encryptionAudited() };
   if (requires) return { connected: false, signed: false, error: SIGNING_REQUIRED_REFUSED, audited: false };
   const signing = log(effective(state, "server", "AuditClientDoesNotSupportSigning") === true, peer.smb1 ? 3027 : 3021, { ServerRequiresSigning: false, UserName: peer.account ?? "" });

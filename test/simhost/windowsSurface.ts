@@ -60,7 +60,19 @@
 //         Administrative Templates (AllowInsecureGuestAuth, AuditServerDoesNotSupportSigning,
 //         AuditClientDoesNotSupportSigning, AuditInsecureGuestLogon) as REG_DWORD; the key exists
 //         only where a policy sets one [model "Group Policy", KB 4046019].
-//     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record).
+//     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record;
+//         HostState.record32 where a 32-bit process's registry drive wrote it under WOW6432Node).
+//   WOW64 (HostState.process32): the registry drive reads HKLM\SOFTWARE in the 32-bit view, which
+//     redirects the record and CurrentVersion (which lacks UBR and DisplayVersion there: unsettled,
+//     the harsher case) to WOW6432Node; SOFTWARE\Policies and SYSTEM are shared [model "Hosts that
+//     half-work", MicrosoftDocs/win32 shared-registry-keys.md].
+//   The same keys through .NET [Learn RegistryKey; model "Hosts that half-work"]:
+//   [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine,
+//                                              [Microsoft.Win32.RegistryView]::Registry64)
+//     -> a RegistryKey: OpenSubKey(name[, $true]), CreateSubKey(name), GetValue(name),
+//        SetValue(name, value, [Microsoft.Win32.RegistryValueKind]::String), DeleteSubKeyTree(name,
+//        $false), Close(); their .NET exceptions as MethodInvocationException (registryKeyObject).
+//   [Environment]::Is64BitProcess (not HostState.process32), [Environment]::Is64BitOperatingSystem ($true).
 //   Get-ItemProperty -Path P                       (CurrentVersion, the Parameters keys)
 //   Get-ItemProperty -Path P -ErrorAction SilentlyContinue          (the Policies keys)
 //   Get-ItemProperty -Path P -Name OriginalSettings -ErrorAction SilentlyContinue   (the record)
@@ -151,6 +163,8 @@
 //     failingCmdlet fault (the service is not running): CimException "The service has not been
 //        started.", NotSpecified, FQID Windows System Error 1062,<command> (ERROR_SERVICE_NOT_
 //        ACTIVE) [model, shared/reference smb-settings.md].
+//     stoppedServices (LanmanServer, LanmanWorkstation): Get- and Set- of that side fail the same
+//        way (the harsher case of a behaviour that varies) [model "Hosts that half-work"].
 //
 // Event log [PS src/Microsoft.PowerShell.Commands.Diagnostics/GetEventCommand.cs and
 // resources/GetEventResources.resx; Learn Get-WinEvent (5.1); Learn System.Diagnostics.Eventing.
@@ -214,6 +228,8 @@ import { AUDIT_LOGS, AuditEventData, AuditEventModel, EventDefinition, HostState
 import {
   CommandCall,
   CommandError,
+  DotNetException,
+  StaticMember,
   ErrorCategory,
   ErrorSpec,
   HostCommand,
@@ -372,30 +388,75 @@ const STRUCTURAL_KEYS = new Set([
   "system\\currentcontrolset\\services\\lanmanserver",
 ]);
 
+/**
+ * Which registry view a path is read in: "64" the real keys, "32" what a 32-bit process sees on
+ * 64-bit Windows (WOW64). HKLM\SOFTWARE is redirected to HKLM\SOFTWARE\WOW6432Node in the 32-bit
+ * view, except the keys Microsoft lists as shared (of those the model knows: SOFTWARE\Policies);
+ * HKLM\SYSTEM is shared [MicrosoftDocs/win32 WinProg64/shared-registry-keys.md; model "WOW64"].
+ */
+export type RegistryView = "64" | "32";
+
+/** Whether a key (lowercased, under HKLM) reads differently in the 32-bit view. */
+function redirected(key: string): boolean {
+  if (key !== "software" && !key.startsWith("software\\")) return false;
+  return !(key === "software\\policies" || key.startsWith("software\\policies\\") || key === "software");
+}
+
 class Registry {
-  /** The record's key made by New-Item in this run, before its value is written (HostState keeps only the value). */
-  private recordKeyWithoutValue = false;
+  /** The record's key made in this run before its value is written, by view (HostState keeps only the value). */
+  private recordKeyWithoutValue: Record<RegistryView, boolean> = { "64": false, "32": false };
 
   constructor(private readonly state: HostState) {}
+
+  /** The view the registry drive (Get-ItemProperty, ...) uses: the process's own. */
+  get processView(): RegistryView {
+    return this.state.process32 === true ? "32" : "64";
+  }
+
+  /** The view a key is actually read in: the 32-bit view only where it is redirected. */
+  private viewOf(path: RegistryPath, view: RegistryView): RegistryView {
+    return view === "32" && redirected(path.key) ? "32" : "64";
+  }
+
+  private record(view: RegistryView): string | undefined {
+    return view === "32" ? this.state.record32 : this.state.record;
+  }
+
+  private setRecord(view: RegistryView, text: string | undefined): void {
+    const field = view === "32" ? "record32" : "record";
+    if (text === undefined) delete this.state[field];
+    else this.state[field] = text;
+  }
 
   private sideOf(map: Record<Side, string>, key: string): Side | undefined {
     return SIDES.find((side) => map[side] === key);
   }
 
-  /** Whether the key exists; a SurfaceGap for a key the model does not know. */
-  exists(command: string, path: RegistryPath): boolean {
+  /** Whether the key exists in the view (default the process's); a SurfaceGap for a key the model does not know. */
+  exists(command: string, path: RegistryPath, view: RegistryView = this.processView): boolean {
     if (STRUCTURAL_KEYS.has(path.key) || path.key === CURRENT_VERSION_KEY || this.sideOf(PARAMETERS_KEY, path.key)) return true;
     const policySide = this.sideOf(POLICIES_KEY, path.key);
     if (policySide) return Object.keys(this.state.groupPolicy.administrativeTemplates[policySide]).length > 0;
-    if (path.key === RECORD_KEY) return this.state.record !== undefined || this.recordKeyWithoutValue;
+    const v = this.viewOf(path, view);
+    if (path.key === RECORD_KEY) return this.record(v) !== undefined || this.recordKeyWithoutValue[v];
     throw new SurfaceGap(command, `the registry key HKLM:\\${path.sub}`);
   }
 
-  /** The values of an existing key, in the order regedit lists them. */
-  values(command: string, path: RegistryPath): Array<[string, RegistryValue]> {
+  /** The values of an existing key in the view (default the process's), in the order regedit lists them. */
+  values(command: string, path: RegistryPath, view: RegistryView = this.processView): Array<[string, RegistryValue]> {
     const state = this.state;
+    const v = this.viewOf(path, view);
     if (path.key === CURRENT_VERSION_KEY) {
       const [buildNumber, ubr] = state.os.build.split(".");
+      if (v === "32") {
+        // WOW6432Node's CurrentVersion: whether it holds the same values is unsettled; the harsher
+        // case: the release's name and build only, no UBR or DisplayVersion [model "WOW64"].
+        return [
+          ["CurrentBuildNumber", { kind: "String", data: buildNumber }],
+          ["EditionID", { kind: "String", data: state.os.edition }],
+          ["ProductName", { kind: "String", data: state.os.productName }],
+        ];
+      }
       const out: Array<[string, RegistryValue]> = [
         ["CurrentBuild", { kind: "String", data: buildNumber }],
         ["CurrentBuildNumber", { kind: "String", data: buildNumber }],
@@ -416,39 +477,55 @@ class Registry {
       const templates = state.groupPolicy.administrativeTemplates[policySide];
       return TEMPLATE_SETTINGS[policySide].filter((name) => templates[name] !== undefined).map((name) => [TEMPLATE_VALUE[name], { kind: "DWord", data: templates[name] ? 1 : 0 }]);
     }
-    if (path.key === RECORD_KEY) return state.record === undefined ? [] : [[RECORD_VALUE, { kind: "String", data: state.record }]];
+    if (path.key === RECORD_KEY) {
+      const record = this.record(v);
+      return record === undefined ? [] : [[RECORD_VALUE, { kind: "String", data: record }]];
+    }
     throw new SurfaceGap(command, `the values of HKLM:\\${path.sub}`);
   }
 
-  setValue(command: string, path: RegistryPath, name: string, kind: RegistryValue["kind"], data: string | number): void {
+  setValue(command: string, path: RegistryPath, name: string, kind: RegistryValue["kind"], data: string | number, view: RegistryView = this.processView): void {
     const parametersSide = this.sideOf(PARAMETERS_KEY, path.key);
     if (parametersSide && kind === "DWord" && SECURITY_OPTIONS.some((n) => n.toLowerCase() === name.toLowerCase())) {
       const setting = SECURITY_OPTIONS.find((n) => n.toLowerCase() === name.toLowerCase())!;
+      // A raw write: the running service keeps the values it started with [model "Raw registry writes", unsettled].
+      const running = (this.state.running ??= {});
+      running[parametersSide] ??= { ...this.state[parametersSide] };
       // The same value the cmdlets set; another configuration agent puts its values back at once (as after a Set-*).
       Object.assign(this.state[parametersSide], { [setting]: data !== 0 });
       putBack(this.state, parametersSide);
       return;
     }
     if (path.key === RECORD_KEY && name.toLowerCase() === RECORD_VALUE.toLowerCase() && kind === "String") {
-      this.state.record = String(data);
-      this.recordKeyWithoutValue = false;
+      const v = this.viewOf(path, view);
+      this.setRecord(v, String(data));
+      this.recordKeyWithoutValue[v] = false;
       this.state.counters.recordWrites = (this.state.counters.recordWrites ?? 0) + 1;
       return;
     }
     throw new SurfaceGap(command, `writing ${kind} ${name} under HKLM:\\${path.sub}`);
   }
 
-  createKey(command: string, path: RegistryPath): void {
+  /** New-Item -Force: a key that exists is removed (with its values) and made anew. */
+  createKey(command: string, path: RegistryPath, view: RegistryView = this.processView): void {
     if (path.key !== RECORD_KEY) throw new SurfaceGap(command, `creating HKLM:\\${path.sub}`);
-    // New-Item -Force on a key that exists removes it (and its values) first.
-    delete this.state.record;
-    this.recordKeyWithoutValue = true;
+    const v = this.viewOf(path, view);
+    this.setRecord(v, undefined);
+    this.recordKeyWithoutValue[v] = true;
   }
 
-  removeKey(command: string, path: RegistryPath): void {
+  /** RegistryKey.CreateSubKey: a key that exists is opened as it is. */
+  openOrCreateKey(command: string, path: RegistryPath, view: RegistryView): void {
+    if (path.key !== RECORD_KEY) throw new SurfaceGap(command, `creating HKLM:\\${path.sub}`);
+    const v = this.viewOf(path, view);
+    if (this.record(v) === undefined) this.recordKeyWithoutValue[v] = true;
+  }
+
+  removeKey(command: string, path: RegistryPath, view: RegistryView = this.processView): void {
     if (path.key !== RECORD_KEY) throw new SurfaceGap(command, `removing HKLM:\\${path.sub}`);
-    delete this.state.record;
-    this.recordKeyWithoutValue = false;
+    const v = this.viewOf(path, view);
+    this.setRecord(v, undefined);
+    this.recordKeyWithoutValue[v] = false;
   }
 }
 
@@ -570,6 +647,141 @@ function registryCommands(state: HostState, registry: Registry): Record<string, 
       run(call) {
         refuseGaps(call, [...commonGaps, "PathType", "IsValid", "OlderThan", "NewerThan"]);
         return registry.exists(call.name, registryPath(call.name, text(call.name, "Path", call.parameters.Path)));
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry through .NET (Microsoft.Win32.RegistryKey), and [Environment]'s bitness.
+
+const REGISTRY_VIEW = { Default: 0, Registry64: 256, Registry32: 512 } as const;
+const REGISTRY_VALUE_KIND: Record<string, number> = { String: 1, DWord: 4 };
+const enumMembers = (typeName: string, members: Record<string, number>): Record<string, StaticMember> =>
+  Object.fromEntries(Object.entries(members).map(([name, value]) => [name, { value: new PSEnum(typeName, name, value) }]));
+
+/** A subkey name as RegistryKey takes it: backslashes, no leading or trailing one. */
+function subKeyPath(method: string, parent: string, name: PSValue): RegistryPath {
+  if (typeof name !== "string" || name === "") throw new SurfaceGap(`RegistryKey.${method}`, `a subkey name of type ${typeNameOf(name)} or empty`);
+  const sub = [parent, ...name.split("\\").filter((p) => p !== "")].filter((p) => p !== "").join("\\");
+  return { typed: `HKEY_LOCAL_MACHINE\\${sub}`, sub, key: sub.toLowerCase() };
+}
+
+/**
+ * A Microsoft.Win32.RegistryKey under HKEY_LOCAL_MACHINE in one view [Learn RegistryKey,
+ * RegistryView; .NET Framework RegistryKey.cs]: OpenSubKey(name[, writable]) ($null for a missing
+ * key; writable without an administrator's token: SecurityException "Requested registry access is
+ * not allowed."), CreateSubKey(name) (creates or opens for writing; not an administrator:
+ * UnauthorizedAccessException "Access to the registry key '<name>' is denied."), GetValue(name)
+ * ($null when absent; REG_DWORD as Int32, REG_SZ as String), SetValue(name, value, kind) (a key
+ * opened read-only: UnauthorizedAccessException "Cannot write to the registry key."),
+ * DeleteSubKeyTree(name, throwOnMissingSubKey) (a key it cannot open for writing, an
+ * administrator's lack included, counts as missing: with $false nothing happens, with $true
+ * ArgumentException), Close()/Dispose() (after which any call is ObjectDisposedException "Cannot
+ * access a closed registry key."), Name. Keys and values: the Registry above.
+ */
+function registryKeyObject(state: HostState, registry: Registry, view: RegistryView, sub: string, writable: boolean): HostObject {
+  let closed = false;
+  const admin = () => state.faults.nonAdmin !== true;
+  const name = sub === "" ? "HKEY_LOCAL_MACHINE" : `HKEY_LOCAL_MACHINE\\${sub}`;
+  const open = () => {
+    if (closed) throw new DotNetException("System.ObjectDisposedException", "Cannot access a closed registry key.");
+  };
+  const self = hostObject(
+    ["Microsoft.Win32.RegistryKey", "System.MarshalByRefObject", "System.Object"],
+    { Name: name },
+    {
+      OpenSubKey(...args: PSValue[]) {
+        open();
+        if (args.length < 1 || args.length > 2) throw new SurfaceGap("RegistryKey.OpenSubKey", `${args.length} arguments`);
+        const path = subKeyPath("OpenSubKey", sub, args[0]);
+        const write = args.length === 2 && args[1] === true;
+        if (!registry.exists("RegistryKey.OpenSubKey", path, view)) return null;
+        if (write && !admin()) throw new DotNetException("System.Security.SecurityException", "Requested registry access is not allowed.");
+        return registryKeyObject(state, registry, view, path.sub, write);
+      },
+      CreateSubKey(...args: PSValue[]) {
+        open();
+        if (args.length !== 1) throw new SurfaceGap("RegistryKey.CreateSubKey", `${args.length} arguments`);
+        const path = subKeyPath("CreateSubKey", sub, args[0]);
+        if (!admin()) throw new DotNetException("System.UnauthorizedAccessException", `Access to the registry key '${path.typed}' is denied.`);
+        registry.openOrCreateKey("RegistryKey.CreateSubKey", path, view);
+        return registryKeyObject(state, registry, view, path.sub, true);
+      },
+      GetValue(...args: PSValue[]) {
+        open();
+        if (args.length !== 1 || typeof args[0] !== "string") throw new SurfaceGap("RegistryKey.GetValue", "a call other than GetValue(<name>)");
+        const wanted = args[0].toLowerCase();
+        const own: RegistryPath = { typed: name, sub, key: sub.toLowerCase() };
+        const found = registry.values("RegistryKey.GetValue", own, view).find(([n]) => n.toLowerCase() === wanted);
+        return found ? registryData(found[1]) : null;
+      },
+      SetValue(...args: PSValue[]) {
+        open();
+        if (args.length !== 3 || typeof args[0] !== "string" || !(args[2] instanceof PSEnum) || !(args[2].name in REGISTRY_VALUE_KIND)) {
+          throw new SurfaceGap("RegistryKey.SetValue", "a call other than SetValue(<name>, <value>, [RegistryValueKind]::String or ::DWord)");
+        }
+        if (!writable) throw new DotNetException("System.UnauthorizedAccessException", "Cannot write to the registry key.");
+        const kind = args[2].name === "String" ? "String" : "DWord";
+        const data = kind === "String" ? toText(args[1]) : numberOf("RegistryKey.SetValue", "value", args[1]);
+        registry.setValue("RegistryKey.SetValue", { typed: name, sub, key: sub.toLowerCase() }, args[0], kind, data, view);
+        return undefined;
+      },
+      DeleteSubKeyTree(...args: PSValue[]) {
+        open();
+        if (args.length !== 2 || typeof args[1] !== "boolean") throw new SurfaceGap("RegistryKey.DeleteSubKeyTree", "a call other than DeleteSubKeyTree(<name>, <bool>)");
+        const path = subKeyPath("DeleteSubKeyTree", sub, args[0]);
+        // InternalOpenSubKey(name, true) gives null when the key is missing or cannot be opened for writing.
+        if (!registry.exists("RegistryKey.DeleteSubKeyTree", path, view) || !admin()) {
+          if (args[1]) throw new DotNetException("System.ArgumentException", "Cannot delete a subkey tree because the subkey does not exist.");
+          return undefined;
+        }
+        registry.removeKey("RegistryKey.DeleteSubKeyTree", path, view);
+        return undefined;
+      },
+      // void methods: undefined.
+      Close() {
+        closed = true;
+        return undefined;
+      },
+      Dispose() {
+        closed = true;
+        return undefined;
+      },
+    },
+    name,
+  );
+  return self;
+}
+
+/** A String value as SetValue stores it (the scripts give strings only). */
+function toText(value: PSValue): string {
+  if (typeof value !== "string") throw new SurfaceGap("RegistryKey.SetValue", `a String value of type ${typeNameOf(value)}`);
+  return value;
+}
+
+/**
+ * The static members of [Microsoft.Win32.RegistryKey] (OpenBaseKey(LocalMachine, view): the 64-bit
+ * view on 64-bit Windows, which every modelled host is; Default: the process's), the enums it takes,
+ * and [Environment]::Is64BitProcess / Is64BitOperatingSystem (HostState.process32) [Learn
+ * RegistryKey.OpenBaseKey, RegistryView, Environment.Is64BitProcess].
+ */
+function dotnetMembers(state: HostState, registry: Registry): Record<string, Record<string, StaticMember>> {
+  return {
+    "System.Environment": { Is64BitProcess: { value: state.process32 !== true }, Is64BitOperatingSystem: { value: true } },
+    "Microsoft.Win32.RegistryHive": enumMembers("Microsoft.Win32.RegistryHive", { LocalMachine: -2147483646 }),
+    "Microsoft.Win32.RegistryView": enumMembers("Microsoft.Win32.RegistryView", REGISTRY_VIEW),
+    "Microsoft.Win32.RegistryValueKind": enumMembers("Microsoft.Win32.RegistryValueKind", REGISTRY_VALUE_KIND),
+    "Microsoft.Win32.RegistryKey": {
+      OpenBaseKey: {
+        method(...args: PSValue[]) {
+          const [hive, view] = args;
+          if (args.length !== 2 || !(hive instanceof PSEnum) || hive.name !== "LocalMachine" || !(view instanceof PSEnum) || !(view.name in REGISTRY_VIEW)) {
+            throw new SurfaceGap("RegistryKey.OpenBaseKey", "a call other than OpenBaseKey([RegistryHive]::LocalMachine, [RegistryView]::<view>)");
+          }
+          const chosen: RegistryView = view.name === "Registry32" ? "32" : view.name === "Registry64" ? "64" : registry.processView;
+          return registryKeyObject(state, registry, chosen, "", true);
+        },
       },
     },
   };
@@ -735,10 +947,16 @@ function smbCommands(state: HostState): Record<string, HostCommand> {
   for (const side of SIDES) {
     const noun = side === "client" ? "SmbClientConfiguration" : "SmbServerConfiguration";
     const getGaps = ["CimSession", "ThrottleLimit", "AsJob"];
+    const service = side === "client" ? "LanmanWorkstation" : "LanmanServer";
+    /** The service is stopped or disabled: the CDXML call fails (the harsher case of a behaviour that varies). */
+    const serviceStopped = (call: CommandCall) =>
+      state.faults.stoppedServices?.includes(service) === true &&
+      (call.writeError(spec(call.name, "Windows System Error 1062", "The service has not been started.", "NotSpecified", "Microsoft.Management.Infrastructure.CimException", `MSFT_${noun}`)), true);
     commands[`Get-${noun}`] = {
       parameters: gapParameters(getGaps),
       run(call) {
         refuseGaps(call, getGaps);
+        if (serviceStopped(call)) return;
         // The ...\Parameters values as the cmdlets report them; only the managed properties are modelled.
         return cimInstance("ROOT/Microsoft/Windows/SMB", `MSFT_${noun}`, { ...state[side] });
       },
@@ -771,6 +989,7 @@ function smbCommands(state: HostState): Record<string, HostCommand> {
         if (state.faults.nonAdmin) {
           return call.writeError(spec(call.name, "Windows System Error 5", "Access denied", "PermissionDenied", "Microsoft.Management.Infrastructure.CimException", `MSFT_${noun}`));
         }
+        if (serviceStopped(call)) return;
         if (state.faults.failingCmdlet === call.name) {
           return call.writeError(spec(call.name, "Windows System Error 1062", "The service has not been started.", "NotSpecified", "Microsoft.Management.Infrastructure.CimException", `MSFT_${noun}`));
         }
@@ -1067,6 +1286,7 @@ export function windowsSurface(state: HostState, options: SurfaceOptions = {}): 
       now: options.now ?? (() => new Date()),
       utcOffsetMinutes: offset,
     },
+    staticMembers: dotnetMembers(state, registry),
     commands: {
       ...registryCommands(state, registry),
       ...cimCommands(state),

@@ -10,6 +10,7 @@ import { Ast, parseScript } from "../simhost/powershell/ast";
 import { initParser, storeTrees } from "../simhost/powershell/run";
 import { evaluate } from "../simhost/powershell/run";
 import { all, one, out, plain, testHost } from "./powershellTestHost";
+import { DotNetException, hostObject } from "../simhost/powershell/host";
 
 const fails = (script: string, pattern: RegExp, host = testHost()) => assert.throws(() => evaluate(script, host), pattern);
 /** The uncaught PowerShell error of a script (a terminating error, not an InterpreterError). */
@@ -363,6 +364,43 @@ describe("PowerShell interpreter: Windows PowerShell 5.1 semantics", () => {
       const r = evaluate("throw 'bad'", testHost());
       assert.equal(r.exitCode, 1);
       assert.match(r.stderr, /<S S="Error">bad_x000D__x000A_<\/S>/);
+    });
+  });
+
+  describe(".NET types and methods a host supplies (PowerShellHost.staticMembers)", () => {
+    const dotnet = (): ReturnType<typeof testHost> => ({
+      ...testHost(),
+      staticMembers: {
+        "System.Environment": { Is64BitProcess: { value: false } },
+        "Contoso.Thing": {
+          Make: {
+            method: () =>
+              hostObject("Contoso.Thing", {}, {
+                Nothing: () => undefined,
+                Null: () => null,
+                Fail: () => {
+                  throw new DotNetException("System.UnauthorizedAccessException", "Cannot write to the registry key.");
+                },
+              }),
+          },
+        },
+      },
+    });
+    it("a type the host lists resolves by its full name, and [Environment] as System.Environment; -is tests a host object's type names", () => {
+      assert.deepEqual(out("[Environment]::Is64BitProcess; [System.Environment]::Is64BitProcess; ([Contoso.Thing]::Make()) -is [Contoso.Thing]", dotnet()).map(plain), [false, false, true]);
+    });
+    it("a void method writes nothing (Hashtable.Remove too); a method returning null writes $null; in an expression a void call is $null", () => {
+      assert.deepEqual(out("$t = [Contoso.Thing]::Make(); $t.Nothing(); $t.Null(); $null -eq $t.Nothing()", dotnet()).map(plain), [null, true]);
+      assert.deepEqual(out("$h = @{ a = 1 }; $h.Remove('a'); $h.Count").map(plain), [0]);
+    });
+    it("a .NET exception is MethodInvocationException 'Exception calling ...', NotSpecified, its id the exception's type name", () => {
+      const e = uncaught("([Contoso.Thing]::Make()).Fail($true)", dotnet());
+      assert.deepEqual([e.message, e.fullyQualifiedErrorId, e.category, e.exceptionType], [
+        'Exception calling "Fail" with "1" argument(s): "Cannot write to the registry key."',
+        "UnauthorizedAccessException",
+        "NotSpecified",
+        "System.Management.Automation.MethodInvocationException",
+      ]);
     });
   });
 

@@ -5,7 +5,7 @@
 // does on such a host; the properties of the record (test/unit/properties.test.ts) state the rest.
 // PowerShell 2.0 and Constrained Language Mode sessions get bootstrap.ps1's own answers.
 import assert from "node:assert/strict";
-import { auditEvent, newHostState, SMB_AUDIT_EVENTS } from "../simhost/model";
+import { auditEvent, newHostState, restartService, SMB_AUDIT_EVENTS, smbConnect } from "../simhost/model";
 import { loadInterpreter, runShipped } from "./shippedScripts";
 
 const OWNER = "0b9c7a52-5f7e-4b8a-9a51-2f8d3c1e6a10";
@@ -127,6 +127,91 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
     it("a request that is a JSON array of one object is read as that object (member-access enumeration)", () => {
       const r = runShipped(newHostState("server-2022"), [{ operation: "read", ownerId: "", ownerLabel: "urn:x" }]);
       assert.equal(r.reply!.status, "ok");
+    });
+  });
+
+  describe("hosts that half-work", () => {
+    it("LanmanServer disabled: a read reports the server side unavailable with its error and reads the client side", () => {
+      const state = newHostState("server-2022");
+      state.faults.stoppedServices = ["LanmanServer"];
+      const r = runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:x", legacyOwners: [] });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.deepEqual(r.reply!.before, { client: state.client, server: {} });
+      assert.deepEqual(r.reply!.unavailable, { server: { message: "The service has not been started.", errorId: "Windows System Error 1062,Get-SmbServerConfiguration" } });
+    });
+
+    it("LanmanServer disabled: a client-only apply changes the client; one declaring server settings is refused as sideUnavailable naming the side, the cause and the fix, before anything is written", () => {
+      const state = newHostState("server-2022");
+      state.faults.stoppedServices = ["LanmanServer"];
+      const refused = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", client: { RequireSecuritySignature: true }, server: { RequireSecuritySignature: true } });
+      assert.equal(refused.exitCode, 2);
+      assert.equal(refused.reply!.kind, "sideUnavailable");
+      const message = String(refused.reply!.message);
+      for (const part of ["the server side of this host cannot be read", "Get-SmbServerConfiguration failed: The service has not been started.", "LanmanServer", "Start-Service -Name LanmanServer", "declare no server settings"]) {
+        assert.ok(message.includes(part), `${part} in: ${message}`);
+      }
+      assert.deepEqual(refused.writes, []);
+      const applied = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", client: { RequireSecuritySignature: true } });
+      assert.equal(applied.exitCode, 0, applied.stdout + applied.stderr);
+      assert.deepEqual(applied.reply!.changed, ["client.RequireSecuritySignature"]);
+      assert.equal(state.client.RequireSecuritySignature, true);
+      assert.deepEqual(Object.keys(applied.reply!.unavailable as object), ["server"]);
+      // destroy (restore) still works, and a restore owing the unreadable side its originals keeps the record.
+      const restored = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a" });
+      assert.equal(restored.reply!.restored, true);
+      assert.equal(state.client.RequireSecuritySignature, false);
+      state.record = JSON.stringify({ version: 2, ownerId: OWNER, ownerLabel: "urn:a", claimedAt: "2025-01-01T00:00:00.0000000Z", originals: { client: {}, server: { RequireSecuritySignature: false } } });
+      const owed = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a" });
+      assert.equal(owed.exitCode, 0, owed.stdout);
+      assert.equal(owed.reply!.restored, false);
+      assert.ok(state.record !== undefined, "the record keeps the server's originals");
+    });
+
+    it("a 32-bit PowerShell (WOW64) records the originals in the 64-bit view: a later 64-bit run finds the record, refuses another owner, and restores the genuine originals", () => {
+      const state = newHostState("win10-22h2-pro");
+      state.process32 = true;
+      const first = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", server: { RequireSecuritySignature: true } });
+      assert.equal(first.exitCode, 0, first.stdout + first.stderr);
+      state.process32 = false;
+      const other = runShipped(state, { operation: "apply", ownerId: OTHER, ownerLabel: "urn:b", server: { RequireSecuritySignature: true } });
+      assert.equal(other.reply!.kind, "ownedElsewhere");
+      // A restore whose state lost the originals (its create's reply never arrived) gets them from the record.
+      const restore = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a", originals: { client: {}, server: {} } });
+      assert.equal(restore.exitCode, 0, restore.stdout + restore.stderr);
+      assert.equal(restore.reply!.restored, true);
+      assert.equal(state.server.RequireSecuritySignature, false);
+      assert.equal(state.record, undefined);
+      assert.equal(state.record32, undefined, "nothing was left under WOW6432Node");
+      // The run says what it was: a 32-bit PowerShell on 64-bit Windows, its release read in the 64-bit view.
+      const host = first.reply!.host as { processBits: number; osBits: number; build: string };
+      assert.deepEqual([host.processBits, host.osBits, host.build], [32, 64, "19045.5011"]);
+    });
+
+    it("a 32-bit PowerShell as a non-administrator: the .NET registry's UnauthorizedAccessException (CreateSubKey) and SecurityException (OpenSubKey for writing) are accessDenied, and nothing is written", () => {
+      const state = newHostState("win10-22h2-pro");
+      state.process32 = true;
+      state.faults.nonAdmin = true;
+      const apply = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", server: { RequireSecuritySignature: true } });
+      assert.deepEqual([apply.reply!.kind, apply.reply!.message], ["accessDenied", `Exception calling "CreateSubKey" with "1" argument(s): "Access to the registry key 'HKEY_LOCAL_MACHINE\\SOFTWARE\\pulumi-smb-signing' is denied."`]);
+      assert.deepEqual(apply.writes, []);
+      state.record = JSON.stringify({ version: 2, ownerId: OWNER, ownerLabel: "urn:a", claimedAt: "2025-01-01T00:00:00.0000000Z", originals: { client: {}, server: {} } });
+      const restore = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a" });
+      assert.deepEqual([restore.reply!.kind, restore.reply!.message], ["accessDenied", 'Exception calling "OpenSubKey" with "2" argument(s): "Requested registry access is not allowed."']);
+      assert.ok(state.record !== undefined, "the record stays");
+    });
+
+    it("Windows Server 2008 R2 (registry): an apply reports restartNeeded LanmanServer, and the host's sessions keep the old signing until the Server service restarts", () => {
+      const state = newHostState("server-2008r2");
+      const r = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", server: { RequireSecuritySignature: true } });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.equal(r.reply!.source, "registry");
+      assert.deepEqual(r.reply!.restartNeeded, ["LanmanServer"]);
+      const scanner = { direction: "inbound" as const, address: "10.0.4.17", signs: false };
+      assert.equal(smbConnect(state, scanner).connected, true, "the running service still lets an unsigned client in");
+      restartService(state, "server");
+      assert.equal(smbConnect(state, scanner).connected, false);
+      const again = runShipped(state, { operation: "apply", ownerId: OWNER, ownerLabel: "urn:a", server: { RequireSecuritySignature: true } });
+      assert.deepEqual(again.reply!.restartNeeded, [], "nothing written, nothing to restart");
     });
   });
 

@@ -5,7 +5,7 @@
 // order, each with the record as it was on the host just before it.
 import { asciiJson, BOOTSTRAP_SCRIPT, readScript, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { HostState, Side } from "../simhost/model";
-import { HostCommand, PowerShellHost } from "../simhost/powershell/host";
+import { HostCommand, isHostObject, PowerShellHost, PSValue, StaticMember } from "../simhost/powershell/host";
 import { initParser, runPowerShellSync } from "../simhost/powershell/run";
 import { SurfaceOptions, windowsSurface } from "../simhost/windowsSurface";
 
@@ -54,24 +54,44 @@ export function runShipped(state: HostState, request: unknown, options: SurfaceO
   return { ...result, reply, writes };
 }
 
-/** The host's commands, each noting what its run changed on the host (by comparing the state before and after). */
+/**
+ * The host's commands and .NET methods ([Microsoft.Win32.RegistryKey]::OpenBaseKey and the keys it
+ * gives), each noting what its run changed on the host (by comparing the state before and after).
+ */
 function journaled(host: PowerShellHost, state: HostState, writes: HostWrite[]): PowerShellHost {
-  const wrap = (name: string, command: HostCommand): HostCommand => ({
-    ...command,
-    run(call) {
-      const before = { client: { ...state.client }, server: { ...state.server }, record: state.record };
-      try {
-        return command.run.call(command, call);
-      } finally {
-        for (const side of ["client", "server"] as Side[]) {
-          const names = [...new Set([...Object.keys(before[side]), ...Object.keys(state[side])])].filter((n) => before[side][n] !== state[side][n]);
-          if (names.length > 0) writes.push({ command: name, part: side, names, recordBefore: before.record });
-        }
-        if (state.record !== before.record) writes.push({ command: name, part: "record", names: [], recordBefore: before.record });
+  const noting = <T>(name: string, run: () => T): T => {
+    const before = { client: { ...state.client }, server: { ...state.server }, record: state.record };
+    try {
+      return run();
+    } finally {
+      for (const side of ["client", "server"] as Side[]) {
+        const names = [...new Set([...Object.keys(before[side]), ...Object.keys(state[side])])].filter((n) => before[side][n] !== state[side][n]);
+        if (names.length > 0) writes.push({ command: name, part: side, names, recordBefore: before.record });
       }
-    },
-  });
-  return { ...host, commands: Object.fromEntries(Object.entries(host.commands).map(([name, command]) => [name, wrap(name, command)])) };
+      if (state.record !== before.record) writes.push({ command: name, part: "record", names: [], recordBefore: before.record });
+    }
+  };
+  const wrap = (name: string, command: HostCommand): HostCommand => ({ ...command, run: (call) => noting(name, () => command.run.call(command, call)) });
+  /** A host object whose methods are noted (by "<type>.<method>"), as are the objects they return. */
+  const wrapValue = (value: PSValue | undefined): PSValue | undefined => {
+    if (value === undefined || !isHostObject(value) || !value.methods) return value;
+    const type = value.typeNames[0].split(".").pop();
+    const methods = Object.fromEntries(Object.entries(value.methods).map(([m, f]) => [m, (...args: PSValue[]) => wrapValue(noting(`${type}.${m}`, () => f(...args)))]));
+    return { ...value, methods };
+  };
+  const staticMembers = Object.fromEntries(
+    Object.entries(host.staticMembers ?? {}).map(([type, members]) => [
+      type,
+      Object.fromEntries(
+        Object.entries(members).map(([m, member]): [string, StaticMember] => {
+          if (!("method" in member)) return [m, member];
+          const method = member.method;
+          return [m, { method: (...args: PSValue[]) => wrapValue(noting(`${type.split(".").pop()}.${m}`, () => method(...args))) }];
+        }),
+      ),
+    ]),
+  );
+  return { ...host, staticMembers, commands: Object.fromEntries(Object.entries(host.commands).map(([name, command]) => [name, wrap(name, command)])) };
 }
 
 /** The originals a record's text holds, by side (undefined when it is no JSON record with originals). */

@@ -20,7 +20,8 @@ import {
   int32,
   isHostObject,
 } from "../simhost/powershell/host";
-import { AUDIT_LOGS, auditEvent, HostState, newHostState, PresetName, SMB_AUDIT_EVENTS, smbConnect } from "../simhost/model";
+import { AUDIT_LOGS, auditEvent, HostState, newHostState, PresetName, restartService, SMB_AUDIT_EVENTS, smbConnect } from "../simhost/model";
+import { evaluate, initParser } from "../simhost/powershell/run";
 import { SurfaceGap, windowsSurface } from "../simhost/windowsSurface";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -584,6 +585,101 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       assert.throws(() => run(host, "Get-WinEvent", { ListLog: "Microsoft-Windows-SMB*" }), SurfaceGap);
       assert.throws(() => run(host, "Get-WinEvent", { FilterHashtable: hashtable({ LogName: SERVER_LOG, Level: int32(2) }) }), SurfaceGap);
       assert.throws(() => run(host, "Get-WinEvent", { LogName: SERVER_LOG }), SurfaceGap);
+    });
+  });
+  describe("hosts that half-work", () => {
+    before(async () => {
+      await initParser();
+    });
+    /** The objects a script writes on the host, as plain JS; throws with the message of an uncaught error. */
+    const ps = (state: HostState, script: string): unknown[] => {
+      const r = evaluate(script, windowsSurface(state, { now: () => NOW }));
+      if (r.uncaught) throw new Error(`uncaught: ${r.uncaught.message} [${r.uncaught.fullyQualifiedErrorId}]`);
+      return r.output.map((v) => (v instanceof PSNumber ? v.value : isHostObject(v) ? `<${v.typeNames[0]}>` : v instanceof PSEnum ? v.name : v));
+    };
+    const caught = (state: HostState, script: string): string[] => ps(state, `try { ${script} } catch { $_.Exception.Message; $_.FullyQualifiedErrorId; [string]$_.CategoryInfo.Category }`) as string[];
+
+    it("stoppedServices: Get- and Set-SmbServerConfiguration fail with 'The service has not been started.' (Windows System Error 1062, NotSpecified); the client side and the Parameters key still answer", () => {
+      const state = newHostState("server-2022");
+      state.faults.stoppedServices = ["LanmanServer"];
+      const host = windowsSurface(state, { now: () => NOW });
+      const get = oneError(run(host, "Get-SmbServerConfiguration"));
+      assert.deepEqual([get.message, get.fullyQualifiedErrorId, get.category], ["The service has not been started.", "Windows System Error 1062,Get-SmbServerConfiguration", "NotSpecified"]);
+      const set = oneError(run(host, "Set-SmbServerConfiguration", { RequireSecuritySignature: true, Force: true }));
+      assert.equal(set.fullyQualifiedErrorId, "Windows System Error 1062,Set-SmbServerConfiguration");
+      assert.equal(state.server.RequireSecuritySignature, false);
+      assert.equal(run(host, "Get-SmbClientConfiguration").errors.length, 0);
+      assert.equal(run(host, "Get-ItemProperty", { Path: SERVER }).errors.length, 0);
+    });
+
+    it("[Environment]::Is64BitProcess follows HostState.process32; Is64BitOperatingSystem is true (every modelled host is x64); a type neither the engine nor the host knows is refused", () => {
+      const state = newHostState("server-2022");
+      assert.deepEqual(ps(state, "[Environment]::Is64BitProcess; [System.Environment]::Is64BitOperatingSystem"), [true, true]);
+      state.process32 = true;
+      assert.deepEqual(ps(state, "[Environment]::Is64BitProcess"), [false]);
+      assert.throws(() => ps(state, "[Microsoft.Win32.Registry]::LocalMachine"), /Registry/);
+    });
+
+    it("RegistryKey in the 64-bit view: OpenSubKey ($null when missing), GetValue (Int32 for REG_DWORD, $null when absent), CreateSubKey + SetValue(String) write the record (counted), DeleteSubKeyTree(name, $false) removes it and ignores a missing key; void methods write nothing", () => {
+      const state = newHostState("server-2022");
+      const open = "$m = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64); ";
+      assert.deepEqual(ps(state, open + "$k = $m.OpenSubKey('SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'); $k.GetValue('UBR'); $k.GetValue('CurrentBuildNumber'); $k.GetValue('Nope'); $k.Close()"), [2762, "20348", null]);
+      assert.deepEqual(ps(state, open + "$null -eq $m.OpenSubKey('SOFTWARE\\pulumi-smb-signing')"), [true]);
+      assert.deepEqual(ps(state, open + "$k = $m.CreateSubKey('SOFTWARE\\pulumi-smb-signing'); $k.SetValue('OriginalSettings', '{}', [Microsoft.Win32.RegistryValueKind]::String); $k.Close(); $m.Close()"), []);
+      assert.equal(state.record, "{}");
+      assert.equal(state.counters.recordWrites, 1);
+      assert.deepEqual(ps(state, open + "$m.OpenSubKey('SOFTWARE\\pulumi-smb-signing').GetValue('OriginalSettings')"), ["{}"]);
+      assert.deepEqual(ps(state, open + "$m.DeleteSubKeyTree('SOFTWARE\\pulumi-smb-signing', $false); $m.DeleteSubKeyTree('SOFTWARE\\pulumi-smb-signing', $false)"), []);
+      assert.equal(state.record, undefined);
+      assert.deepEqual(caught(state, open + "$m.DeleteSubKeyTree('SOFTWARE\\pulumi-smb-signing', $true)"), [
+        'Exception calling "DeleteSubKeyTree" with "2" argument(s): "Cannot delete a subkey tree because the subkey does not exist."',
+        "ArgumentException",
+        "NotSpecified",
+      ]);
+      assert.deepEqual(caught(state, open + "$m.Close(); $m.OpenSubKey('SOFTWARE')"), ['Exception calling "OpenSubKey" with "1" argument(s): "Cannot access a closed registry key."', "ObjectDisposedException", "NotSpecified"]);
+    });
+
+    it("a non-administrator: CreateSubKey is UnauthorizedAccessException, OpenSubKey(name, $true) SecurityException, SetValue on a key opened read-only UnauthorizedAccessException, DeleteSubKeyTree(name, $false) silently nothing (.NET's InternalOpenSubKey gives $null)", () => {
+      const state = newHostState("server-2022");
+      state.record = "{}";
+      state.faults.nonAdmin = true;
+      const open = "$m = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64); ";
+      assert.deepEqual(caught(state, open + "$m.CreateSubKey('SOFTWARE\\pulumi-smb-signing')").slice(1), ["UnauthorizedAccessException", "NotSpecified"]);
+      assert.match(caught(state, open + "$m.CreateSubKey('SOFTWARE\\pulumi-smb-signing')")[0], /"Access to the registry key 'HKEY_LOCAL_MACHINE\\SOFTWARE\\pulumi-smb-signing' is denied\."/);
+      assert.deepEqual(caught(state, open + "$m.OpenSubKey('SOFTWARE\\pulumi-smb-signing', $true)"), ['Exception calling "OpenSubKey" with "2" argument(s): "Requested registry access is not allowed."', "SecurityException", "NotSpecified"]);
+      assert.deepEqual(caught(state, open + "$m.OpenSubKey('SOFTWARE\\pulumi-smb-signing').SetValue('OriginalSettings', 'x', [Microsoft.Win32.RegistryValueKind]::String)").slice(1), ["UnauthorizedAccessException", "NotSpecified"]);
+      assert.deepEqual(ps(state, open + "$m.DeleteSubKeyTree('SOFTWARE\\pulumi-smb-signing', $false)"), []);
+      assert.equal(state.record, "{}");
+    });
+
+    it("WOW64 (process32): the registry drive and the Default view read HKLM\\SOFTWARE\\pulumi-smb-signing and CurrentVersion under WOW6432Node, Registry64 the real keys; SOFTWARE\\Policies and SYSTEM are shared", () => {
+      const state = newHostState("server-2022");
+      state.process32 = true;
+      state.record = "64-bit";
+      state.groupPolicy.administrativeTemplates.server.AuditClientDoesNotSupportSigning = true;
+      const host = windowsSurface(state, { now: () => NOW });
+      assert.equal(run(host, "Test-Path", { Path: RECORD }).output[0], false, "the drive sees WOW6432Node, where no record is");
+      run(host, "New-Item", { Path: RECORD, Force: true });
+      run(host, "Set-ItemProperty", { Path: RECORD, Name: "OriginalSettings", Value: "32-bit", Type: "String" });
+      assert.deepEqual([state.record, state.record32], ["64-bit", "32-bit"]);
+      const view = (v: string) => `$m = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::${v}); $m.OpenSubKey('SOFTWARE\\pulumi-smb-signing').GetValue('OriginalSettings'); $m.OpenSubKey('SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion').GetValue('UBR')`;
+      assert.deepEqual(ps(state, view("Registry64")), ["64-bit", 2762]);
+      assert.deepEqual(ps(state, view("Default")), ["32-bit", null]);
+      assert.equal(run(host, "Get-ItemProperty", { Path: "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\LanmanServer" }).output.length, 1, "Policies is shared");
+      assert.equal(run(host, "Get-ItemProperty", { Path: SERVER }).output.length, 1, "SYSTEM is shared");
+    });
+
+    it("a raw registry write under Parameters leaves the running service on its old values (running) until restartService; the cmdlets' writes take effect at once", () => {
+      const state = newHostState("server-2022");
+      const host = windowsSurface(state, { now: () => NOW });
+      run(host, "Set-ItemProperty", { Path: SERVER, Name: "RequireSecuritySignature", Value: int32(1), Type: "DWord" });
+      assert.equal(state.server.RequireSecuritySignature, true);
+      assert.equal(state.running?.server?.RequireSecuritySignature, false);
+      assert.equal(smbConnect(state, { direction: "inbound", address: "10.0.0.9", signs: false }).connected, true);
+      restartService(state, "server");
+      assert.equal(smbConnect(state, { direction: "inbound", address: "10.0.0.9", signs: false }).connected, false);
+      run(host, "Set-SmbClientConfiguration", { RequireSecuritySignature: true, Force: true });
+      assert.equal(state.running?.client, undefined);
     });
   });
 });

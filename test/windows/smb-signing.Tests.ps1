@@ -1062,6 +1062,95 @@ Describe 'smb-signing.ps1' {
         }
     }
 
+    Context 'When the Server service is stopped or disabled' -Tag 'Read', 'Apply', 'HalfWork' {
+        BeforeAll {
+            # Some such hosts fail Get-/Set-SmbServerConfiguration (docs/windows-model.md, "Hosts that half-work"):
+            # a CDXML error whose id names the Win32 error (1062, ERROR_SERVICE_NOT_ACTIVE, inferred).
+            $stopped = {
+                $exception = New-Object -TypeName System.Exception -ArgumentList 'The service has not been started.'
+                throw (New-Object -TypeName System.Management.Automation.ErrorRecord -ArgumentList $exception, 'Windows System Error 1062,Get-SmbServerConfiguration', 'NotSpecified', $null)
+            }
+            Mock -CommandName Get-SmbServerConfiguration -MockWith $stopped
+        }
+
+        It 'Should read the client side and report the server side unavailable with its error' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.before.client.RequireSecuritySignature | Should -BeTrue
+            @($result.Reply.before.server.PSObject.Properties).Count | Should -Be 0
+            $result.Reply.unavailable.server.message | Should -Be 'The service has not been started.'
+            $result.Reply.unavailable.server.errorId | Should -Be 'Windows System Error 1062,Get-SmbServerConfiguration'
+            $result.Reply.unavailable.PSObject.Properties['client'] | Should -BeNullOrEmpty
+        }
+
+        It 'Should refuse a server setting before anything is written, naming the side, the cause and the fix' {
+            $FakeHost.Client.RequireSecuritySignature = $false
+            $request = New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $true } -Server @{ RequireSecuritySignature = $true }
+
+            $result = Invoke-SigningScript -Request $request
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'sideUnavailable'
+            $result.Reply.side | Should -Be 'server'
+            $result.Reply.message | Should -Match 'the server side of this host cannot be read'
+            $result.Reply.message | Should -Match 'Start-Service -Name LanmanServer'
+            $FakeHost.Client.RequireSecuritySignature | Should -BeFalse
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeFalse
+            $FakeHost.Log.Count | Should -Be 0
+        }
+
+        It 'Should apply client settings alone' {
+            $FakeHost.Client.RequireSecuritySignature = $false
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.changed | Should -Be 'client.RequireSecuritySignature'
+            $FakeHost.Client.RequireSecuritySignature | Should -BeTrue
+            $result.Reply.unavailable.server.errorId | Should -Match 'Windows System Error'
+        }
+
+        It 'Should keep the record when a restore owes the server side its originals' {
+            Set-FakeRecord -Json (New-RecordJson -Id $OwnerId -Label $OwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'restore')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.restored | Should -BeFalse
+            $FakeHost.Registry.Contains($RecordPath) | Should -BeTrue
+        }
+    }
+
+    Context 'When the settings live in the registry (Windows 7 / Server 2008 R2)' -Tag 'Apply', 'HalfWork' {
+        BeforeAll {
+            # No SmbShare module: Get-Command finds no Get-SmbClientConfiguration.
+            Mock -CommandName Get-Command -ParameterFilter { $PesterBoundParameters['Name'] -eq 'Get-SmbClientConfiguration' } -MockWith { $null }
+        }
+
+        It 'Should say which service may need a restart, rather than that the change took effect' {
+            $FakeHost.Registry['HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters'] = @{ RequireSecuritySignature = 0; EnableSecuritySignature = 0 }
+            $FakeHost.Registry['HKLM:\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters'] = @{ RequireSecuritySignature = 0; EnableSecuritySignature = 1 }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true })
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.source | Should -Be 'registry'
+            $result.Reply.changed | Should -Be 'server.RequireSecuritySignature'
+            $result.Reply.restartNeeded | Should -Be 'LanmanServer'
+            $FakeHost.Registry['HKLM:\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters'].RequireSecuritySignature | Should -Be 1
+        }
+    }
+
+    Context 'When reporting what ran the script' -Tag 'Read', 'HalfWork' {
+        It 'Should report the bitness of this PowerShell and of Windows' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.Reply.host.processBits | Should -Be $(if ([Environment]::Is64BitProcess) { 64 } else { 32 })
+            $result.Reply.host.osBits | Should -Be $(if ([Environment]::Is64BitOperatingSystem) { 64 } else { 32 })
+        }
+    }
+
     Context 'When restoring' -Tag 'Restore' {
         It 'Should put back the originals an apply recorded, and remove the record' {
             $apply = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $true; EnableSecuritySignature = $true })

@@ -105,6 +105,8 @@ export function packageSchema(): Json {
     policyDrift: { type: "array", items: { type: "string" }, description: out("policyDrift") },
     consequences: { type: "array", items: { type: "string" }, description: out("consequences") },
     readiness: { ...ANY, description: out("readiness") },
+    unavailableSides: { type: "object", properties: { client: { type: "string" }, server: { type: "string" } }, description: out("unavailableSides") },
+    restartNeeded: { type: "array", items: { type: "string" }, description: out("restartNeeded") },
   };
   const config = Object.fromEntries(
     SHARED_KEYS.map((k) => {
@@ -142,6 +144,8 @@ export function packageSchema(): Json {
           displayVersion: { type: "string" },
           build: { type: "string" },
           domainRole: { type: "integer" },
+          processBits: { type: "integer", description: "The bitness of the PowerShell that ran the provider's script: 32 under WOW64 (a 32-bit OpenSSH build)." },
+          osBits: { type: "integer", description: "The bitness of Windows." },
         },
       },
     },

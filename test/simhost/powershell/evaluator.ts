@@ -478,7 +478,7 @@ export class Interpreter implements MemberEngine {
             for (const a of attrs) {
               const tl = a.type === "type_literal" ? a : a.kids.length === 1 && a.kids[0].type === "type_literal" ? a.kids[0] : undefined;
               if (tl) {
-                def.type = resolveType(this.typeText(tl), tl.line);
+                def.type = resolveType(this.typeText(tl), tl.line, this.staticMembers);
                 continue;
               }
               const an = a.kids.find((x) => x.type === "attribute_name")?.text.toLowerCase();
@@ -534,7 +534,10 @@ export class Interpreter implements MemberEngine {
         this.evalExpr(e.kids[1], scope);
         return;
       }
-      const v = this.evalExpr(e, scope);
+      // A void .NET method writes nothing.
+      const called = e.type === "invokation_expression" ? this.invocation(e, scope) : this.evalExpr(e, scope);
+      if (called === undefined) return;
+      const v = called;
       const items = enumerable(v);
       if (items) out.push(...items);
       else out.push(v);
@@ -993,7 +996,7 @@ export class Interpreter implements MemberEngine {
       case "expression_with_unary_operator":
         return this.unary(n, scope);
       case "cast_expression": {
-        const t = resolveType(this.typeText(n.kids[0]), n.line);
+        const t = resolveType(this.typeText(n.kids[0]), n.line, this.staticMembers);
         const v = this.evalExpr(n.kids[1], scope);
         if (t.key === "ref") {
           const target = n.kids[1];
@@ -1005,7 +1008,7 @@ export class Interpreter implements MemberEngine {
         return cast(v, t, n.line);
       }
       case "type_literal":
-        return resolveType(this.typeText(n), n.line);
+        return resolveType(this.typeText(n), n.line, this.staticMembers);
       case "parenthesized_expression":
         return this.statementValue(n.kids[0], scope);
       case "sub_expression": {
@@ -1025,7 +1028,7 @@ export class Interpreter implements MemberEngine {
       case "member_access":
         return this.memberAccess(n, scope);
       case "invokation_expression":
-        return this.invocation(n, scope);
+        return this.invocation(n, scope) ?? null;
       case "element_access":
         return index(this.evalExpr(n.kids[0], scope), this.evalExpr(n.kids[1], scope), n.line);
       case "logical_expression":
@@ -1174,13 +1177,13 @@ export class Interpreter implements MemberEngine {
     if (isStatic) {
       const t = this.evalExpr(n.kids[0], scope);
       if (!(t instanceof PSType)) throw notImplemented("a static member of a non-type", n);
-      return staticMember(this, t, name, undefined, n.line);
+      return staticMember(this, t, name, undefined, n.line) ?? null;
     }
     const obj = this.evalExpr(n.kids[0], scope);
     return getProperty(obj, name, n.line);
   }
 
-  private invocation(n: Ast, scope: Scope): PSValue {
+  private invocation(n: Ast, scope: Scope): PSValue | undefined {
     if (n.kids[0].type === "invokation_foreach_expression" || n.kids.length < 3) throw notImplemented("the .ForEach() / .Where() methods", n);
     const isStatic = n.all.some((t) => t.text === "::");
     const name = this.memberName(n.kids[1], scope);
@@ -1243,7 +1246,7 @@ export class Interpreter implements MemberEngine {
     const left = this.evalExpr(n.kids[0], scope);
     if (op === "-is" || op === "-isnot") {
       const t = this.evalExpr(n.kids[2], scope);
-      const type = t instanceof PSType ? t : resolveType(toStr(t), n.line);
+      const type = t instanceof PSType ? t : resolveType(toStr(t), n.line, this.staticMembers);
       const r = isType(left, type);
       return op === "-is" ? r : !r;
     }

@@ -81,8 +81,25 @@ export class CommandError extends Error {
   }
 }
 
+/**
+ * A .NET exception a host object's method (or a host static method) throws. PowerShell reports it
+ * as a MethodInvocationException, 'Exception calling "<method>" with "<n>" argument(s):
+ * "<message>"', category NotSpecified, whose FullyQualifiedErrorId is the exception's type name
+ * without its namespace ("UnauthorizedAccessException"), as for [int]::Parse('x') (FormatException).
+ */
+export class DotNetException extends Error {
+  constructor(
+    /** The exception's .NET type, e.g. "System.UnauthorizedAccessException". */
+    readonly exceptionType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "DotNetException";
+  }
+}
+
 /** A static member the host adds ([Environment]::MachineName ...): a property's value, or a method. */
-export type StaticMember = { value: PSValue } | { method: (...args: PSValue[]) => PSValue };
+export type StaticMember = { value: PSValue } | { method: (...args: PSValue[]) => PSValue | undefined };
 
 /** Everything the host supplies to a run. */
 export interface PowerShellHost {

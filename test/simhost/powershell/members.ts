@@ -18,7 +18,7 @@ import {
 import { PSError, runtimeError } from "./errors";
 import { dotnetRegExp } from "./regex";
 import { parseXmlDocument, XmlNode, xmlProperty } from "./xml";
-import { StaticMember } from "./host";
+import { DotNetException, StaticMember } from "./host";
 import {
   ERROR_CATEGORIES,
   EngineObject,
@@ -121,10 +121,17 @@ const TYPES: Record<string, string> = {
   xml: "System.Xml.XmlDocument",
 };
 
-/** The type a type literal names ("int", "System.Int32", "System.Net.IPAddress", ...). */
-export function resolveType(name: string, line?: number): PSType {
+/**
+ * The type a type literal names ("int", "System.Int32", "System.Net.IPAddress", ...): the
+ * engine's, else one whose static members the host lists, by its full name (or without
+ * "System.", as PowerShell resolves [Environment]).
+ */
+export function resolveType(name: string, line?: number, hostTypes?: Record<string, unknown>): PSType {
   const cached = typeCache.get(name);
   if (cached) return cached;
+  const wanted = name.trim().toLowerCase();
+  const hostType = Object.keys(hostTypes ?? {}).find((full) => full.toLowerCase() === wanted || full.toLowerCase() === `system.${wanted}`);
+  if (hostType && !TYPES[wanted.replace(/^system\./, "")]) return new PSType(`host:${hostType.toLowerCase()}`, hostType);
   const t = lookupType(name, line);
   typeCache.set(name, t);
   return t;
@@ -557,8 +564,8 @@ function stringMethod(s: string, name: string, args: PSValue[], line: number): P
   throw notImplemented(`the method String.${name} with ${args.length} argument(s)`, { line });
 }
 
-/** $obj.Method(args). */
-export function callMethod(engine: MemberEngine, obj: PSValue, name: string, args: PSValue[], line: number): PSValue {
+/** $obj.Method(args); undefined from a void method (a statement calling it writes nothing; an expression sees $null). */
+export function callMethod(engine: MemberEngine, obj: PSValue, name: string, args: PSValue[], line: number): PSValue | undefined {
   if (obj === null) {
     throw runtimeError("You cannot call a method on a null-valued expression.", "InvokeMethodOnNull", "InvalidOperation");
   }
@@ -582,7 +589,7 @@ export function callMethod(engine: MemberEngine, obj: PSValue, name: string, arg
     }
     if (n === "remove" && args.length === 1) {
       obj.remove(args[0]);
-      return null;
+      return undefined;
     }
     throw notImplemented(`the method Hashtable.${name} with ${args.length} argument(s)`, { line });
   }
@@ -598,7 +605,7 @@ export function callMethod(engine: MemberEngine, obj: PSValue, name: string, arg
   }
   if (isHostObject(obj)) {
     const key = Object.keys(obj.methods ?? {}).find((k) => eq(k, name));
-    if (key) return obj.methods![key](...args);
+    if (key) return dotNetCall(obj.methods![key], name, args);
     throw notImplemented(`the method ${name} of ${obj.typeNames[0]} (the host supplies none)`, { line });
   }
   if (obj instanceof EngineObject) {
@@ -675,8 +682,19 @@ function isIPv6(t: string): boolean {
 
 const STRING_COMPARISON = ["CurrentCulture", "CurrentCultureIgnoreCase", "InvariantCulture", "InvariantCultureIgnoreCase", "Ordinal", "OrdinalIgnoreCase"];
 
+/** A host's .NET method called as PowerShell calls one: a .NET exception becomes MethodInvocationException. */
+function dotNetCall(method: (...args: PSValue[]) => PSValue | undefined, name: string, args: PSValue[]): PSValue | undefined {
+  try {
+    return method(...args);
+  } catch (e) {
+    if (!(e instanceof DotNetException)) throw e;
+    const shortType = e.exceptionType.split(".").pop() ?? e.exceptionType;
+    throw runtimeError(`Exception calling "${name}" with "${args.length}" argument(s): "${e.message}"`, shortType, "NotSpecified", "System.Management.Automation.MethodInvocationException");
+  }
+}
+
 /** [Type]::Member or [Type]::Method(args). `args` undefined for a property. */
-export function staticMember(engine: MemberEngine, type: PSType, name: string, args: PSValue[] | undefined, line: number): PSValue {
+export function staticMember(engine: MemberEngine, type: PSType, name: string, args: PSValue[] | undefined, line: number): PSValue | undefined {
   const n = name.toLowerCase();
   const isMethod = args !== undefined;
   const clm = engine.languageMode === "ConstrainedLanguage";
@@ -687,7 +705,7 @@ export function staticMember(engine: MemberEngine, type: PSType, name: string, a
     const m = host[hostKey];
     if ("value" in m) return m.value;
     if (!isMethod) throw notImplemented(`[${type.fullName}]::${name} without a call`, { line });
-    return m.method(...args);
+    return dotNetCall(m.method, name, args);
   }
   switch (type.key) {
     case "console":

@@ -168,8 +168,8 @@ export interface HostObject {
   readonly typeNames: string[];
   /** Properties in the order .PSObject.Properties lists them. */
   readonly properties: Array<{ name: string; value: PSValue }>;
-  /** Instance methods by name (matched ignoring case). */
-  readonly methods?: Record<string, (...args: PSValue[]) => PSValue>;
+  /** Instance methods by name (matched ignoring case); one that returns undefined is a void method (a statement calling it writes nothing). */
+  readonly methods?: Record<string, (...args: PSValue[]) => PSValue | undefined>;
   /** What [string] and string expansion give (default: typeNames[0]). */
   readonly text?: string;
 }
@@ -307,7 +307,7 @@ export function customObject(properties: Record<string, PSValue>): PSCustomObjec
 export function hostObject(
   typeNames: string | string[],
   properties: Record<string, PSValue>,
-  methods?: Record<string, (...args: PSValue[]) => PSValue>,
+  methods?: Record<string, (...args: PSValue[]) => PSValue | undefined>,
   text?: string,
 ): HostObject {
   const names = Array.isArray(typeNames) ? typeNames : [typeNames];
