@@ -218,10 +218,14 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
   it("runs smb-signing.ps1 in well under 10 ms once parsed", () => {
     const state = newHostState("win11-24h2-enterprise");
     runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:r" });
-    const n = 50;
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:r", auditDays: 7 });
-    const ms = Number(process.hrtime.bigint() - t) / 1e6 / n;
-    assert.ok(ms < 10, `${ms.toFixed(2)} ms per run`);
+    // The median of 51 runs, so a busy machine's pauses (another process, a garbage collection) do not decide it.
+    const times: number[] = [];
+    for (let i = 0; i < 51; i++) {
+      const t = process.hrtime.bigint();
+      runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:r", auditDays: 7 });
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const ms = times.sort((a, b) => a - b)[25];
+    assert.ok(ms < 10, `${ms.toFixed(2)} ms per run (median of 51)`);
   });
 });
