@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "d248d808a2ffeba7593a9a26e9106c83fea077d99479a4be6684a4a46f01bbdb",
+  "smb-signing.ps1": "5f90255b5826f694a896e94ffd4efb85ac65c33dda2ea338bbb78ad510004320",
 };
 

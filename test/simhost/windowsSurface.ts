@@ -347,6 +347,19 @@ const POLICIES_KEY: Record<Side, string> = {
   server: "software\\policies\\microsoft\\windows\\lanmanserver",
 };
 const CURRENT_VERSION_KEY = "software\\microsoft\\windows nt\\currentversion";
+/** "Turn off Resultant Set of Policy logging" writes RSoPLogging here (REG_DWORD 0 = off; GroupPolicy.admx). */
+const RSOP_POLICY_KEY = "software\\policies\\microsoft\\windows\\system";
+/** The preference-level RSoPLogging ("Developing an RSoP Management Tool"); a key every Windows has. */
+const WINLOGON_KEY = "software\\microsoft\\windows nt\\currentversion\\winlogon";
+/** Where the PolicyManager keeps MDM Security Options (Policy CSP LocalPoliciesSecurityOptions; third-party sources, docs/windows-model.md "MDM"). */
+const MDM_KEY = "software\\microsoft\\policymanager\\current\\device\\localpoliciessecurityoptions";
+/** The CSP node (and registry value) of each Security Option, by side and cmdlet property name. */
+export const MDM_NODE: Record<Side, Record<string, string>> = {
+  client: { RequireSecuritySignature: "MicrosoftNetworkClient_DigitallySignCommunicationsAlways", EnableSecuritySignature: "MicrosoftNetworkClient_DigitallySignCommunicationsIfServerAgrees" },
+  server: { RequireSecuritySignature: "MicrosoftNetworkServer_DigitallySignCommunicationsAlways", EnableSecuritySignature: "MicrosoftNetworkServer_DigitallySignCommunicationsIfClientAgrees" },
+};
+/** The MDM provider's id as <node>_WinningProvider holds it (an enrollment GUID; this one is the model's). */
+const MDM_PROVIDER = "{8A1D6B3C-0F2E-4C5B-9D7A-3E6F1B2C4D5E}";
 const RECORD_KEY = "software\\pulumi-smb-signing";
 const RECORD_VALUE = "OriginalSettings";
 /** The registry value of each Administrative Template, by cmdlet property name (KB 4046019; the audit templates keep their names). */
@@ -362,6 +375,9 @@ const STRUCTURAL_KEYS = new Set([
   "software",
   "software\\microsoft",
   "software\\microsoft\\windows nt",
+  "software\\microsoft\\policymanager",
+  "software\\microsoft\\policymanager\\current",
+  "software\\microsoft\\policymanager\\current\\device",
   "software\\policies",
   "software\\policies\\microsoft",
   "software\\policies\\microsoft\\windows",
@@ -388,6 +404,10 @@ class Registry {
     const policySide = this.sideOf(POLICIES_KEY, path.key);
     if (policySide) return Object.keys(this.state.groupPolicy.administrativeTemplates[policySide]).length > 0;
     if (path.key === RECORD_KEY) return this.state.record !== undefined || this.recordKeyWithoutValue;
+    // The System policy key exists where a policy writes a value there (the model knows RSoPLogging only).
+    if (path.key === RSOP_POLICY_KEY) return !this.state.groupPolicy.rsopLogging;
+    if (path.key === WINLOGON_KEY) return true;
+    if (path.key === MDM_KEY) return this.state.mdm !== undefined;
     throw new SurfaceGap(command, `the registry key HKLM:\\${path.sub}`);
   }
 
@@ -417,6 +437,31 @@ class Registry {
       return TEMPLATE_SETTINGS[policySide].filter((name) => templates[name] !== undefined).map((name) => [TEMPLATE_VALUE[name], { kind: "DWord", data: templates[name] ? 1 : 0 }]);
     }
     if (path.key === RECORD_KEY) return state.record === undefined ? [] : [[RECORD_VALUE, { kind: "String", data: state.record }]];
+    if (path.key === RSOP_POLICY_KEY) return state.groupPolicy.rsopLogging ? [] : [["RSoPLogging", { kind: "DWord", data: 0 }]];
+    if (path.key === WINLOGON_KEY) {
+      // Two of the values every Winlogon key has, and RSoPLogging where a test turned the preference off.
+      const out: Array<[string, RegistryValue]> = [
+        ["Shell", { kind: "String", data: "explorer.exe" }],
+        ["Userinit", { kind: "String", data: "C:\\Windows\\system32\\userinit.exe," }],
+      ];
+      if (state.groupPolicy.winlogonRsopLogging === false) out.push(["RSoPLogging", { kind: "DWord", data: 0 }]);
+      return out;
+    }
+    if (path.key === MDM_KEY) {
+      const mdm = state.mdm!;
+      return SIDES.flatMap((side) =>
+        Object.entries(mdm.securityOptions[side]).flatMap(([name, value]): Array<[string, RegistryValue]> => {
+          const node = MDM_NODE[side][name];
+          if (node === undefined || value === undefined) return [];
+          const data = value ? 1 : 0;
+          return [
+            [node, mdm.dataType === "String" ? { kind: "String", data: String(data) } : { kind: "DWord", data }],
+            [`${node}_ProviderSet`, { kind: "DWord", data: 1 }],
+            [`${node}_WinningProvider`, { kind: "String", data: MDM_PROVIDER }],
+          ];
+        }),
+      );
+    }
     throw new SurfaceGap(command, `the values of HKLM:\\${path.sub}`);
   }
 
@@ -606,7 +651,7 @@ function gpoId(name: string): string {
 /** The RSoP instances of one class: nothing while RSoP logging is off (model "Group Policy"). */
 function rsopInstances(state: HostState, className: string): Array<Record<string, PSValue>> {
   const gp = state.groupPolicy;
-  if (!gp.rsopLogging) return [];
+  if (!gp.rsopLogging || gp.rsopQuery === "empty") return [];
   const id = gpoId(gp.gpo);
   const key = className.toLowerCase();
   if (key === "rsop_gpo") {
@@ -688,6 +733,14 @@ function cimCommands(state: HostState): Record<string, HostCommand> {
           return call.writeError(
             spec(call.name, "HRESULT 0x80041010", `Invalid class "${className}"`, "MetadataError", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`),
           );
+        }
+        // RSoP that cannot be read: access to root\rsop\computer denied, or the namespace missing
+        // (CimWriteError.cs: AccessDenied -> PermissionDenied, InvalidNamespace -> MetadataError).
+        if (ns === "root\\rsop\\computer" && state.groupPolicy.rsopQuery === "accessDenied") {
+          return call.writeError(spec(call.name, "HRESULT 0x80041003", "Access denied", "PermissionDenied", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`));
+        }
+        if (ns === "root\\rsop\\computer" && state.groupPolicy.rsopQuery === "namespaceMissing") {
+          return call.writeError(spec(call.name, "HRESULT 0x8004100e", "Invalid namespace", "MetadataError", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`));
         }
         if (ns === "root\\cimv2") {
           const instance = { DomainRole: new PSNumber("UInt16", state.os.domainRole) };
