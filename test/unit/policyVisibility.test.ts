@@ -113,17 +113,19 @@ describe("smb-signing.ps1: Group Policy it cannot see, and MDM", () => {
     });
 
     it("a restore leaves its Security Options as they are (an original written back could weaken it), restores the rest and removes the record", () => {
-      const state = host("server-2025-dc");
-      state.groupPolicy.securityOptions.server = {};
-      const first = runShipped(state, apply({ server: { RequireSecuritySignature: false, AuditClientDoesNotSupportSigning: true } }));
+      // A domain controller whose signing was off before this resource required it.
+      const state = host("server-2025-dc", (s) => (s.groupPolicy.securityOptions.server = {}));
+      state.server.RequireSecuritySignature = false;
+      const first = runShipped(state, apply({ server: { RequireSecuritySignature: true, AuditClientDoesNotSupportSigning: true } }));
       assert.equal(first.exitCode, 0, first.stdout);
-      // The host now has server signing off and the audit on; originals: true and false.
+      assert.deepEqual(JSON.parse(state.record!).originals.server, { RequireSecuritySignature: false, AuditClientDoesNotSupportSigning: false });
       state.groupPolicy.rsopLogging = false;
-      state.server.RequireSecuritySignature = true;
       const r = runShipped(state, { operation: "restore", ownerId: OWNER, ownerLabel: "urn:a", legacyOwners: [], originals: { client: {}, server: {} } });
       assert.equal(r.exitCode, 0, r.stdout);
       assert.deepEqual(r.reply!.changed, ["server.AuditClientDoesNotSupportSigning"]);
       assert.equal(r.reply!.restored, true);
+      assert.equal(state.record, undefined);
+      assert.equal(state.server.RequireSecuritySignature, true);
       assert.equal(state.server.AuditClientDoesNotSupportSigning, false);
     });
   });
