@@ -61,6 +61,15 @@
 //         AuditClientDoesNotSupportSigning, AuditInsecureGuestLogon) as REG_DWORD; the key exists
 //         only where a policy sets one [model "Group Policy", KB 4046019].
 //     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record).
+//     HKLM:\SOFTWARE\Policies\Microsoft\Windows\System   RSoPLogging REG_DWORD 0 where "Turn off
+//         Resultant Set of Policy logging" is on (GroupPolicy.rsopLogging false); the key exists
+//         only then [model "Group Policy", GroupPolicy.admx].
+//     HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon   always; Shell, Userinit, and
+//         RSoPLogging REG_DWORD 0 where GroupPolicy.winlogonRsopLogging is false [model "Group Policy"].
+//     HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\LocalPoliciesSecurityOptions   only on
+//         an MDM-managed host (HostState.mdm): per Security Option its CSP node's value (REG_DWORD
+//         1/0, or REG_SZ "1"/"0" where mdm.dataType is "String"), <node>_ProviderSet (REG_DWORD 1)
+//         and <node>_WinningProvider (REG_SZ GUID) [model "MDM"].
 //   Get-ItemProperty -Path P                       (CurrentVersion, the Parameters keys)
 //   Get-ItemProperty -Path P -ErrorAction SilentlyContinue          (the Policies keys)
 //   Get-ItemProperty -Path P -Name OriginalSettings -ErrorAction SilentlyContinue   (the record)
@@ -121,8 +130,11 @@
 //     -> the winning Administrative Templates: registryKey ("Software\Policies\Microsoft\
 //        Windows\LanmanWorkstation"), valueName, valueType (4), value (uint8[] little-endian
 //        DWORD), precedence, GPOID, id, name [Learn RSOP_RegistryPolicySetting].
-//     RSoP logging off (GroupPolicy.rsopLogging false): no instances of any RSoP class
-//        [model "Group Policy"].
+//     RSoP logging off (GroupPolicy.rsopLogging false) or GroupPolicy.rsopQuery "empty": no
+//        instances of any RSoP class [model "Group Policy"]. rsopQuery "accessDenied": every
+//        root\rsop\computer query writes the non-terminating CimException "Access denied",
+//        PermissionDenied, FQID HRESULT 0x80041003,...GetCimInstanceCommand; "namespaceMissing":
+//        "Invalid namespace", MetadataError, HRESULT 0x8004100e [PS CimWriteError.cs].
 //   -Filter: the WQL forms above only ('<prop> IS NOT NULL', '<prop> = <number>').
 //
 // SmbShare module (CDXML functions over root/Microsoft/Windows/SMB; Windows 8 / Server 2012 and
