@@ -396,6 +396,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
 async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operation: "create" | "read"): Promise<SigningResult> {
   const conn = inputs.connection;
   const result = await runSigningScript(conn, { operation: "read", ...ownershipOf(inputs, ownerId, inputs.owner), audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
+  await tellUnseenPolicy(conn.host, inputs.resourceUrn, result);
   if (result.record && !result.ours && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${ownerText(result.record)}`);
   }
