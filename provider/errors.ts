@@ -16,6 +16,7 @@ export type HostErrorKind =
   | "unsupportedOs"
   | "constrainedLanguage"
   | "policyConflict"
+  | "policyUnknown"
   | "ownedElsewhere"
   | "badRecord"
   | "badRequest"
@@ -41,6 +42,8 @@ const ADVICE: Record<HostErrorKind, string> = {
     "the host's application control policy (AppLocker or WDAC) puts PowerShell in Constrained Language Mode, which cannot run the provider's scripts; allow the provider's scripts in that policy (for example by signing them with a trusted certificate), or manage this host by Group Policy instead",
   policyConflict:
     "declare the value the policy enforces, stop managing that setting, or change the Group Policy object: a local change would only last until the policy's next application (boot, gpupdate /force, the background refresh or the 16-hour security policy re-apply)",
+  policyUnknown:
+    "make the host's Group Policy readable (the message says how), or declare the value the host has now; a domain controller's signing normally comes from the Default Domain Controllers Policy, which would put a local change back at its next refresh",
   ownedElsewhere:
     "to hand the host over, remove that resource first (`pulumi up` without it, or `pulumi destroy` of its stack: it then releases the host, or restores it with onDelete: \"restore\"), or set takeOwnership: true on this resource to take the host over with the originals recorded there; if this same run renames or moves that resource (a new name, parent or type without aliases), give it `aliases` naming the old one instead, so that Pulumi keeps one resource and its ownership",
   badRecord: "the record under HKLM:\\SOFTWARE\\pulumi-smb-signing was changed by hand; inspect it on the host",

@@ -149,6 +149,7 @@ function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, resul
     settingsSource: result.source,
     policyManaged: result.policy,
     policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
+    ...(result.policyVisibility ? { policyVisibility: result.policyVisibility } : {}),
     readiness,
     consequences: keptConsequences(inputs, result, originals).map((c) => c.text),
     unavailableSides: unavailableText(result),
@@ -226,6 +227,16 @@ function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings):
 }
 
 /**
+ * Group Policy the run could not see, said as information on the resource (not a warning: it is
+ * merely unknown; a domain controller's change it could put back is refused by the script).
+ */
+async function tellUnseenPolicy(host: string, urn: string | undefined, result: SigningResult): Promise<void> {
+  const v = result.policyVisibility;
+  if (v?.state !== "unknown") return;
+  await info(`${host}: Group Policy on this host cannot be seen (${v.reason}): a policy the provider cannot see may set a declared setting back at its next refresh`, urn);
+}
+
+/**
  * The resource's messages about consequences, on the resource (transport/engineLog.ts): at most
  * one warning, holding everything a person must decide on, and at most one info message with
  * the rest. A 500-host run then has at most one warning line per host that needs a decision.
@@ -277,6 +288,7 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
     }
     throw err;
   }
+  await tellUnseenPolicy(conn.host, inputs.resourceUrn, result);
   const outputs = outputsOf(inputs, ownerId, result, originalsOf(result), olds?.restartNeeded);
   await warnRestart(conn.host, inputs.resourceUrn, result);
   const missed = unenforcedSettings(declared, result.after);
@@ -424,6 +436,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
 async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operation: "create" | "read"): Promise<SigningResult> {
   const conn = inputs.connection;
   const result = await runSigningScript(conn, { operation: "read", ...ownershipOf(inputs, ownerId, inputs.owner), audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
+  await tellUnseenPolicy(conn.host, inputs.resourceUrn, result);
   if (result.record && !result.ours && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${ownerText(result.record)}`);
   }
@@ -503,6 +516,7 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
     { operation: "read", ...ownershipOf(inputs, prior.ownerId, inputs.owner), audit: auditRequest(inputs) },
     deadlineFor(inputs, "read"),
   );
+  await tellUnseenPolicy(inputs.connection.host, inputs.resourceUrn, result);
   const declared = declaredSettings(inputs);
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.
@@ -521,6 +535,7 @@ async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> 
   const originals = props.originalSettings ?? { client: {}, server: {} };
   const result = await runSigningScript(conn, { operation: "restore", originals, ...ownership }, deadlineFor(props, "delete"));
   await warnInsecureRestore(props, result);
+  await tellLeftToUnseenPolicy(props, originals, result);
   if (result.restored) return;
   // Taken over by another resource: its record, its originals, its restore.
   if (result.record && !result.ours) return;
@@ -554,6 +569,28 @@ async function release(props: PolicyOutputs, ownership: Ownership): Promise<void
       props.resourceUrn,
     );
   }
+}
+
+/**
+ * A domain controller whose policy the restore could not see keeps its Security Options as they
+ * are (smb-signing.ps1: an original written back could weaken it until a policy, if any, puts its
+ * value back): said, with the originals left, so that a person can put them back by hand.
+ */
+async function tellLeftToUnseenPolicy(props: PolicyOutputs, originals: DeclaredSettings, result: SigningResult): Promise<void> {
+  if (result.policyVisibility?.state !== "unknown" || result.hostFacts.domainRole < 4 || !result.ours) return;
+  const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
+  const left: string[] = [];
+  for (const side of SIDES) {
+    for (const [name, original] of Object.entries(targets[side])) {
+      const now = result.after[side][name];
+      if (typeof original === "boolean" && typeof now === "boolean" && now !== original && result.policy[side][name] === undefined) left.push(`${side}.${name} (original ${original}, left ${now})`);
+    }
+  }
+  if (left.length === 0) return;
+  await info(
+    `${props.connection.host}: destroy left ${left.join(", ")} as it is: this domain controller's Group Policy cannot be seen (${result.policyVisibility.reason}), and writing an original back could weaken it until a policy puts its value back; set it by hand or by policy if it should change`,
+    props.resourceUrn,
+  );
 }
 
 /**

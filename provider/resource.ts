@@ -5,7 +5,7 @@ import { smbSigningProvider } from "./dynamicProvider";
 import { declarationWarnings } from "./domain/safety";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
-import { ownerName, type PolicyEnforced, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
+import { ownerName, type PolicyEnforced, type PolicyVisibility, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
 
 /** How to reach one Windows host: over SSH (Windows OpenSSH) or WinRM, as which account, trusting what. */
 export interface ConnectionArgs {
@@ -134,7 +134,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
 type Observed = Record<string, boolean | null>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded"] as const;
+export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded"] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -157,6 +157,13 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly policyManaged: pulumi.Output<PolicyEnforced>;
   /** Declared settings a Group Policy object set back since the last up (what `refresh` found). */
   declare public readonly policyDrift: pulumi.Output<string[]>;
+  /**
+   * Whether the last up or refresh could see the host's Group Policy: `{ state: "known" }`, or
+   * `{ state: "unknown", reason }` where RSoP logging is off, the RSoP query failed, or a domain
+   * member's RSoP names no GPO. Unknown is not "no policy": on a domain controller a change to a
+   * signing setting no visible policy confirms is refused.
+   */
+  declare public readonly policyVisibility: pulumi.Output<PolicyVisibility | undefined>;
   /**
    * What the declared settings change for people on this host, compared with how it was before
    * this resource changed it: which servers or clients fail and with which error, guest access,

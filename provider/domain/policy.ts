@@ -42,6 +42,8 @@ export interface PolicyOutputs {
   policyManaged?: PolicyEnforced;
   /** Declared settings the host no longer has because a Group Policy object set them back. */
   policyDrift?: string[];
+  /** Whether the last run could see the host's Group Policy (absent in state written before it was reported). */
+  policyVisibility?: PolicyVisibility;
   /** What the host's SMB audit logs said at the last read (null: the host was not asked). */
   readiness?: Readiness | null;
   /** What the declared settings change for people on this host, compared with how it was before this resource (impact.ts). */
@@ -67,8 +69,23 @@ export const PLUGIN_RESOURCE_TYPE = `${PLUGIN_PACKAGE}:index:${RESOURCE_TYPE_NAM
 /** Both front ends' type tokens: the same resource, the same rules (the policy pack judges both). */
 export const RESOURCE_TYPES: readonly string[] = [RESOURCE_TYPE, PLUGIN_RESOURCE_TYPE];
 
-/** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name. */
+/** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name (or the MDM policy's, see policySource). */
 export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
+
+/**
+ * Whether the last run could see the host's Group Policy: "unknown" where RSoP logging is off,
+ * the RSoP query failed, or a domain member's RSoP names no GPO (reason says which). Unknown is
+ * not "no policy": a policy may still set a setting back.
+ */
+export type PolicyVisibility = { state: "known" } | { state: "unknown"; reason: string };
+
+/** The text the script gives MDM policy in place of a GPO name begins so (smb-signing.ps1, Get-PolicySettings). */
+const MDM_PREFIX = "MDM (Intune)";
+
+/** A policy source for people: `Group Policy "<GPO>"`, or the MDM policy as the script names it. */
+export function policySource(gpo: string): string {
+  return gpo.startsWith(MDM_PREFIX) ? gpo : `Group Policy "${gpo}"`;
+}
 
 /** The settings the user declared (left-out settings are not managed). */
 export function declaredSettings(inputs: Pick<PolicyInputs, "client" | "server">): DeclaredSettings {
@@ -198,7 +215,7 @@ export function policyDrift(
     for (const [name, want] of Object.entries(declared[side])) {
       const policy = enforced[side][name];
       if (policy && observed[side][name] !== want && observed[side][name] === policy.value) {
-        out.push(`${side}.${name}: Group Policy "${policy.gpo}" set it back to ${policy.value}`);
+        out.push(`${side}.${name}: ${policySource(policy.gpo)} set it back to ${policy.value}`);
       }
     }
   }

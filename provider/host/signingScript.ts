@@ -3,7 +3,7 @@
 // faults within the operation's deadline), checks the reply's shape, and returns it in our names.
 import { z } from "zod";
 import type { Connection } from "../domain/schema";
-import type { DeclaredSettings, ObservedSettings, PolicyEnforced } from "../domain/policy";
+import { type DeclaredSettings, type ObservedSettings, type PolicyEnforced, type PolicyVisibility, policySource } from "../domain/policy";
 import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideSettings, toCmdletProperties } from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
@@ -58,6 +58,8 @@ export interface SigningResult {
   restored: boolean;
   /** What Group Policy enforces on this host, by side and setting (our names), and which GPO. */
   policy: PolicyEnforced;
+  /** Whether Group Policy could be seen (null: the run did not read it, as a release does not). */
+  policyVisibility: PolicyVisibility | null;
   /** What the SMB audit logs say (read and apply runs that asked for it), or null. */
   audit: AuditReply | null;
   /** Sides whose settings could not be read (e.g. the Server service disabled), with the error; their `before`/`after` hold nothing. */
@@ -101,6 +103,10 @@ const recordSchema = z.object({
 });
 const enforcedSide = z.record(z.string(), z.object({ value: z.boolean(), gpo: z.string() }));
 const policySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
+const visibilitySchema = z.union([
+  z.object({ state: z.literal("known") }),
+  z.object({ state: z.literal("unknown"), cause: z.enum(["rsopLoggingOff", "rsopQueryFailed", "noGpoInstances"]), detail: z.string() }),
+]);
 const auditLogSchema = z.object({
   log: z.enum(["available", "absent", "disabled", "unreadable"]),
   /** The IDs the release logs in this log for a peer that does not sign (its SMB provider's manifest); empty: none. */
@@ -113,7 +119,7 @@ const auditLogSchema = z.object({
   error: z.string().nullish(),
 });
 const auditSchema = z.object({ readAt: z.string(), days: z.number().int().min(1), server: auditLogSchema, client: auditLogSchema });
-const conflictSchema = z.object({ side: z.enum(["client", "server"]), name: z.string(), declared: z.boolean(), enforced: z.boolean(), gpo: z.string() });
+const conflictSchema = z.object({ side: z.enum(["client", "server"]), name: z.string(), declared: z.boolean(), enforced: z.boolean(), gpo: z.string(), source: z.enum(["gpo", "mdm"]).nullish() });
 const okReplySchema = z.object({
   status: z.literal("ok"),
   host: factsSchema,
@@ -125,6 +131,7 @@ const okReplySchema = z.object({
   ours: z.boolean(),
   restored: z.boolean().nullish(),
   policy: policySchema.nullish(),
+  policyVisibility: visibilitySchema.nullish(),
   audit: auditSchema.nullish(),
   unavailable: unavailableSchema.nullish(),
   restartNeeded: z.array(z.string()).nullish(),
@@ -140,6 +147,7 @@ const errorDetailSchema = z.object({
   policy: policySchema.nullish(),
   unavailable: unavailableSchema.nullish(),
   restartNeeded: z.array(z.string()).nullish(),
+  policyVisibility: visibilitySchema.nullish(),
 });
 type OkReply = z.infer<typeof okReplySchema>;
 
@@ -198,6 +206,7 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
     reply = parseReply(where, result);
   } catch (err) {
     if (err instanceof HostError && err.kind === "policyConflict") throw policyConflict(where, err);
+    if (err instanceof HostError && err.kind === "policyUnknown") throw policyUnknown(where, err);
     if (err instanceof HostError && err.kind === "ownedElsewhere") throw ownedElsewhere(where, err, ownerLabel);
     // An error reply after the host changed something (or wrote its record) still says what the
     // host had before; what it has now is unknown, so `after` repeats `before` until the next read.
@@ -243,9 +252,56 @@ function policyConflict(where: string, err: HostError): HostError {
   if (!conflicts.success || conflicts.data.length === 0) return new HostError("badReply", where, "a policy conflict reply without its conflicts");
   const described = conflicts.data.map((c) => {
     const def = settingByCmdlet(c.side, c.name);
-    return `${c.side}.${def?.name ?? c.name} is declared ${c.declared}, but Group Policy "${c.gpo}" enforces ${c.enforced}`;
+    return `${c.side}.${def?.name ?? c.name} is declared ${c.declared}, but ${policySource(c.gpo)} enforces ${c.enforced}`;
   });
-  return new HostError("policyConflict", where, `${described.join("; ")}; nothing was changed`);
+  const mdm = conflicts.data.some((c) => c.source === "mdm");
+  return new HostError(
+    "policyConflict",
+    where,
+    `${described.join("; ")}; nothing was changed`,
+    mdm ? "declare the value the policy enforces, stop managing that setting, or change the policy (the Intune device configuration for MDM): a local change would only last until the policy's next application (Group Policy refresh or MDM sync)" : undefined,
+  );
+}
+
+/** Why Group Policy could not be seen, for people. */
+export function visibilityReason(v: z.infer<typeof visibilitySchema>): PolicyVisibility {
+  if (v.state === "known") return { state: "known" };
+  const reason = {
+    rsopLoggingOff: `RSoP logging is turned off (${v.detail})`,
+    rsopQueryFailed: `the RSoP query (root\\rsop\\computer) failed: ${v.detail}`,
+    noGpoInstances: `RSoP names no Group Policy object on this domain member (${v.detail})`,
+  }[v.cause];
+  return { state: "unknown", reason };
+}
+
+/** Fixes for each cause of unseen policy, in the program's words. */
+const UNSEEN_FIX: Record<"rsopLoggingOff" | "rsopQueryFailed" | "noGpoInstances", string> = {
+  rsopLoggingOff:
+    'turn RSoP logging back on (set "Turn off Resultant Set of Policy logging", Computer Configuration > Administrative Templates > System > Group Policy, to Not Configured, then run gpupdate /force on the host), or declare the value the host has now',
+  rsopQueryFailed: "connect as an elevated member of the local Administrators group, or repair WMI's root\\rsop\\computer namespace so that the policy can be read, or declare the value the host has now",
+  noGpoInstances: "run gpupdate /force on the host so that RSoP records the policy it applies, or declare the value the host has now",
+};
+
+/** A change refused because the domain controller's policy cannot be seen: which settings, why, and the fix. */
+function policyUnknown(where: string, err: HostError): HostError {
+  const reply = (err as { reply?: { unconfirmed?: unknown; policyVisibility?: unknown } }).reply;
+  const unconfirmed = z.array(z.string()).safeParse(reply?.unconfirmed);
+  const visibility = visibilitySchema.safeParse(reply?.policyVisibility);
+  if (!unconfirmed.success || !visibility.success || visibility.data.state !== "unknown") return new HostError("badReply", where, "a policyUnknown reply without its settings or cause");
+  const names = unconfirmed.data.map((entry) => {
+    const [side, cmdletName] = entry.split(".") as ["client" | "server", string];
+    return `${side}.${settingByCmdlet(side, cmdletName)?.name ?? cmdletName}`;
+  });
+  const reason = (visibilityReason(visibility.data) as { reason: string }).reason;
+  return Object.assign(
+    new HostError(
+      "policyUnknown",
+      where,
+      `this domain controller's Group Policy cannot be seen: ${reason}; a policy such as the Default Domain Controllers Policy may enforce ${names.join(", ")} and would put a change back at its next refresh, so nothing was changed`,
+      UNSEEN_FIX[visibility.data.cause],
+    ),
+    { reply },
+  );
 }
 
 /** A reply in cmdlet property names, as our names. */
@@ -264,6 +320,7 @@ function toResult(reply: OkReply): SigningResult {
     ours: reply.ours,
     restored: reply.restored === true,
     policy: bothSidesFromCmdlet(reply.policy ?? {}),
+    policyVisibility: reply.policyVisibility ? visibilityReason(reply.policyVisibility) : null,
     audit: reply.audit ? { ...reply.audit, server: { ...reply.audit.server }, client: { ...reply.audit.client } } : null,
     unavailable: { ...reply.unavailable },
     restartNeeded: [...(reply.restartNeeded ?? [])],

@@ -20,17 +20,28 @@
               "ours": true | false, "restored": true | false,
               "unavailable": {"server": {"message": "...", "errorId": "Windows System Error 1062,Get-SmbServerConfiguration"}},
               "restartNeeded": ["LanmanServer"],
-              "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "..."}}, "server": {...}},
+              "policy": {"client": {"RequireSecuritySignature": {"value": true, "gpo": "...", "source": "gpo" | "mdm"}}, "server": {...}},
+              "policyVisibility": {"state": "known"} | {"state": "unknown", "cause": "rsopLoggingOff" | "rsopQueryFailed" | "noGpoInstances", "detail": "..."},
               "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "signingIds": [3021], "events": 4, "truncated": false,
                         "peerCount": 1, "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
         or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
-              "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "..."}]}
+              "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "...", "source": "gpo" | "mdm"}],
+              "unconfirmed": ["server.RequireSecuritySignature"] (kind policyUnknown)}
     Exit code: 0 with an ok reply, 2 with an error reply.
 
     Group Policy is read before anything is written: a setting that a policy enforces with
     another value than requested is refused (kind policyConflict), since the policy would win it
     back at its next application (boot, gpupdate /force, the background refresh, or the security
     policy's forced re-apply every 16 hours). A restore leaves such settings to the policy.
+    Security Options pushed by MDM (Intune) are read from the PolicyManager's registry (RSoP never
+    shows them) and count the same way: an MDM sync puts them back.
+
+    Whether Group Policy could be seen is said in every reply that read it (policyVisibility):
+    unknown where RSoP logging is turned off, the RSoP query failed, or a domain member's RSoP
+    names no GPO at all; never read as "no policy". A domain controller gets its signing from
+    policy: where its policy is unknown, an apply that would change a Security Option no visible
+    policy sets is refused (kind policyUnknown) before anything is written, and a restore leaves
+    its Security Options as they are (an original written back could weaken it).
 
     With auditDays (1 to 90) a read or an apply also reads the SMB audit logs of the last
     auditDays days (at most auditMaxEvents events each): the peers that SMB signing audit logged,
@@ -207,19 +218,66 @@ function Get-HostFacts {
     }
 }
 
-# The RSoP query of one class, winning entries only; none where RSoP logging is off.
+# The RSoP query of one class, winning entries only. Throws when RSoP cannot be read (access
+# denied: HRESULT 0x80041003; root\rsop\computer missing: 0x8004100e): that is no answer, never
+# "no policy".
 function Get-RsopInstances {
     param([string]$ClassName, [string]$Filter)
-    @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName $ClassName -Filter $Filter -ErrorAction SilentlyContinue)
+    @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName $ClassName -Filter $Filter -ErrorAction Stop)
 }
 
-# What Group Policy enforces, by side and setting: @{ value = $true; gpo = 'Default Domain Controllers Policy' }.
+# Where RSoP logging is turned off, 0 = off ("Turn off Resultant Set of Policy logging" writes
+# the first; the second is the preference-level value). RSoP data may then be stale either way.
+$RsopLoggingKeys = @('HKLM:\SOFTWARE\Policies\Microsoft\Windows\System', 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon')
+
+# MDM (Intune, Policy CSP LocalPoliciesSecurityOptions) pushes the same Security Options, which
+# RSoP never shows; the PolicyManager keeps each under this key as a value named after its CSP
+# node (int: 1 enabled, 0 disabled; as REG_DWORD or text), with <node>_ProviderSet and
+# <node>_WinningProvider beside it. An MDM sync puts them back as a policy refresh does.
+$MdmKey = 'HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\LocalPoliciesSecurityOptions'
+$MdmNode = @{
+    client = @{ RequireSecuritySignature = 'MicrosoftNetworkClient_DigitallySignCommunicationsAlways'; EnableSecuritySignature = 'MicrosoftNetworkClient_DigitallySignCommunicationsIfServerAgrees' }
+    server = @{ RequireSecuritySignature = 'MicrosoftNetworkServer_DigitallySignCommunicationsAlways'; EnableSecuritySignature = 'MicrosoftNetworkServer_DigitallySignCommunicationsIfClientAgrees' }
+}
+
+# What policy enforces, by side and setting, and whether Group Policy could be seen at all:
+# @{ enforced = @{ client = @{ Name = @(@{ value = $true; gpo = '...'; source = 'gpo' | 'mdm' }, ...) }; server = ... };
+#    visibility = @{ state = 'known' } or @{ state = 'unknown'; cause = 'rsopLoggingOff' | 'rsopQueryFailed' | 'noGpoInstances'; detail = '...' } }
+# Both a GPO and MDM may set one setting (which wins is then a race): every source is kept.
 function Get-PolicySettings {
+    param([int]$DomainRole)
     $result = @{ client = @{}; server = @{} }
+    $visibility = @{ state = 'known' }
     $names = @{}
-    foreach ($gpo in (Get-RsopInstances -ClassName 'RSOP_GPO' -Filter 'id IS NOT NULL')) { $names[[string]$gpo.id] = [string]$gpo.name }
-    $securityValues = Get-RsopInstances -ClassName 'RSOP_RegistryValue' -Filter 'precedence = 1'
-    $templateValues = Get-RsopInstances -ClassName 'RSOP_RegistryPolicySetting' -Filter 'precedence = 1'
+    $gpos = @()
+    $securityValues = @()
+    $templateValues = @()
+    foreach ($key in $RsopLoggingKeys) {
+        $logging = (Get-ItemProperty -Path $key -ErrorAction SilentlyContinue).RSoPLogging
+        if ($null -ne $logging -and [int]$logging -eq 0 -and $visibility.state -eq 'known') {
+            $visibility = @{ state = 'unknown'; cause = 'rsopLoggingOff'; detail = "$key RSoPLogging is 0" }
+        }
+    }
+    if ($visibility.state -eq 'known') {
+        try {
+            $gpos = @(Get-RsopInstances -ClassName 'RSOP_GPO' -Filter 'id IS NOT NULL')
+            $securityValues = @(Get-RsopInstances -ClassName 'RSOP_RegistryValue' -Filter 'precedence = 1')
+            $templateValues = @(Get-RsopInstances -ClassName 'RSOP_RegistryPolicySetting' -Filter 'precedence = 1')
+        } catch {
+            $visibility = @{ state = 'unknown'; cause = 'rsopQueryFailed'; detail = "$($_.Exception.Message) ($($_.FullyQualifiedErrorId))" }
+            $gpos = @()
+            $securityValues = @()
+            $templateValues = @()
+        }
+    }
+    # A domain member (Win32_ComputerSystem.DomainRole 1, 3, 4 or 5; 0 and 2 are standalone) has
+    # at least the Local Group Policy in RSOP_GPO once its policy was processed.
+    if ($visibility.state -eq 'known' -and ($DomainRole -eq 1 -or $DomainRole -ge 3) -and $gpos.Count -eq 0) {
+        $visibility = @{ state = 'unknown'; cause = 'noGpoInstances'; detail = "RSOP_GPO has no instances on a domain member (domainRole $DomainRole)" }
+    }
+    foreach ($gpo in $gpos) { $names[[string]$gpo.id] = [string]$gpo.name }
+    $mdm = $null
+    if (Test-Path -Path $MdmKey) { $mdm = Get-ItemProperty -Path $MdmKey }
     foreach ($side in 'client', 'server') {
         foreach ($name in $SecurityOptions[$side]) {
             $suffix = $SecurityOptionPath[$side] + $name
@@ -227,8 +285,14 @@ function Get-PolicySettings {
                 if (([string]$entry.Path).EndsWith($suffix, [System.StringComparison]::OrdinalIgnoreCase)) {
                     # Data is text: "1", or "4,1" in the security template's type,value form.
                     $data = ([string]$entry.Data).Split(',')[-1].Trim()
-                    $result[$side][$name] = @{ value = ($data -ne '0'); gpo = (Get-GpoName -Names $names -Id ([string]$entry.GPOID)) }
+                    $result[$side][$name] = @(@{ value = ($data -ne '0'); gpo = (Get-GpoName -Names $names -Id ([string]$entry.GPOID)); source = 'gpo' })
                 }
+            }
+            $node = $MdmNode[$side][$name]
+            if ($null -ne $mdm -and $null -ne $mdm.$node) {
+                # REG_DWORD or text ("1", "0"): the data type is not documented.
+                $entry = @{ value = (([string]$mdm.$node).Trim() -ne '0'); gpo = "MDM (Intune) policy LocalPoliciesSecurityOptions/$node"; source = 'mdm' }
+                if ($result[$side].ContainsKey($name)) { $result[$side][$name] += , $entry } else { $result[$side][$name] = @($entry) }
             }
         }
         $item = Get-ItemProperty -Path ('HKLM:\' + $PolicyKey[$side]) -ErrorAction SilentlyContinue
@@ -239,10 +303,20 @@ function Get-PolicySettings {
             foreach ($entry in $templateValues) {
                 if (([string]$entry.registryKey) -ieq $PolicyKey[$side] -and ([string]$entry.valueName) -ieq $valueName) { $gpo = Get-GpoName -Names $names -Id ([string]$entry.GPOID) }
             }
-            $result[$side][$name] = @{ value = ([int]$item.$valueName -ne 0); gpo = $gpo }
+            $result[$side][$name] = @(@{ value = ([int]$item.$valueName -ne 0); gpo = $gpo; source = 'gpo' })
         }
     }
-    $result
+    @{ enforced = $result; visibility = $visibility }
+}
+
+# The reply's policy: one source per setting (a GPO's before MDM's); conflicts weigh them all.
+function Get-PolicySummary {
+    param([hashtable]$Enforced)
+    $summary = @{ client = @{}; server = @{} }
+    foreach ($side in 'client', 'server') {
+        foreach ($name in $Enforced[$side].Keys) { $summary[$side][$name] = $Enforced[$side][$name][0] }
+    }
+    $summary
 }
 
 function Get-GpoName {
@@ -627,13 +701,20 @@ if ((-not $ours -and $request.operation -eq 'restore') -or $request.operation -e
 $before = $null
 $changed = @()
 $policy = $null
+$policyVisibility = $null
 $audit = $null
 # Sides that could not be read (Get-SigningSettings), and the services a registry write needs restarted.
 $unavailable = @{}
 $restartNeeded = @()
 try {
     $before = Get-SigningSettings -Source $source -Unavailable $unavailable
-    $policy = Get-PolicySettings
+    $policyRead = Get-PolicySettings -DomainRole $facts.domainRole
+    $policySources = $policyRead.enforced
+    $policyVisibility = $policyRead.visibility
+    $policy = Get-PolicySummary -Enforced $policySources
+    # A domain controller gets its signing from policy (the Default Domain Controllers Policy):
+    # where its policy cannot be seen, a Security Option no policy is known to set may be one.
+    $policyUnseen = $facts.domainRole -ge 4 -and $policyVisibility.state -ne 'known'
     if ($auditDays -gt 0 -and $request.operation -ne 'restore') {
         $audit = @{
             readAt = (Get-Date).ToUniversalTime().ToString('o')
@@ -662,14 +743,32 @@ try {
         $conflicts = @()
         foreach ($side in 'client', 'server') {
             foreach ($name in $declared[$side].Keys) {
-                $enforced = $policy[$side][$name]
-                if ($null -ne $enforced -and $enforced.value -ne $declared[$side][$name]) {
-                    $conflicts += @{ side = $side; name = $name; declared = $declared[$side][$name]; enforced = $enforced.value; gpo = $enforced.gpo }
+                if (-not $policySources[$side].ContainsKey($name)) { continue }
+                foreach ($enforced in $policySources[$side][$name]) {
+                    if ($enforced.value -ne $declared[$side][$name]) {
+                        $conflicts += @{ side = $side; name = $name; declared = $declared[$side][$name]; enforced = $enforced.value; gpo = $enforced.gpo; source = $enforced.source }
+                    }
                 }
             }
         }
         if ($conflicts.Count -gt 0) {
-            Write-Reply @{ status = 'error'; kind = 'policyConflict'; message = "Group Policy enforces other values than requested"; conflicts = $conflicts; host = $facts; source = $source; before = $before; record = $record; ours = $ours; policy = $policy } 2
+            Write-Reply @{ status = 'error'; kind = 'policyConflict'; message = "policy (Group Policy or MDM) enforces other values than requested"; conflicts = $conflicts; host = $facts; source = $source; before = $before; record = $record; ours = $ours; policy = $policy; policyVisibility = $policyVisibility } 2
+        }
+        # A change to a Security Option that no visible policy confirms, on a domain controller
+        # whose policy cannot be seen: a policy may put it back at its next refresh. Refused.
+        if ($policyUnseen) {
+            $unconfirmed = @()
+            foreach ($side in 'client', 'server') {
+                foreach ($name in $declared[$side].Keys) {
+                    if ($SecurityOptions[$side] -contains $name -and -not $policySources[$side].ContainsKey($name) -and $before[$side][$name] -ne $declared[$side][$name]) { $unconfirmed += "$side.$name" }
+                }
+            }
+            if ($unconfirmed.Count -gt 0) {
+                $fix = 'run gpupdate /force so that RSoP records the policy this domain controller applies'
+                if ($policyVisibility.cause -eq 'rsopLoggingOff') { $fix = 'turn RSoP logging back on (set "Turn off Resultant Set of Policy logging" to Not Configured or Disabled, then run gpupdate /force)' }
+                if ($policyVisibility.cause -eq 'rsopQueryFailed') { $fix = 'connect as an elevated member of the local Administrators group, or repair WMI (root\rsop\computer), so that the policy can be read' }
+                Write-Reply @{ status = 'error'; kind = 'policyUnknown'; message = "the Group Policy of this domain controller cannot be read ($($policyVisibility.detail)), so a policy such as the Default Domain Controllers Policy may enforce $($unconfirmed -join ', ') and put it back; nothing was changed; $fix, or declare the value the host has now"; unconfirmed = $unconfirmed; host = $facts; source = $source; before = $before; record = $record; ours = $ours; policy = $policy; policyVisibility = $policyVisibility } 2
+            }
         }
     }
     if ($request.operation -ne 'read') {
@@ -683,12 +782,19 @@ try {
                 $ours = $true
             }
         } else {
-            # A setting Group Policy enforces is the policy's to set, whatever it was before.
+            # A setting policy enforces is the policy's to set, whatever it was before. On a
+            # domain controller whose policy cannot be seen, so is every Security Option: writing
+            # an original back could weaken the domain controller until a policy, if any, puts
+            # its value back; the setting stays as it is.
             $desired = @{ client = @{}; server = @{} }
             foreach ($side in 'client', 'server') {
                 foreach ($name in $originals[$side].Keys) {
-                    $enforced = $policy[$side][$name]
-                    if ($null -eq $enforced -or $enforced.value -eq $originals[$side][$name]) { $desired[$side][$name] = $originals[$side][$name] }
+                    $keep = -not ($policyUnseen -and $SecurityOptions[$side] -contains $name)
+                    if ($policySources[$side].ContainsKey($name)) {
+                        $keep = $true
+                        foreach ($enforced in $policySources[$side][$name]) { if ($enforced.value -ne $originals[$side][$name]) { $keep = $false } }
+                    }
+                    if ($keep) { $desired[$side][$name] = $originals[$side][$name] }
                 }
             }
         }
@@ -720,6 +826,6 @@ try {
     }
 } catch {
     $kind = Get-FailureKind $_
-    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; ours = $ours; policy = $policy; unavailable = $unavailable; restartNeeded = $restartNeeded } 2
+    Write-Reply @{ status = 'error'; kind = $kind; message = [string]$_.Exception.Message; host = $facts; source = $source; before = $before; changed = $changed; record = $record; ours = $ours; policy = $policy; policyVisibility = $policyVisibility; unavailable = $unavailable; restartNeeded = $restartNeeded } 2
 }
-Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; ours = $ours; restored = $restored; policy = $policy; audit = $audit; unavailable = $unavailable; restartNeeded = $restartNeeded } 0
+Write-Reply @{ status = 'ok'; host = $facts; source = $source; before = $before; after = $after; changed = $changed; record = $record; ours = $ours; restored = $restored; policy = $policy; policyVisibility = $policyVisibility; audit = $audit; unavailable = $unavailable; restartNeeded = $restartNeeded } 0

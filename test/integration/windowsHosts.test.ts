@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import { HostError } from "../../provider/errors";
+import { setDiagnosticSink } from "../../provider/transport/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
 import { PresetName } from "../simhost/model";
 
@@ -61,6 +62,82 @@ describe("Windows hosts", () => {
         assert.equal(fleet.state("server-2019-dc").server.RequireSecuritySignature, false);
         fleet.reboot("server-2019-dc");
         assert.equal(fleet.state("server-2019-dc").server.RequireSecuritySignature, true);
+      });
+
+      it("a domain controller whose RSoP logging is turned off: turning off its inbound signing is refused (policyUnknown) before any write, naming the cause and the fix; the unseen policy still applies", async () => {
+        fleet.reset("server-2019-dc", "server-2019-dc");
+        fleet.change("server-2019-dc", (s) => (s.groupPolicy.rsopLogging = false));
+        const e = await failure(ops.create(await inputs("server-2019-dc", transport, { server: { requireSigning: false }, acknowledgeInsecureSettings: true })));
+        assert.equal(e.kind, "policyUnknown");
+        assert.match(e.message, /this domain controller's Group Policy cannot be seen: RSoP logging is turned off \(HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\System RSoPLogging is 0\); a policy such as the Default Domain Controllers Policy may enforce server\.requireSigning/);
+        assert.match(e.message, /turn RSoP logging back on/);
+        assert.equal(fleet.state("server-2019-dc").counters.writes, 0);
+        assert.equal(fleet.state("server-2019-dc").record, undefined);
+        fleet.change("server-2019-dc", (s) => (s.server.RequireSecuritySignature = false));
+        fleet.refreshPolicy("server-2019-dc");
+        assert.equal(fleet.state("server-2019-dc").server.RequireSecuritySignature, true, "the policy RSoP does not show still applies");
+      });
+
+      it("a domain controller whose RSoP query is denied: up that changes nothing, refresh and destroy still work, and policyVisibility says why it is unknown", async () => {
+        fleet.reset("server-2022-dc", "server-2022-dc");
+        fleet.change("server-2022-dc", (s) => (s.groupPolicy.rsopQuery = "accessDenied"));
+        const said: string[] = [];
+        const previous = setDiagnosticSink((d) => void said.push(`${d.severity}: ${d.message}`));
+        const created = await ops.create(await inputs("server-2022-dc", transport, { server: { requireSigning: true } })).finally(() => setDiagnosticSink(previous));
+        const host = String((created.outs as PolicyOutputs).connection.host);
+        // Information, not a warning: policy is merely unknown, and nothing here is refused.
+        assert.deepEqual(
+          said.filter((m) => m.includes("Group Policy")),
+          [
+            `info: ${host}: Group Policy on this host cannot be seen (the RSoP query (root\\rsop\\computer) failed: Access denied (HRESULT 0x80041003,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand)): a policy the provider cannot see may set a declared setting back at its next refresh`,
+          ],
+        );
+        const outs = created.outs as PolicyOutputs;
+        assert.deepEqual(outs.policyVisibility, {
+          state: "unknown",
+          reason: "the RSoP query (root\\rsop\\computer) failed: Access denied (HRESULT 0x80041003,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand)",
+        });
+        assert.deepEqual(outs.policyManaged, { client: {}, server: {} });
+        const read = await ops.read(created.id, outs);
+        assert.equal((read.props as PolicyOutputs).policyVisibility?.state, "unknown");
+        await ops.delete(created.id, outs);
+        assert.equal(fleet.state("server-2022-dc").record, undefined);
+        assert.equal(fleet.state("server-2022-dc").server.RequireSecuritySignature, true);
+      });
+
+      it("destroy (restore) of a domain controller whose policy cannot be seen leaves its Security Options as they are, restores the rest, and says which it left", async () => {
+        fleet.reset("server-2022-dc", "server-2022-dc");
+        // A domain controller whose inbound signing no policy set, off before this resource.
+        fleet.change("server-2022-dc", (s) => {
+          s.groupPolicy.securityOptions.server = {};
+          s.server.RequireSecuritySignature = false;
+          s.server.EnableSecuritySignature = false;
+        });
+        const created = await ops.create(await inputs("server-2022-dc", transport, { server: { requireSigning: true, enableSigning: true } }));
+        fleet.change("server-2022-dc", (s) => (s.groupPolicy.rsopLogging = false));
+        const said: string[] = [];
+        const previous = setDiagnosticSink((d) => void said.push(`${d.severity}: ${d.message}`));
+        await ops.delete(created.id, created.outs as PolicyOutputs).finally(() => setDiagnosticSink(previous));
+        assert.equal(fleet.state("server-2022-dc").server.RequireSecuritySignature, true);
+        assert.equal(fleet.state("server-2022-dc").record, undefined);
+        assert.ok(
+          said.some((m) => /^info: [^ ]+: destroy left /.test(m) && m.includes("destroy left server.requireSigning (original false, left true), server.enableSigning (original false, left true) as it is: this domain controller's Group Policy cannot be seen (RSoP logging is turned off")),
+          said.join("\n"),
+        );
+      });
+
+      it("a Security Option MDM (Intune) pushes is refused like Group Policy, naming MDM; an MDM sync puts a local change back", async () => {
+        fleet.reset("server-2022", "server-2022");
+        fleet.change("server-2022", (s) => (s.mdm = { securityOptions: { client: { RequireSecuritySignature: true }, server: {} } }));
+        fleet.refreshPolicy("server-2022");
+        const e = await failure(ops.create(await inputs("server-2022", transport, { client: { requireSigning: false }, acknowledgeInsecureSettings: true })));
+        assert.equal(e.kind, "policyConflict");
+        assert.match(e.message, /client\.requireSigning is declared false, but MDM \(Intune\) policy LocalPoliciesSecurityOptions\/MicrosoftNetworkClient_DigitallySignCommunicationsAlways enforces true/);
+        assert.match(e.message, /Intune device configuration/);
+        assert.equal(fleet.state("server-2022").counters.writes, 0);
+        fleet.change("server-2022", (s) => (s.client.RequireSecuritySignature = false));
+        fleet.refreshPolicy("server-2022");
+        assert.equal(fleet.state("server-2022").client.RequireSecuritySignature, true);
       });
 
       it("a local security policy (no domain) is read like a GPO", async () => {

@@ -71,8 +71,34 @@ export interface GroupPolicy {
   securityOptions: { client: Values; server: Values };
   /** Administrative Templates it defines (AllowInsecureGuestAuth, the audit settings), in cmdlet property names. */
   administrativeTemplates: { client: Values; server: Values };
-  /** RSoP logging: on by default; off by policy, and then RSoP names nothing. */
+  /**
+   * RSoP logging: on by default; off by policy ("Turn off Resultant Set of Policy logging":
+   * HKLM\SOFTWARE\Policies\Microsoft\Windows\System RSoPLogging = 0), and then RSoP names nothing
+   * (the harsher reading; docs/windows-model.md, "Group Policy"). The policy still applies.
+   */
   rsopLogging: boolean;
+  /**
+   * The RSoP query itself fails, while the policy still applies (applyGroupPolicy): "accessDenied"
+   * (HRESULT 0x80041003, PermissionDenied) or "namespaceMissing" (root\rsop\computer absent,
+   * HRESULT 0x8004100e, MetadataError), or "empty": it answers no instance of any class (as
+   * before the first policy pass logged, or with data discarded; undocumented). Absent: RSoP answers.
+   */
+  rsopQuery?: "accessDenied" | "namespaceMissing" | "empty";
+  /** false: the preference-level RSoPLogging = 0 under HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon (absent: not set). */
+  winlogonRsopLogging?: false;
+}
+
+/**
+ * Security Options pushed by MDM (Intune, Policy CSP LocalPoliciesSecurityOptions): the
+ * PolicyManager keeps them as values under HKLM\SOFTWARE\Microsoft\PolicyManager\current\device\
+ * LocalPoliciesSecurityOptions (with <node>_ProviderSet and <node>_WinningProvider), RSoP never
+ * shows them, and an MDM sync puts them back as a Group Policy refresh does (applyGroupPolicy;
+ * docs/windows-model.md, "MDM"). The data type of the values is unsettled: "DWord" (the CSP's
+ * int, the default) or "String".
+ */
+export interface MdmPolicy {
+  securityOptions: { client: Values; server: Values };
+  dataType?: "DWord" | "String";
 }
 
 export interface HostState {
@@ -104,6 +130,8 @@ export interface HostState {
   /** HKLM\SOFTWARE\WOW6432Node\pulumi-smb-signing\OriginalSettings: a record written through the 32-bit view (absent: none). */
   record32?: string;
   groupPolicy: GroupPolicy;
+  /** MDM (Intune) Security Options (absent: the host is not MDM-managed). */
+  mdm?: MdmPolicy;
   faults: HostFaults;
   /** How long powershell.exe takes to start on this host (about 400 ms on real Windows; 0 in tests). */
   powershellStartMs?: number;
@@ -312,8 +340,12 @@ export function newHostState(preset: PresetName): HostState {
  * The policy applied as at boot, gpupdate /force, a background refresh or the 16-hour security
  * re-apply: its Security Options overwrite the ...\Parameters values, whatever was set locally.
  */
-export function applyGroupPolicy(state: Pick<HostState, "client" | "server" | "groupPolicy">): void {
+export function applyGroupPolicy(state: Pick<HostState, "client" | "server" | "groupPolicy" | "mdm">): void {
   for (const side of ["client", "server"] as Side[]) Object.assign(state[side], state.groupPolicy.securityOptions[side]);
+  // An MDM sync reasserts its Security Options the same way (unsettled whether it does so when
+  // nothing changed in Intune: the harsher case, it does). Where both set one, which wins is a
+  // race (Policy CSP ControlPolicyConflict): the model lets MDM apply last.
+  for (const side of ["client", "server"] as Side[]) Object.assign(state[side], state.mdm?.securityOptions[side] ?? {});
 }
 
 /** Where a host's state lives: one JSON file per simulated host, named by its address. */

@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "2a779a01d1a04f603748b35f20a668c13acfe44823f2bbb291760f5b00f76f07",
+  "smb-signing.ps1": "ec58d9f132a31ac36ae7fd0a22cfbf3e443b715ccf7673ef2dd39e0fb7ace95a",
 };
 

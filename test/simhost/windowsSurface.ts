@@ -62,10 +62,21 @@
 //         only where a policy sets one [model "Group Policy", KB 4046019].
 //     HKLM:\SOFTWARE\pulumi-smb-signing, REG_SZ OriginalSettings   the record (HostState.record;
 //         HostState.record32 where a 32-bit process's registry drive wrote it under WOW6432Node).
+//     HKLM:\SOFTWARE\Policies\Microsoft\Windows\System   RSoPLogging REG_DWORD 0 where "Turn off
+//         Resultant Set of Policy logging" is on (GroupPolicy.rsopLogging false); the key exists
+//         only then [model "Group Policy", GroupPolicy.admx].
+//     HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon   always; Shell, Userinit, and
+//         RSoPLogging REG_DWORD 0 where GroupPolicy.winlogonRsopLogging is false [model "Group Policy"].
+//     HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\LocalPoliciesSecurityOptions   only on
+//         an MDM-managed host (HostState.mdm): per Security Option its CSP node's value (REG_DWORD
+//         1/0, or REG_SZ "1"/"0" where mdm.dataType is "String"), <node>_ProviderSet (REG_DWORD 1)
+//         and <node>_WinningProvider (REG_SZ GUID) [model "MDM"].
 //   WOW64 (HostState.process32): the registry drive reads HKLM\SOFTWARE in the 32-bit view, which
 //     redirects the record and CurrentVersion (which lacks UBR and DisplayVersion there: unsettled,
-//     the harsher case) to WOW6432Node; SOFTWARE\Policies and SYSTEM are shared [model "Hosts that
-//     half-work", MicrosoftDocs/win32 shared-registry-keys.md].
+//     the harsher case) to WOW6432Node, and Winlogon (without RSoPLogging there) and the
+//     PolicyManager (absent there: nothing writes it in that view), the harsher cases;
+//     SOFTWARE\Policies and SYSTEM are shared [model "Hosts that half-work", MicrosoftDocs/win32
+//     shared-registry-keys.md].
 //   The same keys through .NET [Learn RegistryKey; model "Hosts that half-work"]:
 //   [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::LocalMachine,
 //                                              [Microsoft.Win32.RegistryView]::Registry64)
@@ -133,8 +144,11 @@
 //     -> the winning Administrative Templates: registryKey ("Software\Policies\Microsoft\
 //        Windows\LanmanWorkstation"), valueName, valueType (4), value (uint8[] little-endian
 //        DWORD), precedence, GPOID, id, name [Learn RSOP_RegistryPolicySetting].
-//     RSoP logging off (GroupPolicy.rsopLogging false): no instances of any RSoP class
-//        [model "Group Policy"].
+//     RSoP logging off (GroupPolicy.rsopLogging false) or GroupPolicy.rsopQuery "empty": no
+//        instances of any RSoP class [model "Group Policy"]. rsopQuery "accessDenied": every
+//        root\rsop\computer query writes the non-terminating CimException "Access denied",
+//        PermissionDenied, FQID HRESULT 0x80041003,...GetCimInstanceCommand; "namespaceMissing":
+//        "Invalid namespace", MetadataError, HRESULT 0x8004100e [PS CimWriteError.cs].
 //   -Filter: the WQL forms above only ('<prop> IS NOT NULL', '<prop> = <number>').
 //
 // SmbShare module (CDXML functions over root/Microsoft/Windows/SMB; Windows 8 / Server 2012 and
@@ -363,6 +377,19 @@ const POLICIES_KEY: Record<Side, string> = {
   server: "software\\policies\\microsoft\\windows\\lanmanserver",
 };
 const CURRENT_VERSION_KEY = "software\\microsoft\\windows nt\\currentversion";
+/** "Turn off Resultant Set of Policy logging" writes RSoPLogging here (REG_DWORD 0 = off; GroupPolicy.admx). */
+const RSOP_POLICY_KEY = "software\\policies\\microsoft\\windows\\system";
+/** The preference-level RSoPLogging ("Developing an RSoP Management Tool"); a key every Windows has. */
+const WINLOGON_KEY = "software\\microsoft\\windows nt\\currentversion\\winlogon";
+/** Where the PolicyManager keeps MDM Security Options (Policy CSP LocalPoliciesSecurityOptions; third-party sources, docs/windows-model.md "MDM"). */
+const MDM_KEY = "software\\microsoft\\policymanager\\current\\device\\localpoliciessecurityoptions";
+/** The CSP node (and registry value) of each Security Option, by side and cmdlet property name. */
+export const MDM_NODE: Record<Side, Record<string, string>> = {
+  client: { RequireSecuritySignature: "MicrosoftNetworkClient_DigitallySignCommunicationsAlways", EnableSecuritySignature: "MicrosoftNetworkClient_DigitallySignCommunicationsIfServerAgrees" },
+  server: { RequireSecuritySignature: "MicrosoftNetworkServer_DigitallySignCommunicationsAlways", EnableSecuritySignature: "MicrosoftNetworkServer_DigitallySignCommunicationsIfClientAgrees" },
+};
+/** The MDM provider's id as <node>_WinningProvider holds it (an enrollment GUID; this one is the model's). */
+const MDM_PROVIDER = "{8A1D6B3C-0F2E-4C5B-9D7A-3E6F1B2C4D5E}";
 const RECORD_KEY = "software\\pulumi-smb-signing";
 const RECORD_VALUE = "OriginalSettings";
 /** The registry value of each Administrative Template, by cmdlet property name (KB 4046019; the audit templates keep their names). */
@@ -378,6 +405,9 @@ const STRUCTURAL_KEYS = new Set([
   "software",
   "software\\microsoft",
   "software\\microsoft\\windows nt",
+  "software\\microsoft\\policymanager",
+  "software\\microsoft\\policymanager\\current",
+  "software\\microsoft\\policymanager\\current\\device",
   "software\\policies",
   "software\\policies\\microsoft",
   "software\\policies\\microsoft\\windows",
@@ -439,6 +469,11 @@ class Registry {
     if (policySide) return Object.keys(this.state.groupPolicy.administrativeTemplates[policySide]).length > 0;
     const v = this.viewOf(path, view);
     if (path.key === RECORD_KEY) return this.record(v) !== undefined || this.recordKeyWithoutValue[v];
+    // The System policy key exists where a policy writes a value there (the model knows RSoPLogging only; shared under WOW64).
+    if (path.key === RSOP_POLICY_KEY) return !this.state.groupPolicy.rsopLogging;
+    if (path.key === WINLOGON_KEY) return true;
+    // The PolicyManager is redirected under WOW64, and nothing writes it in the 32-bit view.
+    if (path.key === MDM_KEY) return v === "64" && this.state.mdm !== undefined;
     throw new SurfaceGap(command, `the registry key HKLM:\\${path.sub}`);
   }
 
@@ -480,6 +515,32 @@ class Registry {
     if (path.key === RECORD_KEY) {
       const record = this.record(v);
       return record === undefined ? [] : [[RECORD_VALUE, { kind: "String", data: record }]];
+    }
+    if (path.key === RSOP_POLICY_KEY) return state.groupPolicy.rsopLogging ? [] : [["RSoPLogging", { kind: "DWord", data: 0 }]];
+    if (path.key === WINLOGON_KEY) {
+      // Two of the values every Winlogon key has, and RSoPLogging where a test turned the preference
+      // off (in the 64-bit view only: WOW6432Node's Winlogon without it is the harsher case).
+      const out: Array<[string, RegistryValue]> = [
+        ["Shell", { kind: "String", data: "explorer.exe" }],
+        ["Userinit", { kind: "String", data: "C:\\Windows\\system32\\userinit.exe," }],
+      ];
+      if (v === "64" && state.groupPolicy.winlogonRsopLogging === false) out.push(["RSoPLogging", { kind: "DWord", data: 0 }]);
+      return out;
+    }
+    if (path.key === MDM_KEY) {
+      const mdm = state.mdm!;
+      return SIDES.flatMap((side) =>
+        Object.entries(mdm.securityOptions[side]).flatMap(([name, value]): Array<[string, RegistryValue]> => {
+          const node = MDM_NODE[side][name];
+          if (node === undefined || value === undefined) return [];
+          const data = value ? 1 : 0;
+          return [
+            [node, mdm.dataType === "String" ? { kind: "String", data: String(data) } : { kind: "DWord", data }],
+            [`${node}_ProviderSet`, { kind: "DWord", data: 1 }],
+            [`${node}_WinningProvider`, { kind: "String", data: MDM_PROVIDER }],
+          ];
+        }),
+      );
     }
     throw new SurfaceGap(command, `the values of HKLM:\\${path.sub}`);
   }
@@ -818,7 +879,7 @@ function gpoId(name: string): string {
 /** The RSoP instances of one class: nothing while RSoP logging is off (model "Group Policy"). */
 function rsopInstances(state: HostState, className: string): Array<Record<string, PSValue>> {
   const gp = state.groupPolicy;
-  if (!gp.rsopLogging) return [];
+  if (!gp.rsopLogging || gp.rsopQuery === "empty") return [];
   const id = gpoId(gp.gpo);
   const key = className.toLowerCase();
   if (key === "rsop_gpo") {
@@ -900,6 +961,14 @@ function cimCommands(state: HostState): Record<string, HostCommand> {
           return call.writeError(
             spec(call.name, "HRESULT 0x80041010", `Invalid class "${className}"`, "MetadataError", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`),
           );
+        }
+        // RSoP that cannot be read: access to root\rsop\computer denied, or the namespace missing
+        // (CimWriteError.cs: AccessDenied -> PermissionDenied, InvalidNamespace -> MetadataError).
+        if (ns === "root\\rsop\\computer" && state.groupPolicy.rsopQuery === "accessDenied") {
+          return call.writeError(spec(call.name, "HRESULT 0x80041003", "Access denied", "PermissionDenied", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`));
+        }
+        if (ns === "root\\rsop\\computer" && state.groupPolicy.rsopQuery === "namespaceMissing") {
+          return call.writeError(spec(call.name, "HRESULT 0x8004100e", "Invalid namespace", "MetadataError", "Microsoft.Management.Infrastructure.CimException", `${namespace}:${className}`));
         }
         if (ns === "root\\cimv2") {
           const instance = { DomainRole: new PSNumber("UInt16", state.os.domainRole) };

@@ -891,6 +891,51 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
     reportGaps(gaps, inputs);
   });
 
+  it("reports Group Policy it cannot see as unknown, never as no policy, and on a domain controller then changes no Security Option that no visible policy confirms", async () => {
+    const gaps = new Map<string, number>();
+    let inputs = 0;
+    const unseen = fc.constantFrom("rsopLoggingOff", "winlogonRsopLoggingOff", "accessDenied", "namespaceMissing", "empty");
+    const unseenArb = presetArb.chain((preset) => {
+      const host = newHostState(preset);
+      return fc.record({
+        preset: fc.constant(preset),
+        unseen,
+        groupPolicy: groupPolicyArb,
+        mdm: fc.option(fc.record({ client: fc.dictionary(fc.constantFrom(...SECURITY_OPTIONS), fc.boolean(), { maxKeys: 2 }), server: fc.dictionary(fc.constantFrom(...SECURITY_OPTIONS), fc.boolean(), { maxKeys: 2 }) }), { nil: undefined }),
+        declared: fc.record({ client: fc.dictionary(fc.constantFrom(...Object.keys(host.client)), fc.boolean(), { maxKeys: 3 }), server: fc.dictionary(fc.constantFrom(...Object.keys(host.server)), fc.boolean(), { maxKeys: 3 }) }),
+        operation: fc.constantFrom("read", "apply"),
+      });
+    });
+    await holds(
+      "smb-signing.ps1 (Group Policy it cannot see)",
+      unseenArb,
+      ({ preset, unseen, groupPolicy, mdm, declared, operation }) => {
+        inputs++;
+        const state = newHostState(preset);
+        state.groupPolicy = { ...groupPolicy, rsopLogging: unseen !== "rsopLoggingOff" };
+        if (unseen === "winlogonRsopLoggingOff") state.groupPolicy.winlogonRsopLogging = false;
+        if (unseen === "accessDenied" || unseen === "namespaceMissing" || unseen === "empty") state.groupPolicy.rsopQuery = unseen;
+        if (mdm) state.mdm = { securityOptions: mdm };
+        applyGroupPolicy(state);
+        const before = structuredClone(settingsOf(state));
+        const request = operation === "read" ? { operation, ownerId: OWNER_ID, ownerLabel: LABEL, legacyOwners: [] } : { operation, ownerId: OWNER_ID, ownerLabel: LABEL, legacyOwners: [], ...declared, originals: { client: {}, server: {} } };
+        const run = scriptRun(state, request, gaps);
+        assert.ok(run.reply, run.stdout + run.stderr);
+        const visibility = run.reply.policyVisibility as { state: string } | undefined;
+        if (run.reply.status === "ok" || run.reply.kind === "policyConflict" || run.reply.kind === "policyUnknown") assert.equal(visibility?.state, "unknown", run.stdout);
+        if (state.os.domainRole < 4) return;
+        for (const side of SIDES) {
+          for (const name of SECURITY_OPTIONS) {
+            if (state[side][name] === before[side][name]) continue;
+            assert.equal(state[side][name], mdm?.[side][name], `${side}.${name} changed on a domain controller whose policy is unknown: ${run.stdout}`);
+          }
+        }
+      },
+      150,
+    );
+    reportGaps(gaps, inputs);
+  });
+
   it("refuses a request with an unknown or non-Boolean setting on either side as badRequest, before writing anything", async () => {
     const gaps = new Map<string, number>();
     let inputs = 0;

@@ -118,3 +118,38 @@ describe("decodeReply (the signing script's reply)", () => {
     });
   }
 });
+
+describe("decodeReply: policy the script could not see, and MDM", () => {
+  const facts = { productName: "Windows Server 2025 Datacenter", edition: "ServerDatacenter", displayVersion: "24H2", build: "26100.4061", domainRole: 5 };
+  const refusal = (visibility: unknown, unconfirmed: unknown = ["server.RequireSecuritySignature"]) =>
+    result(JSON.stringify({ status: "error", kind: "policyUnknown", message: "the script's words", unconfirmed, policyVisibility: visibility, host: facts }), "", 2);
+
+  it("policyUnknown in the program's words: the setting, the cause, and the fix for that cause", () => {
+    const off = hostError(() => decodeReply("dc1:22", refusal({ state: "unknown", cause: "rsopLoggingOff", detail: "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\System RSoPLogging is 0" })));
+    assert.equal(off.kind, "policyUnknown");
+    assert.equal(
+      off.detail,
+      "this domain controller's Group Policy cannot be seen: RSoP logging is turned off (HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\System RSoPLogging is 0); a policy such as the Default Domain Controllers Policy may enforce server.requireSigning and would put a change back at its next refresh, so nothing was changed",
+    );
+    assert.match(off.advice, /^turn RSoP logging back on/);
+    const denied = hostError(() => decodeReply("dc1:22", refusal({ state: "unknown", cause: "rsopQueryFailed", detail: "Access denied (HRESULT 0x80041003,x)" })));
+    assert.match(denied.message, /the RSoP query \(root\\rsop\\computer\) failed: Access denied \(HRESULT 0x80041003,x\)/);
+    assert.match(denied.advice, /elevated member of the local Administrators group/);
+    const none = hostError(() => decodeReply("dc1:22", refusal({ state: "unknown", cause: "noGpoInstances", detail: "d" })));
+    assert.match(none.advice, /gpupdate \/force/);
+  });
+
+  it("a policyUnknown reply without its settings or its cause is a badReply", () => {
+    assert.equal(hostError(() => decodeReply("dc1:22", refusal({ state: "known" }))).kind, "badReply");
+    assert.equal(hostError(() => decodeReply("dc1:22", refusal({ state: "unknown", cause: "rsopLoggingOff", detail: "d" }, "server"))).kind, "badReply");
+  });
+
+  it("a conflict with MDM names the MDM policy, not a Group Policy, and advises changing the Intune profile", () => {
+    const gpo = "MDM (Intune) policy LocalPoliciesSecurityOptions/MicrosoftNetworkClient_DigitallySignCommunicationsAlways";
+    const e = hostError(() =>
+      decodeReply("h:22", result(JSON.stringify({ status: "error", kind: "policyConflict", message: "m", conflicts: [{ side: "client", name: "RequireSecuritySignature", declared: false, enforced: true, gpo, source: "mdm" }] }), "", 2)),
+    );
+    assert.equal(e.detail, `client.requireSigning is declared false, but ${gpo} enforces true; nothing was changed`);
+    assert.match(e.advice, /Intune device configuration/);
+  });
+});

@@ -329,6 +329,47 @@ describe("windowsSurface: what Windows supplies to the interpreter", () => {
       }
     });
 
+    it("RSoP that cannot be read: access denied (0x80041003, PermissionDenied) and a missing namespace (0x8004100e, MetadataError) are non-terminating CIM errors; 'empty' answers nothing; Win32_ComputerSystem still answers", () => {
+      const query = { Namespace: "root\\rsop\\computer", ClassName: "RSOP_GPO", Filter: "id IS NOT NULL" };
+      const denied = hostOf("server-2025-dc", (s) => (s.groupPolicy.rsopQuery = "accessDenied")).host;
+      assert.deepEqual(oneError(run(denied, "Get-CimInstance", query)), {
+        message: "Access denied",
+        category: "PermissionDenied",
+        fullyQualifiedErrorId: "HRESULT 0x80041003,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
+        exceptionType: "Microsoft.Management.Infrastructure.CimException",
+        targetObject: "root\\rsop\\computer:RSOP_GPO",
+      });
+      assert.equal(only(run(denied, "Get-CimInstance", { ClassName: "Win32_ComputerSystem" })) !== undefined, true);
+      const missing = hostOf("server-2022", (s) => (s.groupPolicy.rsopQuery = "namespaceMissing")).host;
+      const e = oneError(run(missing, "Get-CimInstance", { ...query, ClassName: "RSOP_RegistryValue", Filter: "precedence = 1" }));
+      assert.equal(e.category, "MetadataError");
+      assert.equal(e.fullyQualifiedErrorId, "HRESULT 0x8004100e,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand");
+      const empty = hostOf("server-2022", (s) => (s.groupPolicy.rsopQuery = "empty")).host;
+      assert.deepEqual(run(empty, "Get-CimInstance", query), { output: [], errors: [] });
+    });
+
+    it("RSoPLogging: REG_DWORD 0 under ...\\Policies\\Microsoft\\Windows\\System only where logging is turned off (the key absent otherwise); ...\\Winlogon always exists, with RSoPLogging 0 only where the preference is off", () => {
+      const SYSTEM = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\System";
+      const WINLOGON = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon";
+      const on = hostOf("server-2022").host;
+      assert.equal(oneError(run(on, "Get-ItemProperty", { Path: SYSTEM })).category, "ObjectNotFound");
+      assert.equal(prop(only(run(on, "Get-ItemProperty", { Path: WINLOGON })), "RSoPLogging"), undefined);
+      const off = hostOf("server-2022", (s) => ((s.groupPolicy.rsopLogging = false), (s.groupPolicy.winlogonRsopLogging = false))).host;
+      assert.deepEqual(num(prop(only(run(off, "Get-ItemProperty", { Path: SYSTEM })), "RSoPLogging")), { type: "Int32", value: 0 });
+      assert.deepEqual(num(prop(only(run(off, "Get-ItemProperty", { Path: WINLOGON })), "RSoPLogging")), { type: "Int32", value: 0 });
+    });
+
+    it("MDM Security Options: the PolicyManager key exists only on an MDM-managed host, with each node's value (REG_DWORD or REG_SZ), _ProviderSet and _WinningProvider", () => {
+      const KEY = "HKLM:\\SOFTWARE\\Microsoft\\PolicyManager\\current\\device\\LocalPoliciesSecurityOptions";
+      assert.deepEqual(run(hostOf("server-2022").host, "Test-Path", { Path: KEY }).output, [false]);
+      const dword = only(run(hostOf("server-2022", (s) => (s.mdm = { securityOptions: { client: { RequireSecuritySignature: true }, server: {} } })).host, "Get-ItemProperty", { Path: KEY }));
+      assert.deepEqual(num(prop(dword, "MicrosoftNetworkClient_DigitallySignCommunicationsAlways")), { type: "Int32", value: 1 });
+      assert.deepEqual(num(prop(dword, "MicrosoftNetworkClient_DigitallySignCommunicationsAlways_ProviderSet")), { type: "Int32", value: 1 });
+      assert.match(String(prop(dword, "MicrosoftNetworkClient_DigitallySignCommunicationsAlways_WinningProvider")), /^\{[0-9A-F-]{36}\}$/);
+      const text = only(run(hostOf("server-2022", (s) => (s.mdm = { securityOptions: { client: {}, server: { EnableSecuritySignature: false } }, dataType: "String" })).host, "Get-ItemProperty", { Path: KEY }));
+      assert.equal(prop(text, "MicrosoftNetworkServer_DigitallySignCommunicationsIfClientAgrees"), "0");
+    });
+
     it("another namespace, class, filter or parameter is a SurfaceGap", () => {
       const { host } = hostOf("server-2022");
       assert.throws(() => run(host, "Get-CimInstance", { ClassName: "Win32_OperatingSystem" }), SurfaceGap);

@@ -89,6 +89,8 @@ Describe 'smb-signing.ps1' {
                 }
                 DomainRole = 3
                 BrokenWmi  = $false
+                # An error every root\rsop\computer query throws (access denied, a missing namespace); $null: none.
+                RsopError  = $null
                 # Winning RSoP instances in root\rsop\computer, by class, as property tables.
                 Rsop       = @{ RSOP_GPO = @(); RSOP_RegistryValue = @(); RSOP_RegistryPolicySetting = @() }
                 # What the mocks changed, in order: to see that the record comes before any Set-*.
@@ -356,6 +358,7 @@ Describe 'smb-signing.ps1' {
                 if ($FakeHost.BrokenWmi) { throw 'Invalid class "Win32_ComputerSystem"' }
                 return New-Object -TypeName PSObject -Property @{ DomainRole = $FakeHost.DomainRole }
             }
+            if ($PesterBoundParameters['Namespace'] -eq 'root\rsop\computer' -and $null -ne $FakeHost.RsopError) { throw $FakeHost.RsopError }
             if ($PesterBoundParameters['Namespace'] -eq 'root\rsop\computer' -and $FakeHost.Rsop.Contains($class)) {
                 return $FakeHost.Rsop[$class] | ForEach-Object -Process { New-Object -TypeName PSObject -Property $_ }
             }
@@ -751,6 +754,97 @@ Describe 'smb-signing.ps1' {
             $result.Reply.kind | Should -Be 'policyConflict'
             $result.Reply.conflicts[0].name | Should -Be 'EnableInsecureGuestLogons'
             $result.Reply.conflicts[0].gpo | Should -Be 'Contoso Workstations'
+            $FakeHost.Log.Count | Should -Be 0
+        }
+    }
+
+    Context 'When Group Policy cannot be seen' -Tag 'Policy', 'Visibility' {
+        It 'Should report it as known where RSoP answers with a GPO' {
+            Add-DomainControllersPolicy
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.policyVisibility.state | Should -Be 'known'
+        }
+
+        It 'Should report RSoP logging turned off by policy (RSoPLogging 0) as unknown, and not query RSoP' {
+            Add-DomainControllersPolicy
+            $FakeHost.Registry['HKLM:\SOFTWARE\Policies\Microsoft\Windows\System'] = @{ RSoPLogging = 0 }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.policyVisibility.state | Should -Be 'unknown'
+            $result.Reply.policyVisibility.cause | Should -Be 'rsopLoggingOff'
+            Should -Invoke -CommandName Get-CimInstance -ParameterFilter { $Namespace -eq 'root\rsop\computer' } -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should report a failing RSoP query as unknown with its error, never as no policy' {
+            Add-DomainControllersPolicy
+            $FakeHost.RsopError = 'Access denied'
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.ExitCode | Should -Be 0
+            $result.Reply.policyVisibility.cause | Should -Be 'rsopQueryFailed'
+            $result.Reply.policyVisibility.detail | Should -BeLike 'Access denied*'
+            Should -Invoke -CommandName Get-CimInstance -ParameterFilter { $Namespace -eq 'root\rsop\computer' -and $ErrorAction -eq 'Stop' } -Scope It
+        }
+
+        It 'Should report a domain member whose RSoP names no GPO as unknown' {
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'read')
+
+            $result.Reply.policyVisibility.cause | Should -Be 'noGpoInstances'
+        }
+
+        It 'Should refuse, before any write, turning off a domain controller''s inbound signing where RSoP logging is off' {
+            Add-DomainControllersPolicy
+            $FakeHost.Registry['HKLM:\SOFTWARE\Policies\Microsoft\Windows\System'] = @{ RSoPLogging = 0 }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Server @{ RequireSecuritySignature = $false })
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'policyUnknown'
+            @($result.Reply.unconfirmed) | Should -Be @('server.RequireSecuritySignature')
+            $result.Reply.message | Should -BeLike '*turn RSoP logging back on*'
+            $FakeHost.Server.RequireSecuritySignature | Should -BeTrue
+            $FakeHost.Log.Count | Should -Be 0
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+            Should -Invoke -CommandName New-Item -Exactly -Times 0 -Scope It
+        }
+
+        It 'Should leave a domain controller''s Security Options as they are on a restore where its policy is unknown' {
+            $FakeHost.DomainRole = 5
+            $FakeHost.Server.RequireSecuritySignature = $true
+            $FakeHost.RsopError = 'Access denied'
+            Set-FakeRecord -Json (New-RecordJson -Id $OwnerId -Label $OwnerLabel -Originals @{ client = @{}; server = @{ RequireSecuritySignature = $false } })
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'restore')
+
+            $result.ExitCode | Should -Be 0
+            $FakeHost.Server.RequireSecuritySignature | Should -BeTrue
+            Should -Invoke -CommandName Set-SmbServerConfiguration -Exactly -Times 0 -Scope It
+        }
+    }
+
+    Context 'When MDM (Intune) sets a Security Option' -Tag 'Policy', 'Mdm' {
+        It 'Should refuse another value, naming the MDM policy, before any write (<Type>)' -TestCases @(
+            @{ Type = 'REG_DWORD'; Value = 1 }
+            @{ Type = 'REG_SZ'; Value = '1' }
+        ) {
+            param ($Type, $Value)
+            $FakeHost.Registry['HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\LocalPoliciesSecurityOptions'] = @{
+                MicrosoftNetworkClient_DigitallySignCommunicationsAlways             = $Value
+                MicrosoftNetworkClient_DigitallySignCommunicationsAlways_ProviderSet = 1
+            }
+
+            $result = Invoke-SigningScript -Request (New-Request -Operation 'apply' -Client @{ RequireSecuritySignature = $false })
+
+            $result.ExitCode | Should -Be 2
+            $result.Reply.kind | Should -Be 'policyConflict'
+            $result.Reply.conflicts[0].source | Should -Be 'mdm'
+            $result.Reply.conflicts[0].gpo | Should -Be 'MDM (Intune) policy LocalPoliciesSecurityOptions/MicrosoftNetworkClient_DigitallySignCommunicationsAlways'
             $FakeHost.Log.Count | Should -Be 0
         }
     }

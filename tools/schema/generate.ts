@@ -103,6 +103,7 @@ export function packageSchema(): Json {
     settingsSource: { type: "string", description: out("settingsSource") },
     policyManaged: { ...ANY, description: out("policyManaged") },
     policyDrift: { type: "array", items: { type: "string" }, description: out("policyDrift") },
+    policyVisibility: { ...ANY, description: out("policyVisibility") },
     consequences: { type: "array", items: { type: "string" }, description: out("consequences") },
     readiness: { ...ANY, description: out("readiness") },
     unavailableSides: { type: "object", properties: { client: { type: "string" }, server: { type: "string" } }, description: out("unavailableSides") },
