@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "d248d808a2ffeba7593a9a26e9106c83fea077d99479a4be6684a4a46f01bbdb",
+  "smb-signing.ps1": "fc24ff35dce4109aa73ced12e391dc9c3677a5be49932610eb7b95859b9f17a3",
 };
 
