@@ -133,6 +133,7 @@ function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, resul
     policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
     readiness,
     consequences: keptConsequences(inputs, result, originals).map((c) => c.text),
+    ...(result.scriptRun ? { scriptRun: result.scriptRun } : {}),
   };
 }
 

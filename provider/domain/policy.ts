@@ -46,6 +46,8 @@ export interface PolicyOutputs {
   readiness?: Readiness | null;
   /** What the declared settings change for people on this host, compared with how it was before this resource (impact.ts). */
   consequences?: string[];
+  /** With connection.scriptPath: how the signed copy ran at the last up or refresh (path, language mode, signature). */
+  scriptRun?: { invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } };
 }
 
 /** "<project>/<stack>/<resource name>" (both front ends): the owner records of the first format named, and a label where no URN is known. */

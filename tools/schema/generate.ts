@@ -105,6 +105,7 @@ export function packageSchema(): Json {
     policyDrift: { type: "array", items: { type: "string" }, description: out("policyDrift") },
     consequences: { type: "array", items: { type: "string" }, description: out("consequences") },
     readiness: { ...ANY, description: out("readiness") },
+    scriptRun: { ...ANY, description: out("scriptRun") },
   };
   const config = Object.fromEntries(
     SHARED_KEYS.map((k) => {
