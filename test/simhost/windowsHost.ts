@@ -1,8 +1,10 @@
 // What a simulated Windows host does with one remote command, whatever carried it (sshd's
 // ForceCommand or the WinRM emulator): start PowerShell (with its start-up delay), parse the
 // command line as cmd.exe and powershell.exe would, and run the -EncodedCommand text (the
-// provider's bootstrap.ps1, which runs smb-signing.ps1 from stdin) through the PowerShell
-// interpreter on the host's Windows surface. The reply is the script's own; what the transport
+// provider's bootstrap.ps1, which runs smb-signing.ps1 from stdin), or the file -File names (a
+// signed copy of smb-signing.ps1, in the language mode the host's application control policy
+// gives it), through the PowerShell interpreter on the host's Windows surface; cmd.exe's
+// `type <path>` prints a file of the host. The reply is the script's own; what the transport
 // does to it (dropped connections, slow replies, CLIXML noise, the OEM code page) is added here.
 // State is loaded and saved per run, as on a real host.
 import * as crypto from "node:crypto";
