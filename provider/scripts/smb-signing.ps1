@@ -62,9 +62,10 @@ param([string]$RequestJson)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
-# Run as a file (powershell.exe -File <a signed copy of this script>, for hosts whose WDAC or
-# AppLocker policy allows only signed scripts; connection.scriptPath): the request comes on
-# stdin, and every reply says how the script ran. Nothing up to the stdin read needs
+# Run as a file without -RequestJson (powershell.exe -File <a signed copy of this script>, for
+# hosts whose WDAC or AppLocker policy allows only signed scripts; connection.scriptPath): the
+# request comes on stdin, and every reply says how the script ran. (Run by path with
+# -RequestJson, as the Pester tests do, it takes the parameter.) Nothing up to the stdin read needs
 # FullLanguage: a copy the policy does not allow runs in ConstrainedLanguage, where reading stdin
 # (a method call on a non-core type) fails, and gets the typed answer bootstrap.ps1 gives. The
 # language mode is told by that call, not by the session's LanguageMode property, which may name
@@ -74,7 +75,7 @@ if ($PSVersionTable.PSVersion.Major -lt 3) {
     Write-Output ('{"status":"error","kind":"unsupportedOs","message":"Windows PowerShell ' + $PSVersionTable.PSVersion + ' is too old: install Windows Management Framework 5.1"}')
     exit 2
 }
-if ($PSCommandPath) {
+if ($PSCommandPath -and $RequestJson -eq '') {
     try {
         $RequestJson = [Console]::In.ReadToEnd()
     } catch {

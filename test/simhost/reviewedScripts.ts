@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "fc24ff35dce4109aa73ced12e391dc9c3677a5be49932610eb7b95859b9f17a3",
+  "smb-signing.ps1": "be757ff67eeac3fbf1e1ee05ceed4cce5adf0a78618c51361b4c44278672e576",
 };
 
