@@ -15,6 +15,7 @@ export type HostErrorKind =
   | "sideUnavailable"
   | "unsupportedOs"
   | "constrainedLanguage"
+  | "scriptMismatch"
   | "policyConflict"
   | "policyUnknown"
   | "ownedElsewhere"
@@ -39,7 +40,9 @@ const ADVICE: Record<HostErrorKind, string> = {
   sideUnavailable: "start the service the message names, or declare only the other side's settings for this host; refresh and destroy still work",
   unsupportedOs: "this host is too old to manage as it is",
   constrainedLanguage:
-    "the host's application control policy (AppLocker or WDAC) puts PowerShell in Constrained Language Mode, which cannot run the provider's scripts; allow the provider's scripts in that policy (for example by signing them with a trusted certificate), or manage this host by Group Policy instead",
+    "the host's application control policy (AppLocker or WDAC) puts PowerShell in Constrained Language Mode, which cannot run the provider's scripts; sign a copy of the package's provider/scripts/smb-signing.ps1 with a code-signing certificate that policy allows, place it on the host and name it in connection.scriptPath (README, \"Hosts with WDAC or AppLocker\"), or manage this host by Group Policy instead",
+  scriptMismatch:
+    "copy provider/scripts/smb-signing.ps1 of the installed pulumi-smb-signing package to the host unchanged, sign it there with Set-AuthenticodeSignature and a code-signing certificate the host's application control policy allows, and name it in connection.scriptPath (README, \"Hosts with WDAC or AppLocker\")",
   policyConflict:
     "declare the value the policy enforces, stop managing that setting, or change the Group Policy object: a local change would only last until the policy's next application (boot, gpupdate /force, the background refresh or the 16-hour security policy re-apply)",
   policyUnknown:

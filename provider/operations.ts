@@ -96,8 +96,8 @@ function ownershipOf(inputs: KnownPolicyInputs, ownerId: string | undefined, leg
 /** The originals the host's record keeps for this resource, if the record is this resource's. */
 const ownOriginals = (r: SigningResult): DeclaredSettings | undefined => (r.ours && r.record ? r.record.originals : undefined);
 
-/** Faults of the connection itself: the script never started, so the host wrote nothing. */
-const SCRIPT_NEVER_RAN: ReadonlySet<HostErrorKind> = new Set(["authenticationFailed", "hostKeyMismatch", "certificateRejected", "connectionFailed", "hostBusy"]);
+/** Faults of the connection itself, and a signed copy refused before it ran (scriptMismatch): the script never started, so the host wrote nothing. */
+const SCRIPT_NEVER_RAN: ReadonlySet<HostErrorKind> = new Set(["authenticationFailed", "hostKeyMismatch", "certificateRejected", "connectionFailed", "hostBusy", "scriptMismatch"]);
 
 /**
  * Whether a failed create may have left the host's record naming its new owner id: the script
@@ -154,6 +154,7 @@ function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, resul
     consequences: keptConsequences(inputs, result, originals).map((c) => c.text),
     unavailableSides: unavailableText(result),
     restartNeeded: restartsOwed(result, previousRestarts),
+    ...(result.scriptRun ? { scriptRun: result.scriptRun } : {}),
   };
 }
 

@@ -43,6 +43,13 @@ export interface ConnectionArgs {
   connectTimeoutSeconds?: pulumi.Input<number>;
   /** Deadline for the PowerShell run in seconds (default 120). */
   commandTimeoutSeconds?: pulumi.Input<number>;
+  /**
+   * For hosts whose WDAC or AppLocker policy allows only signed scripts: the full path on the host of a signed copy of this
+   * package's provider/scripts/smb-signing.ps1 (e.g. "C:\Program Files\pulumi-smb-signing\smb-signing.ps1"). The provider
+   * then checks that the file's text, without its signature block, is this release's script, and runs it with
+   * powershell.exe -File, never -EncodedCommand.
+   */
+  scriptPath?: pulumi.Input<string>;
 }
 
 // ConnectionArgs is the pulumi.Input form of the schema's connection (provider/domain/schema.ts):
@@ -134,7 +141,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
 type Observed = Record<string, boolean | null>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded"] as const;
+export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded", "scriptRun"] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -190,6 +197,11 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
    * the service was restarted, so this stays until the resource is replaced.
    */
   declare public readonly restartNeeded: pulumi.Output<string[]>;
+  /**
+   * With connection.scriptPath: how the signed copy of smb-signing.ps1 ran at the last up or refresh, as the script itself
+   * reports it: its path, its language mode, and its Authenticode signature (status, signer, thumbprint). Absent otherwise.
+   */
+  declare public readonly scriptRun: pulumi.Output<{ invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } } | undefined>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;

@@ -52,6 +52,8 @@ export interface PolicyOutputs {
   unavailableSides?: Partial<Record<Side, string>>;
   /** Services that may need a restart before settings written to the registry take effect (Windows 7 / Server 2008 R2), e.g. ["LanmanServer"]. */
   restartNeeded?: string[];
+  /** With connection.scriptPath: how the signed copy ran at the last up or refresh (path, language mode, signature). */
+  scriptRun?: { invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } };
 }
 
 /** "<project>/<stack>/<resource name>" (both front ends): the owner records of the first format named, and a label where no URN is known. */

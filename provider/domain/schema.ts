@@ -51,6 +51,28 @@ function matching(pattern: RegExp, message: string) {
   return z.string(reason).regex(pattern, reason);
 }
 
+// The signed copy of smb-signing.ps1 on the host (connection.scriptPath): a full path on a
+// drive, to a .ps1 file (powershell.exe -File refuses any other extension). Every character is
+// one that needs no escaping inside double quotes for cmd.exe (no % ^ & | < > " !) nor for
+// CommandLineToArgvW (no backslash before the closing quote: the path ends in .ps1), and that
+// no console code page can change (ASCII); no relative component, no name Windows would change
+// (a trailing dot or space) or take for a device.
+const SCRIPT_PATH_COMPONENT = /^[A-Za-z0-9_.()~+\- ]+$/;
+const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+export const SCRIPT_PATH_REASON =
+  'must be the full path of the signed copy of smb-signing.ps1 on the host, e.g. "C:\\Program Files\\pulumi-smb-signing\\smb-signing.ps1": a drive letter, ' +
+  "then folders and a file name ending in .ps1, each of letters, digits, spaces and _ . ( ) ~ + - only (no . or .. folders, no name ending in a dot or a space, no device names such as NUL), at most 259 characters";
+
+/** Whether a value is a path connection.scriptPath allows (SCRIPT_PATH_REASON). */
+export function isScriptPath(value: string): boolean {
+  if (value.length > 259 || !/^[A-Za-z]:\\/.test(value) || !/\.ps1$/i.test(value)) return false;
+  const components = value.slice(3).split("\\");
+  return components.every(
+    (c) => SCRIPT_PATH_COMPONENT.test(c) && c !== "." && c !== ".." && !/[. ]$/.test(c) && !c.startsWith(" ") && !DEVICE_NAME.test(c),
+  );
+}
+const scriptPathSchema = z.string(allowed(SCRIPT_PATH_REASON)).refine(isScriptPath, allowed(SCRIPT_PATH_REASON));
+
 const timeoutSeconds = wholeNumber(1, 86_400, "must be a whole number of seconds from 1 to 86400 (24h)");
 
 const HOST_REASON = "must be a DNS host name or an IPv4/IPv6 address";
@@ -82,6 +104,12 @@ export const connectionSchema = z
     dangerouslySkipCertificateCheck: orUnknown(flag()).optional(),
     connectTimeoutSeconds: orUnknown(wholeNumber(1, 300, "must be a whole number of seconds from 1 to 300")).default(20),
     commandTimeoutSeconds: orUnknown(wholeNumber(1, 3600, "must be a whole number of seconds from 1 to 3600")).default(120),
+    /**
+     * The signed copy of smb-signing.ps1 on the host: run with powershell.exe -File (never
+     * -EncodedCommand), after its text was checked to be this release's (README, "Hosts with
+     * WDAC or AppLocker").
+     */
+    scriptPath: orUnknown(scriptPathSchema).optional(),
   }, allowed("must be an object of connection settings (host, user, a credential, ...)"))
   .superRefine((c, ctx) => {
     const credentials = (["password", "privateKey", "agent"] as const).filter((k) => c[k] !== undefined);
@@ -195,6 +223,7 @@ export const SHARED_KEYS = [
   "caCertificate",
   "connectTimeoutSeconds",
   "commandTimeoutSeconds",
+  "scriptPath",
 ] as const;
 
 /** The credentials: taken from configuration at run time, never recorded in a resource's state. */

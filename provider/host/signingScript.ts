@@ -8,7 +8,20 @@ import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideS
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "../errors";
-import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "./protocol";
+import type { RemoteResult } from "../transport/result";
+import { errorTextFromStderr } from "./clixml";
+import {
+  bootstrapCommandLine,
+  bootstrapStdin,
+  fileCommandLine,
+  fileStdin,
+  packageVersion,
+  parseReply,
+  readFileCommandLine,
+  scriptFileProblem,
+  shippedScriptSha256,
+  SIGNING_SCRIPT,
+} from "./protocol";
 import { Deadline, withRetries } from "./retry";
 
 export interface HostFacts {
@@ -66,7 +79,18 @@ export interface SigningResult {
   unavailable: Partial<Record<Side, UnavailableSide>>;
   /** Services whose restart this run's registry writes may need before they take effect (Windows 7 / Server 2008 R2), e.g. ["LanmanServer"]. */
   restartNeeded: string[];
+  /** How the script ran when run as a file (connection.scriptPath): its path, language mode and signature; null for the encoded run. */
+  scriptRun: ScriptRun | null;
 }
+
+/** smb-signing.ps1's own report when run as a file (its reply's `script`). */
+export type ScriptRun = z.infer<typeof scriptRunSchema>;
+const scriptRunSchema = z.object({
+  invocation: z.literal("file"),
+  path: z.string(),
+  languageMode: z.string(),
+  signature: z.object({ status: z.string(), signer: z.string(), thumbprint: z.string() }),
+});
 
 /** The SMB audit logs as the script reads them (see smb-signing.ps1, Get-AuditFindings). */
 export interface AuditReply {
@@ -135,6 +159,7 @@ const okReplySchema = z.object({
   audit: auditSchema.nullish(),
   unavailable: unavailableSchema.nullish(),
   restartNeeded: z.array(z.string()).nullish(),
+  script: scriptRunSchema.nullish(),
 });
 /** What an error reply may carry: enough to keep the originals when the host changed something. */
 const errorDetailSchema = z.object({
@@ -192,11 +217,38 @@ function wireRequest(request: SigningRequest): Record<string, unknown> {
 export async function runSigningScript(conn: Connection, request: SigningRequest, deadline: Deadline): Promise<SigningResult> {
   const where = `${conn.host}:${conn.port}`;
   const transport = conn.transport === "winrm" ? runOverWinrm : runOverSsh;
+  if (conn.scriptPath !== undefined) {
+    // The signed copy on the host (connection.scriptPath): its text checked first, read by
+    // cmd.exe's type (no PowerShell), then run as a file. Another version or an edited copy is
+    // refused before it runs. The file could still change between the check and the run: the
+    // check only says which version runs; what may run is the signature and the host's policy.
+    const scriptPath = conn.scriptPath;
+    const commandLine = fileCommandLine(scriptPath);
+    const stdin = fileStdin(wireRequest(request));
+    return withRetries(deadline, async (attemptDeadlineMs) => {
+      checkScriptFile(where, scriptPath, await transport(conn, readFileCommandLine(scriptPath), Buffer.alloc(0), attemptDeadlineMs));
+      return decodeReply(where, await transport(conn, commandLine, stdin, attemptDeadlineMs), request.ownerLabel);
+    });
+  }
   const commandLine = bootstrapCommandLine();
   const stdin = bootstrapStdin(SIGNING_SCRIPT, wireRequest(request));
   // Retried only when the script never started; even a repeated run would be safe: every run
   // reads, applies only what differs and re-reads, and the originals live in the host's record.
   return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decodeReply(where, result, request.ownerLabel)));
+}
+
+/** Refuses the file `type` printed unless it is this release's smb-signing.ps1 (protocol.ts scriptFileProblem), saying which the provider expects. */
+export function checkScriptFile(where: string, scriptPath: string, result: RemoteResult): void {
+  const expected =
+    `the provider expects the smb-signing.ps1 of pulumi-smb-signing ${packageVersion()} (SHA-256 ${shippedScriptSha256()} before signing), ` +
+    "signed, with nothing else changed";
+  if (result.exitCode === null) throw new HostError("connectionDropped", where, `the connection ended while reading connection.scriptPath ${scriptPath}`);
+  if (result.exitCode !== 0) {
+    const why = errorTextFromStderr(result.stderr.toString("utf8")).trim() || `exit code ${result.exitCode}`;
+    throw new HostError("scriptMismatch", where, `connection.scriptPath ${scriptPath} could not be read on the host (${why}); ${expected}`);
+  }
+  const problem = scriptFileProblem(result.stdout);
+  if (problem) throw new HostError("scriptMismatch", where, `connection.scriptPath ${scriptPath} ${problem}, so it was not run; ${expected}`);
 }
 
 /** The reply of one run as a typed result, or a typed HostError (badReply for any other shape). */
@@ -324,6 +376,7 @@ function toResult(reply: OkReply): SigningResult {
     audit: reply.audit ? { ...reply.audit, server: { ...reply.audit.server }, client: { ...reply.audit.client } } : null,
     unavailable: { ...reply.unavailable },
     restartNeeded: [...(reply.restartNeeded ?? [])],
+    scriptRun: reply.script ? { ...reply.script, signature: { ...reply.script.signature } } : null,
   };
 }
 

@@ -3,9 +3,9 @@
     Reads the SMB signing settings of this host, applies or restores the requested ones, and
     re-reads them, keeping the values the host had before in a record on the host itself.
 .DESCRIPTION
-    Shipped by pulumi-smb-signing and run through bootstrap.ps1: one JSON request in, one JSON
-    reply out. The reply is ASCII only (other characters as \uXXXX) so that no console code page
-    can corrupt it.
+    Shipped by pulumi-smb-signing and run through bootstrap.ps1, or as a signed file
+    (powershell.exe -File, the request on stdin): one JSON request in, one JSON reply out. The
+    reply is ASCII only (other characters as \uXXXX) so that no console code page can corrupt it.
 
     Request: {"operation": "read" | "apply" | "restore" | "release",
               "ownerId": "<uuid>" | "", "ownerLabel": "<the resource's URN>", "legacyOwners": ["<project>/<stack>/<resource>"],
@@ -24,6 +24,8 @@
               "policyVisibility": {"state": "known"} | {"state": "unknown", "cause": "rsopLoggingOff" | "rsopQueryFailed" | "noGpoInstances", "detail": "..."},
               "audit": {"readAt": "...", "days": 7, "server": {"log": "available", "signingIds": [3021], "events": 4, "truncated": false,
                         "peerCount": 1, "peers": [{"peer": "10.0.4.17", "events": 2, "ids": [3021], "lastSeen": "..."}]}, "client": {...}}}
+             run as a file, every reply also has "script": {"invocation": "file", "path": "...",
+              "languageMode": "FullLanguage", "signature": {"status": "Valid", "signer": "CN=...", "thumbprint": "..."}}
         or   {"status": "error", "kind": "...", "message": "...", "before": {...}, "changed": [...],
               "record": {...}, "conflicts": [{"side": "...", "name": "...", "declared": true, "enforced": false, "gpo": "...", "source": "gpo" | "mdm"}],
               "unconfirmed": ["server.RequireSecuritySignature"] (kind policyUnknown)}
@@ -76,10 +78,40 @@
     An administrator may remove the record with Remove-Item -Path HKLM:\SOFTWARE\pulumi-smb-signing
     in a 64-bit PowerShell (the originals are then lost).
 #>
-param([Parameter(Mandatory = $true)][string]$RequestJson)
+param([string]$RequestJson)
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+
+# Run as a file without -RequestJson (powershell.exe -File <a signed copy of this script>, for
+# hosts whose WDAC or AppLocker policy allows only signed scripts; connection.scriptPath): the
+# request comes on stdin, and every reply says how the script ran. (Run by path with
+# -RequestJson, as the Pester tests do, it takes the parameter.) Nothing up to the stdin read needs
+# FullLanguage: a copy the policy does not allow runs in ConstrainedLanguage, where reading stdin
+# (a method call on a non-core type) fails, and gets the typed answer bootstrap.ps1 gives. The
+# language mode is told by that call, not by the session's LanguageMode property, which may name
+# the session's mode inside an allowed script (docs/windows-model.md).
+$ScriptRun = $null
+if ($PSVersionTable.PSVersion.Major -lt 3) {
+    Write-Output ('{"status":"error","kind":"unsupportedOs","message":"Windows PowerShell ' + $PSVersionTable.PSVersion + ' is too old: install Windows Management Framework 5.1"}')
+    exit 2
+}
+if ($PSCommandPath -and $RequestJson -eq '') {
+    try {
+        $RequestJson = [Console]::In.ReadToEnd()
+    } catch {
+        if ($ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage') { throw }
+        Write-Output '{"status":"error","kind":"constrainedLanguage","message":"PowerShell runs this copy of smb-signing.ps1 in ConstrainedLanguage mode: the AppLocker or WDAC policy of this host does not allow it (is it signed by a certificate the policy allows, and its signature valid?)"}'
+        exit 2
+    }
+    $ScriptRun = @{ invocation = 'file'; path = $PSCommandPath; languageMode = 'FullLanguage'; signature = @{ status = 'Unknown'; signer = ''; thumbprint = '' } }
+    try {
+        $signature = Get-AuthenticodeSignature -FilePath $PSCommandPath
+        $ScriptRun.signature = @{ status = [string]$signature.Status; signer = [string]$signature.SignerCertificate.Subject; thumbprint = [string]$signature.SignerCertificate.Thumbprint }
+    } catch {
+        $ScriptRun.signature.status = "Unknown: $($_.Exception.Message)"
+    }
+}
 
 # Properties of Get-SmbClientConfiguration / Get-SmbServerConfiguration this script manages.
 $Properties = @{
@@ -161,6 +193,7 @@ $MinimumBuild = 7601
 
 function Write-Reply {
     param([hashtable]$Reply, [int]$ExitCode)
+    if ($null -ne $ScriptRun) { $Reply.script = $ScriptRun }
     $json = ConvertTo-Json -InputObject $Reply -Depth 8 -Compress
     $ascii = [regex]::Replace($json, '[^\x00-\x7F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
     [Console]::Out.Write($ascii)

@@ -72,13 +72,27 @@ export interface PowerShellInvocation {
   program: string;
   switches: Set<string>;
   executionPolicy?: string;
-  /** The decoded -EncodedCommand text (UTF-16LE in base64 on the wire), or the -Command text. */
+  /** The decoded -EncodedCommand text (UTF-16LE in base64 on the wire), or the -Command text ("" with -File). */
   command: string;
-  /** True for -EncodedCommand (how the provider runs), false for a plain -Command. */
+  /** True for -EncodedCommand (how the provider runs by default), false for a plain -Command or -File. */
   encoded: boolean;
+  /** -File: the script's path as given (connection.scriptPath). */
+  file?: string;
+  /** -File: the arguments after the path, which go to the script. */
+  fileArgs?: string[];
 }
 
-/** Parses `powershell.exe [-NoProfile] [-NonInteractive] [-ExecutionPolicy p] -EncodedCommand b64`. */
+/** powershell.exe's exit code for a command line it refuses (ConsoleHost ExitCodeBadCommandLineParameter, 0xFFFD0000). */
+export const BAD_COMMAND_LINE_EXIT = 0xfffd0000;
+
+/**
+ * Parses `powershell.exe [-NoProfile] [-NonInteractive] [-ExecutionPolicy p] -EncodedCommand b64`
+ * or `... -File <path> [script arguments]`. -File as about_PowerShell_exe (5.1) gives it: "File
+ * must be the last parameter in the command, because all characters typed after the File
+ * parameter name are interpreted as the script file path followed by the script parameters";
+ * the path must name a .ps1 file ("Processing -File '<path>' failed because the file does not
+ * have a '.ps1' extension"). Whether the file exists is the host's to say (windowsHost.ts).
+ */
 export function parsePowerShell(line: string): PowerShellInvocation {
   const argv = splitWindowsArgs(cmdExeCommandLine(line));
   const program = argv[0] ?? "";
@@ -105,10 +119,31 @@ export function parsePowerShell(line: string): PowerShellInvocation {
       // powershell.exe takes every remaining argument as the command text.
       command = argv.slice(i + 1).join(" ");
       break;
+    } else if (arg === "-file") {
+      // Only the full name: the provider sends no other, and no abbreviation is modelled.
+      if (command !== undefined) throw new WindowsCommandError("powershell.exe: -File after -EncodedCommand is not modelled (the provider never sends both)", 1);
+      const file = argv[i + 1];
+      if (file === undefined) throw new WindowsCommandError("Missing the argument to -File. Specify a path to a '.ps1' file.", BAD_COMMAND_LINE_EXIT);
+      if (!/\.ps1$/i.test(file)) {
+        throw new WindowsCommandError(`Processing -File '${file}' failed because the file does not have a '.ps1' extension. Specify a valid Windows PowerShell script file name, and then try again.`, BAD_COMMAND_LINE_EXIT);
+      }
+      return { program, switches, executionPolicy, command: "", encoded: false, file, fileArgs: argv.slice(i + 2) };
     } else {
       throw new WindowsCommandError(`powershell.exe: unexpected argument '${argv[i]}'`, 1);
     }
   }
   if (command === undefined) throw new WindowsCommandError("powershell.exe: no -EncodedCommand or -Command given", 1);
   return { program, switches, executionPolicy, command, encoded };
+}
+
+/**
+ * `type "<path>"`: cmd.exe's built-in, which copies a file's bytes to stdout; the line cmd.exe runs
+ * for Windows OpenSSH (its default shell) and the WinRM cmd shell alike. Only the one form the
+ * provider sends (one path, in quotes or not); undefined for any other line.
+ */
+export function parseTypeCommand(line: string): string | undefined {
+  const argv = splitWindowsArgs(cmdExeCommandLine(line));
+  if (argv[0]?.toLowerCase() !== "type") return undefined;
+  if (argv.length !== 2) throw new WindowsCommandError("simulated host: type with other than one path is not modelled", 95);
+  return argv[1];
 }

@@ -52,7 +52,10 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(run.stdout);
-  process.exitCode = run.exitCode;
+  // Windows reports 32-bit exit codes (powershell.exe's 0xFFFD0000 for a command line it refuses);
+  // a Linux process keeps only the low 8 bits, which would turn that one into 0: any code beyond
+  // 255 leaves as 255, still a failure.
+  process.exitCode = run.exitCode > 255 ? 255 : run.exitCode;
 }
 
 main().catch((err) => {

@@ -2,6 +2,7 @@
 // disk across connections, Group Policy, the SMB audit logs and SMB sessions, and fault switches.
 // Windows only: what the shipped scripts do with it is theirs (windowsHost.ts runs them through
 // the PowerShell interpreter on windowsSurface.ts, which reads and writes this state).
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -171,6 +172,75 @@ export interface HostState {
    * 31999) where the release has the event.
    */
   encryptionAudit?: Partial<Record<Side, boolean>>;
+  /**
+   * Files on the host's disk by full path in lower case (Windows paths ignore case): what
+   * `type <path>` prints and `powershell.exe -File <path>` runs. A test places the signed copy of
+   * smb-signing.ps1 here (signScript), edits it, or places an unsigned one.
+   */
+  files?: Record<string, HostFile>;
+  /**
+   * The application control policy (WDAC / App Control, or AppLocker script rules) behind
+   * languageMode "ConstrainedLanguage": the thumbprints of the code-signing certificates a signer
+   * (publisher) rule allows. A -File script signed by one of them, its signature valid, runs in
+   * FullLanguage; every other script, -EncodedCommand and -Command run in ConstrainedLanguage
+   * (docs/windows-model.md "Application control").
+   */
+  applicationControl?: { allowedSigners: string[] };
+  /** Every command line the host received, oldest first (the last 50), for transport tests. */
+  commandLines?: string[];
+}
+
+/** A file on the host: its text (its bytes are the text in UTF-8) and its Authenticode signature, if signed. */
+export interface HostFile {
+  text: string;
+  signature?: FileSignature;
+}
+
+/**
+ * An Authenticode signature of a script: its signer certificate and the SHA-256 of the text it
+ * covers (the text before the signature block). Modelled as chaining to a root the host trusts.
+ */
+export interface FileSignature {
+  subject: string;
+  thumbprint: string;
+  signedSha256: string;
+}
+
+/** The first line of the comment block Set-AuthenticodeSignature appends to a script (about_Signing). */
+export const SIGNATURE_BLOCK_BEGIN = "# SIG # Begin signature block";
+
+/** The text a script's signature covers: everything before its signature block. */
+export function unsignedText(text: string): string {
+  const at = text.indexOf(`\n${SIGNATURE_BLOCK_BEGIN}`);
+  return at < 0 ? text : text.slice(0, at + 1);
+}
+
+/** A script as Set-AuthenticodeSignature leaves it: the text, then a signature block of base64 comment lines, CRLF line ends. */
+export function signScript(text: string, signer: { subject: string; thumbprint: string }): HostFile {
+  const body = text.endsWith("\n") ? text : text + "\r\n";
+  const blob = crypto.createHash("sha512").update(body).update(signer.thumbprint).digest("base64");
+  const block = [SIGNATURE_BLOCK_BEGIN, `# MIIj${blob.slice(0, 60)}`, `# ${blob.slice(60)}AAAA`, "# SIG # End signature block"].join("\r\n") + "\r\n";
+  return { text: body + block, signature: { ...signer, signedSha256: sha256(body) } };
+}
+
+const sha256 = (text: string) => crypto.createHash("sha256").update(text, "utf8").digest("hex");
+
+/** Get-AuthenticodeSignature's Status (System.Management.Automation.SignatureStatus) for a file. */
+export function signatureStatus(file: HostFile): "Valid" | "NotSigned" | "HashMismatch" {
+  if (!file.signature) return "NotSigned";
+  return sha256(unsignedText(file.text)) === file.signature.signedSha256 ? "Valid" : "HashMismatch";
+}
+
+/** The language mode `powershell.exe -File` runs a script file in on this host. */
+export function scriptFileLanguageMode(state: HostState, file: HostFile): "FullLanguage" | "ConstrainedLanguage" {
+  if (state.languageMode === "FullLanguage") return "FullLanguage";
+  const allowed = state.applicationControl?.allowedSigners ?? [];
+  return signatureStatus(file) === "Valid" && allowed.includes(file.signature!.thumbprint) ? "FullLanguage" : "ConstrainedLanguage";
+}
+
+/** The file at a Windows path (case ignored), or undefined. */
+export function hostFile(state: HostState, filePath: string): HostFile | undefined {
+  return state.files?.[filePath.toLowerCase()];
 }
 
 export interface AuditLogModel {

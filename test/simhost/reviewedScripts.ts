@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "ec58d9f132a31ac36ae7fd0a22cfbf3e443b715ccf7673ef2dd39e0fb7ace95a",
+  "smb-signing.ps1": "e86d51b52125ba51e8825a0e365033e66b10296fc783aac52c0f498848935921",
 };
 

@@ -1,14 +1,16 @@
 // What a simulated Windows host does with one remote command, whatever carried it (sshd's
 // ForceCommand or the WinRM emulator): start PowerShell (with its start-up delay), parse the
 // command line as cmd.exe and powershell.exe would, and run the -EncodedCommand text (the
-// provider's bootstrap.ps1, which runs smb-signing.ps1 from stdin) through the PowerShell
-// interpreter on the host's Windows surface. The reply is the script's own; what the transport
+// provider's bootstrap.ps1, which runs smb-signing.ps1 from stdin), or the file -File names (a
+// signed copy of smb-signing.ps1, in the language mode the host's application control policy
+// gives it), through the PowerShell interpreter on the host's Windows surface; cmd.exe's
+// `type <path>` prints a file of the host. The reply is the script's own; what the transport
 // does to it (dropped connections, slow replies, CLIXML noise, the OEM code page) is added here.
 // State is loaded and saved per run, as on a real host.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { parsePowerShell, WindowsCommandError } from "./commandLine";
-import { clixml, loadState, runGenericCommand, saveState } from "./model";
+import { BAD_COMMAND_LINE_EXIT, parsePowerShell, parseTypeCommand, WindowsCommandError } from "./commandLine";
+import { clixml, hostFile, loadState, runGenericCommand, saveState } from "./model";
 import { InterpreterError, runPowerShell } from "./powershell/run";
 import { windowsSurface } from "./windowsSurface";
 
@@ -67,14 +69,35 @@ export async function runCommand(file: string, commandLine: string, stdin: Buffe
   const hostNonAdmin = state.faults.nonAdmin;
   if (!runAs.administrator) state.faults.nonAdmin = true;
   const save = () => saveState(file, { ...state, faults: { ...state.faults, nonAdmin: hostNonAdmin } });
+  state.commandLines = [...(state.commandLines ?? []), commandLine].slice(-50);
   let invocation;
   try {
+    const typed = parseTypeCommand(commandLine);
+    if (typed !== undefined) {
+      save();
+      // cmd.exe's type: the file's bytes as they are; a missing one is cmd's own message, exit 1.
+      const file = hostFile(state, typed);
+      if (!file) return { stdout: "", stderr: "The system cannot find the file specified.\r\n", exitCode: 1, dropConnection: false };
+      return { stdout: file.text, stderr: "", exitCode: 0, dropConnection: false };
+    }
     invocation = parsePowerShell(commandLine);
   } catch (err) {
-    if (err instanceof WindowsCommandError) return failure(err.message, err.exitCode);
+    if (err instanceof WindowsCommandError) {
+      save();
+      return failure(err.message, err.exitCode);
+    }
     throw err;
   }
-  if (!invocation.encoded) {
+  if (invocation.file !== undefined) {
+    if ((invocation.fileArgs ?? []).length > 0) {
+      save();
+      return failure("simulated host: script arguments after -File are not modelled", 95);
+    }
+    if (!hostFile(state, invocation.file)) {
+      save();
+      return failure(`The argument '${invocation.file}' to the -File parameter does not exist. Provide the path to an existing '.ps1' file as an argument to the -File parameter.`, BAD_COMMAND_LINE_EXIT);
+    }
+  } else if (!invocation.encoded) {
     const outcome = runGenericCommand(state, invocation.command);
     if (outcome.changed) state.counters.writes++;
     save();
@@ -91,7 +114,15 @@ export async function runCommand(file: string, commandLine: string, stdin: Buffe
   try {
     // The script's own answers, PowerShell 2.0's and Constrained Language Mode's included: the
     // surface gives the session's version and language mode, and bootstrap.ps1 answers them.
-    result = await runPowerShell({ script: invocation.command, stdin: stdin.toString("latin1"), host: windowsSurface(state) });
+    // powershell.exe -File: the file's own text, its param block bound with no arguments, in
+    // the language mode the host's application control policy gives that file.
+    const file = invocation.file === undefined ? undefined : hostFile(state, invocation.file)!;
+    result = await runPowerShell({
+      script: file ? file.text : invocation.command,
+      ...(file ? { file: invocation.file } : {}),
+      stdin: stdin.toString("latin1"),
+      host: windowsSurface(state, file ? { file: invocation.file } : {}),
+    });
   } catch (err) {
     // Not an answer Windows would give: something the interpreter or the surface does not model
     // (a gap in the simulation, never in the script). Loud, with its own exit code.

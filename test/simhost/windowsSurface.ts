@@ -221,6 +221,27 @@
 //   Get-Date                                        -> the host's clock, a local DateTime (the
 //                                        interpreter's, from SessionFacts.now).
 //
+// Run as a file (smb-signing.ps1 under powershell.exe -File; windowsHost.ts) [model
+// "Application control"; Learn about_Language_Modes, about_Automatic_Variables,
+// Get-AuthenticodeSignature, System.Management.Automation.SignatureStatus]
+//   $PSCommandPath                      the -File path (the interpreter's, from RunRequest.file).
+//   Language mode                       HostState.languageMode where no application control
+//                                        policy locks PowerShell down; under one
+//                                        (languageMode "ConstrainedLanguage"), FullLanguage only
+//                                        for a file signed by a certificate in
+//                                        HostState.applicationControl.allowedSigners with a valid
+//                                        signature (model.ts scriptFileLanguageMode).
+//                                        $ExecutionContext.SessionState.LanguageMode then still
+//                                        says the session's ConstrainedLanguage (unsettled: the
+//                                        harsher case), so the script must not trust it.
+//   Get-AuthenticodeSignature -FilePath P
+//     -> a Signature: Status (SignatureStatus enum: Valid, NotSigned, HashMismatch here: the text
+//        before the signature block changed since it was signed), StatusMessage, Path,
+//        SignerCertificate (an X509Certificate2 with Subject and Thumbprint; $null unsigned).
+//        The script asks only for its own path; a missing file is modelled as the
+//        non-terminating ItemNotFoundException other path cmdlets write (its exact FQID is not
+//        checked: the script reports any error's message as the status).
+//
 // Where the interface puts things (test/simhost/powershell/host.ts): Get-Command and Get-Date
 // are the interpreter's; Get-Command finds a host command exactly when the host registers it, so
 // a host without the SmbShare module simply has no Get-/Set-Smb* commands. Undeclared parameters
@@ -238,7 +259,7 @@
 // model, never an answer Windows might give.
 // ---------------------------------------------------------------------------------------------
 import * as crypto from "node:crypto";
-import { AUDIT_LOGS, AuditEventData, AuditEventModel, EventDefinition, HostState, providerEvents, SECURITY_OPTIONS, Side, TEMPLATE_SETTINGS } from "./model";
+import { AUDIT_LOGS, AuditEventData, AuditEventModel, EventDefinition, hostFile, HostState, providerEvents, scriptFileLanguageMode, SECURITY_OPTIONS, Side, signatureStatus, TEMPLATE_SETTINGS } from "./model";
 import {
   CommandCall,
   CommandError,
@@ -275,6 +296,8 @@ export class SurfaceGap extends Error {
 }
 
 export interface SurfaceOptions {
+  /** powershell.exe -File: the script file's path; the session's language mode is then the file's (scriptFileLanguageMode). */
+  file?: string;
   /** The host's clock (Get-Date); default the real one. */
   now?: () => Date;
   /** The host's time zone as a fixed offset from UTC, in minutes (default 0: the model's hosts keep UTC). */
@@ -293,6 +316,7 @@ const COMMAND_CLASS: Record<string, string> = {
   "New-Item": PS_COMMANDS + "NewItemCommand",
   "Remove-Item": PS_COMMANDS + "RemoveItemCommand",
   "Test-Path": PS_COMMANDS + "TestPathCommand",
+  "Get-AuthenticodeSignature": PS_COMMANDS + "GetAuthenticodeSignatureCommand",
   "Get-WinEvent": PS_COMMANDS + "GetWinEventCommand",
   "Get-CimInstance": "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
 };
@@ -1348,10 +1372,12 @@ function psVersion(state: HostState): string {
 export function windowsSurface(state: HostState, options: SurfaceOptions = {}): PowerShellHost {
   const offset = options.utcOffsetMinutes ?? 0;
   const registry = new Registry(state);
+  const file = options.file === undefined ? undefined : hostFile(state, options.file);
   return {
     session: {
       psVersion: psVersion(state),
-      languageMode: state.languageMode,
+      languageMode: file ? scriptFileLanguageMode(state, file) : state.languageMode,
+      ...(file ? { reportedLanguageMode: state.languageMode } : {}),
       now: options.now ?? (() => new Date()),
       utcOffsetMinutes: offset,
     },
@@ -1360,8 +1386,44 @@ export function windowsSurface(state: HostState, options: SurfaceOptions = {}): 
       ...registryCommands(state, registry),
       ...cimCommands(state),
       ...eventCommands(state, offset),
+      ...signatureCommands(state),
       // Without the SmbShare module these commands do not exist: Get-Command finds nothing, a call is CommandNotFoundException.
       ...(state.cmdlets ? smbCommands(state) : {}),
+    },
+  };
+}
+
+const SIGNATURE_STATUS = ["Valid", "UnknownError", "NotSigned", "HashMismatch", "NotTrusted", "NotSupportedFileFormat", "Incompatible"];
+const SIGNATURE_MESSAGE: Record<string, string> = {
+  Valid: "Signature verified.",
+  NotSigned: "The file is not digitally signed.",
+  HashMismatch: "The contents of file might have been changed by an unauthorized user or process, because the hash of the file does not match the hash stored in the digital signature.",
+};
+
+/** Get-AuthenticodeSignature -FilePath, over HostState.files (see the catalogue above). */
+function signatureCommands(state: HostState): Record<string, HostCommand> {
+  const gaps = ["LiteralPath", "SourcePathOrExtension", "Content"];
+  return {
+    "Get-AuthenticodeSignature": {
+      parameters: { FilePath: { position: 0 }, ...gapParameters(gaps) },
+      run(call) {
+        refuseGaps(call, gaps);
+        const path = text(call.name, "FilePath", call.parameters.FilePath);
+        const file = hostFile(state, path);
+        if (!file) {
+          return call.writeError(spec(call.name, "PathNotFound", `Cannot find path '${path}' because it does not exist.`, "ObjectNotFound", "System.Management.Automation.ItemNotFoundException", path));
+        }
+        const status = signatureStatus(file);
+        const signer = file.signature
+          ? hostObject(["System.Security.Cryptography.X509Certificates.X509Certificate2", "System.Object"], { Subject: file.signature.subject, Thumbprint: file.signature.thumbprint })
+          : null;
+        return hostObject(["System.Management.Automation.Signature", "System.Object"], {
+          Status: new PSEnum("System.Management.Automation.SignatureStatus", status, SIGNATURE_STATUS.indexOf(status)),
+          StatusMessage: SIGNATURE_MESSAGE[status],
+          Path: path,
+          SignerCertificate: signer,
+        });
+      },
     },
   };
 }

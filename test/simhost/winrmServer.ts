@@ -129,7 +129,9 @@ function faultBody(f: Omit<WsmanFaultReply, "replyAction" | "relatesTo">): strin
 
 function readsStdin(commandLine: string): boolean {
   try {
-    return parsePowerShell(commandLine).encoded;
+    // The bootstrap (-EncodedCommand) and smb-signing.ps1 run as a file (-File) read stdin to its end.
+    const invocation = parsePowerShell(commandLine);
+    return invocation.encoded || invocation.file !== undefined;
   } catch {
     return false;
   }
@@ -371,8 +373,9 @@ export class WinrmEmulator {
         const id = crypto.randomUUID().toUpperCase();
         const command: CommandState = { commandLine, stdin: [], stdoutSent: 0, stderrSent: 0 };
         commands.set(id, command);
-        // The process starts at once; the bootstrap then blocks reading stdin to its end, which
-        // the model stands for by starting it at the last Send. Other commands never read stdin.
+        // The process starts at once; the bootstrap (or the script run as a file) then blocks
+        // reading stdin to its end, which the model stands for by starting it at the last Send.
+        // Other commands (cmd's type included) never read stdin.
         if (!readsStdin(commandLine)) command.result = this.run(command, socket, account);
         return reply(`${ACTION.command}Response`, `<rsp:CommandResponse><rsp:CommandId>${id}</rsp:CommandId></rsp:CommandResponse>`);
       }

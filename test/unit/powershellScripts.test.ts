@@ -66,11 +66,13 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
     assert.deepEqual(r2.writes, []);
   });
 
-  it("an empty request fails to bind -RequestJson (the script's Mandatory [string]): exit 1, no reply", () => {
+  it("an empty request is no JSON: a typed badRequest (ConvertFrom-Json refuses the empty string), nothing written", () => {
     const r = runShipped(newHostState("server-2022"), "");
-    assert.equal(r.exitCode, 1);
-    assert.equal(r.stdout, "");
-    assert.match(r.stderr, /Cannot bind argument to parameter 'RequestJson' because it is an empty string/);
+    assert.equal(r.exitCode, 2);
+    assert.equal(r.stderr, "");
+    assert.equal(r.reply!.kind, "badRequest");
+    assert.match(String(r.reply!.message), /Cannot bind argument to parameter 'InputObject' because it is an empty string/);
+    assert.deepEqual(r.writes, []);
   });
 
   it("refuses another owner's host naming its label and the record's key; a record it cannot read, saying how to start afresh", () => {

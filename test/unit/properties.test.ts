@@ -673,8 +673,8 @@ describe("smb-signing.ps1 on a simulated host, for any record and request", () =
         state.faults = faults;
         const run = scriptRun(state, request, gaps);
         if (request === "") {
-          // The script's -RequestJson is a Mandatory [string]: an empty one fails to bind (exit 1, no reply, nothing written).
-          assert.deepEqual([run.exitCode, run.stdout, run.writes], [1, "", []]);
+          // An empty -RequestJson (optional since the script also runs as a file) is no JSON: a typed badRequest, nothing written.
+          assert.deepEqual([run.exitCode, run.reply?.kind, run.writes], [2, "badRequest", []]);
           return;
         }
         assert.ok(run.reply, `no JSON reply (exit ${run.exitCode}): ${run.stdout} ${run.stderr}`);

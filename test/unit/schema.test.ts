@@ -187,6 +187,10 @@ describe("check's reasons are the project's words", () => {
   connectionField("dangerouslySkipCertificateCheck", flag, true);
   connectionField("connectTimeoutSeconds", whole(1, 300));
   connectionField("commandTimeoutSeconds", whole(1, 3600));
+  connectionField("scriptPath", {
+    ...also(text, "smb-signing.ps1", "C:\\scripts\\smb-signing.txt", "C:\\a\\..\\smb-signing.ps1", "C:\\tmp\\a&calc.ps1", "C:\\tmp\\%PATH%.ps1", "\\\\srv\\share\\smb-signing.ps1", 'C:\\x".ps1', "C:\\NUL\\smb-signing.ps1"),
+    says: /full path of the signed copy of smb-signing\.ps1/,
+  });
   fields["connection"] = { ...object, inputs: (v) => ({ connection: v }) };
   for (const side of ["client", "server"] as const) {
     fields[side] = { ...object, inputs: (v) => ({ connection: conn(), [side]: v }) };

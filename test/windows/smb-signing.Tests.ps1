@@ -427,6 +427,20 @@ Describe 'smb-signing.ps1' {
             $result.Reply.kind | Should -Be 'badRequest'
         }
 
+        It 'Should read its request from stdin when run as a file (connection.scriptPath), and say how it ran' {
+            # A child powershell.exe, as the provider starts it: no mocks there, so the request
+            # is one the script refuses before it reads anything of the host.
+            $out = 'operation=read' | powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $ScriptPath
+
+            $LASTEXITCODE | Should -Be 2
+            $reply = ($out -join "`n") | ConvertFrom-Json
+            $reply.kind | Should -Be 'badRequest'
+            $reply.script.invocation | Should -Be 'file'
+            $reply.script.path | Should -Be $ScriptPath
+            $reply.script.languageMode | Should -Be 'FullLanguage'
+            $reply.script.signature.status | Should -Be 'NotSigned'
+        }
+
         It 'Should write its reply in ASCII, escaping a GPO name that is not' {
             Add-DomainControllersPolicy
             # Written with [char] so that this file stays ASCII.

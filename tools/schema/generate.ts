@@ -108,6 +108,7 @@ export function packageSchema(): Json {
     readiness: { ...ANY, description: out("readiness") },
     unavailableSides: { type: "object", properties: { client: { type: "string" }, server: { type: "string" } }, description: out("unavailableSides") },
     restartNeeded: { type: "array", items: { type: "string" }, description: out("restartNeeded") },
+    scriptRun: { ...ANY, description: out("scriptRun") },
   };
   const config = Object.fromEntries(
     SHARED_KEYS.map((k) => {

@@ -148,6 +148,8 @@ export interface RunState {
   host: PowerShellHost;
   stdin: string;
   stdinRead: boolean;
+  /** powershell.exe -File: the script's path ($PSCommandPath). */
+  file?: string;
   stdout: string[];
   /** Non-terminating errors shown (error action Continue), for stderr. */
   shownErrors: ErrorRecord[];
@@ -159,6 +161,8 @@ export interface RunState {
 
 export class Interpreter implements MemberEngine {
   readonly languageMode: "FullLanguage" | "ConstrainedLanguage";
+  /** What $ExecutionContext.SessionState.LanguageMode says (SessionFacts.reportedLanguageMode). */
+  readonly reportedLanguageMode: "FullLanguage" | "ConstrainedLanguage";
   readonly psMajor: number;
   readonly staticMembers;
   /** Try blocks entered and not left (dynamically): a terminating error then reaches a catch. */
@@ -170,6 +174,7 @@ export class Interpreter implements MemberEngine {
     readonly engineCommands: Record<string, EngineCommand>,
   ) {
     this.languageMode = run.host.session.languageMode;
+    this.reportedLanguageMode = run.host.session.reportedLanguageMode ?? this.languageMode;
     this.psMajor = Number(run.host.session.psVersion.split(".")[0]);
     this.staticMembers = run.host.staticMembers;
     this.global = new Scope(null);
@@ -1077,11 +1082,15 @@ export class Interpreter implements MemberEngine {
       case "executioncontext":
         return new EngineObject("System.Management.Automation.EngineIntrinsics", {
           SessionState: new EngineObject("System.Management.Automation.SessionState", {
-            LanguageMode: new PSEnum("System.Management.Automation.PSLanguageMode", this.languageMode, this.languageMode === "FullLanguage" ? 0 : 3),
+            LanguageMode: new PSEnum("System.Management.Automation.PSLanguageMode", this.reportedLanguageMode, this.reportedLanguageMode === "FullLanguage" ? 0 : 3),
           }),
         });
       case "error":
         return new PSArray(this.run.errors);
+      case "pscommandpath":
+        // "The full path and file name of the script that's being run" (about_Automatic_Variables):
+        // -File's path; none in an -EncodedCommand run (modelled as "", falsy as $null is).
+        return this.run.file ?? "";
     }
     const colon = name.indexOf(":");
     if (colon >= 0) {

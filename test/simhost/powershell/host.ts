@@ -14,8 +14,14 @@ export * from "./values";
 export interface SessionFacts {
   /** $PSVersionTable.PSVersion, e.g. "5.1.26100.4061" or "2.0" (Major < 3 has no ConvertFrom-Json / ConvertTo-Json). */
   psVersion: string;
-  /** $ExecutionContext.SessionState.LanguageMode. */
+  /** The language mode the script's statements run in (what Constrained Language Mode refuses follows it). */
   languageMode: "FullLanguage" | "ConstrainedLanguage";
+  /**
+   * What $ExecutionContext.SessionState.LanguageMode says, when it is not `languageMode`: the
+   * session's mode inside a script file the application control policy allows (unsettled; the
+   * harsher case, docs/windows-model.md "Application control").
+   */
+  reportedLanguageMode?: "FullLanguage" | "ConstrainedLanguage";
   /** The clock: Get-Date's instant. */
   now(): Date;
   /** The host's time zone as a fixed offset from UTC in minutes (Get-Date's local time); 0 if absent. */
@@ -113,10 +119,15 @@ export interface PowerShellHost {
   staticMembers?: Record<string, Record<string, StaticMember>>;
 }
 
-/** One run of powershell.exe -EncodedCommand <script>, with stdin. */
+/** One run of powershell.exe -EncodedCommand <script> (or -File <path>), with stdin. */
 export interface RunRequest {
-  /** The script text (bootstrap.ps1 as the provider sends it). */
+  /** The script text (bootstrap.ps1 as the provider sends it, or the file's text). */
   script: string;
+  /**
+   * powershell.exe -File: the file's full path ($PSCommandPath). The script's param block is
+   * then bound with no arguments, as powershell.exe -File <path> with none binds it.
+   */
+  file?: string;
   /** What [Console]::In.ReadToEnd() reads. */
   stdin: string;
   host: PowerShellHost;

@@ -68,6 +68,7 @@ function execute(request: RunRequest, keepObjects: boolean): RunResult & { outpu
     host: request.host,
     stdin: request.stdin,
     stdinRead: false,
+    file: request.file,
     stdout: [],
     shownErrors: [],
     errors: [],
@@ -85,9 +86,14 @@ function execute(request: RunRequest, keepObjects: boolean): RunResult & { outpu
   };
   const out: PSValue[] = [];
   try {
-    const def = interp.blockDef("<EncodedCommand>", ast, ast);
-    if (def.params.length > 0) throw notImplemented("a param block in the -EncodedCommand script", ast);
-    runStatements(interp, def.body, scope, out, flush);
+    const def = interp.blockDef(request.file ?? "<EncodedCommand>", ast, ast);
+    if (request.file !== undefined) {
+      // powershell.exe -File <path> with no script arguments: the param block bound with none.
+      interp.invokeFunction(def, scope, [], ast, out);
+    } else {
+      if (def.params.length > 0) throw notImplemented("a param block in the -EncodedCommand script", ast);
+      runStatements(interp, def.body, scope, out, flush);
+    }
   } catch (e) {
     flush(out);
     if (e instanceof ExitSignal) exitCode = e.code;
