@@ -227,6 +227,21 @@ function Read-Registry64 {
     $values
 }
 
+# Values of one key under HKLM, by name ($null where absent), as a 64-bit process sees them: the
+# registry drive, or under WOW64 the 64-bit view (the drive would read WOW6432Node, which holds
+# neither Winlogon's RSoPLogging nor the PolicyManager's values). $null when the key is missing;
+# a key that exists but cannot be read throws.
+function Read-MachineValues {
+    param([string]$SubKey, $Names)
+    if ($Wow64) { return Read-Registry64 -SubKey $SubKey -Names $Names }
+    $path = 'HKLM:\' + $SubKey
+    if (-not (Test-Path -Path $path)) { return $null }
+    $item = Get-ItemProperty -Path $path
+    $values = @{}
+    foreach ($name in $Names) { $values[$name] = $item.$name }
+    $values
+}
+
 # The release (in the 64-bit view: the redirected CurrentVersion need not hold the same values),
 # the domain role, and the bitness of this PowerShell and of Windows.
 function Get-HostFacts {
@@ -261,13 +276,13 @@ function Get-RsopInstances {
 
 # Where RSoP logging is turned off, 0 = off ("Turn off Resultant Set of Policy logging" writes
 # the first; the second is the preference-level value). RSoP data may then be stale either way.
-$RsopLoggingKeys = @('HKLM:\SOFTWARE\Policies\Microsoft\Windows\System', 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon')
+$RsopLoggingKeys = @('SOFTWARE\Policies\Microsoft\Windows\System', 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon')
 
 # MDM (Intune, Policy CSP LocalPoliciesSecurityOptions) pushes the same Security Options, which
 # RSoP never shows; the PolicyManager keeps each under this key as a value named after its CSP
 # node (int: 1 enabled, 0 disabled; as REG_DWORD or text), with <node>_ProviderSet and
 # <node>_WinningProvider beside it. An MDM sync puts them back as a policy refresh does.
-$MdmKey = 'HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\LocalPoliciesSecurityOptions'
+$MdmKey = 'SOFTWARE\Microsoft\PolicyManager\current\device\LocalPoliciesSecurityOptions'
 $MdmNode = @{
     client = @{ RequireSecuritySignature = 'MicrosoftNetworkClient_DigitallySignCommunicationsAlways'; EnableSecuritySignature = 'MicrosoftNetworkClient_DigitallySignCommunicationsIfServerAgrees' }
     server = @{ RequireSecuritySignature = 'MicrosoftNetworkServer_DigitallySignCommunicationsAlways'; EnableSecuritySignature = 'MicrosoftNetworkServer_DigitallySignCommunicationsIfClientAgrees' }
@@ -286,9 +301,10 @@ function Get-PolicySettings {
     $securityValues = @()
     $templateValues = @()
     foreach ($key in $RsopLoggingKeys) {
-        $logging = (Get-ItemProperty -Path $key -ErrorAction SilentlyContinue).RSoPLogging
+        $values = Read-MachineValues -SubKey $key -Names 'RSoPLogging'
+        $logging = if ($null -eq $values) { $null } else { $values['RSoPLogging'] }
         if ($null -ne $logging -and [int]$logging -eq 0 -and $visibility.state -eq 'known') {
-            $visibility = @{ state = 'unknown'; cause = 'rsopLoggingOff'; detail = "$key RSoPLogging is 0" }
+            $visibility = @{ state = 'unknown'; cause = 'rsopLoggingOff'; detail = "HKLM:\$key RSoPLogging is 0" }
         }
     }
     if ($visibility.state -eq 'known') {
@@ -309,8 +325,7 @@ function Get-PolicySettings {
         $visibility = @{ state = 'unknown'; cause = 'noGpoInstances'; detail = "RSOP_GPO has no instances on a domain member (domainRole $DomainRole)" }
     }
     foreach ($gpo in $gpos) { $names[[string]$gpo.id] = [string]$gpo.name }
-    $mdm = $null
-    if (Test-Path -Path $MdmKey) { $mdm = Get-ItemProperty -Path $MdmKey }
+    $mdm = Read-MachineValues -SubKey $MdmKey -Names @(foreach ($nodeSide in 'client', 'server') { $MdmNode[$nodeSide].Values })
     foreach ($side in 'client', 'server') {
         foreach ($name in $SecurityOptions[$side]) {
             $suffix = $SecurityOptionPath[$side] + $name

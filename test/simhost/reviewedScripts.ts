@@ -9,6 +9,6 @@
  */
 export const REVIEWED_SCRIPTS: Record<string, string> = {
   "bootstrap.ps1": "9ea3a7caa0108df1b304aa68dcf9deec71a09838f1705b954af3ecdf5819205e",
-  "smb-signing.ps1": "e86d51b52125ba51e8825a0e365033e66b10296fc783aac52c0f498848935921",
+  "smb-signing.ps1": "fda8e76d43a9a542724c05b0eb438ba6346daa82532c671e77ead40d58f8cf95",
 };
 

@@ -47,6 +47,14 @@ describe("smb-signing.ps1: Group Policy it cannot see, and MDM", () => {
       assert.match((r.reply!.policyVisibility as { detail: string }).detail, /Winlogon RSoPLogging is 0/);
     });
 
+    it("a 32-bit PowerShell (WOW64) reads Winlogon's RSoPLogging 0 in the 64-bit view: unknown", () => {
+      const state = host("server-2022", (s) => (s.groupPolicy.winlogonRsopLogging = false));
+      state.process32 = true;
+      const r = runShipped(state, read);
+      assert.equal(r.exitCode, 0, r.stdout);
+      assert.equal((r.reply!.policyVisibility as { cause: string }).cause, "rsopLoggingOff");
+    });
+
     it("RSoP access denied (HRESULT 0x80041003): unknown, with the query's error; the run still reads", () => {
       const r = runShipped(host("server-2025-dc", (s) => (s.groupPolicy.rsopQuery = "accessDenied")), read);
       assert.equal(r.exitCode, 0, r.stdout);
@@ -145,6 +153,16 @@ describe("smb-signing.ps1: Group Policy it cannot see, and MDM", () => {
         assert.deepEqual(r.writes, []);
       });
     }
+
+    it("a 32-bit PowerShell (WOW64) reads the PolicyManager in the 64-bit view: the MDM-set value is still refused, naming MDM", () => {
+      const state = host("server-2022", mdm({ RequireSecuritySignature: true }));
+      state.process32 = true;
+      const r = runShipped(state, apply({ server: { RequireSecuritySignature: false } }));
+      assert.equal(r.exitCode, 2, r.stdout);
+      assert.equal(r.reply!.kind, "policyConflict");
+      assert.equal((r.reply!.conflicts as Array<{ source: string }>)[0].source, "mdm");
+      assert.deepEqual(r.writes, []);
+    });
 
     it("reported in the reply's policy; the if-client-agrees node too", () => {
       const state = host("win11-24h2-pro", mdm({ EnableSecuritySignature: false }));
