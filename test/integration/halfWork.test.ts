@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { HostError } from "../../provider/errors";
 import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
+import { failure } from "./hostFailure";
 
 describe("hosts that half-work (provider operations over SSH)", () => {
   const urnOf = (name: string) => `urn:pulumi:test::halfwork::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::${name}`;
@@ -32,16 +32,6 @@ describe("hosts that half-work (provider operations over SSH)", () => {
     const r = await ops.check({ existing: true }, { connection: fleet.connection(name, "password"), resourceUrn: urnOf(name), onDelete: "restore", ...rest });
     assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
     return r.inputs as Record<string, unknown>;
-  }
-
-  async function failure(p: Promise<unknown>): Promise<HostError> {
-    try {
-      await p;
-    } catch (err) {
-      assert.ok(err instanceof HostError, `expected a HostError, got ${err}`);
-      return err;
-    }
-    assert.fail("expected the operation to fail");
   }
 
   it("LanmanServer disabled: a client-only resource is created, refreshed and destroyed, its outputs naming the unreadable server side; declaring a server setting fails before any write, naming the side, the cause and the fix", async () => {

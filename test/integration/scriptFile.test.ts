@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { HostError } from "../../provider/errors";
 import { packageVersion, readScript, shippedScriptSha256, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { SimulatedFleet } from "../simhost/fleet";
 import { HostFile, HostState, signScript } from "../simhost/model";
+import { failure } from "./hostFailure";
 
 const HOST = "server-2022";
 const PATH = "C:\\Program Files\\pulumi-smb-signing\\smb-signing.ps1";
@@ -34,16 +34,6 @@ describe("hosts that allow only signed scripts (WDAC / AppLocker): connection.sc
       s.applicationControl = { allowedSigners: [SIGNER.thumbprint] };
       s.files = file ? { [PATH.toLowerCase()]: file } : {};
     });
-  }
-
-  async function failure(p: Promise<unknown>): Promise<HostError> {
-    try {
-      await p;
-    } catch (err) {
-      assert.ok(err instanceof HostError, `expected a HostError, got ${err}`);
-      return err;
-    }
-    assert.fail("expected the operation to fail");
   }
 
   for (const transport of TRANSPORTS) {

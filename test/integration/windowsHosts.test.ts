@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { HostError } from "../../provider/errors";
 import { setDiagnosticSink } from "../../provider/transport/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
 import { PresetName } from "../simhost/model";
+import { failure } from "./hostFailure";
 
 describe("Windows hosts", () => {
   const HOSTS: PresetName[] = ["server-2016", "server-2019-dc", "server-2022", "server-2022-dc", "win10-22h2-pro", "win11-23h2-pro", "server-2008r2", "server-2008r2-stock"];
@@ -26,16 +26,6 @@ describe("Windows hosts", () => {
     const r = await ops.check({}, { connection: fleet.connection(host, transport === "winrm" ? "winrm" : "password"), onDelete: "restore", ...rest });
     assert.deepEqual(r.failures, undefined, JSON.stringify(r.failures));
     return r.inputs as Record<string, unknown>;
-  }
-
-  async function failure(p: Promise<unknown>): Promise<HostError> {
-    try {
-      await p;
-    } catch (err) {
-      assert.ok(err instanceof HostError, `expected a HostError, got ${err}`);
-      return err;
-    }
-    assert.fail("expected the operation to fail");
   }
 
   for (const transport of TRANSPORTS) {
