@@ -182,12 +182,12 @@ const UNREADABLE = ["KCM", "KEYRING", "API", "MEMORY", "MSLSA"];
 
 /**
  * The file a credential cache name (KRB5CCNAME's value) stands for: "FILE:path" or a bare path;
- * undefined or empty gives MIT's default, /tmp/krb5cc_<uid>. Other types are refused, saying how
- * to get a FILE cache instead.
+ * undefined or empty gives MIT's default, /tmp/krb5cc_<uid> (`uid` null: no user id, as on
+ * Windows, so no default). Other types are refused, saying how to get a FILE cache instead.
  */
-export function resolveCcacheName(name: string | undefined, uid: number | undefined = process.getuid?.()): string {
+export function resolveCcacheName(name: string | undefined, uid: number | null = process.getuid?.() ?? null): string {
   if (name === undefined || name === "") {
-    if (uid === undefined) throw new CcacheError("no credential cache named: set KRB5CCNAME=FILE:<path> after `kinit -c FILE:<path> <principal>`");
+    if (uid === null) throw new CcacheError("no credential cache named: set KRB5CCNAME=FILE:<path> after `kinit -c FILE:<path> <principal>`");
     return `/tmp/krb5cc_${uid}`;
   }
   const m = /^([A-Za-z0-9]+):(.*)$/s.exec(name);
