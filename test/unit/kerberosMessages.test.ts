@@ -161,11 +161,13 @@ describe("Kerberos messages: encode -> decode round trips (fast-check)", () => {
     roundTrips(ticket, m.encodeTicket, m.decodeTicket);
   });
 
-  it("PA-DATA lists (METHOD-DATA), PA-ENC-TS-ENC, ETYPE-INFO2, AuthorizationData", () => {
+  it("PA-DATA lists (METHOD-DATA), PA-ENC-TS-ENC, ETYPE-INFO2, AuthorizationData, KERB-PA-PAC-REQUEST", () => {
     roundTrips(fc.array(padata, { maxLength: 4 }), m.encodeMethodData, m.decodeMethodData);
     roundTrips(rec({ patimestamp: time, pausec: usec }, { requiredKeys: ["patimestamp"] }), m.encodePaEncTsEnc, m.decodePaEncTsEnc);
     roundTrips(fc.array(rec({ etype: int32, salt: kstring, s2kparams: octets }, { requiredKeys: ["etype"] }), { minLength: 1, maxLength: 3 }), m.encodeEtypeInfo2, m.decodeEtypeInfo2);
     roundTrips(authData, m.encodeAuthorizationData, m.decodeAuthorizationData);
+    roundTrips(fc.boolean(), m.encodePaPacRequest, m.decodePaPacRequest, 10);
+    assert.equal(hex(m.encodePaPacRequest(true)), "3005a0030101ff");
   });
 
   it("AS-REQ and TGS-REQ (KDC-REQ-BODY with every optional field)", () => {

@@ -232,7 +232,9 @@ export function readKerberosTime(e: Element, what: string): Date {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
   if (!m) throw new DerError(`${what}: KerberosTime "${s.replace(/[^\x20-\x7e]/g, "?")}" is not YYYYMMDDHHMMSSZ`);
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number);
-  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0..99 as 1900..1999
+  t.setUTCHours(h, mi, se, 0);
   if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d || t.getUTCHours() !== h || t.getUTCMinutes() !== mi || se > 59) {
     throw new DerError(`${what}: KerberosTime "${s}" is not a date and time`);
   }

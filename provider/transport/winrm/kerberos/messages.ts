@@ -7,7 +7,7 @@
 import {
   application,
   applicationTag,
-  children,
+  boolean,
   decodeWhole,
   DerError,
   Element,
@@ -28,6 +28,7 @@ import {
   readInt32,
   readKerberosString,
   readKerberosTime,
+  readBoolean,
   readOctetString,
   readOid,
   readUInt32,
@@ -582,6 +583,19 @@ export function decodeEtypeInfo2(b: Buffer): EtypeInfo2Entry[] {
   });
   if (entries.length === 0) throw new DerError("ETYPE-INFO2: empty (SIZE (1..MAX))");
   return entries;
+}
+
+/**
+ * KERB-PA-PAC-REQUEST (MS-KILE 2.2.3): SEQUENCE { include-pac [0] BOOLEAN }, the value of
+ * PA-PAC-REQUEST (128), with which a client asks Active Directory for a ticket with or without a PAC.
+ */
+export function encodePaPacRequest(includePac: boolean): Buffer {
+  return sequence(explicit(0, boolean(includePac)));
+}
+
+export function decodePaPacRequest(b: Buffer): boolean {
+  const f = new Fields(decodeWhole(b, Tag.SEQUENCE, "KERB-PA-PAC-REQUEST"), "KERB-PA-PAC-REQUEST", [0]);
+  return readBoolean(f.required(0, "include-pac"), "KERB-PA-PAC-REQUEST include-pac");
 }
 
 // ---- KDC exchanges ---------------------------------------------------------------------------
