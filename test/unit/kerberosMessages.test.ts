@@ -92,6 +92,20 @@ describe("Kerberos messages: MIT's exchanges (kinit and kvno against a loopback 
     assert.equal(hex(m.encodeKrbError(m.decodeKrbError(fixture("krb-error-preauth-required.der")))), hex(fixture("krb-error-preauth-required.der")));
   });
 
+  it("MIT's KDC parses AS-REQs of our encoder: PREAUTH_REQUIRED with the salt for alice, C_PRINCIPAL_UNKNOWN for a stranger", () => {
+    const ours = m.decodeKdcReq(fixture("our-as-req-alice.der"), MsgType.AS_REQ);
+    assert.equal(m.decodePaPacRequest(ours.padata![0].padataValue), true);
+    assert.equal(ours.reqBody.nonce, 0x12345678);
+    const reply = m.decodeKrbError(fixture("our-as-req-alice.reply.der"));
+    assert.equal(m.errorName(reply.errorCode), "KDC_ERR_PREAUTH_REQUIRED");
+    assert.deepEqual(reply.cname, alice);
+    assert.deepEqual(m.errorEtypeInfo2(reply), [{ etype: 18, salt: "FIXTURE.TESTalice" }]);
+    const stranger = m.decodeKrbError(fixture("our-as-req-unknown.reply.der"));
+    assert.equal(m.errorName(stranger.errorCode), "KDC_ERR_C_PRINCIPAL_UNKNOWN");
+    assert.deepEqual(stranger.cname, { nameType: 1, nameString: ["nobody"] });
+    assert.equal(m.errorEtypeInfo2(stranger), undefined);
+  });
+
   it("refuses a recorded message cut short or with a byte appended, naming the message", () => {
     const rep = fixture("as-rep.der");
     assert.throws(() => m.decodeKdcRep(rep.subarray(0, rep.length - 1)), (e: unknown) => e instanceof DerError && /^KDC-REP: length \d+ runs past the end/.test(e.message));
