@@ -303,6 +303,7 @@ describe("krb5.conf", () => {
   function files(map: Record<string, string>): ProfileFiles {
     return {
       readFile: (f) => {
+        if (Object.keys(map).some((k) => k.startsWith(`${f}/`))) throw Object.assign(new Error(`EISDIR ${f}`), { code: "EISDIR" });
         if (!(f in map)) throw Object.assign(new Error(`ENOENT ${f}`), { code: "ENOENT" });
         return map[f];
       },
@@ -348,6 +349,10 @@ describe("krb5.conf", () => {
     "/etc/krb5.conf.d/20_more": "[realms]\n CORP.EXAMPLE = {\n  kdc = dc3.corp.example\n }\n",
     "/etc/krb5.conf.d/skipped.conf~": "this is not read",
     "/etc/krb5.conf.d/.hidden": "nor this",
+    "/etc/krb5.conf.d/.hidden.conf": "nor this",
+    "/etc/conf-dir/b_second": "[libdefaults]\n default_realm = FROM.DIR.B\n",
+    "/etc/conf-dir/a-first": "module /usr/lib/some-module.so:residual\n[libdefaults]\n default_realm = FROM.DIR.A\n",
+    "/etc/conf-dir/c.conf": "not read: a KRB5_CONFIG directory takes plain names only",
     "/etc/second.conf": "[libdefaults]\n default_realm = SECOND.EXAMPLE\n[realms]\n CORP.EXAMPLE = {\n  kdc = dc4.corp.example\n }\n LAB.EXAMPLE = {\n  kdc = ignored.example\n }\n",
   });
 
@@ -392,7 +397,13 @@ describe("krb5.conf", () => {
     assert.equal(defaultRealm(loadKrb5Config({ KRB5_CONFIG: "/etc/none.conf" }, io)), undefined);
   });
 
-  it("maps host names to realms through [domain_realm]: the host itself, then the nearest .domain", () => {
+  it("a directory in KRB5_CONFIG stands for its plainly named files, in order; module lines are passed over", () => {
+    const conf = loadKrb5Config({ KRB5_CONFIG: "/etc/conf-dir" }, io);
+    assert.deepEqual(conf.files.map((f) => f.source), ["/etc/conf-dir/a-first", "/etc/conf-dir/b_second"]);
+    assert.deepEqual(conf.values("libdefaults", "default_realm"), ["FROM.DIR.A", "FROM.DIR.B"]);
+  });
+
+  it("maps host names to realms through [domain_realm]: the host itself, then each parent as .domain and domain; never an IP address", () => {
     const conf = loadKrb5Config({ KRB5_CONFIG: "/etc/krb5.conf" }, io);
     assert.equal(realmForHost(conf, "web01.corp.example"), "CORP.EXAMPLE");
     assert.equal(realmForHost(conf, "WEB01.Corp.Example."), "CORP.EXAMPLE");
@@ -400,6 +411,11 @@ describe("krb5.conf", () => {
     assert.equal(realmForHost(conf, "lab.corp.example"), "LAB.EXAMPLE");
     assert.equal(realmForHost(conf, "x.lab.corp.example"), "LAB.EXAMPLE");
     assert.equal(realmForHost(conf, "example.org"), undefined);
+    assert.equal(realmForHost(conf, "deep.host.corp.example"), "CORP.EXAMPLE");
+    const bare = parseKrb5Config([{ source: "c", text: "[domain_realm]\n example.org = ORG.EXAMPLE\n 10.0.0.1 = NUMERIC\n" }], io);
+    assert.equal(realmForHost(bare, "www.example.org"), "ORG.EXAMPLE", "a bare domain entry covers its hosts too (MIT 1.20)");
+    assert.equal(realmForHost(bare, "10.0.0.1"), undefined);
+    assert.equal(realmForHost(bare, "[::1]"), undefined);
   });
 
   it("reads KDC addresses as host, host:port and [IPv6]:port, and leaves MS-KKDCP URLs out", () => {

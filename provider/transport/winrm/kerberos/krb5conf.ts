@@ -1,12 +1,15 @@
 // krb5.conf, read as MIT's profile library reads it (krb5.conf(5), "Structure"): [sections] of
 // "tag = value" relations and "tag = { ... }" subsections nested to any depth, comments from "#"
-// or ";" at the start of a line, "include FILE" and "includedir DIR" at the start of a line, a
-// "*" after a section's "]", a tag or a subsection's "}" marking it final (later files in
-// KRB5_CONFIG cannot add to it). KRB5_CONFIG is a colon-separated list of files, read in order,
-// missing ones skipped; a lookup takes the values of every file until one marks the path final.
+// or ";" at the start of a line, "include FILE" and "includedir DIR" at the start of a line (an
+// included file begins with its own section header), a "*" after a section's "]", a tag or a
+// subsection's "}" marking it final. KRB5_CONFIG is a colon-separated list of files, read in
+// order, missing ones skipped; a lookup takes the values of every file until one marks the path
+// final. Finality works across KRB5_CONFIG files only, as up to MIT 1.21 (1.22 also applies it
+// within a file); a final mark on a plain relation, new in 1.22, is honoured the same way.
 // What the Kerberos client needs from it: the default realm, whether to look KDCs up in DNS, the
 // KDCs of a realm, and the realm of a host name ([domain_realm]).
 import * as fs from "node:fs";
+import { isIP } from "node:net";
 import * as path from "node:path";
 
 /** A subsection: its relations in file order; a value is a string or a nested subsection. */
@@ -53,8 +56,10 @@ function unquote(v: string, where: string): string {
   throw new Krb5ConfigError(`${where}: unterminated quoted value`);
 }
 
-/** includedir reads only names of letters, digits, "-" and "_", or ending in ".conf" (krb5.conf(5)). */
-const INCLUDABLE = /^([A-Za-z0-9_-]+|.+\.conf)$/;
+/** includedir reads names of letters, digits, "-" and "_", and names ending in ".conf" not starting with "." (krb5.conf(5), 1.15). */
+const INCLUDABLE = /^([A-Za-z0-9_-]+|[^.].*\.conf)$/;
+/** A directory named in KRB5_CONFIG contributes names of letters, digits, "-" and "_" only (krb5.conf(5), 1.14). */
+const CONFIG_DIR_FILE = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Parses one file's text into `root` (a map of section name -> node), following include and
@@ -68,6 +73,9 @@ export function parseProfile(text: string, source: string, root: Map<string, Pro
     const where = `${source}:${index + 1}`;
     const line = raw.trim();
     if (line === "" || line.startsWith("#") || line.startsWith(";")) return;
+    // "module PATH:RESIDUAL" takes configuration from a plugin, which this reader cannot load;
+    // the line is passed over, and what the module would give must be configured explicitly.
+    if (/^module\s/.test(raw)) return;
     const directive = /^(include|includedir)\s+(.+)$/.exec(raw);
     if (directive && !raw.startsWith(" ") && !raw.startsWith("\t")) {
       if (stack.length > 0) throw new Krb5ConfigError(`${where}: ${directive[1]} inside a subsection`);
@@ -180,22 +188,29 @@ export function parseKrb5Config(files: { source: string; text: string }[], io: P
 }
 
 /**
- * The configuration MIT would read: the files of KRB5_CONFIG (colon-separated), else
- * /etc/krb5.conf; files that do not exist are skipped; none at all gives an empty configuration.
+ * The configuration MIT would read: the files of KRB5_CONFIG (colon-separated; a directory there
+ * stands for its files named with letters, digits, "-" and "_", in order), else /etc/krb5.conf;
+ * files that do not exist are skipped; none at all gives an empty configuration.
  */
 export function loadKrb5Config(env: NodeJS.ProcessEnv = process.env, io: ProfileFiles = DISK): Krb5Config {
   const list = (env.KRB5_CONFIG ?? "/etc/krb5.conf").split(":").filter((f) => f !== "");
   const files: { source: string; text: string }[] = [];
-  for (const file of list) {
+  const add = (file: string, inDirectory: boolean): void => {
     let text: string;
     try {
       text = io.readFile(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw new Krb5ConfigError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code === "EISDIR" && !inDirectory) {
+        for (const name of io.readDir(file).filter((n) => CONFIG_DIR_FILE.test(n)).sort()) add(path.join(file, name), true);
+        return;
+      }
+      throw new Krb5ConfigError(`${file}: cannot be read (${code ?? String(err)})`);
     }
     files.push({ source: file, text });
-  }
+  };
+  for (const file of list) add(file, false);
   return parseKrb5Config(files, io);
 }
 
@@ -249,12 +264,14 @@ export function kdcAddresses(conf: Krb5Config, realm: string): KdcAddress[] {
 }
 
 /**
- * The realm [domain_realm] gives a host: an entry for the host name itself, else the nearest
- * ".domain" entry above it (MIT's domain_realm lookup: "web01.corp.example", then
- * ".corp.example", then ".example"). Names compare without case and a trailing dot.
+ * The realm [domain_realm] gives a host, looked up as MIT's profile host-realm module does
+ * (hostrealm_profile.c): the host name itself, then each parent as ".domain" and as "domain"
+ * ("web01.corp.example", ".corp.example", "corp.example", ".example", "example"); the first entry
+ * found wins. IP addresses are never looked up. Names compare without case and a trailing dot.
  */
 export function realmForHost(conf: Krb5Config, host: string): string | undefined {
   const name = host.toLowerCase().replace(/\.$/, "");
+  if (isIP(name) || /^\[.*\]$/.test(name)) return undefined;
   const entries = new Map<string, string>();
   for (const file of conf.files) {
     const section = file.sections.get("domain_realm");
@@ -262,10 +279,9 @@ export function realmForHost(conf: Krb5Config, host: string): string | undefined
     for (const r of section.relations) if (typeof r.value === "string" && !entries.has(r.tag.toLowerCase())) entries.set(r.tag.toLowerCase(), r.value);
     if (section.final) break;
   }
-  if (entries.has(name)) return entries.get(name);
-  for (let dot = name.indexOf("."); dot >= 0; dot = name.indexOf(".", dot + 1)) {
-    const suffix = name.slice(dot);
-    if (entries.has(suffix)) return entries.get(suffix);
+  for (let p: number = 0; p >= 0 && p <= name.length; p = name[p] === "." ? p + 1 : name.indexOf(".", p)) {
+    const candidate = name.slice(p);
+    if (candidate !== "" && entries.has(candidate)) return entries.get(candidate);
   }
   return undefined;
 }
