@@ -106,6 +106,15 @@ describe("Kerberos messages: MIT's exchanges (kinit and kvno against a loopback 
     assert.equal(m.errorEtypeInfo2(stranger), undefined);
   });
 
+  it("reads PA-ETYPE-INFO2 from PREAUTH_REQUIRED strictly, from PREAUTH_FAILED when it is there, from no other error", () => {
+    const required = m.decodeKrbError(fixture("krb-error-preauth-required.der"));
+    const typedData = m.encodeAuthorizationData([{ adType: 3, adData: Buffer.alloc(2) }]); // [0]/[1] members, as TYPED-DATA has
+    assert.deepEqual(m.errorEtypeInfo2({ ...required, errorCode: ErrorCode.KDC_ERR_PREAUTH_FAILED }), [{ etype: 18, salt: "FIXTURE.TESTalice" }]);
+    assert.equal(m.errorEtypeInfo2({ ...required, errorCode: ErrorCode.KDC_ERR_PREAUTH_FAILED, eData: typedData }), undefined);
+    assert.throws(() => m.errorEtypeInfo2({ ...required, eData: typedData }), /METHOD-DATA\[0\]: unknown field \[0\]/);
+    assert.equal(m.errorEtypeInfo2({ ...required, errorCode: ErrorCode.KRB_AP_ERR_SKEW }), undefined);
+  });
+
   it("refuses a recorded message cut short or with a byte appended, naming the message", () => {
     const rep = fixture("as-rep.der");
     assert.throws(() => m.decodeKdcRep(rep.subarray(0, rep.length - 1)), (e: unknown) => e instanceof DerError && /^KDC-REP: length \d+ runs past the end/.test(e.message));

@@ -928,12 +928,24 @@ export function decodeKrbError(b: Buffer): KrbError {
 /**
  * The ETYPE-INFO2 a KRB-ERROR carries in its e-data as METHOD-DATA (RFC 4120 5.2.7.5; sent with
  * KDC_ERR_PREAUTH_REQUIRED, and by MIT with KDC_ERR_PREAUTH_FAILED too), or undefined when there
- * is none. Other errors' e-data (TYPED-DATA, Windows' KERB-ERROR-DATA) is not read as METHOD-DATA.
+ * is none. With PREAUTH_REQUIRED, e-data that is not METHOD-DATA is refused (DerError); with
+ * PREAUTH_FAILED it only means there is no salt to learn, since the error itself is the news.
+ * Other errors' e-data (TYPED-DATA, Windows' KERB-ERROR-DATA) is not read as METHOD-DATA.
  */
 export function errorEtypeInfo2(e: KrbError): EtypeInfo2Entry[] | undefined {
-  if (!e.eData || (e.errorCode !== ErrorCode.KDC_ERR_PREAUTH_REQUIRED && e.errorCode !== ErrorCode.KDC_ERR_PREAUTH_FAILED)) return undefined;
-  const pa = decodeMethodData(e.eData).find((p) => p.padataType === PaType.ETYPE_INFO2);
-  return pa ? decodeEtypeInfo2(pa.padataValue) : undefined;
+  if (!e.eData) return undefined;
+  const read = () => {
+    const pa = decodeMethodData(e.eData!).find((p) => p.padataType === PaType.ETYPE_INFO2);
+    return pa ? decodeEtypeInfo2(pa.padataValue) : undefined;
+  };
+  if (e.errorCode === ErrorCode.KDC_ERR_PREAUTH_REQUIRED) return read();
+  if (e.errorCode !== ErrorCode.KDC_ERR_PREAUTH_FAILED) return undefined;
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DerError) return undefined;
+    throw err;
+  }
 }
 
 /** Which of the three messages a KDC or acceptor reply is, by its APPLICATION tag. */
