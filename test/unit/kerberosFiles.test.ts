@@ -167,7 +167,7 @@ describe("FILE credential cache reader", () => {
       const listed = [...klist.matchAll(/^(\S+ \S+)  (\S+ \S+)  (\S+)\n\trenew until (\S+ \S+), Flags: (\S+)\n\tEtype \(skey, tkt\): (\S+), (\S+) $/gm)];
       assert.equal(listed.length, version === 4 ? 2 : 1);
       assert.deepEqual(
-        cache.credentials.map((c) => [c.starttime, c.endtime, formatPrincipal(c.server), c.renewTill, klistFlags(c.ticketFlags), c.key.enctype, decodeTicket(c.ticket).encPart.etype]),
+        cache.credentials.map((c) => [c.starttime, c.endtime, formatPrincipal(c.server), c.renewTill, klistFlags(c.ticketFlags), c.key.etype, decodeTicket(c.ticket).encPart.etype]),
         listed.map(([, start, end, server, renew, flags, skey, tkt]) => [klistTime(start), klistTime(end), server, klistTime(renew), flags, ENCTYPES[skey], ENCTYPES[tkt]]),
       );
       for (const c of cache.credentials) {

@@ -14,7 +14,8 @@ import { Principal, samePrincipal } from "./principal";
 export interface Credential {
   client: Principal;
   server: Principal;
-  key: { enctype: number; value: Buffer };
+  /** The session key, shaped as crypto.ts's EncryptionKey (etype and bytes). */
+  key: { etype: number; value: Buffer };
   authtime: Date;
   /** The ticket's start; MIT writes 0 when it equals authtime, and this reader then gives authtime. */
   starttime: Date;
@@ -122,7 +123,7 @@ export function parseCcache(buf: Buffer, source = "credential cache"): Credentia
       credentials.push({
         client,
         server,
-        key: { enctype, value },
+        key: { etype: enctype, value },
         authtime: time(authtime),
         starttime: time(starttime || authtime),
         endtime: time(endtime),
