@@ -52,7 +52,11 @@ def bindings(app_data_b64):
 
 
 def oid_text(oid):
-    return None if oid is None else oid.dotted_form
+    """An OID's dotted form; None when there is none yet (SPNEGO reports no mech mid-negotiation)."""
+    try:
+        return None if oid is None else oid.dotted_form
+    except (IndexError, ValueError):
+        return None
 
 
 def entry(ctx_id, role=None):
