@@ -106,6 +106,9 @@ describe("Kerberos harness: MIT KDC on loopback and a GSSAPI sidecar", () => {
 
   it("kinit -k -t into a FILE ccache, the key from a keytab extracted with -norandkey", async () => {
     await realm.addPrincipal("batch");
+    // kadmin.local exits 0 after a failed query; the harness reads its message instead.
+    await assert.rejects(realm.addPrincipal("batch"), /Principal or policy already exists while creating "batch@CORP\.TEST"/);
+    await assert.rejects(realm.keytab("nobody", path.join(realm.dir, "nobody.keytab")), KerberosToolError);
     const keytab = await realm.keytab("batch", path.join(realm.dir, "batch.keytab"), { norandkey: true });
     const cc = await realm.kinit("batch", { keytab, ccache: path.join(realm.dir, "batch.cc") });
     assert.equal(cc, `FILE:${path.join(realm.dir, "batch.cc")}`);
@@ -218,6 +221,22 @@ describe("Kerberos harness: MIT KDC on loopback and a GSSAPI sidecar", () => {
     assert.equal(BigInt(lucid.sendSeq), r.seq + 1n);
     // MIT's lucid recv_seq is the initiator's initial sequence number, not the next one expected.
     assert.equal(BigInt(lucid.recvSeq), h.seq);
+  });
+
+  it("plain gss_wrap is another layout (RRC 0, one token); MIT's plain unwrap takes an IOV token whole, unwrapIov refuses a plain one", async () => {
+    const { i, a } = await contextPair();
+    const body = Buffer.from("<s:Envelope>plain</s:Envelope>");
+    const plain = await gss.wrap(i, body);
+    const p = tokenHeader(plain);
+    assert.deepEqual([p.tokId, p.flags, p.ec, p.rrc, plain.length], ["0504", 0x06, 0, 0, 16 + 16 + body.length + 16 + 12]);
+    assert.deepEqual(await gss.unwrap(a, plain), body);
+    // The WinRM layout read by plain gss_unwrap: header and data together, rotated back by RRC.
+    const iov = await gss.wrapIov(i, body);
+    assert.deepEqual(await gss.unwrap(a, Buffer.concat([iov.header, iov.data])), body);
+    // A plain token cut at 60 bytes: MIT's IOV unwrap without a trailer wants RRC 28.
+    const plain2 = await gss.wrap(i, body);
+    const err = await rejects(gss.unwrapIov(a, plain2.subarray(0, 60), plain2.subarray(60)));
+    assert.equal(err.major, GSS_MAJOR.DEFECTIVE_TOKEN);
   });
 
   it("without mutual authentication there is no acceptor subkey: flags 0x02 and 0x03, the initiator's subkey protects both ways", async () => {
@@ -372,6 +391,9 @@ describe("Kerberos harness: MIT KDC on loopback and a GSSAPI sidecar", () => {
     assert.equal((await rejects(gss.accept(id("a"), Buffer.from("not a token")))).major, GSS_MAJOR.FAILURE);
     const unknown = await rejects(gss.initiate(id("i"), `HTTP/nosuch.${realm.domain}`));
     assert.equal(unknown.minorMessage, `Server HTTP/nosuch.corp.test@CORP.TEST not found in Kerberos database`);
+    const { i } = await contextPair();
+    await gss.close(i);
+    assert.match((await rejects(gss.wrapIov(i, Buffer.from("x")))).message, /no context/);
     assert.equal((await gss.request("ping")).pid, gss.pid);
   });
 

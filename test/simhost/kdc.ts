@@ -79,6 +79,12 @@ export function runTool(program: string, args: string[], env: NodeJS.ProcessEnv,
   });
 }
 
+/** Every realm this process started and has not stopped: its KDC killed and its directory removed if the process exits first. */
+const liveRealms = new Set<Realm>();
+process.once("exit", () => {
+  for (const realm of liveRealms) realm.abandon();
+});
+
 /** A port free for both TCP and UDP on `address` (krb5kdc listens on both). */
 async function freeTcpUdpPort(address: string): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -179,6 +185,7 @@ export class Realm {
     const port = await freeTcpUdpPort(address);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kdc-"));
     const realm = new Realm(realmName, dir, address, port);
+    liveRealms.add(realm);
     try {
       fs.mkdirSync(path.join(dir, "rcache"));
       realm.writeConfig(options.libdefaults ?? {});
@@ -257,7 +264,12 @@ ${extra}
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
     let exited = false;
-    this.kdcExit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
+    this.kdcExit = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        exited = true;
+        resolve();
+      }),
+    );
     this.kdc = child;
     const until = Date.now() + 10_000;
     const serving = new RegExp(`krb5kdc\\[${child.pid}\\]\\(info\\): commencing operation`);
@@ -287,6 +299,17 @@ ${extra}
   /** Stops the KDC and removes the realm's directory. Safe to call twice. */
   async stop(): Promise<void> {
     await this.stopKdc();
+    if (!this.removed) {
+      this.removed = true;
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+    liveRealms.delete(this);
+  }
+
+  /** At process exit, synchronously: SIGKILL to the KDC, the directory removed. */
+  abandon(): void {
+    this.kdc?.kill("SIGKILL");
+    this.kdc = null;
     if (!this.removed) {
       this.removed = true;
       fs.rmSync(this.dir, { recursive: true, force: true });
