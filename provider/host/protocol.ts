@@ -13,8 +13,16 @@ export const SCRIPTS_DIR = path.resolve(__dirname, "..", "..", "..", "provider",
 export const BOOTSTRAP_SCRIPT = "bootstrap.ps1";
 export const SIGNING_SCRIPT = "smb-signing.ps1";
 
+/** Script texts read once per process: the package's files do not change under a running provider. */
+const scriptTexts = new Map<string, string>();
+
 export function readScript(name: string): string {
-  return fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
+  let text = scriptTexts.get(name);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
+    scriptTexts.set(name, text);
+  }
+  return text;
 }
 
 /**
@@ -84,8 +92,10 @@ export function packageVersion(): string {
 
 /** SHA-256 (hex) of the shipped smb-signing.ps1 as the package holds it: what Get-FileHash shows for an unchanged copy before it is signed. */
 export function shippedScriptSha256(): string {
-  return crypto.createHash("sha256").update(fs.readFileSync(path.join(SCRIPTS_DIR, SIGNING_SCRIPT))).digest("hex");
+  return crypto.createHash("sha256").update(readScript(SIGNING_SCRIPT), "utf8").digest("hex");
 }
+
+let shippedComparable: string | undefined;
 
 /**
  * Why the file a host holds at connection.scriptPath is not this release's smb-signing.ps1
@@ -97,7 +107,7 @@ export function scriptFileProblem(bytes: Buffer): string | undefined {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return "is saved as UTF-16, not as the package ships it (copy the file, do not re-save it)";
   }
-  const shipped = comparableScriptText(readScript(SIGNING_SCRIPT));
+  const shipped = (shippedComparable ??= comparableScriptText(readScript(SIGNING_SCRIPT)));
   const found = comparableScriptText(bytes.toString("utf8"));
   if (found === shipped) return undefined;
   const foundLines = found.split("\n");

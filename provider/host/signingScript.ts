@@ -239,16 +239,16 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
 
 /** Refuses the file `type` printed unless it is this release's smb-signing.ps1 (protocol.ts scriptFileProblem), saying which the provider expects. */
 export function checkScriptFile(where: string, scriptPath: string, result: RemoteResult): void {
-  const expected =
+  const expected = () =>
     `the provider expects the smb-signing.ps1 of pulumi-smb-signing ${packageVersion()} (SHA-256 ${shippedScriptSha256()} before signing), ` +
     "signed, with nothing else changed";
   if (result.exitCode === null) throw new HostError("connectionDropped", where, `the connection ended while reading connection.scriptPath ${scriptPath}`);
   if (result.exitCode !== 0) {
     const why = errorTextFromStderr(result.stderr.toString("utf8")).trim() || `exit code ${result.exitCode}`;
-    throw new HostError("scriptMismatch", where, `connection.scriptPath ${scriptPath} could not be read on the host (${why}); ${expected}`);
+    throw new HostError("scriptMismatch", where, `connection.scriptPath ${scriptPath} could not be read on the host (${why}); ${expected()}`);
   }
   const problem = scriptFileProblem(result.stdout);
-  if (problem) throw new HostError("scriptMismatch", where, `connection.scriptPath ${scriptPath} ${problem}, so it was not run; ${expected}`);
+  if (problem) throw new HostError("scriptMismatch", where, `connection.scriptPath ${scriptPath} ${problem}, so it was not run; ${expected()}`);
 }
 
 /** The reply of one run as a typed result, or a typed HostError (badReply for any other shape). */
