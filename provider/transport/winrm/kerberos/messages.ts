@@ -744,8 +744,8 @@ export function encodeEncKdcRepPart(p: EncKdcRepPart, tag: 25 | 26 = AppTag.ENC_
 
 /**
  * The decrypted enc-part of an AS-REP or TGS-REP. Either APPLICATION tag is accepted in either
- * reply: some KDCs send EncTGSRepPart in AS-REPs, and MIT's client accepts both (RFC 4120 5.4.2
- * says to allow it).
+ * reply: MIT's own KDC tags its AS-REP's part as EncTGSRepPart (26; test/unit/kerberosRecorded),
+ * and RFC 4120 5.4.2 tells clients to accept both, as MIT's client does.
  */
 export function decodeEncKdcRepPart(b: Buffer): EncKdcRepPart {
   const what = "EncKDCRepPart";
