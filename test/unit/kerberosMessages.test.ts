@@ -121,6 +121,12 @@ describe("Kerberos messages: MIT's exchanges (kinit and kvno against a loopback 
     assert.throws(() => m.decodeKrbError(Buffer.concat([fixture("krb-error-preauth-required.der"), Buffer.from([0])])), /KRB-ERROR: 1 trailing bytes after the value/);
     assert.throws(() => m.decodeApReq(fixture("as-rep.der")), /AP-REQ: expected \[APPLICATION 14\], found \[APPLICATION 11\]/);
   });
+
+  it("reads a KRB-ERROR whose e-text is not UTF-8 (Latin-1), so the error code still shows", () => {
+    const err = { ...m.decodeKrbError(fixture("krb-error-preauth-required.der")), eText: "x" };
+    const latin1 = Buffer.from(m.encodeKrbError(err).toString("hex").replace("1b0178", "1b01e9"), "hex");
+    assert.deepEqual([m.decodeKrbError(latin1).errorCode, m.decodeKrbError(latin1).eText], [25, "é"]);
+  });
 });
 
 // ---- arbitraries ------------------------------------------------------------------------------

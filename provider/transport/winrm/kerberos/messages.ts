@@ -898,6 +898,15 @@ export function encodeKrbError(e: KrbError): Buffer {
   );
 }
 
+function lenientText(e: Element, what: string): string {
+  expectTag(e, Tag.GENERAL_STRING, what);
+  try {
+    return readKerberosString(e, what);
+  } catch {
+    return e.contents.toString("latin1");
+  }
+}
+
 export function decodeKrbError(b: Buffer): KrbError {
   const what = "KRB-ERROR";
   const outer = decodeWhole(b, applicationTag(MsgType.KRB_ERROR), what);
@@ -920,7 +929,8 @@ export function decodeKrbError(b: Buffer): KrbError {
     ...(cname ? { cname: principalName(cname, `${what} cname`) } : {}),
     realm: readKerberosString(f.required(9, "realm"), `${what} realm`),
     sname: principalName(f.required(10, "sname"), `${what} sname`),
-    ...(eText ? { eText: readKerberosString(eText, `${what} e-text`) } : {}),
+    // e-text is for people; a KDC writing it in another charset must not hide the error code
+    ...(eText ? { eText: lenientText(eText, `${what} e-text`) } : {}),
     ...(eData ? { eData: readOctetString(eData, `${what} e-data`) } : {}),
   };
 }
