@@ -79,7 +79,9 @@ function refused(fn: () => unknown, failure: KerberosError["failure"], message: 
 describe("Kerberos initiator context (gssContext.ts)", () => {
   it("makes a new authenticator for every token even when the clock stands still: ctime/cusec, subkey and sequence number differ", () => {
     const st = serviceTicket();
-    const frozen = new Date(Date.now() + 5_000);
+    // Not ahead of the real clock: the process's authenticator times never go back, and a clock in
+    // the future here would carry into every later test's authenticators.
+    const frozen = new Date();
     const ctx = new GssInitiatorContext(st, () => frozen);
     const auths = [0, 1, 2, 3].map(() => readAuthenticator(ctx.initialToken({ cbtAware: false }), st.sessionKey));
     const micros = auths.map((a) => a.ctime.getTime() * 1000 + a.cusec);
@@ -94,6 +96,11 @@ describe("Kerberos initiator context (gssContext.ts)", () => {
       assert.deepEqual(a.cname.nameString, ["alice"]);
       assert.equal(a.crealm, REALM);
     }
+    // A clock stepped back by a minute is followed: the time sent never runs ahead of it by more than a second.
+    const behind = new Date(Date.now() - 60_000);
+    const back = readAuthenticator(new GssInitiatorContext(st, () => behind).initialToken({ cbtAware: false }), st.sessionKey);
+    assert.equal(back.ctime.getTime(), Math.floor(behind.getTime() / 1000) * 1000);
+    assert.equal(back.cusec, (behind.getTime() % 1000) * 1000);
   });
 
   it("sends the raw krb5 token (TOK_ID 01 00, ap-options mutual-required), or the same inside a SPNEGO NegTokenInit", () => {
@@ -170,16 +177,16 @@ describe("Kerberos initiator context (gssContext.ts)", () => {
 
   it("maps each KRB-ERROR to its cause, naming the fix; skew names the host's time and ours", () => {
     const st = serviceTicket();
-    const now = new Date("2026-12-07T18:00:00.000Z");
+    const now = new Date("2025-06-01T18:00:00.000Z");
     const token = () => {
       const ctx = new GssInitiatorContext(st, () => now);
       ctx.initialToken({ cbtAware: false });
       return ctx;
     };
     refused(
-      () => token().acceptReply(krbError(ErrorCode.KRB_AP_ERR_SKEW, { stime: new Date("2026-12-07T18:10:00.250Z") })),
+      () => token().acceptReply(krbError(ErrorCode.KRB_AP_ERR_SKEW, { stime: new Date("2025-06-01T18:10:00.250Z") })),
       "clockSkew",
-      /^KRB_AP_ERR_SKEW \(37\) from HTTP\/web01\.corp\.test@CORP\.TEST: the clocks differ by more than the allowed skew: the host's time is 2026-12-07T18:10:00\.250Z, this machine's 2026-12-07T18:00:00\.000Z \(600 s apart\); synchronise/,
+      /^KRB_AP_ERR_SKEW \(37\) from HTTP\/web01\.corp\.test@CORP\.TEST: the clocks differ by more than the allowed skew: the host's time is 2025-06-01T18:10:00\.250Z, this machine's 2025-06-01T18:00:00\.000Z \(600 s apart\); synchronise/,
       37,
     );
     refused(() => token().acceptReply(krbError(ErrorCode.KRB_AP_ERR_TKT_NYV)), "clockSkew", /KRB_AP_ERR_TKT_NYV \(33\).*not yet valid/, 33);
@@ -195,7 +202,7 @@ describe("Kerberos initiator context (gssContext.ts)", () => {
     refused(() => token().acceptReply(krbError(99)), "protocol", /with error 99/, 99);
   });
 
-  it("reads SPNEGO answers: accept-completed with the AP-REP, a reject with or without a KRB-ERROR; a further MIC round or another mechanism is refused", () => {
+  it("reads SPNEGO answers: accept-completed with the AP-REP, a reject with or without a KRB-ERROR; a mechListMIC, a further round or another mechanism is refused", () => {
     const st = serviceTicket();
     const fresh = () => {
       const ctx = new GssInitiatorContext(st);
@@ -210,6 +217,12 @@ describe("Kerberos initiator context (gssContext.ts)", () => {
       () => b.ctx.acceptReply(encodeNegTokenResp({ negState: NegState.ACCEPT_INCOMPLETE, supportedMech: Oid.KRB5, responseToken: apRep(b.auth, st.sessionKey), mechListMIC: Buffer.alloc(28) })),
       "protocol",
       /not accept-completed \(negState 1\)/,
+    );
+    const c = fresh();
+    refused(
+      () => c.ctx.acceptReply(encodeNegTokenResp({ negState: NegState.ACCEPT_COMPLETED, supportedMech: Oid.KRB5, responseToken: apRep(c.auth, st.sessionKey), mechListMIC: Buffer.alloc(28) })),
+      "unsupported",
+      /carries a mechListMIC, which this client does not verify: send the raw krb5 token/,
     );
     refused(() => fresh().ctx.acceptReply(encodeNegTokenResp({ negState: NegState.ACCEPT_COMPLETED, supportedMech: Oid.NTLMSSP })), "protocol", /chose the mechanism 1\.3\.6\.1\.4\.1\.311\.2\.2\.10, not Kerberos/);
     refused(() => fresh().ctx.acceptReply(Buffer.from([0xa1, 0x03, 0x30, 0x01])), "mutualAuthFailed", /SPNEGO answer .* is malformed/);

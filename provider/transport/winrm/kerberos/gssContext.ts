@@ -75,7 +75,13 @@ export interface InitialTokenOptions {
    * acceptor has no bindings either (plain HTTP).
    */
   cbtAware: boolean;
-  /** Wrap the krb5 token in a SPNEGO NegTokenInit (mechTypes MS-KRB5, KRB5) instead of sending it raw. */
+  /**
+   * Wrap the krb5 token in a SPNEGO NegTokenInit (mechTypes MS-KRB5, KRB5) instead of sending it
+   * raw. Off by default: under `Authorization: Negotiate` the raw krb5 token is what
+   * pykerberos/requests-kerberos (pywinrm, Ansible) send to Windows, whose SSPI Negotiate package
+   * recognises the krb5 OID and answers in the same form, a raw AP-REP; SPNEGO adds nothing for a
+   * single mechanism and may bring a mechListMIC round, which this client does not do.
+   */
   spnego?: boolean;
 }
 
@@ -102,12 +108,13 @@ let lastAuthenticatorMicros = 0;
 
 /**
  * An authenticator's ctime and cusec: the clock's time in microseconds, moved one microsecond past
- * the last one this process used when the clock has not advanced (several tokens in one
- * millisecond, or a clock set back), so no two authenticators of this process share a time.
+ * the last one this process used when the clock has not advanced beyond it (several tokens in one
+ * millisecond, a clock stepped back a little), so no two authenticators share a time. A clock
+ * stepped back by more than a second is followed, so the time sent never runs far ahead of it.
  */
 function freshAuthenticatorTime(now: Date): { ctime: Date; cusec: number } {
   let micros = now.getTime() * 1000;
-  if (micros <= lastAuthenticatorMicros) micros = lastAuthenticatorMicros + 1;
+  if (micros <= lastAuthenticatorMicros && lastAuthenticatorMicros - micros < 1_000_000) micros = lastAuthenticatorMicros + 1;
   lastAuthenticatorMicros = micros;
   return { ctime: new Date(Math.floor(micros / 1_000_000) * 1000), cusec: micros % 1_000_000 };
 }
@@ -289,6 +296,11 @@ export class GssInitiatorContext {
     }
     if (!resp.responseToken) {
       throw new KerberosError("mutualAuthFailed", `the host answered without proving it holds the key of ${this.service} (no AP-REP): refused before anything was sent`);
+    }
+    // A mechListMIC would be a MIC token (RFC 4121 4.2.6.1) that also takes one of the acceptor's
+    // sequence numbers; ignoring it would leave the session one number behind the host.
+    if (resp.mechListMIC) {
+      throw new KerberosError("unsupported", `the host's SPNEGO answer for ${this.service} carries a mechListMIC, which this client does not verify: send the raw krb5 token (the default)`);
     }
     return resp.responseToken;
   }
