@@ -19,6 +19,7 @@ import { encryptedContentType, EncryptionProtocol, frameEncrypted, KERBEROS_ENCR
 import { ACTION, bodies, envelope, faultOf, newMessageId, parseEnvelope, text } from "../../provider/transport/winrm/soap";
 import { REPO_ROOT } from "../e2e/pulumiCli";
 import { GssSidecar } from "../simhost/gssSidecar";
+import { SIM_KERBEROS_PASSWORD, SIM_KERBEROS_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import { Realm, startRealm } from "../simhost/kdc";
 import { newHostState, saveState } from "../simhost/model";
 import { WinrmEmulator } from "../simhost/winrmServer";
@@ -364,5 +365,52 @@ describe("WinRM emulator with Kerberos: MIT's initiator and pywinrm against a re
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /InvalidCredentialsError|rejected/);
     assert.match(e.refusals.at(-1)!.reason, /CbtHardeningLevel Strict/);
+  });
+});
+
+describe("A simulated fleet joined to the domain (FleetOptions.kerberos)", function () {
+  this.timeout(120_000);
+  let fleet: SimulatedFleet;
+  before(async () => {
+    fleet = await SimulatedFleet.start(
+      [
+        { name: "krb-a", preset: "server-2025" },
+        { name: "krb-b", preset: "server-2022", winrm: { restrictNtlmIncoming: true } },
+      ],
+      { winrm: true, kerberos: true },
+    );
+  });
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  it("each host accepts a ticket for its own SPN from the one keytab; a host restricting NTLM still takes Kerberos; the realm and acceptor stop with the fleet", async () => {
+    const realm = fleet.realm!;
+    const cache = await realm.kinit(SIM_KERBEROS_USER, { password: SIM_KERBEROS_PASSWORD, ccache: path.join(realm.dir, "admin.cc") });
+    for (const name of ["krb-a", "krb-b"]) {
+      const spnHost = SimulatedFleet.servicePrincipal(name).slice("HTTP/".length);
+      const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          PYTHON,
+          [path.join(REPO_ROOT, "test", "interop", "pywinrm_check.py"), `https://${fleet.host(name).address}:${SIM_WINRM_HTTPS_PORT}/wsman`, "-", "-", "--ca", path.join(fleet.workDir, "winrm_cert.pem"), "--kerberos", spnHost],
+          { env: { ...process.env, ...realm.env, KRB5CCNAME: cache }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(result.code, 0, `${name}: ${result.stderr}`);
+      assert.equal((JSON.parse(result.stdout) as { code: number }).code, 0);
+    }
+    // krb-b restricts NTLM: the same account's NTLM logon gets no challenge, where Kerberos just worked.
+    const refusedNtlm = await handMadeConnection({ address: fleet.host("krb-b").address, port: SIM_WINRM_PORT, account: `${SIM_DOMAIN}\\${SIM_KERBEROS_USER}`, password: SIM_KERBEROS_PASSWORD }).then(
+      () => "challenged",
+      (err: Error) => err.message,
+    );
+    assert.match(refusedNtlm, /expected an NTLM challenge, got HTTP 401/);
+    const pid = fleet.kerberosAcceptor!.pid;
+    const kdcDir = realm.dir;
+    await fleet.stop();
+    assert.throws(() => process.kill(pid, 0), /ESRCH/, "the acceptor process is gone");
+    assert.equal(fs.existsSync(kdcDir), false, "the realm's directory is removed");
+    fleet = undefined as unknown as SimulatedFleet;
   });
 });
