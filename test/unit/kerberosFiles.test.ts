@@ -3,7 +3,9 @@
 // the ticket lookups; the KRB5CCNAME resolver and its refusal of caches that are not files; and
 // the krb5.conf profile reader (sections, nesting, includes, final marks, KRB5_CONFIG lists).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { CcacheError, findCredential, findTgt, parseCcache, readCcache, resolveCcacheName } from "../../provider/transport/winrm/kerberos/ccache";
@@ -134,6 +136,20 @@ describe("keytab reader", () => {
   it("reads a FILE: keytab name and refuses other keytab types", () => {
     assert.equal(readKeytab(`FILE:${fixturePath("ktutil.keytab")}`).length, 7);
     assert.throws(() => readKeytab("MEMORY:kt"), /only FILE: keytabs can be read/);
+  });
+
+  it("refuses a keytab or ticket cache path that is not a regular file (a device, a FIFO, a directory) at once, without reading it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "krb-files-"));
+    try {
+      const fifo = path.join(dir, "fifo");
+      execFileSync("mkfifo", [fifo]);
+      for (const name of ["/dev/zero", fifo, dir]) {
+        assert.throws(() => readKeytab(name), (e: unknown) => e instanceof KeytabError && /is not a regular file/.test(e.message), name);
+        assert.throws(() => readCcache(name), (e: unknown) => e instanceof CcacheError && /is not a regular file: KRB5CCNAME must name a FILE ccache/.test(e.message), name);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -354,6 +370,16 @@ describe("krb5.conf", () => {
     "/etc/conf-dir/a-first": "module /usr/lib/some-module.so:residual\n[libdefaults]\n default_realm = FROM.DIR.A\n",
     "/etc/conf-dir/c.conf": "not read: a KRB5_CONFIG directory takes plain names only",
     "/etc/second.conf": "[libdefaults]\n default_realm = SECOND.EXAMPLE\n[realms]\n CORP.EXAMPLE = {\n  kdc = dc4.corp.example\n }\n LAB.EXAMPLE = {\n  kdc = ignored.example\n }\n",
+  });
+
+  it("takes one KDC per kdc relation, up to the first blank: a trailing comment never adds KDCs, a comma list is refused (MIT k5_parse_host_string)", () => {
+    const one = parseKrb5Config([{ source: "krb5.conf", text: "[realms]\n R.EXAMPLE = {\n  kdc = kdc1.r.example # primary\n  kdc = kdc2.r.example:750\n }\n" }]);
+    assert.deepEqual(kdcAddresses(one, "R.EXAMPLE"), [
+      { host: "kdc1.r.example", port: 88 },
+      { host: "kdc2.r.example", port: 750 },
+    ]);
+    const commas = parseKrb5Config([{ source: "krb5.conf", text: "[realms]\n R.EXAMPLE = {\n  kdc = kdc2.r.example:750, kdc3.r.example\n }\n" }]);
+    assert.throws(() => kdcAddresses(commas, "R.EXAMPLE"), (e: unknown) => e instanceof Krb5ConfigError && /kdc "kdc2\.r\.example:750,"/.test(e.message));
   });
 
   it("reads the default realm, dns_lookup_kdc, and a realm's KDCs (default port 88), includes and includedir followed", () => {

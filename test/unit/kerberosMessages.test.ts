@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
+import * as der from "../../provider/transport/winrm/kerberos/der";
 import { DerError } from "../../provider/transport/winrm/kerberos/der";
 import * as m from "../../provider/transport/winrm/kerberos/messages";
 import { ErrorCode, KdcOptions, KeyUsage, MsgType, PaType } from "../../provider/transport/winrm/kerberos/messages";
@@ -358,6 +359,42 @@ describe("Kerberos GSS framing (RFC 4121 4.1, RFC 4178)", () => {
     assert.equal(ad[0].adType, m.AdType.IF_RELEVANT);
     assert.equal(m.authDataApOptions(ad), m.KERB_AP_OPTIONS_CBT);
     assert.equal(m.authDataApOptions([]), undefined);
+  });
+});
+
+describe("Kerberos messages as Windows encodes numbers (MIT asn1_k_encode.c: kvnos are signed on Windows)", () => {
+  /** A Ticket whose enc-part kvno is the INTEGER -5 (02 01 FB), as Windows writes a read-only DC's large kvno. */
+  const negativeKvnoTicket = () =>
+    der.application(
+      m.AppTag.TICKET,
+      der.sequence(
+        der.explicit(0, der.integer(5)),
+        der.explicit(1, der.kerberosString("CORP.EXAMPLE")),
+        der.explicit(2, m.encodePrincipalName({ nameType: 2, nameString: ["HTTP", "web01.corp.example"] })),
+        der.explicit(3, der.sequence(der.explicit(0, der.integer(18)), der.explicit(1, der.integer(-5)), der.explicit(2, der.octetString(Buffer.alloc(8, 1))))),
+      ),
+    );
+
+  it("reads a negative kvno as the same 32 bits, and passes the ticket on byte for byte", () => {
+    const received = negativeKvnoTicket();
+    assert.ok(received.includes(Buffer.from("a1030201fb", "hex")), "kvno -5 as Windows writes it");
+    const t = m.decodeTicket(received);
+    assert.equal(t.encPart.kvno, 0xfffffffb);
+    // An AP-REQ carries the ticket exactly as it came, not re-encoded (which would write the kvno as 5 bytes).
+    const apReq = m.encodeApReq({ apOptions: 0, ticket: t, authenticator: { etype: 18, cipher: Buffer.alloc(4) } });
+    assert.ok(apReq.includes(received), "the ticket's own bytes are inside the AP-REQ");
+    assert.equal(m.encodeTicket(t).toString("hex"), received.toString("hex"));
+    assert.deepEqual(Object.keys(t), ["realm", "sname", "encPart"], "the received bytes stay out of comparisons");
+  });
+
+  it("reads a negative seq-number in an AP-REP's EncAPRepPart (and an Authenticator) as the same 32 bits", () => {
+    const part = m.encodeEncApRepPart({ ctime: new Date(Date.UTC(2026, 11, 7)), cusec: 5, seqNumber: 1 });
+    // seq-number 1 is "a3 03 02 01 01": write it as -2 ("a3 03 02 01 fe"), same length.
+    const at = part.indexOf(Buffer.from("a303020101", "hex"));
+    assert.ok(at > 0);
+    const edited = Buffer.from(part);
+    edited[at + 4] = 0xfe;
+    assert.equal(m.decodeEncApRepPart(edited).seqNumber, 0xfffffffe);
   });
 });
 

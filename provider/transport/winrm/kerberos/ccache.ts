@@ -6,8 +6,7 @@
 // entries (server realm "X-CACHECONF:") are kept apart from the credentials. Other cache types
 // (KCM, KEYRING, API, MEMORY) live in a daemon or the kernel and cannot be read from a file:
 // resolveCcacheName refuses them with the kinit command that writes a FILE cache instead.
-import * as fs from "node:fs";
-import { Cursor, TruncatedFile } from "./cursor";
+import { Cursor, NotACredentialFile, readCredentialFile, TruncatedFile } from "./cursor";
 import { AuthorizationDataEntry, HostAddress, TicketFlags } from "./messages";
 import { Principal, samePrincipal } from "./principal";
 
@@ -147,8 +146,9 @@ export function parseCcache(buf: Buffer, source = "credential cache"): Credentia
 export function readCcache(path: string): CredentialCache {
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(path);
+    buf = readCredentialFile(path, "credential cache");
   } catch (err) {
+    if (err instanceof NotACredentialFile) throw new CcacheError(`${err.message}: KRB5CCNAME must name a FILE ccache written by kinit`);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new CcacheError(`no credential cache at ${path}: run "kinit -c FILE:${path} <principal>" first`);
     throw new CcacheError(`credential cache ${path} cannot be read (${code ?? String(err)})`);

@@ -2,6 +2,37 @@
 // fixed-width integers in either byte order and length-counted byte strings. Every read past the
 // end throws a TruncatedFile naming the file and the field, never a RangeError from Buffer.
 
+import * as fs from "node:fs";
+
+/** The largest credential file read: far above any real keytab or ticket cache (a few KB), far below harm. */
+export const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A credential file's bytes, refused unless it is a regular file of at most
+ * MAX_CREDENTIAL_FILE_BYTES: KRB5CCNAME=/dev/zero or a FIFO must fail at once, not hang or fill
+ * memory. Errors from the file system are thrown as they come (ENOENT and the like) for the
+ * caller to name; `NotACredentialFile` for the rest.
+ */
+export function readCredentialFile(path: string, what: string): Buffer {
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new NotACredentialFile(`${what} ${path} is not a regular file`);
+    if (stat.size > MAX_CREDENTIAL_FILE_BYTES) throw new NotACredentialFile(`${what} ${path} is ${stat.size} bytes, more than a ${what} can be (${MAX_CREDENTIAL_FILE_BYTES})`);
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A path that names something other than a credential file (a device, a FIFO, a directory, a huge file). */
+export class NotACredentialFile extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotACredentialFile";
+  }
+}
+
 export class TruncatedFile extends Error {
   constructor(readonly source: string, readonly field: string, readonly offset: number) {
     super(`${source}: truncated at byte ${offset}, while reading ${field}`);

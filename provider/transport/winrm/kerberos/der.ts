@@ -191,11 +191,20 @@ export function readInt32(e: Element, what: string): number {
   return v;
 }
 
-/** UInt32 (RFC 4120 5.2.4): nonces, kvnos, sequence numbers; also Microseconds (0..999999). */
+/** UInt32 (RFC 4120 5.2.4): nonces; also Microseconds (0..999999). kvnos and seq-numbers: readUInt32Bits. */
 export function readUInt32(e: Element, what: string): number {
   const v = readInteger(e, what);
   if (v < 0) throw new DerError(`${what}: ${v} is outside UInt32`);
   return v;
+}
+
+/**
+ * A kvno or seq-number as Windows and MIT send them: UInt32, where a negative INTEGER stands for
+ * the same 32 bits. MIT's decoder (asn1_k_encode.c) takes both, because Windows encodes kvnos
+ * as signed 32-bit values and read-only domain controllers issue kvnos with the top bit set.
+ */
+export function readUInt32Bits(e: Element, what: string): number {
+  return readInteger(e, what) >>> 0;
 }
 
 export function readEnumerated(e: Element, what: string): number {
@@ -213,7 +222,8 @@ export function readOctetString(e: Element, what: string): Buffer {
   return e.contents;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading EF BB BF is part of the string as sent, never silently dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** KerberosString (GeneralString, RFC 4120 5.2.1): read as UTF-8, which covers the IA5 it should hold. */
 export function readKerberosString(e: Element, what: string): string {

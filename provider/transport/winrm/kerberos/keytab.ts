@@ -5,8 +5,7 @@
 // realm). Layout per MIT's "Keytab file format" (doc/formats/keytab_file_format.rst): entries as
 // a 32-bit size (negative: a hole left by a deleted entry), principal, timestamp, 8-bit kvno,
 // key, and an optional 32-bit kvno that supersedes the 8-bit one when present and not zero.
-import * as fs from "node:fs";
-import { Cursor, TruncatedFile } from "./cursor";
+import { Cursor, NotACredentialFile, readCredentialFile, TruncatedFile } from "./cursor";
 import { NameType } from "./messages";
 import { formatPrincipal, Principal, samePrincipal } from "./principal";
 
@@ -77,7 +76,14 @@ export function parseKeytab(buf: Buffer, source = "keytab"): KeytabEntry[] {
 export function readKeytab(path: string): KeytabEntry[] {
   const file = path.replace(/^(WR)?FILE:/, "");
   if (/^[A-Z]+:/.test(file) && !/^[A-Za-z]:[\\/]/.test(file)) throw new KeytabError(`keytab "${path}": only FILE: keytabs can be read`);
-  return parseKeytab(fs.readFileSync(file), file);
+  let buf: Buffer;
+  try {
+    buf = readCredentialFile(file, "keytab");
+  } catch (err) {
+    if (err instanceof NotACredentialFile) throw new KeytabError(err.message);
+    throw err;
+  }
+  return parseKeytab(buf, file);
 }
 
 /**

@@ -258,8 +258,10 @@ export function parseKdcAddress(text: string): KdcAddress {
 export function kdcAddresses(conf: Krb5Config, realm: string): KdcAddress[] {
   return conf
     .values("realms", realm, "kdc")
-    .flatMap((v) => v.split(/[\s,]+/).filter(Boolean))
-    .filter((v) => !/^https?:\/\//i.test(v))
+    // One KDC per relation, up to the first blank, as MIT's k5_parse_host_string reads it: the
+    // rest of the line (a trailing comment, say) is never taken for more KDCs.
+    .map((v) => v.trim().split(/\s/)[0])
+    .filter((v) => v !== "" && !/^https?:\/\//i.test(v))
     .map(parseKdcAddress);
 }
 

@@ -32,6 +32,8 @@ import {
   readOctetString,
   readOid,
   readUInt32,
+  readUInt32Bits,
+  tlv,
   sequence,
   sequenceOf,
   Tag,
@@ -260,6 +262,12 @@ export interface Ticket {
   realm: string;
   sname: PrincipalName;
   encPart: EncryptedData;
+  /**
+   * The bytes a decoded ticket came in (not enumerable, so it does not show in comparisons):
+   * encodeTicket sends them again as they came, since a client must pass a ticket on unchanged
+   * and re-encoding could alter it (a negative kvno, another string encoding).
+   */
+  readonly der?: Buffer;
 }
 
 export interface HostAddress {
@@ -429,7 +437,7 @@ function encryptedData(e: Element, what: string): EncryptedData {
   const kvno = f.optional(1);
   return {
     etype: readInt32(f.required(0, "etype"), `${what} etype`),
-    ...(kvno ? { kvno: readUInt32(kvno, `${what} kvno`) } : {}),
+    ...(kvno ? { kvno: readUInt32Bits(kvno, `${what} kvno`) } : {}),
     cipher: readOctetString(f.required(2, "cipher"), `${what} cipher`),
   };
 }
@@ -465,6 +473,7 @@ export function decodeChecksum(b: Buffer): Checksum {
 }
 
 export function encodeTicket(t: Ticket): Buffer {
+  if (t.der) return t.der;
   return application(
     AppTag.TICKET,
     sequence(explicit(0, int(PVNO)), explicit(1, kerberosString(t.realm)), explicit(2, encodePrincipalName(t.sname)), explicit(3, encodeEncryptedData(t.encPart))),
@@ -475,11 +484,14 @@ function ticket(e: Element, what: string): Ticket {
   expectTag(e, applicationTag(AppTag.TICKET), what);
   const f = new Fields(decodeWhole(e.contents, Tag.SEQUENCE, what), what, [0, 1, 2, 3]);
   expectNumber(f.required(0, "tkt-vno"), `${what} tkt-vno`, [PVNO]);
-  return {
+  const t: Ticket = {
     realm: readKerberosString(f.required(1, "realm"), `${what} realm`),
     sname: principalName(f.required(2, "sname"), `${what} sname`),
     encPart: encryptedData(f.required(3, "enc-part"), `${what} enc-part`),
   };
+  // Strict DER has one encoding of a length, so tag, length and the contents as read are the bytes received.
+  Object.defineProperty(t, "der", { value: tlv(e.tag, e.contents), enumerable: false });
+  return t;
 }
 
 export function decodeTicket(b: Buffer): Ticket {
@@ -838,7 +850,7 @@ export function decodeAuthenticator(b: Buffer): Authenticator {
     cusec: microseconds(f.required(4, "cusec"), `${what} cusec`),
     ctime: readKerberosTime(f.required(5, "ctime"), `${what} ctime`),
     ...(subkey ? { subkey: encryptionKey(subkey, `${what} subkey`) } : {}),
-    ...(seq ? { seqNumber: readUInt32(seq, `${what} seq-number`) } : {}),
+    ...(seq ? { seqNumber: readUInt32Bits(seq, `${what} seq-number`) } : {}),
     ...(ad ? { authorizationData: authorizationData(ad, `${what} authorization-data`) } : {}),
   };
 }
@@ -873,7 +885,7 @@ export function decodeEncApRepPart(b: Buffer): EncApRepPart {
     ctime: readKerberosTime(f.required(0, "ctime"), `${what} ctime`),
     cusec: microseconds(f.required(1, "cusec"), `${what} cusec`),
     ...(subkey ? { subkey: encryptionKey(subkey, `${what} subkey`) } : {}),
-    ...(seq ? { seqNumber: readUInt32(seq, `${what} seq-number`) } : {}),
+    ...(seq ? { seqNumber: readUInt32Bits(seq, `${what} seq-number`) } : {}),
   };
 }
 
