@@ -42,5 +42,16 @@ describe("WinRM message encryption with a Kerberos context (MS-WSMV 2.2.9.1.1.2.
     const altered = encryptMessage(c2, soap);
     altered[altered.lastIndexOf("--Encrypted Boundary--\r\n") - 1] ^= 1;
     assert.throws(() => decryptMessage(s2, altered), /integrity check failed/);
+    // A Length-Field announcing more header than the body holds is malformed, not read past.
+    const { client: c3, server: s3 } = pair();
+    const sealed = encryptMessage(c3, soap);
+    const octets = sealed.indexOf("\tContent-Type: application/octet-stream\r\n") + "\tContent-Type: application/octet-stream\r\n".length;
+    sealed.writeUInt32LE(100_000, octets);
+    assert.throws(() => decryptMessage(s3, sealed), /Length-Field is longer than the data/);
+  });
+
+  it("a context with a key this client cannot use is refused when it is made, not reported later as tampering", () => {
+    assert.throws(() => new GssSession({ role: "initiator", key: { etype: 23, value: crypto.randomBytes(16) }, acceptorSubkey: false, sendSeq: 0n, receiveSeq: 0n }), /enctype 23 \(rc4-hmac\) is not supported/);
+    assert.throws(() => new GssSession({ role: "initiator", key: { etype: 18, value: crypto.randomBytes(16) }, acceptorSubkey: false, sendSeq: 0n, receiveSeq: 0n }), /must be 32 bytes, not 16/);
   });
 });

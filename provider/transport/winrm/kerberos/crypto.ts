@@ -88,6 +88,11 @@ function profileOf(etype: number): Profile {
   return p;
 }
 
+/** Throws KerberosCryptoError unless `key` is of an enctype this client speaks and of its length. */
+export function checkKey(key: EncryptionKey): void {
+  checkedProfile(key);
+}
+
 function checkedProfile(key: EncryptionKey): Profile {
   const p = profileOf(key.etype);
   if (key.value.length !== p.keyLength) throw new KerberosCryptoError(`a ${p.name} key must be ${p.keyLength} bytes, not ${key.value.length}`);

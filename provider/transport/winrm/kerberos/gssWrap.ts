@@ -8,7 +8,7 @@
 // with RRC 0; encrypted with key usage 24 (initiator) or 22 (acceptor); the result rotated right
 // by RRC (by RRC + EC, MS-KILE 3.4.5.4.1, which is the same for EC 0). We send EC 0 and RRC 28;
 // we accept EC 0 or 16 with RRC 28, so a header of 60 or 76 bytes.
-import { decrypt, encrypt, KerberosCryptoError, type EncryptionKey } from "./crypto";
+import { checkKey, decrypt, encrypt, KerberosCryptoError, type EncryptionKey } from "./crypto";
 
 export type GssRole = "initiator" | "acceptor";
 
@@ -68,6 +68,8 @@ export class GssSession {
     for (const [name, v] of [["sendSeq", options.sendSeq], ["receiveSeq", options.receiveSeq]] as const) {
       if (v < 0n || v >= SEQ_MODULUS) throw new RangeError(`${name} must be a 64-bit unsigned sequence number`);
     }
+    // A key this client cannot use is said so here, not later as "integrity check failed".
+    checkKey(options.key);
     this.role = options.role;
     this.key = options.key;
     this.acceptorSubkey = options.acceptorSubkey;
