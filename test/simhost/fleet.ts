@@ -9,9 +9,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { BOOTSTRAP_SCRIPT, readScript, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { applyGroupPolicy, HostState, loadState, newHostState, PresetName, saveState, SmbOutcome, SmbPeer, smbConnect, stateFile } from "./model";
+import { GssSidecar } from "./gssSidecar";
+import { Realm, startRealm } from "./kdc";
 import { initParser, storeTrees } from "./powershell/run";
 import { WinrmEmulator } from "./winrmServer";
-import { SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
+import { SIM_DNS_DOMAIN, SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
 
 export const SIM_USER = "smbsim";
 /** The simulated administrator's password: test data, checked for leaks like a real secret. */
@@ -22,6 +24,11 @@ export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
  * when it starts, so a rotation test running beside other tests is not undone by them.
  */
 export const SIM_ROTATION_USER = "smbsim-rot";
+/** A domain administrator who logs on with Kerberos (fleets started with `kerberos`): a principal of the realm and an account of every host's domain. */
+export const SIM_KERBEROS_USER = "smbsim-krb";
+export const SIM_KERBEROS_PASSWORD = "Sim-Krb-Pa55word-4d2a";
+/** The domain's Kerberos realm, as AD names it: the DNS domain in upper case. */
+export const SIM_REALM = SIM_DNS_DOMAIN.toUpperCase();
 export const SIM_PORT = 10022;
 export const SIM_WINRM_PORT = 15985;
 export const SIM_WINRM_HTTPS_PORT = 15986;
@@ -52,6 +59,12 @@ export interface FleetOptions {
   powershellStartMs?: number;
   /** Also serve each host over WinRM (an emulator in this process): HTTP on SIM_WINRM_PORT, HTTPS on SIM_WINRM_HTTPS_PORT. */
   winrm?: boolean;
+  /**
+   * With winrm: the hosts are joined to the domain. A throw-away MIT realm (SIM_REALM) stands for
+   * its KDC, each host has the SPN HTTP/<name>.sim.example (SimulatedFleet.servicePrincipal) in one
+   * keytab held by a real GSSAPI acceptor, and SIM_KERBEROS_USER is a domain administrator.
+   */
+  kerberos?: boolean;
   /**
    * sshd's MaxStartups, "start:rate:full": beyond `start` unauthenticated connections sshd drops
    * new ones with probability `rate`% rising to 100% at `full` (OpenSSH's default is 10:30:100).
@@ -160,6 +173,9 @@ export class SimulatedFleet {
   readonly winrmServices = new Map<string, WinrmService>();
   certificatePem = "";
   certificateFingerprint = "";
+  /** With `kerberos`: the domain's KDC, and the hosts' GSSAPI acceptor. */
+  realm?: Realm;
+  kerberosAcceptor?: GssSidecar;
 
   private constructor(
     readonly workDir: string,
@@ -250,6 +266,17 @@ export class SimulatedFleet {
       fleet.certificatePem = fs.readFileSync(cert, "utf8");
       fleet.certificateFingerprint = new crypto.X509Certificate(fleet.certificatePem).fingerprint256;
       const tls = { key: fs.readFileSync(key, "utf8"), cert: fleet.certificatePem };
+      if (options.kerberos) {
+        const realm = (fleet.realm = await startRealm({ realm: SIM_REALM }));
+        await realm.addPrincipal(SIM_KERBEROS_USER, SIM_KERBEROS_PASSWORD);
+        const keytab = path.join(workDir, "http.keytab");
+        for (const spec of specs) {
+          const spn = SimulatedFleet.servicePrincipal(spec.name);
+          await realm.addPrincipal(spn);
+          await realm.keytab(spn, keytab);
+        }
+        fleet.kerberosAcceptor = await GssSidecar.start({ env: realm.env, keytab });
+      }
       for (const spec of specs) {
         const h = fleet.host(spec.name);
         // SIM_USER is the host's built-in Administrator, renamed as hardening guides advise; the
@@ -258,11 +285,12 @@ export class SimulatedFleet {
           [
             { user: SIM_USER, password: SIM_PASSWORD, kind: "builtinAdministrator" },
             { user: SIM_ROTATION_USER, domain: SIM_DOMAIN, kind: "domainAdministrator" },
+            ...(options.kerberos ? [{ user: SIM_KERBEROS_USER, domain: SIM_DOMAIN, password: SIM_KERBEROS_PASSWORD, kind: "domainAdministrator" as const }] : []),
           ],
           spec.winrm,
         );
         fleet.winrmServices.set(h.name, service);
-        const common = { address: h.address, stateFile: h.stateFile, service };
+        const common = { address: h.address, stateFile: h.stateFile, service, kerberos: fleet.kerberosAcceptor };
         fleet.winrm.set(h.name, await WinrmEmulator.start({ ...common, port: SIM_WINRM_PORT }));
         fleet.winrmHttps.set(h.name, await WinrmEmulator.start({ ...common, port: SIM_WINRM_HTTPS_PORT, tls }));
       }
@@ -380,8 +408,15 @@ export class SimulatedFleet {
       .join("");
   }
 
+  /** The SPN a host's WinRM registers in the simulated domain: HTTP/<name>.sim.example (lower case). */
+  static servicePrincipal(name: string): string {
+    return `HTTP/${name.toLowerCase()}.${SIM_DNS_DOMAIN}`;
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.winrm.values(), ...this.winrmHttps.values()].map((w) => w.stop()));
+    await this.kerberosAcceptor?.dispose();
+    await this.realm?.stop();
     await Promise.all(
       this.daemons.map(
         (d) =>

@@ -8,12 +8,27 @@
 // WinRM service configuration (winrmService.ts). Commands go to the same host model as the sshd
 // simulation. Each behaviour cites its source; where Windows' exact answer is unsettled, the
 // emulator takes the harsher case and says so.
+//
+// Kerberos (a host joined to the domain, with HTTP/<host> in a keytab): the emulator does not
+// implement it. A real GSSAPI acceptor does (MIT krb5 through the python3-gssapi sidecar,
+// test/simhost/gssSidecar.ts): the emulator hands it the tokens, channel bindings and sealed
+// bodies and maps its answers to HTTP as docs/windows-model.md ("WinRM with Kerberos") says.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
-import { certificateBindingHash } from "../../provider/transport/winrm/channelBinding";
-import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "../../provider/transport/winrm/encryption";
+import { certificateBindingHash, tlsServerEndPoint } from "../../provider/transport/winrm/channelBinding";
+import {
+  checkSealedLength,
+  decryptMessage,
+  EncryptionProtocol,
+  encryptedContentType,
+  encryptMessage,
+  frameEncrypted,
+  KERBEROS_ENCRYPTED,
+  parseEncrypted,
+  SPNEGO_ENCRYPTED,
+} from "../../provider/transport/winrm/encryption";
 import { AV_CHANNEL_BINDINGS, avPairBytes, CLIENT_FLAGS, NtlmSession } from "../../provider/transport/winrm/ntlm";
 import { acceptAuthenticate, challengeMessage, clientAvPairs, parseAuthenticate } from "./ntlmAcceptor";
 import { ACTION, NS, text, xmlEscape, COMMAND_DONE } from "../../provider/transport/winrm/soap";
@@ -44,9 +59,35 @@ export const MAX_ENVELOPE_BYTES = 150 * 1024;
 /** The SOAP content type, which WinRM's own clients (and pywinrm) put on every request. */
 const SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8";
 
+/**
+ * A GSSAPI acceptor holding the host's HTTP/<host> key: the python3-gssapi sidecar (GssSidecar)
+ * in the tests. Contexts are named by the emulator, one per AP-REQ on a connection.
+ */
+export interface KerberosAcceptor {
+  accept(ctx: string, token: Buffer, options: { channelBindingAppData?: Buffer }): Promise<{ token: Buffer | null; complete: boolean; flags: number; initiator: string | null }>;
+  wrapIov(ctx: string, data: Buffer): Promise<{ header: Buffer; data: Buffer; padding: Buffer }>;
+  unwrapIov(ctx: string, header: Buffer, data: Buffer): Promise<{ data: Buffer }>;
+  close(ctx: string): Promise<void>;
+}
+
+/** GSS_C_CHANNEL_BOUND_FLAG: MIT's acceptor sets it when the initiator's bindings matched (RFC 5554 / MIT 1.19+). */
+const GSS_C_CHANNEL_BOUND_FLAG = 0x800;
+
+/** Why the emulator refused a Kerberos or NTLM logon, for tests (the client sees only the 401). */
+export interface LogonRefusal {
+  scheme: string;
+  reason: string;
+}
+
+const NTLM_SIGNATURE = Buffer.from("NTLMSSP\0", "latin1");
+
 interface ConnectionState {
   serverChallenge?: Buffer;
   session?: NtlmSession;
+  /** The Kerberos context that authenticated this connection, and the sealed-body protocol its scheme goes with. */
+  gss?: { ctx: string; protocol: EncryptionProtocol };
+  /** A SPNEGO context still negotiating (its acceptor asked for another token). */
+  gssPending?: string;
   /** The account NTLM authenticated on this TCP connection (NTLM authenticates the connection). */
   account?: WinrmAccount;
 }
@@ -64,7 +105,7 @@ export interface RequestRecord {
   /** Its number: the value of `requests` once it arrived. */
   seq: number;
   contentType: string;
-  /** "Negotiate/1", "Negotiate/3", "Basic", or "" (the NTLM message type for Negotiate). */
+  /** "Negotiate/1", "Negotiate/3" (the NTLM message type), "Negotiate/gss" or "Kerberos/gss" (a Kerberos or SPNEGO token), "Basic", or "". */
   authorization: string;
   bodyBytes: number;
   /** The action and options of a SOAP request the service read, for the shell exchange's details. */
@@ -83,6 +124,8 @@ export interface WinrmHostOptions {
   service: WinrmService;
   /** Serve HTTPS with this key and certificate (no message encryption; TLS protects the messages). */
   tls?: { key: string; cert: string };
+  /** The host is joined to the domain and holds HTTP/<host>'s key: Kerberos through this acceptor. */
+  kerberos?: KerberosAcceptor;
 }
 
 function fileTime(): Buffer {
@@ -146,12 +189,20 @@ export class WinrmEmulator {
   private readonly records: RequestRecord[] = [];
   /** The MsvAvChannelBindings value a client that saw this listener's certificate sends. */
   private readonly channelBindings?: Buffer;
+  /** The tls-server-end-point application data (RFC 5929) a Kerberos initiator binds to. */
+  private readonly endPoint?: Buffer;
+  /** Logons refused, newest last, with the reason (what Windows would log, not what it answers). */
+  readonly refusals: LogonRefusal[] = [];
 
   private constructor(
     private readonly options: WinrmHostOptions,
     private readonly server: http.Server | https.Server,
   ) {
-    if (options.tls) this.channelBindings = certificateBindingHash(new crypto.X509Certificate(options.tls.cert).raw);
+    if (options.tls) {
+      const der = new crypto.X509Certificate(options.tls.cert).raw;
+      this.channelBindings = certificateBindingHash(der);
+      this.endPoint = tlsServerEndPoint(der);
+    }
   }
 
   /** The requests that arrived after request number `seq` (the value of `requests` before them). */
@@ -188,10 +239,27 @@ export class WinrmEmulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** The schemes a 401 offers: Negotiate always; Basic only over HTTPS and only where the service allows it. */
+  /**
+   * The schemes a 401 offers: Negotiate always; Kerberos where the host has a Kerberos acceptor
+   * (MS-WSMV 3.1.4.1.29.2 lists Kerberos beside Negotiate in the service's auth; whether a real
+   * 401 names it is unsettled); Basic only over HTTPS and only where the service allows it.
+   */
   private offered(): string[] {
     const tlsMode = this.options.tls !== undefined;
-    return tlsMode && this.service.settings.allowBasic ? ["Negotiate", 'Basic realm="WSMAN"'] : ["Negotiate"];
+    return [
+      "Negotiate",
+      ...(this.options.kerberos ? ["Kerberos"] : []),
+      ...(tlsMode && this.service.settings.allowBasic ? ['Basic realm="WSMAN"'] : []),
+    ];
+  }
+
+  private refuse(res: http.ServerResponse, scheme: string, reason: string, errorToken?: Buffer | null): void {
+    this.refusals.push({ scheme, reason });
+    if (!errorToken) return this.unauthorized(res);
+    // MIT answers a failed mutual accept with a KRB-ERROR token; the 401 carries it, as SSPI's
+    // AcceptSecurityContext output would be (whether HTTP.sys sends it is unsettled).
+    res.writeHead(401, { "WWW-Authenticate": [`${scheme} ${errorToken.toString("base64")}`, ...this.offered().filter((o) => o !== scheme)], "Content-Length": "0" });
+    res.end();
   }
 
   private unauthorized(res: http.ServerResponse): void {
@@ -201,13 +269,14 @@ export class WinrmEmulator {
 
   private record(req: http.IncomingMessage, body: Buffer): RequestRecord {
     const authorization = req.headers.authorization ?? "";
-    const token = /^Negotiate ([A-Za-z0-9+/=]+)$/.exec(authorization);
-    const raw = token ? Buffer.from(token[1], "base64") : Buffer.alloc(0);
-    const type = raw.length >= 12 ? raw.readUInt32LE(8) : 0;
+    const token = /^(Negotiate|Kerberos) ([A-Za-z0-9+/=]+)$/.exec(authorization);
+    const raw = token ? Buffer.from(token[2], "base64") : Buffer.alloc(0);
+    const ntlm = raw.subarray(0, 8).equals(NTLM_SIGNATURE);
+    const type = ntlm && raw.length >= 12 ? raw.readUInt32LE(8) : 0;
     const r: RequestRecord = {
       seq: this.requests,
       contentType: String(req.headers["content-type"] ?? ""),
-      authorization: token ? `Negotiate/${type}` : authorization.startsWith("Basic ") ? "Basic" : "",
+      authorization: token ? `${token[1]}/${ntlm ? type : "gss"}` : authorization.startsWith("Basic ") ? "Basic" : "",
       bodyBytes: body.length,
     };
     this.records.push(r);
@@ -255,9 +324,29 @@ export class WinrmEmulator {
       if (!ok) return this.unauthorized(res);
       account = claimed;
     }
-    const auth = /^Negotiate ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
-    if (auth) {
-      const token = Buffer.from(auth[1], "base64");
+    const auth = /^(Negotiate|Kerberos) ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
+    /** The Kerberos context's answer (the AP-REP), sent on this request's reply: mutual authentication. */
+    let gssReply: string | undefined;
+    if (auth && !Buffer.from(auth[2], "base64").subarray(0, 8).equals(NTLM_SIGNATURE)) {
+      const outcome = await this.acceptKerberos(auth[1], Buffer.from(auth[2], "base64"), conn);
+      if ("refused" in outcome) return this.refuse(res, auth[1], outcome.refused, outcome.errorToken);
+      if ("continue" in outcome) {
+        res.writeHead(401, { "WWW-Authenticate": `${auth[1]} ${outcome.continue.toString("base64")}`, "Content-Length": "0" });
+        return void res.end();
+      }
+      account = conn.account;
+      gssReply = outcome.token ? `${auth[1]} ${outcome.token.toString("base64")}` : undefined;
+      if (body.length === 0) {
+        res.writeHead(200, { ...(gssReply ? { "WWW-Authenticate": gssReply } : {}), "Content-Length": "0" });
+        return void res.end();
+      }
+    } else if (auth && auth[1] === "Negotiate" && this.service.settings.restrictNtlmIncoming) {
+      // Restrict NTLM: Incoming NTLM traffic = Deny all: NTLM never completes. How HTTP shows it
+      // is unsettled (HTTP carries no mechanism list, RFC 4559); the emulator answers any NTLM
+      // message with the 401 a logon failure gets: Negotiate offered, no NTLM challenge.
+      return this.refuse(res, "Negotiate", "NTLM refused: Restrict NTLM: Incoming NTLM traffic = Deny all");
+    } else if (auth && auth[1] === "Negotiate") {
+      const token = Buffer.from(auth[2], "base64");
       const type = token.length >= 12 ? token.readUInt32LE(8) : 0;
       if (type === 1) {
         conn.serverChallenge = crypto.randomBytes(8);
@@ -286,7 +375,16 @@ export class WinrmEmulator {
       }
     }
     if (!account) return this.unauthorized(res);
-    const encrypted = String(req.headers["content-type"] ?? "").includes("HTTP-SPNEGO-session-encrypted");
+    const contentType = String(req.headers["content-type"] ?? "");
+    const encrypted = contentType.includes("HTTP-SPNEGO-session-encrypted") || contentType.includes("HTTP-Kerberos-session-encrypted");
+    // A sealed body names the protocol of the scheme that authenticated (MS-WSMV 2.2.9.1.2.2.1:
+    // SPNEGO for Negotiate, Kerberos for the Kerberos scheme). What Windows does with the other
+    // is unsettled; the emulator refuses it.
+    const protocol: EncryptionProtocol = conn.gss?.protocol ?? SPNEGO_ENCRYPTED;
+    if (encrypted && !contentType.includes(protocol)) {
+      res.writeHead(400, { "Content-Type": "text/plain" });
+      return void res.end(`the message is sealed as another protocol than ${protocol}`);
+    }
     // AllowUnencrypted is false on Windows by default: plaintext SOAP is refused over HTTP.
     if (!tlsMode && !encrypted) {
       res.writeHead(400, { "Content-Type": "text/plain" });
@@ -294,7 +392,7 @@ export class WinrmEmulator {
     }
     let soap: string;
     try {
-      soap = encrypted ? decryptMessage(conn.session!, body).toString("utf8") : body.toString("utf8");
+      soap = !encrypted ? body.toString("utf8") : conn.gss ? (await this.unsealKerberos(conn.gss.ctx, body)).toString("utf8") : decryptMessage(conn.session!, body).toString("utf8");
     } catch {
       // A message that does not verify ends the session, as the NTLM sequence is now broken.
       this.connections.delete(socket);
@@ -305,14 +403,31 @@ export class WinrmEmulator {
       res.writeHead(413, { "Content-Length": "0" });
       return void res.end();
     }
+    const mutual = gssReply ? { "WWW-Authenticate": gssReply } : {};
     const send = (status: number, replyAction: string, relatesTo: string, xmlBody: string) => {
       const xml = replyEnvelope(replyAction, relatesTo, xmlBody);
       if (!encrypted) {
-        res.writeHead(status, { "Content-Type": SOAP_CONTENT_TYPE, "Content-Length": String(Buffer.byteLength(xml)) });
+        res.writeHead(status, { ...mutual, "Content-Type": SOAP_CONTENT_TYPE, "Content-Length": String(Buffer.byteLength(xml)) });
         return void res.end(xml);
       }
+      const gss = conn.gss;
+      if (gss) {
+        // The reply is sealed by the acceptor, in order, before anything else it seals on this connection.
+        void this.options
+          .kerberos!.wrapIov(gss.ctx, Buffer.from(xml, "utf8"))
+          .then((w) => {
+            const sealed = frameEncrypted({ signature: w.header, sealed: Buffer.concat([w.data, w.padding]), length: Buffer.byteLength(xml, "utf8") }, gss.protocol);
+            res.writeHead(status, { ...mutual, "Content-Type": encryptedContentType(gss.protocol), "Content-Length": String(sealed.length) });
+            res.end(sealed);
+          })
+          .catch((err: Error) => {
+            res.writeHead(500, { "Content-Type": "text/plain" });
+            res.end(`the reply could not be sealed: ${err.message}`);
+          });
+        return;
+      }
       const sealed = encryptMessage(conn.session!, Buffer.from(xml, "utf8"));
-      res.writeHead(status, { "Content-Type": ENCRYPTED_CONTENT_TYPE, "Content-Length": String(sealed.length) });
+      res.writeHead(status, { "Content-Type": encryptedContentType(SPNEGO_ENCRYPTED), "Content-Length": String(sealed.length) });
       res.end(sealed);
     };
     const read = readRequest(soap);
@@ -322,6 +437,60 @@ export class WinrmEmulator {
     record.action = request.action;
     record.options = request.options;
     return this.dispatch(request, account, socket, send);
+  }
+
+  /**
+   * One Kerberos (or SPNEGO) token on a connection, through the host's acceptor: a new AP-REQ
+   * starts a new context, which replaces whatever authenticated the connection before. Refused
+   * (401) without an acceptor (a workgroup host: no SPN, no key), when the acceptor refuses
+   * (MIT's reason and KRB-ERROR token kept), over HTTPS with CbtHardeningLevel Strict when the
+   * context is not channel-bound, and for a principal the host does not admit.
+   */
+  private async acceptKerberos(
+    scheme: string,
+    token: Buffer,
+    conn: ConnectionState,
+  ): Promise<{ refused: string; errorToken?: Buffer | null } | { continue: Buffer } | { token: Buffer | null }> {
+    const acceptor = this.options.kerberos;
+    if (!acceptor) return { refused: "this host has no Kerberos key (not joined to the domain, or no HTTP/<host> SPN)" };
+    // A token starting a context (an InitialContextToken, 0x60) starts a new one; a SPNEGO
+    // continuation (0xa1) goes to the context in progress.
+    const pending = token[0] !== 0x60 && conn.gss === undefined ? conn.gssPending : undefined;
+    // Context ids are unique across emulators: hosts may share one acceptor process.
+    const ctx = pending ?? `c${crypto.randomUUID()}`;
+    conn.session = undefined;
+    conn.account = undefined;
+    conn.gss = undefined;
+    const level = this.service.settings.cbtHardeningLevel;
+    const bind = this.endPoint !== undefined && level !== "None";
+    let step: Awaited<ReturnType<KerberosAcceptor["accept"]>>;
+    try {
+      step = await acceptor.accept(ctx, token, { channelBindingAppData: bind ? this.endPoint : undefined });
+    } catch (err) {
+      return { refused: (err as Error).message, errorToken: (err as { token?: Buffer | null }).token ?? null };
+    }
+    if (!step.complete) {
+      conn.gssPending = ctx;
+      if (!step.token) return { refused: "the Kerberos exchange stalled: no token to send and not complete" };
+      return { continue: step.token };
+    }
+    conn.gssPending = undefined;
+    if (bind && level === "Strict" && (step.flags & GSS_C_CHANNEL_BOUND_FLAG) === 0) {
+      return { refused: "CbtHardeningLevel Strict: the Kerberos authenticator carried no channel binding for this listener's certificate" };
+    }
+    const account = step.initiator ? this.service.resolveKerberos(step.initiator) : undefined;
+    if (!account) return { refused: `no account of this host's domain is ${step.initiator ?? "(no name)"}` };
+    if (!this.service.admits(account)) return { refused: `${step.initiator} is not admitted` };
+    conn.account = account;
+    conn.gss = { ctx, protocol: scheme === "Kerberos" ? KERBEROS_ENCRYPTED : SPNEGO_ENCRYPTED };
+    return { token: step.token };
+  }
+
+  /** A sealed body unwrapped by the acceptor's context (gss_unwrap_iov, as pyspnego's unwrap_winrm on MIT), its length checked. */
+  private async unsealKerberos(ctx: string, body: Buffer): Promise<Buffer> {
+    const parts = parseEncrypted(body);
+    const { data } = await this.options.kerberos!.unwrapIov(ctx, parts.signature, parts.sealed);
+    return checkSealedLength(data, parts);
   }
 
   private async dispatch(

@@ -54,6 +54,12 @@ export interface WinrmServiceSettings {
   shellOpenToRemoteManagementUsers: boolean;
   /** MaxTimeoutms: the longest OperationTimeout the service honours (60000 in `winrm get winrm/config` dumps, pywinrm issue 258). */
   maxTimeoutMs: number;
+  /**
+   * "Network security: Restrict NTLM: Incoming NTLM traffic" = Deny all accounts: the server
+   * "will deny NTLM authentication requests" (Microsoft Learn, that policy's page). Kerberos
+   * still works where the host has an acceptor (WinrmHostOptions.kerberos).
+   */
+  restrictNtlmIncoming: boolean;
 }
 
 export const DEFAULT_SETTINGS: WinrmServiceSettings = {
@@ -62,6 +68,7 @@ export const DEFAULT_SETTINGS: WinrmServiceSettings = {
   localAccountTokenFilterPolicy: 0,
   shellOpenToRemoteManagementUsers: false,
   maxTimeoutMs: 60_000,
+  restrictNtlmIncoming: false,
 };
 
 const same = (a: string, b: string | undefined) => b !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -108,6 +115,24 @@ export class WinrmService {
     if (same(domainName, SIM_COMPUTER)) return local.find((a) => same(userName, a.user));
     if (same(domainName, SIM_DOMAIN) || same(domainName, SIM_DNS_DOMAIN)) return domain.find((a) => same(userName, a.user));
     return undefined;
+  }
+
+  /**
+   * The account a Kerberos ticket's client principal names: `name@REALM` where REALM is the
+   * domain's (SIM_DNS_DOMAIN in upper case, as AD names its realm) and name a domain account's
+   * sAMAccountName, or an enterprise principal equal to its userPrincipalName. Local accounts
+   * have no Kerberos identity; any other realm is nobody's (no trusts are modelled).
+   */
+  resolveKerberos(principal: string): WinrmAccount | undefined {
+    const at = principal.lastIndexOf("@");
+    if (at <= 0) return undefined;
+    const name = principal.slice(0, at);
+    const realm = principal.slice(at + 1);
+    if (realm !== SIM_DNS_DOMAIN.toUpperCase()) return undefined;
+    const domain = this.accounts.filter((a) => a.domain !== undefined);
+    // An enterprise principal arrives as "user\@upn.suffix@REALM" (RFC 6806 NT-ENTERPRISE).
+    const unescaped = name.replace(/\\@/g, "@");
+    return unescaped.includes("@") ? domain.find((a) => same(unescaped, a.upn)) : domain.find((a) => same(name, a.user));
   }
 
   /** Basic authentication maps to local accounts only (jborean93 in pywinrm issue 154). */

@@ -1,35 +1,69 @@
-// MS-WSMV 2.2.9.1.1 message encryption over HTTP: a SOAP message sealed with the NTLM session
-// and framed as multipart/encrypted. Used by the client, and by the test emulator's server side.
-import type { NtlmSession } from "./ntlm";
+// MS-WSMV 2.2.9.1.1 message encryption over HTTP: a SOAP message sealed with the session's
+// security context (NTLM, or Kerberos through RFC 4121 wrap tokens) and framed as
+// multipart/encrypted. Used by the client, and by the test emulator's server side.
+import type { GssSession } from "./kerberos/gssWrap";
 
-export const ENCRYPTED_CONTENT_TYPE =
-  'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"';
+/**
+ * A security context that seals one message into the "encryption header" MS-WSMV 2.2.9.1.1.2.2
+ * announces with its Length-Field (the signature) and data as long as the message: NTLM's
+ * NtlmSession (a 16-byte signature), or a Kerberos GssSession through gssSealer (a 60-byte header).
+ */
+export interface MessageSealer {
+  seal(message: Buffer): { signature: Buffer; sealed: Buffer };
+  unseal(sealed: Buffer, signature: Buffer): Buffer;
+}
+
+/** A Kerberos context as a MessageSealer: the wrap token's header is the signature, its data the sealed part. */
+export function gssSealer(session: GssSession): MessageSealer {
+  return {
+    seal: (message) => {
+      const { header, data } = session.wrap(message);
+      return { signature: header, sealed: data };
+    },
+    unseal: (sealed, signature) => session.unwrap(signature, sealed),
+  };
+}
+
+/** The protocol a sealed body names: SPNEGO for the Negotiate scheme (NTLM or Kerberos), Kerberos for the Kerberos scheme (MS-WSMV 2.2.9.1.2.2.1). */
+export type EncryptionProtocol = "application/HTTP-SPNEGO-session-encrypted" | "application/HTTP-Kerberos-session-encrypted";
+export const SPNEGO_ENCRYPTED: EncryptionProtocol = "application/HTTP-SPNEGO-session-encrypted";
+export const KERBEROS_ENCRYPTED: EncryptionProtocol = "application/HTTP-Kerberos-session-encrypted";
+
+/** The Content-Type of a sealed body under `protocol`. */
+export function encryptedContentType(protocol: EncryptionProtocol): string {
+  return `multipart/encrypted;protocol="${protocol}";boundary="Encrypted Boundary"`;
+}
+
+export const ENCRYPTED_CONTENT_TYPE = encryptedContentType(SPNEGO_ENCRYPTED);
 const BOUNDARY = Buffer.from("--Encrypted Boundary\r\n", "ascii");
 const END = Buffer.from("--Encrypted Boundary--\r\n", "ascii");
 const OCTET_HEADER = Buffer.from("\tContent-Type: application/octet-stream\r\n", "ascii");
 
-export function encryptMessage(session: NtlmSession, soap: Buffer): Buffer {
-  const { signature, sealed } = session.seal(soap);
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(signature.length);
+/** A sealed message as MS-WSMV 2.2.9.1.1.2.2 carries it: the security header ("signature"), the sealed bytes, and the plaintext length OriginalContent announces. */
+export interface SealedParts {
+  signature: Buffer;
+  sealed: Buffer;
+  length: number;
+}
+
+/** The multipart/encrypted body for a message already sealed: Length-Field, header, sealed data. */
+export function frameEncrypted(parts: SealedParts, protocol: EncryptionProtocol = SPNEGO_ENCRYPTED): Buffer {
+  const lengthField = Buffer.alloc(4);
+  lengthField.writeUInt32LE(parts.signature.length);
   return Buffer.concat([
     BOUNDARY,
-    Buffer.from(
-      "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n" +
-        `\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=${soap.length}\r\n`,
-      "ascii",
-    ),
+    Buffer.from(`\tContent-Type: ${protocol}\r\n` + `\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=${parts.length}\r\n`, "ascii"),
     BOUNDARY,
     OCTET_HEADER,
-    length,
-    signature,
-    sealed,
+    lengthField,
+    parts.signature,
+    parts.sealed,
     END,
   ]);
 }
 
-/** Unseals a multipart/encrypted body; throws when it is malformed, altered or of another length. */
-export function decryptMessage(session: NtlmSession, body: Buffer): Buffer {
+/** The parts of a multipart/encrypted body, not yet unsealed; throws when it is malformed. */
+export function parseEncrypted(body: Buffer): SealedParts {
   const first = body.indexOf(BOUNDARY);
   const second = body.indexOf(BOUNDARY, first + BOUNDARY.length);
   const end = body.lastIndexOf(END);
@@ -39,8 +73,25 @@ export function decryptMessage(session: NtlmSession, body: Buffer): Buffer {
   const part = body.subarray(second + BOUNDARY.length, end);
   if (!length || !part.subarray(0, OCTET_HEADER.length).equals(OCTET_HEADER)) throw new Error("malformed multipart/encrypted message");
   const payload = part.subarray(OCTET_HEADER.length);
+  if (payload.length < 4) throw new Error("malformed multipart/encrypted message");
   const signatureLength = payload.readUInt32LE(0);
-  const soap = session.unseal(payload.subarray(4 + signatureLength), payload.subarray(4, 4 + signatureLength));
-  if (soap.length !== Number(length[1])) throw new Error("encrypted message length does not match its header: altered");
-  return soap;
+  if (4 + signatureLength > payload.length) throw new Error("malformed multipart/encrypted message: its Length-Field is longer than the data");
+  return { signature: payload.subarray(4, 4 + signatureLength), sealed: payload.subarray(4 + signatureLength), length: Number(length[1]) };
+}
+
+/** Throws unless an unsealed message is as long as OriginalContent said: a difference means it was altered. */
+export function checkSealedLength(message: Buffer, parts: SealedParts): Buffer {
+  if (message.length !== parts.length) throw new Error("encrypted message length does not match its header: altered");
+  return message;
+}
+
+/** Seals a SOAP message with `session` and frames it as multipart/encrypted. */
+export function encryptMessage(session: MessageSealer, soap: Buffer, protocol: EncryptionProtocol = SPNEGO_ENCRYPTED): Buffer {
+  return frameEncrypted({ ...session.seal(soap), length: soap.length }, protocol);
+}
+
+/** Unseals a multipart/encrypted body; throws when it is malformed, altered or of another length. */
+export function decryptMessage(session: MessageSealer, body: Buffer): Buffer {
+  const parts = parseEncrypted(body);
+  return checkSealedLength(session.unseal(parts.sealed, parts.signature), parts);
 }
