@@ -2,19 +2,20 @@
 // connection's realm, KDCs, service principal and credential source are worked out from options
 // and krb5.conf, the KDC error messages; the AS exchange against an in-process fake KDC (the salt
 // and iteration count it names are used, a reply with another nonce or under another key is
-// refused); and the KDC transport against fake UDP and TCP servers on loopback (RESPONSE_TOO_BIG
+// refused); the TGS exchange against one (authenticator checksum over the req-body, reply under
+// our subkey, a referral refused as unsupported); and the KDC transport against fake UDP and TCP servers on loopback (RESPONSE_TOO_BIG
 // then TCP, framing split over reads, refused and silent KDCs, the deadline).
 import assert from "node:assert/strict";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
-import { encrypt, stringToKey } from "../../provider/transport/winrm/kerberos/crypto";
+import { decrypt, encrypt, stringToKey, verifyChecksum } from "../../provider/transport/winrm/kerberos/crypto";
 import { KerberosError } from "../../provider/transport/winrm/kerberos/errors";
 import { KdcSender, sendKdcRequest } from "../../provider/transport/winrm/kerberos/kdcTransport";
 import { KeytabEntry } from "../../provider/transport/winrm/kerberos/keytab";
 import { parseKrb5Config } from "../../provider/transport/winrm/kerberos/krb5conf";
 import * as m from "../../provider/transport/winrm/kerberos/messages";
 import { parsePrincipal } from "../../provider/transport/winrm/kerberos/principal";
-import { chooseEtype, defaultSalt, getInitialTicket, kdcErrorToKerberosError, resolveTicketRequest, TicketRequest, usableEtypes } from "../../provider/transport/winrm/kerberos/tickets";
+import { chooseEtype, defaultSalt, getInitialTicket, getServiceTicket, kdcErrorToKerberosError, resolveTicketRequest, TicketRequest, usableEtypes } from "../../provider/transport/winrm/kerberos/tickets";
 
 const CONF = parseKrb5Config([
   {
@@ -237,6 +238,69 @@ describe("Kerberos AS exchange against an in-process KDC", () => {
     const kdc = fakeKdc({ salt: "CORP.EXAMPLEalice", password: "pw-1", tamper: (p) => ({ ...p, authtime: new Date(p.authtime.getTime() - 400_000) }) });
     const err = await rejected(getInitialTicket(alice, { password: "pw-1" }, target(kdc.send)));
     assert.equal(err.failure, "clockSkew");
+  });
+});
+
+describe("Kerberos TGS exchange against an in-process KDC", () => {
+  const sessionKey = { etype: 18, value: Buffer.alloc(32, 3) };
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const tgt = {
+    client: parsePrincipal("alice@CORP.EXAMPLE"),
+    server: parsePrincipal("krbtgt/CORP.EXAMPLE@CORP.EXAMPLE"),
+    key: sessionKey,
+    authtime: now,
+    starttime: now,
+    endtime: new Date(now.getTime() + 36_000_000),
+    isSkey: false,
+    ticketFlags: 0,
+    addresses: [],
+    authdata: [],
+    ticket: m.encodeTicket({ realm: "CORP.EXAMPLE", sname: { nameType: 2, nameString: ["krbtgt", "CORP.EXAMPLE"] }, encPart: { etype: 18, kvno: 1, cipher: Buffer.alloc(60, 1) } }),
+    secondTicket: Buffer.alloc(0),
+  };
+  const spn = parsePrincipal("HTTP/web01.corp.example@CORP.EXAMPLE", undefined, m.NameType.SRV_INST);
+
+  /** A KDC that checks the authenticator (usage 7) and its checksum over the req-body (usage 6), and answers under the subkey (usage 9). */
+  function tgsKdc(answerFor: (asked: m.PrincipalName) => m.PrincipalName & { realm?: string }) {
+    const checked: string[] = [];
+    const send: KdcSender = async (_realm, kdcs, request) => {
+      const req = m.decodeKdcReq(request, m.MsgType.TGS_REQ);
+      const apReq = m.decodeApReq(req.padata!.find((p) => p.padataType === m.PaType.TGS_REQ)!.padataValue);
+      const auth = m.decodeAuthenticator(decrypt(sessionKey, m.KeyUsage.TGS_REQ_PA_AUTHENTICATOR, apReq.authenticator.cipher));
+      assert.ok(verifyChecksum(sessionKey, m.KeyUsage.TGS_REQ_PA_AUTHENTICATOR_CKSUM, req.reqBodyDer, auth.cksum!.checksum));
+      checked.push(`${auth.cname.nameString.join("/")} ${auth.cksum!.cksumtype} ${auth.subkey!.keytype}`);
+      const sname = answerFor(req.reqBody.sname!);
+      const part: m.EncKdcRepPart = { key: { keytype: 17, keyvalue: Buffer.alloc(16, 9) }, lastReq: [], nonce: req.reqBody.nonce, flags: 0, authtime: now, starttime: new Date(), endtime: tgt.endtime, srealm: sname.realm ?? "CORP.EXAMPLE", sname: { nameType: sname.nameType, nameString: sname.nameString } };
+      const rep: m.KdcRep = {
+        msgType: m.MsgType.TGS_REP,
+        crealm: "CORP.EXAMPLE",
+        cname: auth.cname,
+        ticket: { realm: part.srealm, sname: part.sname, encPart: { etype: 18, kvno: 4, cipher: Buffer.alloc(70, 2) } },
+        encPart: { etype: 18, cipher: encrypt({ etype: 18, value: auth.subkey!.keyvalue }, m.KeyUsage.TGS_REP_ENC_PART_SUBKEY, m.encodeEncKdcRepPart(part, 26)) },
+      };
+      return { reply: m.encodeKdcRep(rep), kdc: kdcs[0], protocol: "udp" as const, attempts: [] };
+    };
+    return { send, checked };
+  }
+  const target = (send: KdcSender) => ({ realm: "CORP.EXAMPLE", kdcs: [{ host: "127.0.0.1", port: 88 }], send });
+
+  it("sends an authenticator under the TGT key whose checksum covers the req-body and which carries a subkey; reads the reply under that subkey", async () => {
+    const kdc = tgsKdc((asked) => asked);
+    const cred = await getServiceTicket(tgt, spn, target(kdc.send));
+    assert.deepEqual(kdc.checked, ["alice 16 18"]);
+    assert.deepEqual(cred.key, { etype: 17, value: Buffer.alloc(16, 9) });
+    assert.deepEqual([cred.server.realm, cred.server.components], ["CORP.EXAMPLE", ["HTTP", "web01.corp.example"]]);
+  });
+
+  it("a referral (a TGT for another realm) is refused as unsupported; a ticket for another service as protocol", async () => {
+    const referral = await rejected(getServiceTicket(tgt, spn, target(tgsKdc(() => ({ nameType: 2, nameString: ["krbtgt", "OTHER.EXAMPLE"] })).send)));
+    assert.equal(referral.failure, "unsupported");
+    assert.equal(
+      referral.message,
+      "the KDC of CORP.EXAMPLE referred HTTP/web01.corp.example@CORP.EXAMPLE to realm OTHER.EXAMPLE (a cross-realm referral), which this client does not follow yet: use a user and a service principal of the same realm",
+    );
+    const other = await rejected(getServiceTicket(tgt, spn, target(tgsKdc(() => ({ nameType: 2, nameString: ["HTTP", "evil.corp.example"] })).send)));
+    assert.equal(other.failure, "protocol");
   });
 });
 
