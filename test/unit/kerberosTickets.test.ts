@@ -3,8 +3,9 @@
 // and krb5.conf, the KDC error messages; the AS exchange against an in-process fake KDC (the salt
 // and iteration count it names are used, a reply with another nonce or under another key is
 // refused); the TGS exchange against one (authenticator checksum over the req-body, reply under
-// our subkey, a referral refused as unsupported); and the KDC transport against fake UDP and TCP servers on loopback (RESPONSE_TOO_BIG
-// then TCP, framing split over reads, refused and silent KDCs, the deadline).
+// our subkey, a referral refused as unsupported); and the KDC transport against fake UDP and TCP
+// servers on loopback (RESPONSE_TOO_BIG then TCP, framing split over reads, refused and silent
+// KDCs, the deadline).
 import assert from "node:assert/strict";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
