@@ -56,7 +56,7 @@ export type KdcSender = (realm: string, kdcs: readonly KdcAddress[], request: Bu
 
 type TryResult = { ok: true; reply: Buffer } | { ok: false; outcome: KdcAttempt["outcome"]; detail?: string };
 
-const describe = (k: KdcAddress) => (net.isIPv6(k.host) ? `[${k.host}]:${k.port}` : `${k.host}:${k.port}`);
+const addressText = (k: KdcAddress) => (net.isIPv6(k.host) ? `[${k.host}]:${k.port}` : `${k.host}:${k.port}`);
 
 /** The KDC's address to connect to: an IP address as is, a name through the system resolver. */
 async function resolve(host: string): Promise<{ address: string; family: 4 | 6 } | undefined> {
@@ -185,8 +185,8 @@ export async function sendKdcRequest(realm: string, kdcs: readonly KdcAddress[],
       return { reply: r.reply, kdc, protocol, attempts };
     }
   }
-  const tried = [...new Set(attempts.map((a) => describe(a.kdc)))];
-  const untried = kdcs.map(describe).filter((k) => !tried.includes(k));
+  const tried = [...new Set(attempts.map((a) => addressText(a.kdc)))];
+  const untried = kdcs.map(addressText).filter((k) => !tried.includes(k));
   const list = [...tried, ...untried.map((k) => `${k} (not tried before the deadline)`)].join(", ");
   throw new KerberosError(
     "kdcUnreachable",
