@@ -3,7 +3,8 @@
 // (so the KDC really issued them), tickets from ccaches kinit and kvno wrote, an ended ccache,
 // every KDC refusal a user meets (wrong password, unknown user, unknown SPN, clock skew) with its
 // exact message and no password in it, the KDC down and up again, TCP and the RESPONSE_TOO_BIG
-// fallback, and the provider process's ticket store reusing and sharing exchanges.
+// fallback, and the provider process's ticket store reusing and sharing exchanges. Last, a ticket
+// of ours carried by our AP-REQ (gssContext.ts) to MIT's acceptor, which accepts it.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,11 +12,13 @@ import { Credential, readCcache } from "../../provider/transport/winrm/kerberos/
 import { decrypt } from "../../provider/transport/winrm/kerberos/crypto";
 import { Fields, Tag, applicationTag, decodeWhole, tlv } from "../../provider/transport/winrm/kerberos/der";
 import { KerberosError } from "../../provider/transport/winrm/kerberos/errors";
+import { GssInitiatorContext, serviceTicketOf } from "../../provider/transport/winrm/kerberos/gssContext";
 import { KdcExchange, KdcSender, sendKdcRequest } from "../../provider/transport/winrm/kerberos/kdcTransport";
 import { newestKey, readKeytab } from "../../provider/transport/winrm/kerberos/keytab";
 import * as m from "../../provider/transport/winrm/kerberos/messages";
 import { parsePrincipal } from "../../provider/transport/winrm/kerberos/principal";
 import { KINIT_AGAIN, TicketRequest, TicketStore, getInitialTicket, getServiceTicket } from "../../provider/transport/winrm/kerberos/tickets";
+import { GssSidecar } from "../simhost/gssSidecar";
 import { Realm, startRealm } from "../simhost/kdc";
 
 const HOST = "web01.corp.test";
@@ -309,6 +312,22 @@ describe("Kerberos tickets from MIT's KDC: AS and TGS exchanges, ccaches, errors
       assert.deepEqual(types(from), [m.MsgType.TGS_REQ]);
       assert.deepEqual([err.failure, err.code], ["clockSkew", 37]);
     });
+  });
+
+  it("a service ticket of our own exchanges, in our AP-REQ, is accepted by MIT's acceptor holding the service keytab; its AP-REP verifies", async () => {
+    const cred = await store().getServiceTicket(req({ user: "alice", password: ALICE_PASSWORD }));
+    const gss = await GssSidecar.start({ env: realm.env, keytab: httpKeytab });
+    try {
+      const ctx = new GssInitiatorContext(serviceTicketOf(cred));
+      const accepted = await gss.accept("ours", ctx.initialToken({ cbtAware: false }));
+      assert.equal(accepted.complete, true);
+      assert.equal(accepted.initiator, "alice@CORP.TEST");
+      const session = ctx.acceptReply(accepted.token);
+      const sealed = session.wrap(Buffer.from("<s:Envelope/>"));
+      assert.deepEqual((await gss.unwrapIov("ours", sealed.header, sealed.data)).data, Buffer.from("<s:Envelope/>"));
+    } finally {
+      await gss.dispose();
+    }
   });
 
   describe("the provider process's ticket store", () => {
