@@ -215,6 +215,14 @@ describe("Kerberos AS exchange against an in-process KDC", () => {
     assert.equal(kdc.seen.length, 2);
   });
 
+  it("refuses a KDC that asks for fewer than 4096 PBKDF2 iterations before sending anything derived from the password", async () => {
+    const kdc = fakeKdc({ salt: "CORP.EXAMPLEalice", s2kparams: Buffer.from([0, 0, 0x03, 0xe8]), password: "pw-1" });
+    const err = await rejected(getInitialTicket(alice, { password: "pw-1" }, target(kdc.send)));
+    assert.equal(err.failure, "protocol");
+    assert.match(err.message, /asks for 1000 PBKDF2 iterations for alice@CORP\.EXAMPLE's key, fewer than the 4096/);
+    assert.equal(kdc.seen.length, 1, "no PA-ENC-TIMESTAMP was sent");
+  });
+
   it("refuses an AS-REP whose enc-part carries another nonce than the request's", async () => {
     const kdc = fakeKdc({ salt: "CORP.EXAMPLEalice", password: "pw-1", tamper: (p) => ({ ...p, nonce: (p.nonce + 1) % 0x7fffffff }) });
     const err = await rejected(getInitialTicket(alice, { password: "pw-1" }, target(kdc.send)));

@@ -24,10 +24,11 @@ export const CKSUMTYPE_HMAC_SHA1_96_AES256 = 16;
 /** The RFC 3962 default PBKDF2 iteration count, used when the KDC sends no s2kparams. */
 export const DEFAULT_ITERATIONS = 4096;
 /**
- * The most PBKDF2 iterations string-to-key will run. A forged KDC reply naming a huge count
- * would otherwise cost minutes of CPU (RFC 3962 8); AD and MIT use 4096.
+ * The most PBKDF2 iterations string-to-key will run (about a second here). A forged KDC reply
+ * naming a huge count would otherwise block the process for many seconds (RFC 3962 8); AD and
+ * MIT use 4096.
  */
-export const MAX_ITERATIONS = 1 << 24;
+export const MAX_ITERATIONS = 1 << 20;
 
 const BLOCK = 16;
 /** Length of the confounder and of the HMAC-SHA1-96 integrity tag (RFC 3962 6). */

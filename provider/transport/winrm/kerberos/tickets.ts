@@ -25,6 +25,8 @@ import { Principal, formatPrincipal, parsePrincipal } from "./principal";
 export const PREFERRED_ENCTYPES: readonly number[] = [m.EncType.AES256_CTS_HMAC_SHA1_96, m.EncType.AES128_CTS_HMAC_SHA1_96];
 /** MIT's and Windows' default maximum clock difference, krb5.conf [libdefaults] clockskew. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
+/** The fewest PBKDF2 iterations a KDC may ask a password's key for (RFC 3962's default, AD's and MIT's). */
+export const MIN_ITERATIONS = 4096;
 /** A ticket is reused until this long before its end, then a new one is obtained. */
 export const REUSE_MARGIN_SECONDS = 300;
 /** The lifetime asked for in an AS-REQ; the KDC shortens it to the realm's maximum. */
@@ -74,7 +76,23 @@ export function usableEtypes(client: Principal, secret: ClientSecret): number[] 
 
 /** The client's long-term key for `etype`: string-to-key of the password with the KDC's salt and parameters, or the keytab's newest. */
 function clientKey(client: Principal, secret: ClientSecret, etype: number, info?: m.EtypeInfo2Entry): EncryptionKey {
-  if ("password" in secret) return stringToKey(etype, secret.password, info?.salt ?? defaultSalt(client), info?.s2kparams);
+  if ("password" in secret) {
+    // PA-ETYPE-INFO2 is not authenticated: a forged reply asking for a few iterations would make
+    // the encrypted timestamp we send cheap to guess the password from. AD and MIT use 4096.
+    const s2k = info?.s2kparams;
+    if (s2k && s2k.length === 4 && s2k.readUInt32BE(0) !== 0 && s2k.readUInt32BE(0) < MIN_ITERATIONS) {
+      throw new KerberosError(
+        "protocol",
+        `the KDC asks for ${s2k.readUInt32BE(0)} PBKDF2 iterations for ${text(client)}'s key, fewer than the ${MIN_ITERATIONS} Active Directory and MIT use: refused before anything derived from the password was sent (a forged reply?)`,
+      );
+    }
+    try {
+      return stringToKey(etype, secret.password, info?.salt ?? defaultSalt(client), s2k);
+    } catch (err) {
+      if (err instanceof KerberosCryptoError) throw new KerberosError("protocol", `the KDC's key parameters for ${text(client)} cannot be used: ${err.message}`);
+      throw err;
+    }
+  }
   const entry = newestKey(secret.keytab, client, etype);
   if (!entry) throw new KerberosError("configuration", `keytab ${secret.keytabName} holds no ${enctypeName(etype)} key for ${text(client)}, the enctype the KDC uses: export a keytab with that key (ktpass /crypto AES256-SHA1, or kadmin ktadd)`);
   return { etype, value: entry.key };
