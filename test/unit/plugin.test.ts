@@ -30,7 +30,7 @@ describe("provider plugin: configuration", () => {
     assert.deepEqual(
       failures.map((f) => f.reason),
       [
-        "smbsigning:hostKey is not a configuration key of this provider; allowed: transport, user, password, privateKey, passphrase, agent, https, authentication, caCertificate, connectTimeoutSeconds, commandTimeoutSeconds, scriptPath",
+        "smbsigning:hostKey is not a configuration key of this provider; allowed: transport, user, password, privateKey, passphrase, agent, https, authentication, realm, kdc, keytabFile, ccache, caCertificate, connectTimeoutSeconds, commandTimeoutSeconds, scriptPath",
         "smbsigning:commandTimeoutSeconds must be a whole number of seconds from 1 to 3600",
         'smbsigning:transport must be "ssh" or "winrm"',
         'smbsigning:user must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)',
