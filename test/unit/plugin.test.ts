@@ -25,6 +25,16 @@ describe("provider plugin: configuration", () => {
     assert.deepEqual(config, { user: "CORP\\admin", password: "pw", connectTimeoutSeconds: 30, https: true, transport: "winrm" });
   });
 
+  it("takes Kerberos's keys: a KDC list from text (commas or blanks), or as a list from a provider resource; a keytab or cache as a credential set", () => {
+    const fromText = parseProviderConfig({ authentication: "kerberos", realm: "CORP.EXAMPLE", kdc: "dc1.corp.example, dc2.corp.example:88", keytabFile: "/run/secrets/svc.keytab" });
+    assert.deepEqual(fromText.failures, []);
+    assert.deepEqual(fromText.config, { authentication: "kerberos", realm: "CORP.EXAMPLE", kdc: ["dc1.corp.example", "dc2.corp.example:88"], keytabFile: "/run/secrets/svc.keytab" });
+    assert.deepEqual(parseProviderConfig({ kdc: ["dc1.corp.example"] }).config, { kdc: ["dc1.corp.example"] });
+    assert.match(parseProviderConfig({ kdc: "dc1.corp.example:port" }).failures[0]?.reason ?? "", /^smbsigning:kdc must /);
+    // A resource with its own password uses none of the configured key sources.
+    assert.deepEqual(withDefaults({ host: "fs01", password: "own" }, fromText.config), { host: "fs01", authentication: "kerberos", realm: "CORP.EXAMPLE", kdc: ["dc1.corp.example", "dc2.corp.example:88"], password: "own" });
+  });
+
   it("refuses a key it does not have and a value the resource would refuse, naming smbsigning:<key>", () => {
     const { failures } = parseProviderConfig({ hostKey: FP, commandTimeoutSeconds: "9000", transport: "telnet", user: "a/b" });
     assert.deepEqual(
