@@ -31,8 +31,21 @@ export interface ConnectionArgs {
   dangerouslyAcceptAnyHostKey?: pulumi.Input<boolean>;
   /** WinRM: HTTPS on 5986 instead of HTTP on 5985 with NTLM message encryption. */
   https?: pulumi.Input<boolean>;
-  /** WinRM: "ntlm" (default) or "basic" (HTTPS only). */
-  authentication?: pulumi.Input<"ntlm" | "basic">;
+  /**
+   * WinRM: "ntlm" (default), "kerberos" (a domain account; tickets from a password, keytabFile, ccache or KRB5CCNAME;
+   * the host must prove it holds its service key before anything is sent), or "basic" (HTTPS only).
+   */
+  authentication?: pulumi.Input<"ntlm" | "kerberos" | "basic">;
+  /** Kerberos: the host's service principal, "HTTP/<host>" unless given; required when host is an IP address. */
+  servicePrincipal?: pulumi.Input<string>;
+  /** Kerberos: the realm ("CORP.EXAMPLE"); from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
+  realm?: pulumi.Input<string>;
+  /** Kerberos: the realm's KDCs ("dc1.corp.example", "dc2.corp.example:88"); krb5.conf [realms] unless given. */
+  kdc?: pulumi.Input<string[]>;
+  /** Kerberos: path of a keytab holding the user's keys (as `kinit -kt` uses), on the machine running Pulumi. */
+  keytabFile?: pulumi.Input<string>;
+  /** Kerberos: a FILE ticket cache ("FILE:/path" or "/path", as `kinit -c` writes); KRB5CCNAME unless given. */
+  ccache?: pulumi.Input<string>;
   /** WinRM over HTTPS: PEM of the CA to trust instead of the system's. */
   caCertificate?: pulumi.Input<string>;
   /** WinRM over HTTPS: the certificate's SHA-256 fingerprint to pin (hex, colons allowed). */

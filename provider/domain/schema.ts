@@ -1,5 +1,6 @@
 // The inputs of SmbSigningPolicy, declared once in zod: types are inferred from here and every
 // validation error carries the path of the offending property and what is allowed.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { SETTINGS, SettingName, Side } from "./settings";
 
@@ -17,6 +18,14 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 // ("User Name Formats", Microsoft Learn); control characters are never valid.
 const ACCOUNT = /^[^\x00-\x1f\x7f"/\[\]:;|=,+*?<>]{1,104}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+/** Whether a host is given as an IPv4 or IPv6 address (bracketed or not) rather than a name. */
+const isIpAddress = (host: string) => isIP(host.replace(/^\[(.*)\]$/, "$1")) !== 0;
+/** A Kerberos service principal: service/host, optionally @REALM ("HTTP/web01.corp.example"). */
+const SERVICE_PRINCIPAL = /^[A-Za-z][A-Za-z0-9-]*\/[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?:@[A-Za-z0-9][A-Za-z0-9.-]*)?$/;
+/** A Kerberos realm as Active Directory and MIT name them: letters, digits, dots and hyphens. */
+const REALM = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/;
+/** A KDC: host, host:port or [IPv6]:port. */
+const KDC = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?$/;
 // A resource's name may hold any printable character, in any number (Pulumi sets no limit).
 const OWNER = /^[^\x00-\x1f\x7f]+$/;
 const URN = /^urn:pulumi:[^\x00-\x1f\x7f]+$/;
@@ -93,8 +102,22 @@ export const connectionSchema = z
     dangerouslyAcceptAnyHostKey: orUnknown(flag()).optional(),
     /** WinRM only: HTTPS (port 5986) instead of HTTP with NTLM message encryption. */
     https: orUnknown(flag()).optional(),
-    /** WinRM only: "ntlm" (default) or "basic" (HTTPS only). */
-    authentication: orUnknown(z.enum(["ntlm", "basic"], allowed('must be "ntlm" or "basic"'))).optional(),
+    /** WinRM only: "ntlm" (default), "kerberos", or "basic" (HTTPS only). */
+    authentication: orUnknown(z.enum(["ntlm", "kerberos", "basic"], allowed('must be "ntlm", "kerberos" or "basic"'))).optional(),
+    /** Kerberos: the host's service principal; HTTP/<host> unless given (required when host is an IP address). */
+    servicePrincipal: orUnknown(matching(SERVICE_PRINCIPAL, 'must be a service principal "HTTP/<host name>", optionally with "@REALM"')).optional(),
+    /** Kerberos: the realm; from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
+    realm: orUnknown(matching(REALM, 'must be a Kerberos realm name such as "CORP.EXAMPLE"')).optional(),
+    /** Kerberos: the realm's KDCs ("dc1.corp.example", "dc2.corp.example:88"); krb5.conf [realms] unless given. */
+    kdc: orUnknown(
+      z
+        .array(matching(KDC, 'must list KDCs as "host", "host:port" or "[IPv6]:port"'), allowed('must be a list of KDCs, each "host", "host:port" or "[IPv6]:port"'))
+        .min(1, allowed("must list at least one KDC")),
+    ).optional(),
+    /** Kerberos: a keytab file holding the user's keys (kinit -kt's), on the machine that runs Pulumi. */
+    keytabFile: orUnknown(text("must be the path of a keytab file")).optional(),
+    /** Kerberos: a FILE ticket cache (kinit -c FILE:<path>); KRB5CCNAME unless given. */
+    ccache: orUnknown(text('must be the path of a FILE ticket cache ("FILE:/path" or "/path")')).optional(),
     /** WinRM over HTTPS: PEM certificate(s) of the CA to trust instead of the system's. */
     caCertificate: orUnknown(matching(/-----BEGIN CERTIFICATE-----/, 'must be PEM text ("-----BEGIN CERTIFICATE-----" ...)')).optional(),
     /** WinRM over HTTPS: SHA-256 of the server certificate (hex, colons allowed) to pin. */
@@ -112,8 +135,10 @@ export const connectionSchema = z
     scriptPath: orUnknown(scriptPathSchema).optional(),
   }, allowed("must be an object of connection settings (host, user, a credential, ...)"))
   .superRefine((c, ctx) => {
+    const kerberos = c.transport === "winrm" && c.authentication === "kerberos";
     const credentials = (["password", "privateKey", "agent"] as const).filter((k) => c[k] !== undefined);
-    if (credentials.length === 0) {
+    // Kerberos may log on with a ticket cache (KRB5CCNAME, after kinit) and no credential here.
+    if (credentials.length === 0 && !kerberos) {
       ctx.addIssue({ code: "custom", path: ["password"], message: "one of password, privateKey or agent is required" });
     }
     // One credential per resource: with several, ssh2 offers each in turn, so a password would
@@ -137,7 +162,30 @@ export const connectionSchema = z
       for (const key of ["privateKey", "agent", "hostKey", "dangerouslyAcceptAnyHostKey"] as const) {
         if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "ssh"' });
       }
-      if (c.password === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: 'is required for transport "winrm"' });
+      if (c.authentication === UNKNOWN) return;
+      const kerberosKeys = ["servicePrincipal", "realm", "kdc", "keytabFile", "ccache"] as const;
+      if (!kerberos) {
+        for (const key of kerberosKeys) {
+          if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for authentication: "kerberos"' });
+        }
+        if (c.password === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: 'is required for transport "winrm"' });
+      } else {
+        // One source of the user's keys: a password, a keytab, or a ticket cache (given, or KRB5CCNAME).
+        const sources = (["password", "keytabFile", "ccache"] as const).filter((k) => c[k] !== undefined);
+        if (sources.length > 1) {
+          ctx.addIssue({ code: "custom", path: [sources[1]], message: `cannot be combined with connection.${sources[0]}: give one of password, keytabFile or ccache (or none, to use KRB5CCNAME)` });
+        }
+        if (typeof c.user === "string" && c.user.includes("\\")) {
+          ctx.addIssue({ code: "custom", path: ["user"], message: 'for Kerberos must be "user" or "user@REALM" (DOMAIN\\user is the NTLM form)' });
+        }
+        if (typeof c.host === "string" && c.host !== UNKNOWN && isIpAddress(c.host) && c.servicePrincipal === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["servicePrincipal"],
+            message: `is required when connection.host is an IP address (${c.host}): Kerberos names the host as its SPN has it, e.g. "HTTP/web01.corp.example"; or give host as that name`,
+          });
+        }
+      }
       if (c.https !== true && c.https !== UNKNOWN) {
         for (const key of ["caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck"] as const) {
           if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "is only for https: true" });
@@ -147,7 +195,7 @@ export const connectionSchema = z
       }
       return;
     }
-    for (const key of ["https", "authentication", "caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck"] as const) {
+    for (const key of ["https", "authentication", "caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck", "servicePrincipal", "realm", "kdc", "keytabFile", "ccache"] as const) {
       if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "winrm"' });
     }
     if (c.hostKey !== undefined && c.dangerouslyAcceptAnyHostKey === true) {
@@ -220,6 +268,10 @@ export const SHARED_KEYS = [
   "agent",
   "https",
   "authentication",
+  "realm",
+  "kdc",
+  "keytabFile",
+  "ccache",
   "caCertificate",
   "connectTimeoutSeconds",
   "commandTimeoutSeconds",
@@ -227,7 +279,7 @@ export const SHARED_KEYS = [
 ] as const;
 
 /** The credentials: taken from configuration at run time, never recorded in a resource's state. */
-export const CREDENTIAL_KEYS = ["password", "privateKey", "passphrase", "agent"] as const;
+export const CREDENTIAL_KEYS = ["password", "privateKey", "passphrase", "agent", "keytabFile", "ccache"] as const;
 /** Secret values: wrapped as secrets wherever they appear in what the plugin returns. */
 export const SECRET_KEYS = ["password", "privateKey", "passphrase"] as const;
 
@@ -296,7 +348,8 @@ export function parsePolicyInputs(raw: unknown): ParseResult {
   }
   const failures: CheckFailure[] = [];
   for (const issue of result.error.issues) {
-    const path = issue.path.map(String);
+    // A list member's failure is the list's (connection.kdc, not connection.kdc.1).
+    const path = issue.path.filter((p) => typeof p !== "number").map(String);
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         failures.push({ property: [...path, key].join("."), reason: `is not a known property; allowed: ${allowedKeys(path[0])}` });

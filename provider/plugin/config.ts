@@ -33,6 +33,8 @@ function typed(key: SharedKey, value: unknown): unknown {
   if (typeof value !== "string" || value === UNKNOWN) return value;
   if (key === "connectTimeoutSeconds" || key === "commandTimeoutSeconds") return /^\d+$/.test(value) ? Number(value) : value;
   if (key === "https") return value === "true" ? true : value === "false" ? false : value;
+  // A list in text: `pulumi config set smbsigning:kdc "dc1.corp.example,dc2.corp.example"`.
+  if (key === "kdc") return value.split(/[\s,]+/).filter(Boolean);
   return value;
 }
 

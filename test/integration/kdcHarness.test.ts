@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { KerberosToolError, Realm, startRealm } from "../simhost/kdc";
-import { GSS_FLAGS, GSS_MAJOR, GssError, GssSidecar } from "../simhost/gssSidecar";
+import { GSS_FLAGS, GSS_MAJOR, GssSidecar, gssRefusal } from "../simhost/gssSidecar";
 
 /** MIT's com_err codes (krb5_err.h) as a GSS minor status carries them. */
 const KRB5 = {
@@ -31,15 +31,7 @@ function tokenHeader(header: Buffer) {
   };
 }
 
-async function rejects(promise: Promise<unknown>): Promise<GssError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof GssError, `a GssError, not ${String(err)}`);
-    return err;
-  }
-  assert.fail("accepted");
-}
+const rejects = gssRefusal;
 
 describe("Kerberos harness: MIT KDC on loopback and a GSSAPI sidecar", () => {
   let realm: Realm;

@@ -356,8 +356,24 @@ export class SimulatedFleet {
   }
 
   /** Connection inputs for the resource, authenticating with the password or the key. */
-  connection(name: string, auth: "password" | "key" | "encryptedKey" | "winrm" | "winrmHttps" = "password"): Record<string, unknown> {
+  connection(name: string, auth: "password" | "key" | "encryptedKey" | "winrm" | "winrmHttps" | "kerberos" | "kerberosHttps" = "password"): Record<string, unknown> {
     const h = this.host(name);
+    if (auth === "kerberos" || auth === "kerberosHttps") {
+      // The hosts are addressed by IP, so the SPN is named; the KDC is named too (no krb5.conf here).
+      if (!this.realm) throw new Error("the fleet was not started with kerberos: true");
+      const kerberos = {
+        transport: "winrm",
+        authentication: "kerberos",
+        host: h.address,
+        user: `${SIM_KERBEROS_USER}@${SIM_REALM}`,
+        password: SIM_KERBEROS_PASSWORD,
+        servicePrincipal: SimulatedFleet.servicePrincipal(name),
+        kdc: [`${this.realm.kdcAddress}:${this.realm.port}`],
+      };
+      return auth === "kerberos"
+        ? { ...kerberos, port: SIM_WINRM_PORT }
+        : { ...kerberos, https: true, port: SIM_WINRM_HTTPS_PORT, certificateFingerprint: this.certificateFingerprint };
+    }
     if (auth === "winrm") return { transport: "winrm", host: h.address, port: SIM_WINRM_PORT, user: SIM_USER, password: SIM_PASSWORD };
     if (auth === "winrmHttps") {
       return { transport: "winrm", https: true, host: h.address, port: SIM_WINRM_HTTPS_PORT, user: SIM_USER, password: SIM_PASSWORD, certificateFingerprint: this.certificateFingerprint };

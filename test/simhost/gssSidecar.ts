@@ -335,3 +335,14 @@ export class GssSidecar {
     clearTimeout(timer);
   }
 }
+
+/** Resolves to the GssError `promise` fails with; fails the test when it is accepted or fails otherwise. */
+export async function gssRefusal(promise: Promise<unknown>): Promise<GssError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof GssError) return err;
+    throw new Error(`a GssError, not ${String(err)}`);
+  }
+  throw new Error("accepted");
+}

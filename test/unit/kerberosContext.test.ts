@@ -10,6 +10,7 @@ import { decrypt, encrypt, type EncryptionKey } from "../../provider/transport/w
 import { KerberosError } from "../../provider/transport/winrm/kerberos/errors";
 import { GssInitiatorContext, type ServiceTicket } from "../../provider/transport/winrm/kerberos/gssContext";
 import { GssSession } from "../../provider/transport/winrm/kerberos/gssWrap";
+import { kerberosRefusal } from "./kerberosAsserts";
 import {
   decodeApReq,
   decodeAuthenticator,
@@ -61,20 +62,7 @@ function krbError(errorCode: number, extra: { stime?: Date; eText?: string } = {
   );
 }
 
-function refused(fn: () => unknown, failure: KerberosError["failure"], message: RegExp, code?: number, secrets: Buffer[] = []): KerberosError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof KerberosError, `a KerberosError, not ${String(caught)}`);
-  assert.equal(caught.failure, failure, caught.message);
-  assert.match(caught.message, message);
-  assert.equal(caught.code, code);
-  for (const s of secrets) assert.ok(!caught.message.includes(s.toString("hex")) && !caught.message.includes(s.toString("base64")), "no key material in the message");
-  return caught;
-}
+const refused = kerberosRefusal;
 
 describe("Kerberos initiator context (gssContext.ts)", () => {
   it("makes a new authenticator for every token even when the clock stands still: ctime/cusec, subkey and sequence number differ", () => {

@@ -25,12 +25,22 @@ describe("provider plugin: configuration", () => {
     assert.deepEqual(config, { user: "CORP\\admin", password: "pw", connectTimeoutSeconds: 30, https: true, transport: "winrm" });
   });
 
+  it("takes Kerberos's keys: a KDC list from text (commas or blanks), or as a list from a provider resource; a keytab or cache as a credential set", () => {
+    const fromText = parseProviderConfig({ authentication: "kerberos", realm: "CORP.EXAMPLE", kdc: "dc1.corp.example, dc2.corp.example:88", keytabFile: "/run/secrets/svc.keytab" });
+    assert.deepEqual(fromText.failures, []);
+    assert.deepEqual(fromText.config, { authentication: "kerberos", realm: "CORP.EXAMPLE", kdc: ["dc1.corp.example", "dc2.corp.example:88"], keytabFile: "/run/secrets/svc.keytab" });
+    assert.deepEqual(parseProviderConfig({ kdc: ["dc1.corp.example"] }).config, { kdc: ["dc1.corp.example"] });
+    assert.match(parseProviderConfig({ kdc: "dc1.corp.example:port" }).failures[0]?.reason ?? "", /^smbsigning:kdc must /);
+    // A resource with its own password uses none of the configured key sources.
+    assert.deepEqual(withDefaults({ host: "fs01", password: "own" }, fromText.config), { host: "fs01", authentication: "kerberos", realm: "CORP.EXAMPLE", kdc: ["dc1.corp.example", "dc2.corp.example:88"], password: "own" });
+  });
+
   it("refuses a key it does not have and a value the resource would refuse, naming smbsigning:<key>", () => {
     const { failures } = parseProviderConfig({ hostKey: FP, commandTimeoutSeconds: "9000", transport: "telnet", user: "a/b" });
     assert.deepEqual(
       failures.map((f) => f.reason),
       [
-        "smbsigning:hostKey is not a configuration key of this provider; allowed: transport, user, password, privateKey, passphrase, agent, https, authentication, caCertificate, connectTimeoutSeconds, commandTimeoutSeconds, scriptPath",
+        "smbsigning:hostKey is not a configuration key of this provider; allowed: transport, user, password, privateKey, passphrase, agent, https, authentication, realm, kdc, keytabFile, ccache, caCertificate, connectTimeoutSeconds, commandTimeoutSeconds, scriptPath",
         "smbsigning:commandTimeoutSeconds must be a whole number of seconds from 1 to 3600",
         'smbsigning:transport must be "ssh" or "winrm"',
         'smbsigning:user must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)',

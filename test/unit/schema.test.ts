@@ -181,7 +181,15 @@ describe("check's reasons are the project's words", () => {
   connectionField("hostKey", also(text, "SHA256:short"));
   connectionField("dangerouslyAcceptAnyHostKey", flag);
   connectionField("https", flag, true);
-  connectionField("authentication", { ...also(text, "kerberos"), says: /"ntlm" or "basic"/ }, true);
+  connectionField("authentication", { ...also(text, "digest", "NTLM"), says: /"ntlm", "kerberos" or "basic"/ }, true);
+  const kerberosField = (key: string, kind: Kind) => {
+    fields[`connection.${key}`] = { ...kind, inputs: (v) => ({ connection: { transport: "winrm", authentication: "kerberos", host: "fs01.corp.example", user: "admin@CORP.EXAMPLE", [key]: v } }) };
+  };
+  kerberosField("servicePrincipal", { ...also(text, "web01", "HTTP/", "HTTP/a b", "HTTP/web01@"), says: /service principal "HTTP\/<host name>"/ });
+  kerberosField("realm", { ...also(text, "CORP EXAMPLE", "-CORP"), says: /Kerberos realm/ });
+  kerberosField("kdc", { values: ["dc1", "", [], [""], ["a b"], ["dc1:port"], 1, true, null, {}], says: /KDC/ });
+  kerberosField("keytabFile", text);
+  kerberosField("ccache", text);
   connectionField("caCertificate", also(text, "not pem"), true);
   connectionField("certificateFingerprint", also(text, "AB", "ZZ".repeat(32)), true);
   connectionField("dangerouslySkipCertificateCheck", flag, true);

@@ -37,6 +37,10 @@ function pulumiType(js: Json): Json {
     return ANY;
   }
   if (js.type === "string" || js.type === "boolean" || js.type === "integer" || js.type === "number") return { type: js.type };
+  if (js.type === "array" && js.items) {
+    const items = pulumiType(js.items as Json);
+    if (items !== ANY) return { type: "array", items };
+  }
   return ANY;
 }
 

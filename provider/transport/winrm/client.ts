@@ -9,8 +9,11 @@ import * as tls from "node:tls";
 import type { Connection } from "../../domain/schema";
 import { HostError } from "../../errors";
 import type { RemoteResult } from "../result";
-import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage } from "./encryption";
+import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage, gssSealer, type MessageSealer } from "./encryption";
 import { certificateBindingHash } from "./channelBinding";
+import { KerberosError } from "./kerberos/errors";
+import { GssInitiatorContext, serviceTicketOf } from "./kerberos/gssContext";
+import { processTicketStore } from "./kerberos/tickets";
 import { authenticateMessage, negotiateMessage, NtlmChallengeRefused, NtlmSession, parseChallenge } from "./ntlm";
 import { ACTION, bodies, COMMAND_DONE, envelope, faultOf, newMessageId, parseEnvelope, text, Xml } from "./soap";
 
@@ -25,6 +28,8 @@ const OPERATION_TIMEOUT_SECONDS = 20;
  * known to accept on every leg.
  */
 const SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8";
+/** What a Kerberos failure's message is followed by: its cause and fix are in the message itself. */
+const KERBEROS_ADVICE = 'Kerberos: README, "Kerberos" (troubleshooting)';
 
 interface HttpReply {
   status: number;
@@ -146,6 +151,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     if (conn.authentication === "basic") {
       const basic = `Basic ${Buffer.from(`${conn.user}:${conn.password ?? ""}`, "utf8").toString("base64")}`;
       layer = plainLayer({ Authorization: basic });
+    } else if (conn.authentication === "kerberos") {
+      layer = await kerberosLogon(post);
     } else {
       let challengeReply: HttpReply;
       try {
@@ -155,6 +162,15 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       }
       if (challengeReply.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
       const offered = /Negotiate ([A-Za-z0-9+/=]+)/.exec(String(challengeReply.headers["www-authenticate"] ?? ""));
+      if (challengeReply.status === 401 && !offered) {
+        // A 401 with no challenge to the NTLM NEGOTIATE: the host will not do NTLM at all.
+        throw new HostError(
+          "authenticationFailed",
+          where,
+          'the host answered the NTLM negotiation with HTTP 401 and no challenge: it refuses NTLM ("Network security: Restrict NTLM: Incoming NTLM traffic" set to deny, or NTLM disabled)',
+          'use connection.authentication: "kerberos" with a domain account (README, "Kerberos")',
+        );
+      }
       if (challengeReply.status !== 401 || !offered) {
         throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
       }
@@ -237,7 +253,88 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
   }
 
-  function encryptedLayer(session: NtlmSession): MessageLayer {
+  /**
+   * Kerberos under the Negotiate scheme: a service ticket for the host's SPN from the process's
+   * ticket store (one KDC exchange per service per run), the AP-REQ sent on an empty POST (raw
+   * krb5 token, as requests-kerberos sends it to Windows), and the host's AP-REP verified before
+   * anything else is sent: a host that cannot prove it holds the service key is refused (mutual
+   * authentication). Over HTTPS an anonymous request first opens the TLS session whose
+   * certificate the authenticator is bound to (channel binding, KERB_AP_OPTIONS_CBT). Messages
+   * are then sealed with the context (RFC 4121 wrap tokens) over HTTP, or plain inside TLS.
+   */
+  async function kerberosLogon(post: (headers: Record<string, string>, body: Buffer) => Promise<HttpReply>): Promise<MessageLayer> {
+    let context: GssInitiatorContext;
+    try {
+      const credential = await processTicketStore().getServiceTicket({
+        host: conn.host,
+        servicePrincipal: conn.servicePrincipal,
+        user: conn.user,
+        password: conn.password,
+        keytab: conn.keytabFile,
+        ccache: conn.ccache,
+        realm: conn.realm,
+        kdc: conn.kdc,
+      });
+      context = new GssInitiatorContext(serviceTicketOf(credential));
+    } catch (err) {
+      throw kerberosFailure(err);
+    }
+    let bindingsHash: Buffer | undefined;
+    try {
+      if (conn.https) {
+        const probe = await post({ "Content-Type": SOAP_CONTENT_TYPE }, Buffer.alloc(0));
+        if (probe.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
+        bindingsHash = certificateBindingHash((probe.socket as tls.TLSSocket).getPeerCertificate().raw);
+      }
+    } catch (err) {
+      throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
+    }
+    let logon: HttpReply;
+    try {
+      logon = await post(
+        { Authorization: `Negotiate ${context.initialToken({ bindingsHash, cbtAware: conn.https === true }).toString("base64")}`, "Content-Type": SOAP_CONTENT_TYPE },
+        Buffer.alloc(0),
+      );
+    } catch (err) {
+      throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
+    }
+    if (logon.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
+    const answer = /(?:^|,\s*)Negotiate ([A-Za-z0-9+/=]+)/.exec(String(logon.headers["www-authenticate"] ?? ""));
+    const token = answer ? Buffer.from(answer[1], "base64") : null;
+    if (logon.status === 401) {
+      // The host's reason, when it sent one (a KRB-ERROR: skew, replay, a key it does not hold).
+      if (token) {
+        try {
+          context.acceptReply(token);
+        } catch (err) {
+          throw kerberosFailure(err);
+        }
+      }
+      throw new HostError(
+        "authenticationFailed",
+        where,
+        `the host refused the Kerberos ticket for ${context.servicePrincipal} (HTTP 401 without a reason)`,
+        "the account may not be an administrator of the host, the host's key may have changed since the ticket was issued (run kinit again), or the SPN may belong to another computer",
+      );
+    }
+    if (logon.status !== 200) throw new HostError("connectionFailed", where, `Kerberos authentication ended with HTTP ${logon.status}`);
+    let session;
+    try {
+      session = context.acceptReply(token);
+    } catch (err) {
+      throw kerberosFailure(err);
+    }
+    return conn.https ? plainLayer({}) : encryptedLayer(gssSealer(session));
+  }
+
+  /** A Kerberos failure in the provider's terms: a KDC that did not answer is transient (retried); the rest are authentication failures, each naming its cause and fix. */
+  function kerberosFailure(err: unknown): HostError {
+    if (err instanceof HostError) return err;
+    if (err instanceof KerberosError) return new HostError(err.transient ? "connectionFailed" : "authenticationFailed", where, `Kerberos: ${err.message}`, KERBEROS_ADVICE);
+    return new HostError("authenticationFailed", where, `Kerberos: ${(err as Error).message}`, KERBEROS_ADVICE);
+  }
+
+  function encryptedLayer(session: MessageSealer): MessageLayer {
     return {
       wrap: (soap) => ({ headers: { "Content-Type": ENCRYPTED_CONTENT_TYPE }, body: encryptMessage(session, soap) }),
       unwrap: (reply) => {
