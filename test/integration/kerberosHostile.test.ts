@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { Connection, knownInputs, parsePolicyInputs } from "../../provider/domain/schema";
 import { HostError } from "../../provider/errors";
+import { deadlineIn } from "../../provider/host/retry";
+import { runSigningScript } from "../../provider/host/signingScript";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { processTicketStore } from "../../provider/transport/winrm/kerberos/tickets";
 import { GssSidecar } from "../simhost/gssSidecar";
@@ -146,6 +148,21 @@ describe("WinRM client with Kerberos against a host that lies", function () {
     assert.equal(e.transient, false);
     assert.deepEqual(server.actions, ["Create"]);
     assert.equal(server.records.length, 2);
+  });
+
+  it("the same altered reply under the provider's own run (withRetries): refused once, not retried, the signing script never sent", async () => {
+    const server = await serve("alteredWrap");
+    const err = await runSigningScript(connectionTo(server), { operation: "read", ownerId: "", ownerLabel: "hostile" }, deadlineIn(30, 20)).then(
+      () => assert.fail("the provider accepted an altered reply"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof HostError, String(err));
+    assert.equal(err.kind, "badReply");
+    assert.match(err.message, /its integrity check failed/);
+    assert.ok(!err.message.includes(PASSWORD));
+    // One logon, one Create: no second attempt, and no Command or Send (which carries the script).
+    assert.deepEqual(server.records.map((r) => r.authorization), ["ap-req", "none"]);
+    assert.deepEqual(server.actions, ["Create"]);
   });
 
   it("a reply sealed with a wrap token replayed from an earlier reply (sequence number reused): badReply naming the replay, the script never sent", async () => {
