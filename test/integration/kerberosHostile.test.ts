@@ -92,7 +92,7 @@ describe("WinRM client with Kerberos against a host that lies", function () {
   it("an honest host: the run completes, the AP-REP verified and every message sealed, on one AP-REQ", async () => {
     const server = await serve("none");
     const result = await run(server);
-    assert.deepEqual({ ...result, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") }, { stdout: HONEST_STDOUT, stderr: "", exitCode: 0 });
+    assert.deepEqual({ ...result, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") }, { stdout: HONEST_STDOUT, stderr: "", exitCode: 0, authentication: { mechanism: "kerberos" } });
     assert.deepEqual(server.records.map((r) => r.authorization), ["ap-req", "none", "none", "none", "none", "none", "none"]);
     assert.deepEqual(server.actions, ["Create", "Command", "Send", "Receive", "Signal", "Delete"]);
   });
