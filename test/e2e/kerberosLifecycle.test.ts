@@ -4,7 +4,8 @@
 // MIT's acceptor; both hosts refuse NTLM, so nothing but Kerberos can log on):
 // - the TypeScript program (the dynamic resource) with the domain user's password from secret config;
 // - Pulumi YAML through the provider plugin with no credential at all: the ticket cache that
-//   `kinit -kt` wrote, named by KRB5CCNAME in the CLI's environment, as a CI job has it.
+//   `kinit -kt` wrote, named by KRB5CCNAME in the CLI's environment, as a CI job has it; its first
+//   up is the README's Kerberos pipeline lines ("readme-test: kinit"), run as written.
 // up creates; preview --diff shows a changed declaration and applies nothing; tampering is caught
 // by the drift gate on every run until up --refresh converges; a Kerberos failure (a wrong
 // password; the KDC down) fails an up naming its cause, and once it is mended refresh and destroy
@@ -14,7 +15,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SIM_KERBEROS_PASSWORD, SIM_KERBEROS_USER, SIM_REALM, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { CliResult, PulumiProject, REPO_ROOT } from "./pulumiCli";
+import { readmeBlocksOf } from "./readmeBlocks";
 import { declarePolicies, Front, PLUGIN_PROJECT_LINES, programStack, TYPE_OF } from "./stacks";
 
 /** A password that is not the user's: test data, looked for in every output like the real one. */
@@ -64,6 +68,9 @@ describe("Kerberos through the CLI: the lifecycle over WinRM with connection.aut
   /** The ticket cache `kinit -kt` wrote for the user, as a pipeline's job does before `pulumi`. */
   let ccache: string;
 
+  /** The keytab of the user (-norandkey: the password keeps working), for the README's kinit lines. */
+  let keytab: string;
+
   before(async () => {
     workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-krb-"));
     fleet = await SimulatedFleet.start(
@@ -72,7 +79,7 @@ describe("Kerberos through the CLI: the lifecycle over WinRM with connection.aut
     );
     const realm = fleet.realm!;
     // -norandkey: the keytab holds the keys the password gives, so the password keeps working.
-    const keytab = await realm.keytab(SIM_KERBEROS_USER, path.join(realm.dir, "pipeline.keytab"), { norandkey: true });
+    keytab = await realm.keytab(SIM_KERBEROS_USER, path.join(realm.dir, "pipeline.keytab"), { norandkey: true });
     ccache = await realm.kinit(SIM_KERBEROS_USER, { keytab, ccache: path.join(realm.dir, "krb5cc_pipeline") });
   });
   after(async () => {
@@ -80,6 +87,27 @@ describe("Kerberos through the CLI: the lifecycle over WinRM with connection.aut
     if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
   });
 
+  /**
+   * The README's Kerberos pipeline lines ("readme-test: kinit"), run as written with bash in the
+   * project: kinit -kt with the job's keytab into a FILE cache, then pulumi up with KRB5CCNAME.
+   */
+  async function readmeKinitUp(project: PulumiProject): Promise<CliResult> {
+    const block = readmeBlocksOf(REPO_ROOT).find((b) => b.kind === "run" && b.label === "kinit");
+    assert.ok(block && block.kind === "run", 'README.md marks its Kerberos pipeline lines "readme-test: kinit"');
+    const cache = /-c FILE:(\S+)/.exec(block.script)?.[1];
+    assert.ok(cache, "the README's kinit writes a FILE cache");
+    const env: NodeJS.ProcessEnv = { ...project.env, KEYTAB: keytab, PRINCIPAL: `${SIM_KERBEROS_USER}@${SIM_REALM}` };
+    delete env.KRB5CCNAME; // only what the README's lines set
+    try {
+      type Ran = { code?: number; stdout?: string; stderr?: string };
+      const r: Ran = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", block.script], { cwd: project.dir, env, maxBuffer: 64 * 1024 * 1024 }).catch((err: Ran) => err);
+      const result = { code: typeof r.code === "number" ? r.code : 0, signal: null, stdout: r.stdout ?? "", stderr: r.stderr ?? "", output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+      assert.equal(result.code, 0, `README.md line ${block.line}: the kinit lines failed:\n${result.output}`);
+      return result;
+    } finally {
+      fs.rmSync(cache, { force: true });
+    }
+  }
   /** One front end's stack, how it declares its settings, and how its Kerberos breaks and mends. */
   interface Lifecycle {
     project: PulumiProject;
@@ -187,21 +215,26 @@ describe("Kerberos through the CLI: the lifecycle over WinRM with connection.aut
         life.declare(DECLARED);
       });
 
-      it("up creates the resource over Kerberos: the host requires signing both ways, and no NTLM message reached it", async () => {
-        const emulator = fleet.winrm.get(host)!;
-        const before = emulator.requests;
-        const up = await ok(["up", "--yes"]);
-        assert.match(up.output, /\+ 2 created/);
-        const s = fleet.state(host);
-        assert.equal(s.client.RequireSecuritySignature, true);
-        assert.equal(s.server.RequireSecuritySignature, true);
-        const records = emulator.recordsAfter(before);
-        assert.ok(records.some((r) => r.authorization === "Negotiate/gss"), "no Kerberos token reached the host");
-        assert.ok(!records.some((r) => /^Negotiate\/\d/.test(r.authorization)), "an NTLM message reached the host");
-        assert.deepEqual(emulator.refusals, []);
-        const observed = JSON.parse((await ok(["stack", "output", "observed", "--json"])).stdout);
-        assert.equal(observed.server.requireSigning, true);
-      });
+      it(
+        front === "plugin"
+          ? "up (the README's kinit -kt and KRB5CCNAME lines, as written) creates the resource over Kerberos: the host requires signing both ways, and no NTLM message reached it"
+          : "up creates the resource over Kerberos: the host requires signing both ways, and no NTLM message reached it",
+        async () => {
+          const emulator = fleet.winrm.get(host)!;
+          const before = emulator.requests;
+          const up = front === "plugin" ? await readmeKinitUp(p).then((r) => (outputs.push(r.output), { ...r, output: plain(r.output) })) : await ok(["up", "--yes"]);
+          assert.match(up.output, /\+ 2 created/);
+          const s = fleet.state(host);
+          assert.equal(s.client.RequireSecuritySignature, true);
+          assert.equal(s.server.RequireSecuritySignature, true);
+          const records = emulator.recordsAfter(before);
+          assert.ok(records.some((r) => r.authorization === "Negotiate/gss"), "no Kerberos token reached the host");
+          assert.ok(!records.some((r) => /^Negotiate\/\d/.test(r.authorization)), "an NTLM message reached the host");
+          assert.deepEqual(emulator.refusals, []);
+          const observed = JSON.parse((await ok(["stack", "output", "observed", "--json"])).stdout);
+          assert.equal(observed.server.requireSigning, true);
+        },
+      );
 
       it("the resource reports it authenticated with Kerberos (assertMechanism: output authenticatedWith)", async () => {
         assertMechanism(await exportState(), TYPE);
