@@ -155,6 +155,7 @@ function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, resul
     unavailableSides: unavailableText(result),
     restartNeeded: restartsOwed(result, previousRestarts),
     ...(result.scriptRun ? { scriptRun: result.scriptRun } : {}),
+    ...(result.authentication ? { authenticatedWith: result.authentication.mechanism } : {}),
   };
 }
 
@@ -228,6 +229,16 @@ function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings):
 }
 
 /**
+ * What a run learnt that needs no decision, as information on the resource: Group Policy it could
+ * not see, and why authentication "negotiate" used NTLM.
+ */
+async function tellAboutRun(host: string, urn: string | undefined, result: SigningResult): Promise<void> {
+  await tellUnseenPolicy(host, urn, result);
+  const why = result.authentication?.kerberosUnavailable;
+  if (why !== undefined) await info(`${host}: authentication "negotiate" used NTLM, as Kerberos was not available: ${why}`, urn);
+}
+
+/**
  * Group Policy the run could not see, said as information on the resource (not a warning: it is
  * merely unknown; a domain controller's change it could put back is refused by the script).
  */
@@ -289,7 +300,7 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
     }
     throw err;
   }
-  await tellUnseenPolicy(conn.host, inputs.resourceUrn, result);
+  await tellAboutRun(conn.host, inputs.resourceUrn, result);
   const outputs = outputsOf(inputs, ownerId, result, originalsOf(result), olds?.restartNeeded);
   await warnRestart(conn.host, inputs.resourceUrn, result);
   const missed = unenforcedSettings(declared, result.after);
@@ -437,7 +448,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
 async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operation: "create" | "read"): Promise<SigningResult> {
   const conn = inputs.connection;
   const result = await runSigningScript(conn, { operation: "read", ...ownershipOf(inputs, ownerId, inputs.owner), audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
-  await tellUnseenPolicy(conn.host, inputs.resourceUrn, result);
+  await tellAboutRun(conn.host, inputs.resourceUrn, result);
   if (result.record && !result.ours && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${ownerText(result.record)}`);
   }
@@ -517,7 +528,7 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
     { operation: "read", ...ownershipOf(inputs, prior.ownerId, inputs.owner), audit: auditRequest(inputs) },
     deadlineFor(inputs, "read"),
   );
-  await tellUnseenPolicy(inputs.connection.host, inputs.resourceUrn, result);
+  await tellAboutRun(inputs.connection.host, inputs.resourceUrn, result);
   const declared = declaredSettings(inputs);
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.

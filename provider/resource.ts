@@ -33,14 +33,16 @@ export interface ConnectionArgs {
   https?: pulumi.Input<boolean>;
   /**
    * WinRM: "ntlm" (default), "kerberos" (a domain account; tickets from a password, keytabFile, ccache or KRB5CCNAME;
-   * the host must prove it holds its service key before anything is sent), or "basic" (HTTPS only).
+   * the host must prove it holds its service key before anything is sent; never anything else), "negotiate" (Kerberos
+   * with the password when a ticket for the host can be had, else NTLM; output authenticatedWith says which), or
+   * "basic" (HTTPS only).
    */
-  authentication?: pulumi.Input<"ntlm" | "kerberos" | "basic">;
-  /** Kerberos: the host's service principal, "HTTP/<host>" unless given; required when host is an IP address. */
+  authentication?: pulumi.Input<"ntlm" | "kerberos" | "negotiate" | "basic">;
+  /** Kerberos (and negotiate): the host's service principal, "HTTP/<host>" unless given; required for kerberos when host is an IP address. */
   servicePrincipal?: pulumi.Input<string>;
-  /** Kerberos: the realm ("CORP.EXAMPLE"); from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
+  /** Kerberos (and negotiate): the realm ("CORP.EXAMPLE"); from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
   realm?: pulumi.Input<string>;
-  /** Kerberos: the realm's KDCs ("dc1.corp.example", "dc2.corp.example:88"); krb5.conf [realms] unless given. */
+  /** Kerberos (and negotiate): the realm's KDCs ("dc1.corp.example", "dc2.corp.example:88"); krb5.conf [realms] unless given. */
   kdc?: pulumi.Input<string[]>;
   /** Kerberos: path of a keytab holding the user's keys (as `kinit -kt` uses), on the machine running Pulumi. */
   keytabFile?: pulumi.Input<string>;
@@ -154,7 +156,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
 type Observed = Record<string, boolean | null>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded", "scriptRun"] as const;
+export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded", "scriptRun", "authenticatedWith"] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -215,6 +217,11 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
    * reports it: its path, its language mode, and its Authenticode signature (status, signer, thumbprint). Absent otherwise.
    */
   declare public readonly scriptRun: pulumi.Output<{ invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } } | undefined>;
+  /**
+   * WinRM: the mechanism the last up or refresh authenticated with: "kerberos", "ntlm" or "basic"; with authentication
+   * "negotiate", the one it chose (an info message says why when it was NTLM). Absent over SSH.
+   */
+  declare public readonly authenticatedWith: pulumi.Output<"kerberos" | "ntlm" | "basic" | undefined>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection;

@@ -54,6 +54,8 @@ export interface PolicyOutputs {
   restartNeeded?: string[];
   /** With connection.scriptPath: how the signed copy ran at the last up or refresh (path, language mode, signature). */
   scriptRun?: { invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } };
+  /** WinRM: the mechanism the last up or refresh authenticated with ("kerberos", "ntlm" or "basic"; with "negotiate", which it chose). Absent over SSH and in state written before it was reported. */
+  authenticatedWith?: "kerberos" | "ntlm" | "basic";
 }
 
 /** "<project>/<stack>/<resource name>" (both front ends): the owner records of the first format named, and a label where no URN is known. */

@@ -102,8 +102,11 @@ export const connectionSchema = z
     dangerouslyAcceptAnyHostKey: orUnknown(flag()).optional(),
     /** WinRM only: HTTPS (port 5986) instead of HTTP with NTLM message encryption. */
     https: orUnknown(flag()).optional(),
-    /** WinRM only: "ntlm" (default), "kerberos", or "basic" (HTTPS only). */
-    authentication: orUnknown(z.enum(["ntlm", "kerberos", "basic"], allowed('must be "ntlm", "kerberos" or "basic"'))).optional(),
+    /**
+     * WinRM only: "ntlm" (default), "kerberos" (never anything else), "negotiate" (Kerberos when
+     * a ticket for the host can be had with the password, else NTLM), or "basic" (HTTPS only).
+     */
+    authentication: orUnknown(z.enum(["ntlm", "kerberos", "negotiate", "basic"], allowed('must be "ntlm", "kerberos", "negotiate" or "basic"'))).optional(),
     /** Kerberos: the host's service principal; HTTP/<host> unless given (required when host is an IP address). */
     servicePrincipal: orUnknown(matching(SERVICE_PRINCIPAL, 'must be a service principal "HTTP/<host name>", optionally with "@REALM"')).optional(),
     /** Kerberos: the realm; from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
@@ -163,12 +166,19 @@ export const connectionSchema = z
         if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "ssh"' });
       }
       if (c.authentication === UNKNOWN) return;
-      const kerberosKeys = ["servicePrincipal", "realm", "kdc", "keytabFile", "ccache"] as const;
+      // Negotiate may use Kerberos with the password: the service principal, realm and KDCs
+      // apply; its key source is the password (NTLM needs it), never a keytab or a cache.
+      const negotiate = c.authentication === "negotiate";
       if (!kerberos) {
-        for (const key of kerberosKeys) {
-          if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for authentication: "kerberos"' });
+        for (const key of ["servicePrincipal", "realm", "kdc"] as const) {
+          if (c[key] !== undefined && !negotiate) ctx.addIssue({ code: "custom", path: [key], message: 'is only for authentication "kerberos" or "negotiate"' });
         }
-        if (c.password === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: 'is required for transport "winrm"' });
+        for (const key of ["keytabFile", "ccache"] as const) {
+          if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `is only for authentication: "kerberos"${negotiate ? ' ("negotiate" uses the password)' : ""}` });
+        }
+        if (c.password === undefined) {
+          ctx.addIssue({ code: "custom", path: ["password"], message: negotiate ? 'is required for authentication "negotiate" (NTLM needs it when Kerberos is not available)' : 'is required for transport "winrm"' });
+        }
       } else {
         // One source of the user's keys: a password, a keytab, or a ticket cache (given, or KRB5CCNAME).
         const sources = (["password", "keytabFile", "ccache"] as const).filter((k) => c[k] !== undefined);

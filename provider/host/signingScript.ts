@@ -8,7 +8,7 @@ import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideS
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "../errors";
-import type { RemoteResult } from "../transport/result";
+import type { Authentication, RemoteResult } from "../transport/result";
 import { errorTextFromStderr } from "./clixml";
 import {
   bootstrapCommandLine,
@@ -81,6 +81,8 @@ export interface SigningResult {
   restartNeeded: string[];
   /** How the script ran when run as a file (connection.scriptPath): its path, language mode and signature; null for the encoded run. */
   scriptRun: ScriptRun | null;
+  /** How the transport authenticated (WinRM; null over SSH). */
+  authentication: Authentication | null;
 }
 
 /** smb-signing.ps1's own report when run as a file (its reply's `script`). */
@@ -264,7 +266,7 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
     // host had before; what it has now is unknown, so `after` repeats `before` until the next read.
     const detail = errorDetailSchema.safeParse((err as { reply?: unknown }).reply);
     if (detail.success && ((detail.data.changed?.length ?? 0) > 0 || detail.data.record)) {
-      (err as PartialApply).partial = toResult({ ...detail.data, status: "ok", after: detail.data.before });
+      (err as PartialApply).partial = toResult({ ...detail.data, status: "ok", after: detail.data.before }, result.authentication);
     }
     throw err;
   }
@@ -273,7 +275,7 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
     const issue = parsed.error.issues[0];
     throw new HostError("badReply", where, `the reply's ${issue.path.join(".") || "document"} is not as smb-signing.ps1 writes it (${issue.message})`);
   }
-  return toResult(parsed.data);
+  return toResult(parsed.data, result.authentication);
 }
 
 /** A record's owner for people: its label, and its id and claim (or that a release before owner ids wrote it). */
@@ -357,7 +359,7 @@ function policyUnknown(where: string, err: HostError): HostError {
 }
 
 /** A reply in cmdlet property names, as our names. */
-function toResult(reply: OkReply): SigningResult {
+function toResult(reply: OkReply, authentication: Authentication | undefined): SigningResult {
   const observed = (raw: OkReply["before"]): ObservedSettings => ({
     client: fromCmdletProperties("client", raw.client),
     server: fromCmdletProperties("server", raw.server),
@@ -377,6 +379,7 @@ function toResult(reply: OkReply): SigningResult {
     unavailable: { ...reply.unavailable },
     restartNeeded: [...(reply.restartNeeded ?? [])],
     scriptRun: reply.script ? { ...reply.script, signature: { ...reply.script.signature } } : null,
+    authentication: authentication ? { ...authentication } : null,
   };
 }
 

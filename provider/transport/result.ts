@@ -6,4 +6,15 @@ export interface RemoteResult {
   stderr: Buffer;
   /** null when the connection ended before the command reported an exit status. */
   exitCode: number | null;
+  /** WinRM: how the connection authenticated (SSH: absent). */
+  authentication?: Authentication;
+}
+
+/**
+ * The mechanism a WinRM connection authenticated with; with authentication "negotiate" and NTLM,
+ * why Kerberos was not used.
+ */
+export interface Authentication {
+  mechanism: "kerberos" | "ntlm" | "basic";
+  kerberosUnavailable?: string;
 }

@@ -1,13 +1,17 @@
 // Benchmark part 1: each provider operation against one simulated host with a realistic
 // PowerShell start-up delay, beside the physical limit (one bare connection, handshake and
 // PowerShell start) and a naive baseline (one connection and one PowerShell run per cmdlet,
-// the way users do it by hand with a generic remote-command resource), all in one run, over SSH
-// and over WinRM (HTTP with NTLM message encryption).
+// the way users do it by hand with a generic remote-command resource), all in one run, over SSH,
+// over WinRM (HTTP with NTLM message encryption), and over WinRM with Kerberos (HTTP, messages
+// sealed with RFC 4121 wrap tokens; tickets from the simulated domain's MIT KDC, whose log counts
+// the KDC exchanges of the whole Kerberos part: the process's ticket store should make them one
+// AS and one TGS exchange for the one service, however many operations).
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
 import type { Connection } from "../../provider/domain/schema";
 import { runOverSsh } from "../../provider/transport/ssh";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
+import { processTicketStore } from "../../provider/transport/winrm/kerberos/tickets";
 import { newHostState } from "../simhost/model";
 import { SIM_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import { CountingRelay } from "./relay";
@@ -15,7 +19,7 @@ import { CountingRelay } from "./relay";
 export const OPERATIONS = ["create", "read", "update", "delete"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 export type Variant = "limit" | "ours" | "baseline";
-export const TRANSPORTS = ["ssh", "winrm"] as const;
+export const TRANSPORTS = ["ssh", "winrm", "winrm-kerberos"] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 export interface Measurement {
@@ -27,6 +31,23 @@ export interface Measurement {
   connections: number;
   roundTrips: number;
   bytes: number;
+}
+
+/** The Kerberos part's traffic to the KDC, from its log: requests (a pre-authenticated AS exchange is two, PREAUTH_REQUIRED then the ticket) and tickets issued. */
+export interface KdcExchanges {
+  /** Provider operations and bare runs made with Kerberos (limit, ours and baseline runs, every rep). */
+  runs: number;
+  asRequests: number;
+  asIssued: number;
+  tgsRequests: number;
+  tgsIssued: number;
+  /** The services tickets were issued for. */
+  services: string[];
+}
+
+export interface OperationResults {
+  measurements: Measurement[];
+  kdc?: KdcExchanges;
 }
 
 const PRESET = "win11-24h2-home";
@@ -57,20 +78,41 @@ const BASELINE: Record<Operation, string[]> = {
   delete: [GET[0], setClient(false), GET[1], setServer(false), ...GET],
 };
 
-export async function benchmarkOperations(reps: number, powershellStartMs: number): Promise<Measurement[]> {
-  const fleet = await SimulatedFleet.start([{ name: "bench", preset: PRESET }], { winrm: true });
+export async function benchmarkOperations(reps: number, powershellStartMs: number): Promise<OperationResults> {
+  const fleet = await SimulatedFleet.start([{ name: "bench", preset: PRESET }], { winrm: true, kerberos: true });
   const out: Measurement[] = [];
+  let kdc: KdcExchanges | undefined;
   try {
-    for (const transport of TRANSPORTS) out.push(...(await benchmarkTransport(fleet, transport, reps, powershellStartMs)));
+    for (const transport of TRANSPORTS) {
+      if (transport !== "winrm-kerberos") {
+        out.push(...(await benchmarkTransport(fleet, transport, reps, powershellStartMs)));
+        continue;
+      }
+      // A fresh ticket store, as in a new provider process: the part's first run asks the KDC.
+      processTicketStore().clear();
+      const from = fleet.realm!.kdcLog().length;
+      const measured = await benchmarkTransport(fleet, transport, reps, powershellStartMs);
+      out.push(...measured);
+      kdc = kdcExchanges(fleet.realm!.kdcLog().slice(from), reps * (OPERATIONS.length * 2 + OPERATIONS.reduce((n, op) => n + BASELINE[op].length, 0)));
+    }
   } finally {
     await fleet.stop();
   }
-  return out;
+  return { measurements: out, kdc };
+}
+
+/** Counts the AS and TGS requests in a stretch of the MIT KDC's log, and the services of the tickets it issued. */
+export function kdcExchanges(log: string, runs: number): KdcExchanges {
+  const lines = log.split("\n");
+  const of = (kind: string) => lines.filter((l) => l.includes(`${kind}_REQ`));
+  const issued = (kind: string) => of(kind).filter((l) => l.includes(": ISSUE:"));
+  const services = [...new Set(issued("TGS").map((l) => (/ for (\S+)/.exec(l.slice(l.indexOf(": ISSUE:")))?.[1] ?? "?").replace(/,$/, "")))];
+  return { runs, asRequests: of("AS").length, asIssued: issued("AS").length, tgsRequests: of("TGS").length, tgsIssued: issued("TGS").length, services };
 }
 
 async function benchmarkTransport(fleet: SimulatedFleet, transport: Transport, reps: number, powershellStartMs: number): Promise<Measurement[]> {
   const host = fleet.host("bench");
-  const relay = await CountingRelay.start(host.address, transport === "winrm" ? SIM_WINRM_PORT : SIM_PORT);
+  const relay = await CountingRelay.start(host.address, transport === "ssh" ? SIM_PORT : SIM_WINRM_PORT);
   const samples = new Map<string, { ms: number[]; runs: number; connections: number; roundTrips: number; bytes: number }>();
   const fresh = () => fleet.change("bench", (s) => { delete s.record; Object.assign(s, newHostState(PRESET), { powershellStartMs }); });
   const timed = async (operation: Operation, variant: Variant, fn: () => Promise<unknown>) => {
@@ -92,7 +134,9 @@ async function benchmarkTransport(fleet: SimulatedFleet, transport: Transport, r
     samples.set(key, entry);
   };
   try {
-    const raw = { ...fleet.connection("bench", transport === "winrm" ? "winrm" : "password"), host: "127.0.0.1", port: relay.port };
+    // Through the relay at 127.0.0.1: Kerberos names its service principal, so the address does not matter to it.
+    const auth = transport === "winrm" ? "winrm" : transport === "winrm-kerberos" ? "kerberos" : "password";
+    const raw = { ...fleet.connection("bench", auth), host: "127.0.0.1", port: relay.port };
     const declare = async (server: Record<string, boolean>) => {
       const r = await ops.check({}, { connection: raw, client: { requireSigning: true }, server });
       if (r.failures) throw new Error(JSON.stringify(r.failures));

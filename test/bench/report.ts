@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import type { FleetMeasurement, FleetStateSize } from "./fleetScale";
-import { Measurement, OPERATIONS, TRANSPORTS } from "./perOperation";
+import { KdcExchanges, Measurement, OPERATIONS, TRANSPORTS } from "./perOperation";
 import type { MemorySample } from "./providerMemory";
 import type { FleetPerfResults, FleetRun } from "./fleetPerf";
 
@@ -17,6 +17,12 @@ export interface BenchResults {
   reps: number;
   powershellStartMs: number;
   operations: Measurement[];
+  /** The KDC exchanges of the per-operation part's Kerberos rows (absent from results made before them). */
+  kdc?: KdcExchanges;
+  /** Set when the per-operation part was run alone (`npm run bench -- operations`) after the rest. */
+  operationsDate?: string;
+  operationsMachine?: string;
+  operationsNode?: string;
   fleet: FleetMeasurement[];
   state: FleetStateSize[];
   memory: MemorySample[];
@@ -43,12 +49,46 @@ function fit(points: Array<[number, number]>): { slope: number; intercept: numbe
   return { slope, intercept: my - slope * mx };
 }
 
+/** Kerberos's goal (issue 23): per operation within this factor of NTLM's median. */
+export const KERBEROS_TARGET_RATIO = 1.1;
+
+/** WinRM with Kerberos beside WinRM with NTLM, measured in the same run, and the KDC exchanges the Kerberos rows cost. */
+function kerberosAgainstNtlm(r: BenchResults): string[] {
+  if (!OPERATIONS.some((op) => find(r, op, "ours", "winrm-kerberos"))) return [];
+  const L = ["### WinRM: Kerberos against NTLM (same run, same host, HTTP with message encryption)", ""];
+  L.push(`| operation | variant | NTLM median ms | Kerberos median ms | Kerberos / NTLM | within ${KERBEROS_TARGET_RATIO}× |`, "|---|---|---:|---:|---:|---|");
+  for (const op of OPERATIONS) {
+    for (const variant of ["limit", "ours"] as const) {
+      const ntlm = find(r, op, variant, "winrm");
+      const krb = find(r, op, variant, "winrm-kerberos");
+      if (!ntlm || !krb) continue;
+      const ratio = krb.medianMs / ntlm.medianMs;
+      L.push(`| ${op} | ${variant} | ${fmt(ntlm.medianMs)} | ${fmt(krb.medianMs)} | ${fmt(ratio, 2)}× | ${ratio <= KERBEROS_TARGET_RATIO ? "yes" : "**no**"} |`);
+    }
+  }
+  if (r.kdc) {
+    const k = r.kdc;
+    const one = k.asIssued <= 1 && k.tgsIssued <= k.services.length && k.services.length <= 1;
+    L.push(
+      "",
+      `KDC exchanges for all ${k.runs} Kerberos runs of the part (limit, ours and baseline, ${r.reps} reps; one provider process, its ticket store fresh at the start): ` +
+        `AS ${k.asRequests} request(s), ${k.asIssued} ticket(s) issued; TGS ${k.tgsRequests} request(s), ${k.tgsIssued} ticket(s) issued, for ${k.services.join(", ") || "no service"}` +
+        ` (goal: at most one exchange per service per run: ${one ? "met" : "**not met**"}). From the MIT KDC's log; a pre-authenticated AS exchange is two requests (PREAUTH_REQUIRED, then the ticket).`,
+    );
+  }
+  L.push("");
+  return L;
+}
+
 export function markdown(r: BenchResults): string {
   const lines: string[] = [];
   lines.push("# Benchmark results", "");
   lines.push(`- date: ${r.date}`, `- machine: ${r.machine}`, `- node ${r.node}, Pulumi CLI ${r.pulumi}`);
   lines.push(`- command: \`bash tools/setup.sh && npm run bench\` (BENCH_REPS=${r.reps}, BENCH_PS_START_MS=${r.powershellStartMs}, BENCH_FLEET_SIZES=${[...new Set(r.fleet.map((f) => f.hosts))].join(",")})`);
-  lines.push(`- simulated hosts: real sshd on loopback; PowerShell start-up modelled as ${r.powershellStartMs} ms per run`, "");
+  if (r.operationsDate) {
+    lines.push(`- per operation: run alone on ${r.operationsDate} (\`npm run bench -- operations\`, BENCH_REPS=${r.reps}, BENCH_PS_START_MS=${r.powershellStartMs}); machine: ${r.operationsMachine ?? r.machine}; node ${r.operationsNode ?? r.node}`);
+  }
+  lines.push(`- simulated hosts: real sshd on loopback, the WinRM emulator, and for Kerberos a throw-away MIT KDC and MIT's GSSAPI acceptor (python3-gssapi); PowerShell start-up modelled as ${r.powershellStartMs} ms per run`, "");
   lines.push("## Per operation (one host, median of " + r.reps + " runs)", "");
   lines.push("| transport | operation | variant | median ms | remote runs | connections | round trips | bytes | vs limit | baseline / ours |");
   lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -64,7 +104,8 @@ export function markdown(r: BenchResults): string {
       }
     }
   }
-  lines.push("", "limit: one bare connection with its handshake (SSH; or WinRM's NTLM handshake and shell) and `powershell.exe -Command exit`. baseline: one connection and one PowerShell run per cmdlet (Get/Set client, Get/Set server, re-read both), as with a generic remote-command resource. Round trips: client flights that waited for the server, counted by a loopback relay (for WinRM, one per HTTP request).", "");
+  lines.push("", "limit: one bare connection with its handshake (SSH; or WinRM's NTLM or Kerberos handshake and shell) and `powershell.exe -Command exit`. baseline: one connection and one PowerShell run per cmdlet (Get/Set client, Get/Set server, re-read both), as with a generic remote-command resource. Round trips: client flights that waited for the server, counted by a loopback relay (for WinRM, one per HTTP request).", "");
+  lines.push(...kerberosAgainstNtlm(r));
   lines.push("## Fleet through the real Pulumi CLI, over SSH (default parallelism: 4 × cores = 8)", "");
   lines.push("| hosts | command | wall s | s per host | provider peak RSS MiB | failures |", "|---:|---|---:|---:|---:|---:|");
   for (const f of r.fleet) {
@@ -117,7 +158,7 @@ export function chartSvg(r: BenchResults): string {
       parts.push(`<rect x="${gx + j * bw}" y="${y0 - h}" width="${bw - 1}" height="${h}" fill="${colors[v]}"/>`);
     });
     parts.push(`<text x="${gx + gw / 2 - 3}" y="${y0 + 14}" text-anchor="middle" font-size="10">${op}</text>`);
-    parts.push(`<text x="${gx + gw / 2 - 3}" y="${y0 + 26}" text-anchor="middle" font-size="10">${t}</text>`);
+    parts.push(`<text x="${gx + gw / 2 - 3}" y="${y0 + 26}" text-anchor="middle" font-size="10">${t === "winrm-kerberos" ? "krb" : t}</text>`);
   });
   (["limit", "ours", "baseline"] as const).forEach((v, j) => {
     parts.push(`<rect x="${x0 + 10 + j * 110}" y="${y0 + 38}" width="12" height="12" fill="${colors[v]}"/><text x="${x0 + 26 + j * 110}" y="${y0 + 49}">${v}</text>`);
@@ -156,6 +197,17 @@ export function writeResults(dir: string, r: BenchResults): void {
 }
 
 const FLEET_BEGIN = "<!-- fleet at scale: npm run bench -- fleet -->";
+
+/** Appends the fleet-at-scale section of bench/fleet.json, unchanged, to a results.md just written by writeResults. */
+export function rewriteFleetSection(dir: string): void {
+  const fleetFile = path.join(dir, "fleet.json");
+  if (!fs.existsSync(fleetFile)) return;
+  const file = path.join(dir, "results.md");
+  const old = fs.readFileSync(file, "utf8");
+  const at = old.indexOf(FLEET_BEGIN);
+  const text = fleetMarkdown(JSON.parse(fs.readFileSync(fleetFile, "utf8")) as FleetPerfResults);
+  fs.writeFileSync(file, (at < 0 ? old.trimEnd() + "\n\n" : old.slice(0, at)) + text);
+}
 
 /** The fleet-at-scale section (fleetPerf.ts) of results.md. */
 export function fleetMarkdown(r: FleetPerfResults): string {

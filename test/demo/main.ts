@@ -3,12 +3,14 @@
 // pack), up, out-of-band tampering, the drift gate (preview --refresh --expect-no-changes)
 // catching it twice, up --refresh converging, the policy gate on the state, a deliberate
 // onDelete restore and destroy putting the originals back; then the provider plugin: `pulumi import` of a host into a
-// Pulumi YAML project and an up of the generated code that changes nothing; and everything torn down.
+// Pulumi YAML project and an up of the generated code that changes nothing, and a fourth host,
+// joined to the simulated domain and refusing NTLM, managed over WinRM with Kerberos (the ticket
+// cache `kinit -kt` wrote, no password); and everything torn down.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PresetName } from "../simhost/model";
 import { SimulatedFleet } from "../simhost/fleet";
-import { SIM_PASSWORD, SIM_USER } from "../simhost/fleet";
+import { SIM_KERBEROS_USER, SIM_PASSWORD, SIM_REALM, SIM_USER, SIM_WINRM_PORT } from "../simhost/fleet";
 import { CliResult, PulumiProject, REPO_ROOT } from "../e2e/pulumiCli";
 import { fleetExampleStack, PLUGIN_PROJECT_LINES, TYPE_OF } from "../e2e/stacks";
 
@@ -17,6 +19,8 @@ const HOSTS: Array<{ name: string; preset: PresetName; edition: string }> = [
   { name: "ws-home-02", preset: "win11-24h2-home", edition: "workstation" },
   { name: "srv-2025-03", preset: "server-2025", edition: "server" },
 ];
+/** A host of the domain that refuses NTLM: the provider plugin manages it over WinRM with Kerberos. */
+const KERBEROS_HOST = { name: "srv-krb-04", preset: "server-2022" as PresetName };
 
 function step(title: string): void {
   console.log(`\n=== ${title} ${"=".repeat(Math.max(0, 70 - title.length))}`);
@@ -28,7 +32,7 @@ function show(r: CliResult): void {
 
 function table(fleet: SimulatedFleet): void {
   console.log("host          address         client.require  server.require  writes");
-  for (const h of HOSTS) {
+  for (const h of [...HOSTS, KERBEROS_HOST]) {
     const s = fleet.state(h.name);
     console.log(
       `${h.name.padEnd(13)} ${fleet.host(h.name).address.padEnd(15)} ${String(s.client.RequireSecuritySignature).padEnd(15)} ${String(s.server.RequireSecuritySignature).padEnd(15)} ${s.counters.writes}`,
@@ -37,8 +41,11 @@ function table(fleet: SimulatedFleet): void {
 }
 
 async function main(): Promise<void> {
-  step("Starting simulated Windows hosts (real OpenSSH sshd on loopback)");
-  const fleet = await SimulatedFleet.start(HOSTS.map((h) => ({ name: h.name, preset: h.preset })));
+  step("Starting simulated Windows hosts (real OpenSSH sshd on loopback; WinRM, and a domain's KDC)");
+  const fleet = await SimulatedFleet.start(
+    [...HOSTS.map((h) => ({ name: h.name, preset: h.preset })), { ...KERBEROS_HOST, winrm: { restrictNtlmIncoming: true } }],
+    { winrm: true, kerberos: true },
+  );
   const dir = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-demo-"));
   try {
     table(fleet);
@@ -112,7 +119,46 @@ async function main(): Promise<void> {
     step("Provider plugin: pulumi up --expect-no-changes with the generated program");
     show(await yaml.ok(["up", "--yes", "--expect-no-changes", "--skip-preview"]));
     table(fleet);
-    step("Provider plugin: pulumi destroy (puts back what the host had: what it has)");
+    // A host of the domain that refuses NTLM, over WinRM with Kerberos, as a pipeline reaches it:
+    // a ticket cache from `kinit -kt` with the service account's keytab, no password anywhere.
+    step(`Provider plugin: ${KERBEROS_HOST.name}, in the domain and refusing NTLM, over WinRM with Kerberos`);
+    const realm = fleet.realm!;
+    const principal = `${SIM_KERBEROS_USER}@${SIM_REALM}`;
+    const keytab = await realm.keytab(SIM_KERBEROS_USER, path.join(realm.dir, "svc.keytab"), { norandkey: true });
+    const ccache = await realm.kinit(SIM_KERBEROS_USER, { keytab, ccache: path.join(realm.dir, "krb5cc_pipeline") });
+    console.log(`$ kinit -kt svc.keytab -c ${ccache} ${principal}`);
+    yaml.env.KRB5_CONFIG = realm.env.KRB5_CONFIG; // the simulated domain's krb5.conf, not this machine's
+    const k = fleet.host(KERBEROS_HOST.name);
+    const kerberosResource = [
+      `  ${KERBEROS_HOST.name}:`,
+      `    type: ${TYPE_OF.plugin}`,
+      "    properties:",
+      "      connection:",
+      "        transport: winrm",
+      "        authentication: kerberos",
+      `        host: ${k.address}`,
+      `        port: ${SIM_WINRM_PORT}`,
+      `        servicePrincipal: ${JSON.stringify(SimulatedFleet.servicePrincipal(KERBEROS_HOST.name))}`,
+      `        user: ${principal}`,
+      `        kdc: ["${realm.kdcAddress}:${realm.port}"]`,
+      `        ccache: ${JSON.stringify(ccache)}`,
+      "      client: { requireSigning: true }",
+      "      server: { requireSigning: true }",
+      "",
+    ].join("\n");
+    console.log(`--- appended to Pulumi.yaml:\n${kerberosResource.trimEnd()}`);
+    fs.appendFileSync(path.join(yamlDir, "Pulumi.yaml"), kerberosResource);
+    const emulator = fleet.winrm.get(KERBEROS_HOST.name)!;
+    const seen = emulator.requests;
+    show(await yaml.ok(["up", "--yes", "--skip-preview"]));
+    table(fleet);
+    const tokens = emulator.recordsAfter(seen).map((r) => r.authorization);
+    const kerberos = tokens.filter((t) => t === "Negotiate/gss").length;
+    const ntlm = tokens.filter((t) => /^Negotiate\/\d/.test(t)).length;
+    console.log(`>> ${KERBEROS_HOST.name} was managed over Kerberos: ${kerberos} logon(s) with a Kerberos ticket, ${ntlm} NTLM message(s)`);
+    if (kerberos === 0 || ntlm !== 0 || !fleet.state(KERBEROS_HOST.name).server.RequireSecuritySignature) throw new Error(`${KERBEROS_HOST.name} was not managed over Kerberos`);
+
+    step("Provider plugin: pulumi destroy (srv-2025-03 gets back what it had: what it has; srv-krb-04 stays secured, onDelete's default)");
     show(await yaml.ok(["destroy", "--yes", "--skip-preview"]));
     table(fleet);
     await yaml.ok(["stack", "rm", "--yes"]);

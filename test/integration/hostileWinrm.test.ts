@@ -46,7 +46,7 @@ describe("WinRM client against a host that lies", () => {
     const server = await HostileWinrmServer.start({ address: ADDRESS, password: SIM_PASSWORD, lie: "none" });
     try {
       const result = await runOverWinrm(connectionTo(server), COMMAND_LINE, STDIN, Date.now() + 60_000);
-      assert.deepEqual({ ...result, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") }, { stdout: HONEST_STDOUT, stderr: "", exitCode: 0 });
+      assert.deepEqual({ ...result, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") }, { stdout: HONEST_STDOUT, stderr: "", exitCode: 0, authentication: { mechanism: "ntlm" } });
       // 2 for NTLM, then Create, Command, Send, Receive, Signal, Delete: all sealed.
       assert.deepEqual([server.requests, server.sealedRequests], [8, 6]);
     } finally {

@@ -13,7 +13,8 @@ import { parsePolicyInputs } from "../../provider/domain/schema";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { processTicketStore } from "../../provider/transport/winrm/kerberos/tickets";
-import { SIM_KERBEROS_PASSWORD, SimulatedFleet } from "../simhost/fleet";
+import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
+import { SIM_KERBEROS_PASSWORD, SIM_KERBEROS_USER, SimulatedFleet } from "../simhost/fleet";
 
 describe("WinRM with Kerberos: the provider's client against hosts joined to the simulated domain", function () {
   this.timeout(120_000);
@@ -102,8 +103,11 @@ describe("WinRM with Kerberos: the provider's client against hosts joined to the
     }
   });
 
-  it("an SPN no account holds: authenticationFailed saying to register it or name the right one", async () => {
+  it("an SPN no account holds: authenticationFailed saying to register it or name the right one; asked for Kerberos, nothing falls back to NTLM", async () => {
+    const emulator = fleet.winrm.get("k1")!;
+    const before = emulator.requests;
     const { error } = await read({ ...fleet.connection("k1", "kerberos"), servicePrincipal: "HTTP/nosuch.sim.example" });
+    assert.deepEqual(emulator.recordsAfter(before).map((x) => x.authorization), [], "nothing was sent to the host");
     assert.equal(error?.kind, "authenticationFailed");
     assert.match(error!.message, /HTTP\/nosuch\.sim\.example/);
     assert.match(error!.message, /setspn|register/i);
@@ -132,9 +136,90 @@ describe("WinRM with Kerberos: the provider's client against hosts joined to the
     assert.deepEqual(failures(withoutSpn).filter((f) => f.startsWith("connection.servicePrincipal")).length, 1);
     assert.match(failures(withoutSpn).join("\n"), /servicePrincipal: is required when connection\.host is an IP address/);
     assert.match(failures({ ...base, user: "SIM\\smbsim-krb" }).join("\n"), /connection\.user: for Kerberos must be "user" or "user@REALM"/);
-    assert.match(failures({ ...fleet.connection("k1", "winrm"), realm: "SIM.EXAMPLE" }).join("\n"), /connection\.realm: is only for authentication: "kerberos"/);
+    assert.match(failures({ ...fleet.connection("k1", "winrm"), realm: "SIM.EXAMPLE" }).join("\n"), /connection\.realm: is only for authentication "kerberos" or "negotiate"/);
     assert.match(failures({ ...base, keytabFile: "/etc/krb5.keytab" }).join("\n"), /connection\.keytabFile: cannot be combined with connection\.password/);
     // A ticket cache alone is a credential: no password needed.
     assert.deepEqual(failures({ ...base, password: undefined, ccache: "FILE:/tmp/krb5cc_ci" }), []);
+  });
+
+  describe('authentication "negotiate": Kerberos when a ticket can be had, NTLM otherwise, and the mechanism in the outputs', () => {
+    const said: Diagnostic[] = [];
+    beforeEach(() => {
+      said.length = 0;
+      // Only what is said about authentication (check's consequences are said too).
+      setDiagnosticSink((d) => void (/authentication|Kerberos/.test(d.message) && said.push(d)));
+    });
+    afterEach(() => setDiagnosticSink(undefined));
+
+    const negotiate = (name: string, extra: Record<string, unknown> = {}) => ({ ...fleet.connection(name, "kerberos"), authentication: "negotiate", ...extra });
+    /** A refresh-like read through the provider's operations: its outputs. */
+    async function created(connection: Record<string, unknown>) {
+      fleet.change("k1", (st) => void delete st.record);
+      const r = await ops.check({}, { connection, onDelete: "retain", server: { requireSigning: true } });
+      assert.equal(r.failures, undefined, JSON.stringify(r.failures));
+      return (await ops.create(r.inputs as Record<string, unknown>)).outs!;
+    }
+    const mechanisms = (name: string, from: number) => [...new Set(fleet.winrm.get(name)!.recordsAfter(from).map((x) => x.authorization).filter((a) => a !== ""))];
+
+    it("with a ticket to be had: Kerberos (no NTLM message), authenticatedWith \"kerberos\", no message", async () => {
+      const from = fleet.winrm.get("k1")!.requests;
+      const outs = await created(negotiate("k1"));
+      assert.equal(outs.authenticatedWith, "kerberos");
+      assert.deepEqual(mechanisms("k1", from), ["Negotiate/gss"]);
+      assert.deepEqual(said, []);
+    });
+
+    it("the NTLM form DOMAIN\\user with the realm: Kerberos as user@REALM", async () => {
+      const outs = await created(negotiate("k1", { user: `SIM\\${SIM_KERBEROS_USER}`, realm: "SIM.EXAMPLE" }));
+      assert.equal(outs.authenticatedWith, "kerberos");
+    });
+
+    it("no ticket to be had (an SPN nobody holds): NTLM, authenticatedWith \"ntlm\", and one info message saying why", async () => {
+      const from = fleet.winrm.get("k1")!.requests;
+      const outs = await created(negotiate("k1", { servicePrincipal: "HTTP/nosuch.sim.example" }));
+      assert.equal(outs.authenticatedWith, "ntlm");
+      assert.ok(mechanisms("k1", from).every((a) => /^Negotiate\/\d$/.test(a)), JSON.stringify(mechanisms("k1", from)));
+      assert.equal(said.length, 1, JSON.stringify(said));
+      assert.equal(said[0].severity, "info");
+      assert.match(said[0].message, /authentication "negotiate" used NTLM, as Kerberos was not available: .*HTTP\/nosuch\.sim\.example/);
+      assert.ok(!said[0].message.includes(SIM_KERBEROS_PASSWORD));
+    });
+
+    it("an IP address without a service principal: NTLM, saying Kerberos needs the host's name", async () => {
+      const { servicePrincipal: _spn, ...withoutSpn } = negotiate("k1") as Record<string, unknown>;
+      const outs = await created(withoutSpn);
+      assert.equal(outs.authenticatedWith, "ntlm");
+      assert.match(said.map((d) => d.message).join("\n"), /Kerberos needs the host's name as its SPN has it/);
+    });
+
+    it("a host that refuses NTLM and no ticket: authenticationFailed naming both reasons, the password nowhere", async () => {
+      const { error } = await read(negotiate("k2", { servicePrincipal: "HTTP/nosuch.sim.example" }));
+      assert.equal(error?.kind, "authenticationFailed");
+      assert.match(error!.message, /refuses NTLM/);
+      assert.match(error!.message, /authentication "negotiate" used NTLM: Kerberos was not available: .*nosuch/);
+      assert.ok(!error!.message.includes(SIM_KERBEROS_PASSWORD));
+    });
+
+    it("once Kerberos is chosen there is no fallback: a host refusing the ticket fails the run, no NTLM message is sent", async () => {
+      // A principal the KDC knows but the hosts' keytab does not hold: the host cannot take the ticket.
+      await fleet.realm!.addPrincipal("HTTP/elsewhere.sim.example");
+      const from = fleet.winrm.get("k1")!.requests;
+      const { error } = await read(negotiate("k1", { servicePrincipal: "HTTP/elsewhere.sim.example" }));
+      assert.equal(error?.kind, "authenticationFailed", error?.message);
+      assert.deepEqual(mechanisms("k1", from), ["Negotiate/gss"]);
+    });
+
+    it("the other mechanisms say theirs: NTLM \"ntlm\", kerberos \"kerberos\"; negotiate's keys are checked", async () => {
+      assert.equal((await created(fleet.connection("k1", "winrm"))).authenticatedWith, "ntlm");
+      assert.equal((await created(fleet.connection("k1", "kerberos"))).authenticatedWith, "kerberos");
+      const failures = (connection: Record<string, unknown>) => {
+        const r = parsePolicyInputs({ connection });
+        return r.ok ? [] : r.failures.map((f) => `${f.property}: ${f.reason}`);
+      };
+      assert.deepEqual(failures(negotiate("k1", { user: `SIM\\${SIM_KERBEROS_USER}` })), []);
+      assert.match(failures(negotiate("k1", { password: undefined })).join("\n"), /connection\.password: is required for authentication "negotiate"/);
+      assert.match(failures(negotiate("k1", { keytabFile: "/etc/krb5.keytab" })).join("\n"), /connection\.keytabFile: is only for authentication: "kerberos" \("negotiate" uses the password\)/);
+      assert.match(failures(negotiate("k1", { authentication: "kerbros" })).join("\n"), /connection\.authentication: must be "ntlm", "kerberos", "negotiate" or "basic"/);
+    });
   });
 });

@@ -264,7 +264,7 @@ describe("Kerberos tickets from MIT's KDC: AS and TGS exchanges, ccaches, errors
       assert.equal(err.transient, true);
       assert.equal(
         err.message,
-        `no KDC for realm CORP.TEST answered (tried ${realm.kdcAddress}:${realm.port}): check krb5.conf [realms] kdc or connection.kdc, and that port 88 is reachable`,
+        `no KDC for realm CORP.TEST answered (tried ${realm.kdcAddress}:${realm.port}): check krb5.conf [realms] kdc or connection.kdc, and that the port named there (88 unless given) is reachable`,
       );
       assert.deepEqual(sent.at(-1)!.exchange, undefined);
       await realm.startKdc();

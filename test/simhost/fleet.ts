@@ -280,12 +280,13 @@ export class SimulatedFleet {
       for (const spec of specs) {
         const h = fleet.host(spec.name);
         // SIM_USER is the host's built-in Administrator, renamed as hardening guides advise; the
-        // rotation user is a domain administrator, which a bare name reaches too (KB 163632).
+        // rotation user is a domain administrator, which a bare name reaches too (KB 163632). The
+        // Kerberos user has the UPN Active Directory Users and Computers gives a new account.
         const service = new WinrmService(
           [
             { user: SIM_USER, password: SIM_PASSWORD, kind: "builtinAdministrator" },
             { user: SIM_ROTATION_USER, domain: SIM_DOMAIN, kind: "domainAdministrator" },
-            ...(options.kerberos ? [{ user: SIM_KERBEROS_USER, domain: SIM_DOMAIN, password: SIM_KERBEROS_PASSWORD, kind: "domainAdministrator" as const }] : []),
+            ...(options.kerberos ? [{ user: SIM_KERBEROS_USER, domain: SIM_DOMAIN, upn: `${SIM_KERBEROS_USER}@${SIM_DNS_DOMAIN}`, password: SIM_KERBEROS_PASSWORD, kind: "domainAdministrator" as const }] : []),
           ],
           spec.winrm,
         );

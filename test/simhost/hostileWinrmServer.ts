@@ -172,7 +172,7 @@ export class HostileWinrmServer {
 }
 
 /** The reply a Windows host gives to each step of a run that prints HONEST_STDOUT and exits 0. */
-function honestAnswer(action: string, request: Xml): { replyAction: string; replyBody: string } {
+export function honestAnswer(action: string, request: Xml): { replyAction: string; replyBody: string } {
   const shellId = "8B2F7C1E-0D4A-4E6B-9C3F-5A1D2E3F4A5B";
   const commandId = "1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F";
   switch (action) {

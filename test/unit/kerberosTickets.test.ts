@@ -414,7 +414,7 @@ describe("KDC transport on loopback", () => {
     const took = Date.now() - started;
     assert.ok(took < 900, `${took} ms`);
     assert.deepEqual([err.failure, err.transient], ["kdcUnreachable", true]);
-    assert.match(err.message, new RegExp(`^no KDC for realm CORP\\.EXAMPLE answered \\(tried 127\\.0\\.0\\.1:${silent}, \\[::1\\]:9 \\(not tried before the deadline\\)\\): check krb5\\.conf \\[realms\\] kdc or connection\\.kdc, and that port 88 is reachable$`));
+    assert.match(err.message, new RegExp(`^no KDC for realm CORP\\.EXAMPLE answered \\(tried 127\\.0\\.0\\.1:${silent}, \\[::1\\]:9 \\(not tried before the deadline\\)\\): check krb5\\.conf \\[realms\\] kdc or connection\\.kdc, and that the port named there \\(88 unless given\\) is reachable$`));
   });
 
   it("a KDC name that does not resolve is passed over", async () => {

@@ -181,7 +181,7 @@ describe("check's reasons are the project's words", () => {
   connectionField("hostKey", also(text, "SHA256:short"));
   connectionField("dangerouslyAcceptAnyHostKey", flag);
   connectionField("https", flag, true);
-  connectionField("authentication", { ...also(text, "digest", "NTLM"), says: /"ntlm", "kerberos" or "basic"/ }, true);
+  connectionField("authentication", { ...also(text, "digest", "NTLM"), says: /"ntlm", "kerberos", "negotiate" or "basic"/ }, true);
   const kerberosField = (key: string, kind: Kind) => {
     fields[`connection.${key}`] = { ...kind, inputs: (v) => ({ connection: { transport: "winrm", authentication: "kerberos", host: "fs01.corp.example", user: "admin@CORP.EXAMPLE", [key]: v } }) };
   };

@@ -113,6 +113,7 @@ export function packageSchema(): Json {
     unavailableSides: { type: "object", properties: { client: { type: "string" }, server: { type: "string" } }, description: out("unavailableSides") },
     restartNeeded: { type: "array", items: { type: "string" }, description: out("restartNeeded") },
     scriptRun: { ...ANY, description: out("scriptRun") },
+    authenticatedWith: { type: "string", description: out("authenticatedWith") },
   };
   const config = Object.fromEntries(
     SHARED_KEYS.map((k) => {

@@ -1,6 +1,7 @@
-// The WinRM transport: one keep-alive HTTP connection per operation (the NTLM context is bound
-// to it), NTLMv2 under the Negotiate scheme, every SOAP message sealed (MS-WSMV 2.2.9.1.1), and
-// the shell exchange Create, Command, Send (stdin), Receive until Done, Signal, Delete.
+// The WinRM transport: one keep-alive HTTP connection per operation (the NTLM or Kerberos context
+// is bound to it), NTLMv2 or Kerberos under the Negotiate scheme (or Basic inside TLS), every
+// SOAP message sealed over HTTP (MS-WSMV 2.2.9.1.1), and the shell exchange Create, Command,
+// Send (stdin), Receive until Done, Signal, Delete. It says which mechanism authenticated.
 // Knows nothing about SMB: it moves a command line and stdin, and returns bytes and exit code.
 import * as http from "node:http";
 import * as net from "node:net";
@@ -8,7 +9,7 @@ import type { Socket } from "node:net";
 import * as tls from "node:tls";
 import type { Connection } from "../../domain/schema";
 import { HostError } from "../../errors";
-import type { RemoteResult } from "../result";
+import type { Authentication, RemoteResult } from "../result";
 import { decryptMessage, ENCRYPTED_CONTENT_TYPE, encryptMessage, gssSealer, type MessageSealer } from "./encryption";
 import { certificateBindingHash } from "./channelBinding";
 import { KerberosError } from "./kerberos/errors";
@@ -91,6 +92,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
   const agent = conn.https ? verifiedTlsAgent(conn, where) : new http.Agent({ keepAlive: true, maxSockets: 1 });
   let timer: NodeJS.Timeout | undefined;
   let commandSent = false;
+  /** How this run authenticated (an output of the resource); set once the logon succeeded. */
+  let authentication: Authentication | undefined;
   const deadline = new Promise<never>((_, reject) => {
     const seconds = Math.max(0, Math.round((deadlineAtMs - Date.now()) / 1000));
     timer = setTimeout(() => reject(new HostError("timeout", where, `no reply within ${seconds} s`)), Math.max(0, deadlineAtMs - Date.now()));
@@ -145,50 +148,41 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       });
 
     // 1. Authentication. NTLM runs its handshake on an empty POST (as pywinrm does); Basic (HTTPS
-    // only) sends the credentials with every request.
+    // only) sends the credentials with every request; Kerberos sends its AP-REQ on an empty POST.
     let layer: MessageLayer;
-    const handshake = (token: Buffer) => post({ Authorization: `Negotiate ${token.toString("base64")}`, "Content-Type": SOAP_CONTENT_TYPE }, Buffer.alloc(0));
     if (conn.authentication === "basic") {
       const basic = `Basic ${Buffer.from(`${conn.user}:${conn.password ?? ""}`, "utf8").toString("base64")}`;
       layer = plainLayer({ Authorization: basic });
+      authentication = { mechanism: "basic" };
     } else if (conn.authentication === "kerberos") {
-      layer = await kerberosLogon(post);
+      // Asked for by name: never anything else, whatever fails.
+      const ticket = await kerberosTicket(conn.user);
+      if ("unavailable" in ticket) throw kerberosFailure(ticket.unavailable);
+      layer = await kerberosLogon(post, ticket.context);
+      authentication = { mechanism: "kerberos" };
+    } else if (conn.authentication === "negotiate") {
+      // Kerberos when a ticket for the host's service can be had, else NTLM (as Windows'
+      // Negotiate package chooses); once the host has a Kerberos ticket, no fallback: a host that
+      // refuses it, or cannot prove it holds the service key, fails the run.
+      const ticket = await kerberosTicket(negotiateKerberosUser(conn.user));
+      if ("context" in ticket) {
+        layer = await kerberosLogon(post, ticket.context);
+        authentication = { mechanism: "kerberos" };
+      } else {
+        const reason = kerberosReason(ticket.unavailable);
+        try {
+          layer = await ntlmLogon(post);
+        } catch (err) {
+          if (err instanceof HostError && err.kind === "authenticationFailed") {
+            throw new HostError(err.kind, err.host, `${err.detail} (authentication "negotiate" used NTLM: Kerberos was not available: ${reason})`, err.advice);
+          }
+          throw err;
+        }
+        authentication = { mechanism: "ntlm", kerberosUnavailable: reason };
+      }
     } else {
-      let challengeReply: HttpReply;
-      try {
-        challengeReply = await handshake(negotiateMessage());
-      } catch (err) {
-        throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
-      }
-      if (challengeReply.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
-      const offered = /Negotiate ([A-Za-z0-9+/=]+)/.exec(String(challengeReply.headers["www-authenticate"] ?? ""));
-      if (challengeReply.status === 401 && !offered) {
-        // A 401 with no challenge to the NTLM NEGOTIATE: the host will not do NTLM at all.
-        throw new HostError(
-          "authenticationFailed",
-          where,
-          'the host answered the NTLM negotiation with HTTP 401 and no challenge: it refuses NTLM ("Network security: Restrict NTLM: Incoming NTLM traffic" set to deny, or NTLM disabled)',
-          'use connection.authentication: "kerberos" with a domain account (README, "Kerberos")',
-        );
-      }
-      if (challengeReply.status !== 401 || !offered) {
-        throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
-      }
-      // Over HTTPS, bind the NTLM exchange to the certificate of this TLS session (RFC 5929
-      // tls-server-end-point), which CbtHardeningLevel Strict requires (MS-WSMV 2.2.4.34).
-      const channelBindings = conn.https ? certificateBindingHash((challengeReply.socket as tls.TLSSocket).getPeerCertificate().raw) : undefined;
-      let authenticate: { message: Buffer; session: NtlmSession };
-      try {
-        authenticate = authenticateMessage({ account: conn.user, password: conn.password ?? "", challenge: parseChallenge(Buffer.from(offered[1], "base64")), channelBindings });
-      } catch (err) {
-        if (err instanceof NtlmChallengeRefused) throw new HostError("badReply", where, err.message);
-        throw new HostError("badReply", where, `the host's NTLM challenge could not be read (${(err as Error).message})`);
-      }
-      const { message, session } = authenticate;
-      const authenticated = await handshake(message);
-      if (authenticated.status === 401) throw refused(authenticated);
-      if (authenticated.status !== 200) throw new HostError("connectionFailed", where, `NTLM authentication ended with HTTP ${authenticated.status}`);
-      layer = conn.https ? plainLayer({}) : encryptedLayer(session);
+      layer = await ntlmLogon(post);
+      authentication = { mechanism: "ntlm" };
     }
 
     // 2. The shell exchange.
@@ -245,12 +239,79 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       }
       await call(ACTION.signal, bodies.signal(commandId), { shellId });
     } catch (err) {
-      if (isDropped(err)) return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: null };
+      if (isDropped(err)) return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: null, authentication };
       throw err;
     } finally {
       await call(ACTION.delete, bodies.delete(), { shellId }).catch(() => undefined);
     }
-    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
+    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode, authentication };
+  }
+
+  /**
+   * NTLMv2 under the Negotiate scheme on empty POSTs: NEGOTIATE, the host's CHALLENGE, then
+   * AUTHENTICATE (bound to the TLS certificate over HTTPS). Messages are then sealed with the
+   * NTLM session over HTTP, or plain inside TLS.
+   */
+  async function ntlmLogon(post: (headers: Record<string, string>, body: Buffer) => Promise<HttpReply>): Promise<MessageLayer> {
+    const handshake = (token: Buffer) => post({ Authorization: `Negotiate ${token.toString("base64")}`, "Content-Type": SOAP_CONTENT_TYPE }, Buffer.alloc(0));
+    let challengeReply: HttpReply;
+    try {
+      challengeReply = await handshake(negotiateMessage());
+    } catch (err) {
+      throw err instanceof HostError ? err : new HostError("connectionFailed", where, (err as Error).message);
+    }
+    if (challengeReply.status === 503) throw new HostError("hostBusy", where, "WinRM answered HTTP 503 Service Unavailable");
+    const offered = /Negotiate ([A-Za-z0-9+/=]+)/.exec(String(challengeReply.headers["www-authenticate"] ?? ""));
+    if (challengeReply.status === 401 && !offered) {
+      // A 401 with no challenge to the NTLM NEGOTIATE: the host will not do NTLM at all.
+      throw new HostError(
+        "authenticationFailed",
+        where,
+        'the host answered the NTLM negotiation with HTTP 401 and no challenge: it refuses NTLM ("Network security: Restrict NTLM: Incoming NTLM traffic" set to deny, or NTLM disabled)',
+        'use connection.authentication: "kerberos" with a domain account (README, "Kerberos")',
+      );
+    }
+    if (challengeReply.status !== 401 || !offered) {
+      throw new HostError("connectionFailed", where, `expected an NTLM challenge, got HTTP ${challengeReply.status}`);
+    }
+    // Over HTTPS, bind the NTLM exchange to the certificate of this TLS session (RFC 5929
+    // tls-server-end-point), which CbtHardeningLevel Strict requires (MS-WSMV 2.2.4.34).
+    const channelBindings = conn.https ? certificateBindingHash((challengeReply.socket as tls.TLSSocket).getPeerCertificate().raw) : undefined;
+    let authenticate: { message: Buffer; session: NtlmSession };
+    try {
+      authenticate = authenticateMessage({ account: conn.user, password: conn.password ?? "", challenge: parseChallenge(Buffer.from(offered[1], "base64")), channelBindings });
+    } catch (err) {
+      if (err instanceof NtlmChallengeRefused) throw new HostError("badReply", where, err.message);
+      throw new HostError("badReply", where, `the host's NTLM challenge could not be read (${(err as Error).message})`);
+    }
+    const { message, session } = authenticate;
+    const authenticated = await handshake(message);
+    if (authenticated.status === 401) throw refused(authenticated);
+    if (authenticated.status !== 200) throw new HostError("connectionFailed", where, `NTLM authentication ended with HTTP ${authenticated.status}`);
+    return conn.https ? plainLayer({}) : encryptedLayer(session);
+  }
+
+  /**
+   * A Kerberos context for the host's service principal, from the process's ticket store (one KDC
+   * exchange per service per run), or why none can be had (no realm or KDC known, the KDC's
+   * refusal, an IP address without a service principal, ...).
+   */
+  async function kerberosTicket(user: string | undefined): Promise<{ context: GssInitiatorContext } | { unavailable: unknown }> {
+    try {
+      const credential = await processTicketStore().getServiceTicket({
+        host: conn.host,
+        servicePrincipal: conn.servicePrincipal,
+        user,
+        password: conn.password,
+        keytab: conn.keytabFile,
+        ccache: conn.ccache,
+        realm: conn.realm,
+        kdc: conn.kdc,
+      });
+      return { context: new GssInitiatorContext(serviceTicketOf(credential)) };
+    } catch (err) {
+      return { unavailable: err };
+    }
   }
 
   /**
@@ -262,23 +323,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
    * certificate the authenticator is bound to (channel binding, KERB_AP_OPTIONS_CBT). Messages
    * are then sealed with the context (RFC 4121 wrap tokens) over HTTP, or plain inside TLS.
    */
-  async function kerberosLogon(post: (headers: Record<string, string>, body: Buffer) => Promise<HttpReply>): Promise<MessageLayer> {
-    let context: GssInitiatorContext;
-    try {
-      const credential = await processTicketStore().getServiceTicket({
-        host: conn.host,
-        servicePrincipal: conn.servicePrincipal,
-        user: conn.user,
-        password: conn.password,
-        keytab: conn.keytabFile,
-        ccache: conn.ccache,
-        realm: conn.realm,
-        kdc: conn.kdc,
-      });
-      context = new GssInitiatorContext(serviceTicketOf(credential));
-    } catch (err) {
-      throw kerberosFailure(err);
-    }
+  async function kerberosLogon(post: (headers: Record<string, string>, body: Buffer) => Promise<HttpReply>, context: GssInitiatorContext): Promise<MessageLayer> {
     let bindingsHash: Buffer | undefined;
     try {
       if (conn.https) {
@@ -325,6 +370,11 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       throw kerberosFailure(err);
     }
     return conn.https ? plainLayer({}) : encryptedLayer(gssSealer(session));
+  }
+
+  /** Why Kerberos could not be used, in one line without the advice (the negotiate fallback's reason). */
+  function kerberosReason(err: unknown): string {
+    return err instanceof HostError ? err.detail : (err as Error).message;
   }
 
   /** A Kerberos failure in the provider's terms: a KDC that did not answer is transient (retried); the rest are authentication failures, each naming its cause and fix. */
@@ -410,6 +460,16 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     if (text(parsed.header.Action) !== `${action}Response`) throw new HostError("badReply", where, `unexpected reply action ${text(parsed.header.Action)}`);
     return parsed;
   }
+}
+
+/**
+ * The Kerberos name of a negotiate connection's user: "user" or "user@REALM" as given; the NTLM
+ * form "DOMAIN\\user" as "user" in the connection's realm (or krb5.conf's default_realm), since a
+ * NetBIOS domain name is not a realm.
+ */
+export function negotiateKerberosUser(user: string): string {
+  const at = user.lastIndexOf("\\");
+  return at >= 0 ? user.slice(at + 1) : user;
 }
 
 function selectorShellId(body: Xml): string {
