@@ -18,8 +18,8 @@ import {
   signingRequired,
   waiverFor,
 } from "../../policy/rules";
+import { REPO_ROOT } from "../../tools/repoRoot";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const SSH = { host: "fs01.corp.example", user: "admin", password: "pw", hostKey: `SHA256:${"A".repeat(43)}` };
 const SIGNED = { client: { requireSigning: true }, server: { requireSigning: true } };
 
