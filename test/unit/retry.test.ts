@@ -32,6 +32,26 @@ describe("retries within the operation's deadline (host/retry.ts)", () => {
     assert.ok(given >= before + 1_000 && given <= Date.now() + 1_000, String(given - before));
   });
 
+  it("no attempt is started that the deadline would cut short: a host that keeps refusing is reported as refusing, not as a timeout", async () => {
+    // Each attempt takes ~300 ms; with 500 ms left after one, a second would end at the deadline.
+    const atMs = Date.now() + 800;
+    let n = 0;
+    await assert.rejects(
+      withRetries(
+        { atMs, attemptMs: 10_000 },
+        async (attemptDeadlineMs) => {
+          n++;
+          await new Promise((r) => setTimeout(r, Math.min(300, attemptDeadlineMs - Date.now())));
+          if (Date.now() >= attemptDeadlineMs) throw new HostError("timeout", "h:1", "no reply");
+          throw new HostError("hostBusy", "h:1", "quota");
+        },
+        NO_JITTER,
+      ),
+      (e: HostError) => e.kind === "hostBusy" && /gave up after \d attempts?/.test(e.message),
+    );
+    assert.ok(n <= 2, `${n} attempts`);
+  });
+
   it("a fatal fault is not retried; a transient one is, until the attempts run out, saying how many", async () => {
     let fatal = 0;
     await assert.rejects(
