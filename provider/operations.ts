@@ -395,7 +395,7 @@ export function engineFailure(f: CheckFailure): CheckFailure {
   const top = f.property.split(".")[0];
   if (top === f.property) return f;
   // A reason that already names its path ("connection.privateKey cannot be decrypted ...") keeps it.
-  return { property: top, reason: f.reason.startsWith(`${top}.`) ? f.reason : `${f.property} ${f.reason}` };
+  return { ...f, property: top, reason: f.reason.startsWith(`${top}.`) ? f.reason : `${f.property} ${f.reason}` };
 }
 
 const known = (v: string | undefined): string | undefined => (v === UNKNOWN ? undefined : v);

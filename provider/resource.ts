@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { declarationWarnings } from "./domain/safety";
+import { withSecretFields } from "./secrets";
 import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
 import { ownerName, type PolicyEnforced, type PolicyVisibility, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
@@ -270,8 +271,7 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
  * make all of it secret as soon as one field is).
  */
 function withSecretCredentials(c: pulumi.Input<ConnectionArgs>): pulumi.Input<ConnectionArgs> {
-  const secret = (v: pulumi.Input<string> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
-  const wrap = (x: ConnectionArgs): ConnectionArgs => ({ ...x, password: secret(x.password), privateKey: secret(x.privateKey), passphrase: secret(x.passphrase) });
+  const wrap = (x: ConnectionArgs): ConnectionArgs => withSecretFields(x);
   if (pulumi.Output.isInstance(c)) return c.apply(wrap);
   if (typeof (c as PromiseLike<ConnectionArgs>).then === "function") return pulumi.output(Promise.resolve(c).then(wrap));
   return wrap(c as ConnectionArgs);

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { OUTPUTS, type ClientSigningArgs, type ConnectionArgs, type ServerSigningArgs, type SmbSigningPolicy as DynamicPolicy, type SmbSigningPolicyArgs } from "./resource";
 import { PLUGIN_PACKAGE, PLUGIN_RESOURCE_TYPE } from "./domain/policy";
 import { SHARED_KEYS } from "./domain/schema";
+import { withSecretFields } from "./secrets";
 
 /** The package's name: the plugin is `pulumi-resource-smbsigning`, configuration keys `smbsigning:<key>`. */
 export const PACKAGE = PLUGIN_PACKAGE;
@@ -24,18 +25,8 @@ export type ProviderArgs = Partial<Pick<ConnectionArgs, (typeof SHARED_KEYS)[num
 /** The plugin's provider: connection defaults for the resources given it (`{ provider }`). Credentials are secrets. */
 export class Provider extends pulumi.ProviderResource {
   constructor(name: string, args: ProviderArgs = {}, opts?: pulumi.ResourceOptions) {
-    super(PACKAGE, name, secretCredentials(args), opts);
+    super(PACKAGE, name, withSecretFields(args), opts);
   }
-}
-
-/** The same arguments with password, privateKey and passphrase as secrets. */
-function secretCredentials<T extends Partial<Record<"password" | "privateKey" | "passphrase", pulumi.Input<string>>>>(c: T): T {
-  const out: T = { ...c };
-  for (const key of ["password", "privateKey", "passphrase"] as const) {
-    const v = c[key];
-    if (v !== undefined) out[key] = pulumi.secret(v);
-  }
-  return out;
 }
 
 /** The outputs both front ends share: the dynamic SmbSigningPolicy's, with their doc comments. */
@@ -56,7 +47,7 @@ export class SmbSigningPolicy extends pulumi.CustomResource {
   constructor(name: string, args: PluginPolicyArgs, opts?: pulumi.CustomResourceOptions) {
     // Credentials declared here are secrets from the start (the plugin returns them wrapped too).
     const c = args.connection;
-    const props: Record<string, unknown> = { ...args, connection: pulumi.Output.isInstance(c) || c instanceof Promise ? c : secretCredentials(c) };
+    const props: Record<string, unknown> = { ...args, connection: pulumi.Output.isInstance(c) || c instanceof Promise ? c : withSecretFields(c) };
     for (const key of OUTPUTS) props[key] = undefined;
     super(PLUGIN_RESOURCE_TYPE, name, opts?.id ? {} : props, opts);
   }

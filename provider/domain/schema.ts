@@ -140,9 +140,10 @@ export const connectionSchema = z
   .superRefine((c, ctx) => {
     const kerberos = c.transport === "winrm" && c.authentication === "kerberos";
     const credentials = (["password", "privateKey", "agent"] as const).filter((k) => c[k] !== undefined);
-    // Kerberos may log on with a ticket cache (KRB5CCNAME, after kinit) and no credential here.
-    if (credentials.length === 0 && !kerberos) {
-      ctx.addIssue({ code: "custom", path: ["password"], message: "one of password, privateKey or agent is required" });
+    // SSH needs one of these; WinRM's own rules below say what it needs (a password, or for
+    // Kerberos a password, keytab or ticket cache, possibly KRB5CCNAME's).
+    if (credentials.length === 0 && c.transport !== "winrm") {
+      ctx.addIssue({ code: "custom", path: ["password"], message: "one of password, privateKey or agent is required", params: { lendable: "credential" } });
     }
     // One credential per resource: with several, ssh2 offers each in turn, so a password would
     // be sent to a host that was meant to see only a key.
@@ -177,7 +178,12 @@ export const connectionSchema = z
           if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `is only for authentication: "kerberos"${negotiate ? ' ("negotiate" uses the password)' : ""}` });
         }
         if (c.password === undefined) {
-          ctx.addIssue({ code: "custom", path: ["password"], message: negotiate ? 'is required for authentication "negotiate" (NTLM needs it when Kerberos is not available)' : 'is required for transport "winrm"' });
+          ctx.addIssue({
+            code: "custom",
+            path: ["password"],
+            message: negotiate ? 'is required for authentication "negotiate" (NTLM needs it when Kerberos is not available)' : 'is required for transport "winrm"',
+            params: { lendable: "credential" },
+          });
         }
       } else {
         // One source of the user's keys: a password, a keytab, or a ticket cache (given, or KRB5CCNAME).
@@ -315,6 +321,11 @@ export function knownInputs(inputs: PolicyInputs): KnownPolicyInputs | undefined
 export interface CheckFailure {
   property: string;
   reason: string;
+  /**
+   * A missing value that the provider plugin's configuration may lend every resource: a
+   * credential (smbsigning:password, privateKey or agent) or the user. The plugin says so.
+   */
+  lendable?: "credential" | "user";
 }
 
 export type ParseResult = { ok: true; inputs: PolicyInputs } | { ok: false; failures: CheckFailure[] };
@@ -365,10 +376,18 @@ export function parsePolicyInputs(raw: unknown): ParseResult {
         failures.push({ property: [...path, key].join("."), reason: `is not a known property; allowed: ${allowedKeys(path[0])}` });
       }
     } else {
-      failures.push({ property: path.length > 0 ? path.join(".") : "(inputs)", reason: reasonOf(issue) });
+      failures.push({ property: path.length > 0 ? path.join(".") : "(inputs)", reason: reasonOf(issue), ...lendableOf(issue, path) });
     }
   }
   return { ok: false, failures };
+}
+
+/** Whether a failure is a missing value the plugin's configuration could lend (see CheckFailure). */
+function lendableOf(issue: z.core.$ZodIssue, path: string[]): Pick<CheckFailure, "lendable"> {
+  const marked = issue.code === "custom" ? (issue.params as { lendable?: unknown } | undefined)?.lendable : undefined;
+  if (marked === "credential") return { lendable: "credential" };
+  if (path.join(".") === "connection.user" && issue.input === undefined) return { lendable: "user" };
+  return {};
 }
 
 /** A union with the unknown sentinel fails as a whole: report why the real schema refused the value. */

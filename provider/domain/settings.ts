@@ -128,11 +128,6 @@ export type SideSettings = Partial<Record<string, boolean>>;
 /** Observed values of one side: `null` means the host does not have that setting (older build). */
 export type ObservedSide = Record<string, boolean | null>;
 
-export interface SigningSettings {
-  client?: SideSettings;
-  server?: SideSettings;
-}
-
 /** The setting a host names by its cmdlet property on one side; undefined for a name we do not manage. */
 export function settingByCmdlet(side: Side, cmdletProperty: string): SettingDefinition | undefined {
   return SETTINGS[side].find((d) => d.cmdletProperty === cmdletProperty);

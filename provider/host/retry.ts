@@ -36,12 +36,16 @@ export async function withRetries<T>(
   policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<T> {
   for (let n = 1; ; n++) {
+    const started = Date.now();
     try {
-      return await attempt(Math.min(deadline.atMs, Date.now() + deadline.attemptMs));
+      return await attempt(Math.min(deadline.atMs, started + deadline.attemptMs));
     } catch (err) {
       if (!(err instanceof HostError) || !err.transient) throw err;
       const wait = backoffMs(n, policy);
-      if (n >= policy.maxAttempts || Date.now() + wait >= deadline.atMs) {
+      // No attempt is started that the deadline would cut short, as far as the last one tells: it
+      // would only turn the fault the host keeps giving into a timeout.
+      const took = Date.now() - started;
+      if (n >= policy.maxAttempts || Date.now() + wait + took >= deadline.atMs) {
         // Transient faults come before the script ran: there is no partial reply to carry on.
         throw new HostError(err.kind, err.host, `${err.detail}; gave up after ${n} attempt${n === 1 ? "" : "s"}`, err.advice);
       }

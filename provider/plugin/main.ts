@@ -6,7 +6,9 @@
 // a Node.js provider cannot have configuration. This plugin's configuration (config.ts) is what
 // lets a fleet's resources declare only their hosts, so these three methods are replaced on the
 // service implementation the SDK registers, just before it is registered (grpc-js Server
-// addService). Nothing else of the SDK's server is touched; every other method is its own.
+// addService, patched for that one call). Nothing else of the SDK's server is touched; every
+// other method is its own. test/unit/pluginSdkGap.test.ts fails when the pinned SDK starts
+// answering these calls itself: then this file can go.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { main } from "@pulumi/pulumi/provider";
@@ -43,7 +45,10 @@ function configOf(request: { getArgs(): { toJavaScript(): Record<string, unknown
 export function serveConfiguration(plugin: SmbSigningPlugin): void {
   const { grpc, provrpc, provproto, structproto } = sdkModules();
   const addService = grpc.Server.prototype.addService;
+  // In place only until the SDK's `main` registers its one service, which it does before it binds
+  // a port: the first registration puts grpc-js back as it was, so no other server is touched.
   grpc.Server.prototype.addService = function (service: unknown, implementation: Record<string, unknown>) {
+    grpc.Server.prototype.addService = addService;
     if (service === provrpc.ResourceProviderService) {
       implementation.configure = (call: Call, callback: Callback) => {
         const failures = plugin.configure(configOf(call.request));

@@ -127,13 +127,13 @@ export class SmbSigningPlugin implements provider.Provider {
 
   /** A missing credential may come from configuration: say so where it is asked for. */
   private explain(f: CheckFailure): CheckFailure {
-    if (f.property === "connection" && /one of password, privateKey or agent is required|is required for transport "winrm"/.test(f.reason)) {
-      return { ...f, reason: `${f.reason} (on the resource, or for every resource as ${PACKAGE}:password, ${PACKAGE}:privateKey or ${PACKAGE}:agent)` };
+    // By what the failure is (schema.ts marks what configuration can lend), not by its words.
+    const { lendable, ...failure } = f;
+    if (lendable === "credential") {
+      return { ...failure, reason: `${f.reason} (on the resource, or for every resource as ${PACKAGE}:password, ${PACKAGE}:privateKey or ${PACKAGE}:agent)` };
     }
-    if (f.property === "connection" && /connection\.user is required/.test(f.reason)) {
-      return { ...f, reason: `${f.reason} (on the resource, or for every resource as ${PACKAGE}:user)` };
-    }
-    return f;
+    if (lendable === "user") return { ...failure, reason: `${f.reason} (on the resource, or for every resource as ${PACKAGE}:user)` };
+    return failure;
   }
 
   async diff(id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {

@@ -4,7 +4,8 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+import { REPO_ROOT } from "../../tools/repoRoot";
+export { REPO_ROOT };
 /** Test-only passphrase of the stacks' secrets provider. */
 export const STACK_PASSPHRASE = "e2e-stack-passphrase";
 

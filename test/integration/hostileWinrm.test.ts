@@ -113,6 +113,13 @@ describe("WinRM client against a host that lies", () => {
     }
   });
 
+  it("a socket failure after the command was sent is a dropped connection (never re-run), not a connection failure", async () => {
+    const e = await refusal("garbageAfterCommand");
+    assert.equal(e.kind, "connectionDropped", e.message);
+    assert.equal(e.transient, false);
+    assert.match(e.message, /the connection failed after the command was sent/);
+  });
+
   it("refuses to go on over another TCP connection than the one NTLM authenticated", async () => {
     const e = await refusal("newConnection");
     assert.equal(e.kind, "connectionDropped");

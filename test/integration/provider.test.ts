@@ -113,6 +113,20 @@ describe("provider operations", () => {
     const host = "win11-24h2-home";
     beforeEach(() => reset(host));
 
+    it("a refresh after another resource took the host over keeps this resource's originals: another owner's record is never taken as its own", async () => {
+      const inputs = await checked({ connection: fleet.connection(host), server: { requireSigning: true }, onDelete: "restore" });
+      const created = await ops.create(inputs);
+      const mine = (created.outs as PolicyOutputs).originalSettings;
+      assert.deepEqual(mine, { client: {}, server: { requireSigning: false } });
+      // Another resource's record (takeOwnership elsewhere), holding other originals.
+      fleet.change(host, (st) => {
+        const record = JSON.parse(st.record!);
+        st.record = JSON.stringify({ ...record, ownerId: "0b7c7a5e-0000-4000-8000-000000000001", ownerLabel: "other/stack/fs01", originals: { client: {}, server: { RequireSecuritySignature: true } } });
+      });
+      const read = await ops.read(created.id, created.outs as PolicyOutputs);
+      assert.deepEqual((read.props as PolicyOutputs).originalSettings, mine);
+    });
+
     it("a second apply with nothing to change makes no write on the host", async () => {
       const inputs = await checked({ connection: fleet.connection(host), client: { requireSigning: true } });
       const created = await ops.create(inputs);

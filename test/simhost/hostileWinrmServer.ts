@@ -37,7 +37,12 @@ export type Lie =
    * Its NTLM CHALLENGE withholds NTLMSSP_NEGOTIATE_KEY_EXCH, as a man in the middle downgrading
    * the session would: the session key would then be derived from the password alone.
    */
-  | "noKeyExchange";
+  | "noKeyExchange"
+  /**
+   * Once the command was started, answers its stdin (the script on its way) with bytes that are
+   * not HTTP: a socket failure after the command was sent, when the script may already be running.
+   */
+  | "garbageAfterCommand";
 
 /** stdout of the honest run. */
 export const HONEST_STDOUT = '{"status":"ok"}';
@@ -138,6 +143,10 @@ export class HostileWinrmServer {
     this.sealedRequests++;
     const { header, body: request } = parseEnvelope(soap.toString("utf8"));
     const action = text(header.Action);
+    if (this.options.lie === "garbageAfterCommand" && action === ACTION.send) {
+      // Not HTTP: the client's parser fails on it (the socket is left open, so no reset comes first).
+      return void res.socket?.write("NOT-HTTP/9.9 ???\r\n\r\n");
+    }
     const { replyAction, replyBody } = honestAnswer(action, request);
     const told = this.options.lie === "noExitCode" ? replyBody.replace(/<rsp:ExitCode>\d+<\/rsp:ExitCode>/, "") : replyBody;
     this.reply(res, text(header.MessageID), replyAction, told);

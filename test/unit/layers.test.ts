@@ -23,9 +23,10 @@ const ALLOWED: Record<string, string[]> = {
   host: ["transport", "domain", "errors"],
   operations: ["host", "transport", "domain", "errors"],
   dynamicProvider: ["domain"],
-  resource: ["dynamicProvider", "domain"],
+  secrets: ["domain"],
+  resource: ["dynamicProvider", "domain", "secrets"],
   plugin: ["operations", "transport", "domain", "errors"],
-  sdk: ["resource", "domain"],
+  sdk: ["resource", "domain", "secrets"],
   index: ["resource", "sdk", "domain", "errors", "dynamicProvider"],
 };
 

@@ -106,6 +106,20 @@ describe("provider plugin: check", () => {
     assert.match(result.failures![0].reason, /one of password, privateKey or agent is required \(on the resource, or for every resource as smbsigning:password/);
   });
 
+  it("the missing credential of any WinRM authentication says where it can be given, and so does a missing user; the hint follows what failed, not its words", async () => {
+    for (const authentication of ["ntlm", "negotiate"]) {
+      const result = await plugin({ user: "fleet" }).check(URN, {}, { connection: { transport: "winrm", authentication, host: "fs01.corp.example" } });
+      assert.equal(result.failures?.length, 1, JSON.stringify(result.failures));
+      assert.match(result.failures![0].reason, /connection\.password is required .*\(on the resource, or for every resource as smbsigning:password, smbsigning:privateKey or smbsigning:agent\)$/, authentication);
+      assert.deepEqual(Object.keys(result.failures![0]).sort(), ["property", "reason"]);
+    }
+    const noUser = await plugin({ password: "pw" }).check(URN, {}, { connection: { host: "fs01", hostKey: FP } });
+    assert.match(noUser.failures![0].reason, /connection\.user is required \(on the resource, or for every resource as smbsigning:user\)$/);
+    // Another failure of the same property gets no hint.
+    const badPort = await plugin({ user: "fleet", password: "pw" }).check(URN, {}, { connection: { host: "fs01", hostKey: FP, port: 0 } });
+    assert.ok(badPort.failures!.every((f) => !f.reason.includes("for every resource")), JSON.stringify(badPort.failures));
+  });
+
   it("refuses the inputs the dynamic resource sets itself (owner, resourceUrn, importId): the plugin derives them", async () => {
     const result = await plugin({ user: "fleet", password: "pw" }).check(URN, {}, { connection: { host: "fs01", hostKey: FP }, owner: "someone/else/fs01" });
     assert.deepEqual(result.failures, [{ property: "owner", reason: "owner is not a known property; allowed: connection, client, server, acknowledgeInsecureSettings, onDelete, takeOwnership, readinessDays" }]);

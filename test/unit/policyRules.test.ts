@@ -2,6 +2,7 @@
 // npm ships, the launcher, and the version the pack reports. test/e2e/policyPack.test.ts runs
 // the same rules through the real CLI.
 import assert from "node:assert/strict";
+import { UNKNOWN } from "../../provider/domain/schema";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,8 +18,8 @@ import {
   signingRequired,
   waiverFor,
 } from "../../policy/rules";
+import { REPO_ROOT } from "../../tools/repoRoot";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const SSH = { host: "fs01.corp.example", user: "admin", password: "pw", hostKey: `SHA256:${"A".repeat(43)}` };
 const SIGNED = { client: { requireSigning: true }, server: { requireSigning: true } };
 
@@ -89,6 +90,11 @@ describe("policy rule smb-no-dangerous-options", () => {
     assert.match(check(noDangerousOptions, { connection: { dangerouslySkipCertificateCheck: true } })[0], /^connection\.dangerouslySkipCertificateCheck is set/);
     // An option the provider may add later is caught too.
     assert.match(check(noDangerousOptions, { dangerouslyIgnoreGroupPolicy: true })[0], /^dangerouslyIgnoreGroupPolicy is set/);
+    // Not only a literal true: a value not known yet (the engine's unknown placeholder), or one a
+    // YAML program or config gives as text, is refused too; only false (or leaving it out) passes.
+    for (const value of [UNKNOWN, "true", 1, "false"]) {
+      assert.match(check(noDangerousOptions, { connection: { ...SSH, dangerouslyAcceptAnyHostKey: value } })[0] ?? "", /^connection\.dangerouslyAcceptAnyHostKey is set/, JSON.stringify(value));
+    }
   });
 });
 

@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { Language, Node, Parser } from "web-tree-sitter";
 import { SCRIPTS_DIR } from "../../provider/host/protocol";
 import { REVIEWED_SCRIPTS } from "../simhost/reviewedScripts";
+import { REPO_ROOT } from "../../tools/repoRoot";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const scripts = fs.readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".ps1"));
 
 // Not the repository's own files: dependencies, build output, git internals and the tests'

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REPO_ROOT } from "../../tools/repoRoot";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const WORKFLOW = ".github/workflows/windows.yml";
 const text = fs.readFileSync(path.join(REPO_ROOT, WORKFLOW), "utf8");
 

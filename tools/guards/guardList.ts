@@ -24,7 +24,8 @@ export interface Guard {
 }
 
 /** The checkout: this module runs as dist/tools/guards/guardList.js. */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+import { REPO_ROOT } from "../repoRoot";
+export { REPO_ROOT };
 export const GUARDS_FILE = path.join("tools", "guards", "guards.json");
 
 export function loadGuards(root: string = REPO_ROOT): Guard[] {

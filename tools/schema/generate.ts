@@ -3,7 +3,7 @@
 // definitions the dynamic resource is built on: property types from the zod schemas
 // (domain/schema.ts), settings from the settings table (domain/settings.ts), descriptions from
 // the doc comments of provider/resource.ts, configuration keys from plugin/config.ts. Nothing in
-// it is written by hand; test/unit/pluginSchema.test.ts fails when the committed file is stale.
+// it is written by hand; test/unit/plugin.test.ts fails when the committed file is stale.
 //   node dist/tools/schema/generate.js --write    rewrites provider/plugin/schema.json
 import * as fs from "node:fs";
 import * as path from "node:path";
