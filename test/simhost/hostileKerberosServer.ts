@@ -12,7 +12,7 @@ import { encrypt, ENCTYPE_AES256_CTS_HMAC_SHA1_96 } from "../../provider/transpo
 import { encodeApRep, encodeEncApRepPart, encodeKrb5Token, KeyUsage, TokId } from "../../provider/transport/winrm/kerberos/messages";
 import { parseEnvelope, text } from "../../provider/transport/winrm/soap";
 import type { GssSidecar } from "./gssSidecar";
-import { honestAnswer } from "./hostileWinrmServer";
+import { closeServer, honestAnswer, listenWithBodies } from "./hostileWinrmServer";
 import { replyEnvelope } from "./winrmServer";
 
 export type KerberosLie =
@@ -72,23 +72,9 @@ export class HostileKerberosServer {
   ) {}
 
   static async start(options: HostileKerberosOptions): Promise<HostileKerberosServer> {
-    const server = http.createServer();
-    const hostile = new HostileKerberosServer(options, server);
-    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        hostile.handle(req, res, Buffer.concat(chunks)).catch((err: unknown) => {
-          if (res.headersSent) return void res.destroy();
-          res.writeHead(500, { "Content-Type": "text/plain" });
-          res.end(String(err));
-        });
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, options.address, () => resolve());
-    });
+    let hostile: HostileKerberosServer | undefined;
+    const server = await listenWithBodies(options.address, (req, res, body) => hostile!.handle(req, res, body));
+    hostile = new HostileKerberosServer(options, server);
     return hostile;
   }
 
@@ -101,9 +87,8 @@ export class HostileKerberosServer {
     return this.records.filter((r) => r.action !== undefined).map((r) => r.action!.slice(r.action!.lastIndexOf("/") + 1));
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {

@@ -74,24 +74,9 @@ export class HostileWinrmServer {
   ) {}
 
   static async start(options: HostileOptions): Promise<HostileWinrmServer> {
-    const server = http.createServer();
-    const hostile = new HostileWinrmServer(options, server);
-    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        try {
-          hostile.handle(req, res, Buffer.concat(chunks));
-        } catch (err) {
-          res.writeHead(500, { "Content-Type": "text/plain" });
-          res.end(String(err));
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, options.address, () => resolve());
-    });
+    let hostile: HostileWinrmServer | undefined;
+    const server = await listenWithBodies(options.address, (req, res, body) => hostile!.handle(req, res, body));
+    hostile = new HostileWinrmServer(options, server);
     return hostile;
   }
 
@@ -99,9 +84,8 @@ export class HostileWinrmServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
@@ -178,6 +162,42 @@ export class HostileWinrmServer {
     res.writeHead(status, { "Content-Type": ENCRYPTED_CONTENT_TYPE, "Content-Length": String(sealed.length) });
     res.end(sealed);
   }
+}
+
+/**
+ * An HTTP server on `address` (any free port) that hands each request to `handle` with its whole
+ * body; a handler that throws, or whose promise rejects, answers 500 with the error (or drops the
+ * connection when it had begun answering). The hostile servers' common start.
+ */
+export async function listenWithBodies(
+  address: string,
+  handle: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void | Promise<void>,
+): Promise<http.Server> {
+  const server = http.createServer();
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      Promise.resolve()
+        .then(() => handle(req, res, Buffer.concat(chunks)))
+        .catch((err: unknown) => {
+          if (res.headersSent) return void res.destroy();
+          res.writeHead(500, { "Content-Type": "text/plain" });
+          res.end(String(err));
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, address, () => resolve());
+  });
+  return server;
+}
+
+/** Ends every connection of a server started by listenWithBodies, then the server. */
+export async function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** The reply a Windows host gives to each step of a run that prints HONEST_STDOUT and exits 0. */
