@@ -17,7 +17,7 @@ import {
 import { checkSafety, findWeakenings } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
 import { settingByCmdlet, Side, SIDES } from "./domain/settings";
-import { info, warn } from "./transport/engineLog";
+import { info, warn } from "./engineLog";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError, type HostErrorKind } from "./errors";
 import { newOwnerId, ownerLabel } from "./domain/owner";

@@ -12,7 +12,7 @@ import * as operations from "../operations";
 import { ownerName, policyId, type PolicyOutputs } from "../domain/policy";
 import { declarationWarnings } from "../domain/safety";
 import { SECRET_KEYS, type CheckFailure } from "../domain/schema";
-import { info, warn } from "../transport/engineLog";
+import { info, warn } from "../engineLog";
 import { PACKAGE, parseProviderConfig, type ProviderConfig, withDefaults, withoutLentCredentials } from "./config";
 import { parseImportId } from "./importId";
 
