@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { declarationWarnings } from "./domain/safety";
 import { withSecretFields } from "./secrets";
-import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
+import type { ConnectionArgsSchema, DeclaredKey, KnownPolicyInputs } from "./domain/schema";
 import type { Readiness } from "./domain/impact";
 import { ownerName, type PolicyEnforced, type PolicyVisibility, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
 
@@ -155,6 +155,10 @@ export function durationSeconds(text: string | undefined): number | undefined {
 }
 
 type Observed = Record<string, boolean | null>;
+
+// Every input a program declares in the schema (domain/schema.ts, DECLARED_KEYS) is an argument here and nothing
+// else is: a compile error otherwise (the plugin's input properties are generated from the same keys).
+export type ArgsFollowTheSchema = Assert<Mutual<keyof SmbSigningPolicyArgs, DeclaredKey>>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
 export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded", "scriptRun", "authenticatedWith"] as const;
