@@ -12,6 +12,7 @@ import * as operations from "../operations";
 import { ownerName, policyId, type PolicyOutputs } from "../domain/policy";
 import { declarationWarnings } from "../domain/safety";
 import { DECLARED_KEYS, SECRET_KEYS, type CheckFailure } from "../domain/schema";
+import { urnParts } from "../domain/urn";
 import { info, warn } from "../engineLog";
 import { PACKAGE, parseProviderConfig, type ProviderConfig, withDefaults, withoutLentCredentials } from "./config";
 import { parseImportId } from "./importId";
@@ -42,9 +43,8 @@ export function wrapSecrets(props: Props): Props {
 
 /** "<project>/<stack>/<name>", the owner the dynamic resource records for the same resource. */
 export function ownerOf(urn: string): string {
-  const parts = urn.replace(/^urn:pulumi:/, "").split("::");
-  const [stack, project] = parts;
-  return ownerName(project, stack, parts.slice(3).join("::"));
+  const { stack, project, name } = urnParts(urn);
+  return ownerName(project, stack, name);
 }
 
 /**

@@ -1,12 +1,13 @@
 // One model of the resource: the inputs are the schema's keys (domain/schema.ts), and what state
 // records as inputs (pickInputs) and what the provider plugin takes from a program follow from
 // them. Checked by behaviour over every key the schema has, so an input added to the schema and
-// left out of either fails here.
+// left out of either fails here. Also the URNs the front ends build and read (domain/urn.ts).
 import assert from "node:assert/strict";
 import { FRONT_END_KEYS, policySchema } from "../../provider/domain/schema";
 import { pickInputs } from "../../provider/domain/recordedInputs";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { SmbSigningPlugin } from "../../provider/plugin/provider";
+import { topLevelUrn, urnParts } from "../../provider/domain/urn";
+import { ownerOf, SmbSigningPlugin } from "../../provider/plugin/provider";
 import { setDiagnosticSink } from "../../provider/engineLog";
 
 const URN = "urn:pulumi:prod::smb::smbsigning:index:SmbSigningPolicy::fs01";
@@ -66,5 +67,23 @@ describe("the resource's inputs, from the schema", () => {
       assert.equal(failures, undefined);
       for (const [key, value] of Object.entries(news)) if (key !== "connection") assert.deepEqual((inputs as Record<string, unknown>)[key], value, key);
     });
+  });
+});
+
+describe("URNs", () => {
+  it("a top-level resource's URN is the engine's form, and reads back into its parts", () => {
+    const urn = topLevelUrn("dev", "impact", "pulumi-nodejs:dynamic/smb:SmbSigningPolicy", "fs01");
+    assert.equal(urn, "urn:pulumi:dev::impact::pulumi-nodejs:dynamic/smb:SmbSigningPolicy::fs01");
+    assert.deepEqual(urnParts(urn), { stack: "dev", project: "impact", type: "pulumi-nodejs:dynamic/smb:SmbSigningPolicy", name: "fs01" });
+  });
+
+  it("a name may itself contain '::'; a parent's type qualifies the type", () => {
+    assert.deepEqual(urnParts("urn:pulumi:prod::smb::corp:infra:Rack$smbsigning:index:SmbSigningPolicy::rack::fs01"), {
+      stack: "prod",
+      project: "smb",
+      type: "corp:infra:Rack$smbsigning:index:SmbSigningPolicy",
+      name: "rack::fs01",
+    });
+    assert.equal(ownerOf("urn:pulumi:prod::smb::corp:infra:Rack$smbsigning:index:SmbSigningPolicy::rack::fs01"), "smb/prod/rack::fs01");
   });
 });
