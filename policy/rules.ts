@@ -11,8 +11,6 @@ export { RESOURCE_TYPES } from "../provider/domain/policy";
 /** The pack's name, as `pulumi preview` prints it and as the Pulumi Cloud knows it. */
 export const PACK_NAME = "smb-signing";
 
-export type EnforcementLevel = "advisory" | "mandatory" | "disabled";
-
 /** Waives one rule for one resource: named by its resource name or its full URN, with the reason shown in every run. */
 export interface Waiver {
   resource: string;

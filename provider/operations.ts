@@ -17,7 +17,8 @@ import {
 import { checkSafety, findWeakenings } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
 import { settingByCmdlet, Side, SIDES } from "./domain/settings";
-import { info, warn } from "./transport/engineLog";
+import { info, warn } from "./engineLog";
+import { pickInputs } from "./domain/recordedInputs";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError, type HostErrorKind } from "./errors";
 import { newOwnerId, ownerLabel } from "./domain/owner";
@@ -624,20 +625,6 @@ async function warnInsecureRestore(props: PolicyOutputs, result: SigningResult):
     `${props.connection.host}: destroy put back the values this host had before this resource changed them (onDelete: "restore"): ${weakens}; to leave a host secured when its resource goes, set onDelete: "retain" before destroying`,
     props.resourceUrn,
   );
-}
-
-/** The inputs part of recorded outputs: what the program declared. */
-type RecordedInputs = Pick<
-  PolicyOutputs,
-  "connection" | "client" | "server" | "acknowledgeInsecureSettings" | "onDelete" | "importId" | "owner" | "takeOwnership" | "customTimeouts" | "readinessDays" | "resourceUrn"
->;
-
-function pickInputs(p: Partial<PolicyOutputs>): RecordedInputs {
-  const { connection, client, server, acknowledgeInsecureSettings, onDelete, importId, owner, takeOwnership, customTimeouts, readinessDays, resourceUrn } = p as PolicyOutputs;
-  const out: Record<string, unknown> = { connection, onDelete };
-  const optional = { importId, client, server, acknowledgeInsecureSettings, owner, takeOwnership, customTimeouts, readinessDays, resourceUrn };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) out[k] = v;
-  return out as RecordedInputs;
 }
 
 export { deleteResource as delete };

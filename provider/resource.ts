@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { smbSigningProvider } from "./dynamicProvider";
 import { declarationWarnings } from "./domain/safety";
 import { withSecretFields } from "./secrets";
-import type { ConnectionArgsSchema, KnownPolicyInputs } from "./domain/schema";
+import type { ConnectionArgsSchema, DeclaredKey, FRONT_END_KEYS, KnownPolicyInputs } from "./domain/schema";
+import { customTimeoutSeconds } from "./domain/timeouts";
+import { topLevelUrn } from "./domain/urn";
 import type { Readiness } from "./domain/impact";
 import { ownerName, type PolicyEnforced, type PolicyVisibility, RESOURCE_MODULE, RESOURCE_TYPE, RESOURCE_TYPE_NAME } from "./domain/policy";
 
@@ -142,19 +144,11 @@ export interface SmbSigningPolicyArgs {
   readinessDays?: pulumi.Input<number>;
 }
 
-/** Seconds in a Go duration as `customTimeouts` takes it ("90s", "5m", "1h30m"); undefined if absent or unreadable. */
-export function durationSeconds(text: string | undefined): number | undefined {
-  if (!text) return undefined;
-  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-  let total = 0;
-  const rest = text.replace(/(\d+(?:\.\d+)?)(ms|h|m|s)/g, (_, n: string, unit: string) => {
-    total += Number(n) * units[unit];
-    return "";
-  });
-  return rest === "" && total > 0 ? Math.max(1, Math.round(total)) : undefined;
-}
-
 type Observed = Record<string, boolean | null>;
+
+// Every input a program declares in the schema (domain/schema.ts, DECLARED_KEYS) is an argument here and nothing
+// else is: a compile error otherwise (the plugin's input properties are generated from the same keys).
+export type ArgsFollowTheSchema = Assert<Mutual<keyof SmbSigningPolicyArgs, DeclaredKey>>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
 export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded", "scriptRun", "authenticatedWith"] as const;
@@ -225,43 +219,55 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly authenticatedWith: pulumi.Output<"kerberos" | "ntlm" | "basic" | undefined>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-    const c = args.connection;
-    const inputs: Record<string, unknown> = {
-      ...args,
-      connection: withSecretCredentials(c),
-      // The engine reads imported resources without inputs, which a dynamic provider cannot
-      // serve; the import id travels as an input and create adopts the host instead.
-      importId: opts?.import,
-      // The name records written before owner ids give their owner (the owner is now a random
-      // id the provider creates with the resource: domain/owner.ts).
-      owner: ownerName(pulumi.getProject(), pulumi.getStack(), name),
-      // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
-      customTimeouts: customTimeoutInputs(opts?.customTimeouts),
-      // The provider's warnings (the consequences of a change, in preview) go to the engine
-      // with this URN, so they show on this resource. Not named `urn`: every resource has that
-      // output, and an input of that name never reaches the provider. A string, or under a
-      // parent a promise, not an Output: the URN of a parent must not become a dependency on it
-      // (a component's children include this one).
-      resourceUrn: ownUrn(name, opts?.parent),
-    };
-    // Each property costs the SDK a handful of promises at registration (about 0.1 ms of the
-    // program's CPU per resource, more with source-map-support loaded, as it is under the CLI):
-    // leave out the inputs that are absent, ours and the caller's (`onDelete: config.get(...)`).
-    // The SDK sends an undefined input as no input at all. The outputs stay: they are the
-    // resource's Output properties.
-    const props: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(inputs)) if (value !== undefined) props[key] = value;
-    for (const key of OUTPUTS) props[key] = undefined;
-    super(smbSigningProvider, name, props, opts?.import ? { ...opts, import: undefined } : opts, RESOURCE_MODULE, RESOURCE_TYPE_NAME);
+    super(smbSigningProvider, name, registeredProps(name, args, opts), opts?.import ? { ...opts, import: undefined } : opts, RESOURCE_MODULE, RESOURCE_TYPE_NAME);
     // The hook's Outputs cost about 0.1 ms of the program's CPU per resource: left out when the
     // arguments already show that it would warn of nothing.
-    if (!mayWarn(args)) return;
-    pulumi
-      .all([pulumi.Output.isInstance(c) ? c.apply((x) => x.host) : "host" in c ? c.host : pulumi.output(c).apply((x) => x.host), args.client, args.server, args.acknowledgeInsecureSettings])
-      .apply(([host, client, server, acknowledged]) => {
-        for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.info(message, this);
-      });
+    if (mayWarn(args)) noteDeclarations(this, args);
   }
+}
+
+/**
+ * What SmbSigningPolicy registers: the program's arguments (credentials as secrets) with the
+ * inputs the resource sets itself (domain/schema.ts, FRONT_END_KEYS), and its outputs.
+ */
+function registeredProps(name: string, args: SmbSigningPolicyArgs, opts: pulumi.CustomResourceOptions | undefined): Record<string, unknown> {
+  // Typed by FRONT_END_KEYS: an input the schema says the front end sets and this one does not is a compile error.
+  const own: Record<(typeof FRONT_END_KEYS)[number], unknown> = {
+    // The engine reads imported resources without inputs, which a dynamic provider cannot
+    // serve; the import id travels as an input and create adopts the host instead.
+    importId: opts?.import,
+    // The name records written before owner ids give their owner (the owner is now a random
+    // id the provider creates with the resource: domain/owner.ts).
+    owner: ownerName(pulumi.getProject(), pulumi.getStack(), name),
+    // The dynamic-provider runtime does not pass customTimeouts to the provider: carry them.
+    customTimeouts: customTimeoutSeconds(opts?.customTimeouts),
+    // The provider's warnings (the consequences of a change, in preview) go to the engine
+    // with this URN, so they show on this resource. Not named `urn`: every resource has that
+    // output, and an input of that name never reaches the provider. A string, or under a
+    // parent a promise, not an Output: the URN of a parent must not become a dependency on it
+    // (a component's children include this one).
+    resourceUrn: ownUrn(name, opts?.parent),
+  };
+  const inputs: Record<string, unknown> = { ...args, connection: withSecretCredentials(args.connection), ...own };
+  // Each property costs the SDK a handful of promises at registration (about 0.1 ms of the
+  // program's CPU per resource, more with source-map-support loaded, as it is under the CLI):
+  // leave out the inputs that are absent, ours and the caller's (`onDelete: config.get(...)`).
+  // The SDK sends an undefined input as no input at all. The outputs stay: they are the
+  // resource's Output properties.
+  const props: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(inputs)) if (value !== undefined) props[key] = value;
+  for (const key of OUTPUTS) props[key] = undefined;
+  return props;
+}
+
+/** Notes (info, on the resource) what the declared settings weaken or leave without effect, once they are known. */
+function noteDeclarations(resource: SmbSigningPolicy, args: SmbSigningPolicyArgs): void {
+  const c = args.connection;
+  pulumi
+    .all([pulumi.Output.isInstance(c) ? c.apply((x) => x.host) : "host" in c ? c.host : pulumi.output(c).apply((x) => x.host), args.client, args.server, args.acknowledgeInsecureSettings])
+    .apply(([host, client, server, acknowledged]) => {
+      for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.info(message, resource);
+    });
 }
 
 /**
@@ -298,19 +304,9 @@ function mayWarn(args: SmbSigningPolicyArgs): boolean {
  * (about 0.3 ms of the program's CPU per resource). Under a parent it waits for the parent's URN.
  */
 function ownUrn(name: string, parent: pulumi.Resource | undefined): string | Promise<string> {
-  if (!parent) return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${RESOURCE_TYPE}::${name}`;
+  if (!parent) return topLevelUrn(pulumi.getStack(), pulumi.getProject(), RESOURCE_TYPE, name);
   return new Promise<string>((resolve) => pulumi.createUrn(name, RESOURCE_TYPE, parent).apply((urn) => resolve(urn)));
 }
 
 // Every declared output is in OUTPUTS and nothing else is: a compile error otherwise.
 export type OutputsFollowTheClass = Assert<Mutual<(typeof OUTPUTS)[number], Exclude<keyof SmbSigningPolicy, keyof pulumi.dynamic.Resource>>>;
-
-function customTimeoutInputs(t: pulumi.CustomTimeouts | undefined): Record<string, number> | undefined {
-  if (!t) return undefined;
-  const out: Record<string, number> = {};
-  for (const op of ["create", "update", "delete"] as const) {
-    const seconds = durationSeconds(t[op]);
-    if (seconds !== undefined) out[op] = seconds;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
-}

@@ -1,7 +1,7 @@
 // Pure rules of the resource: what is managed, what changed (diff without a host call), which
 // original values to record, and whether the host ended up as declared.
 import type { Readiness } from "./impact";
-import { type Connection, DEFAULT_READINESS_DAYS, type PolicyInputs } from "./schema";
+import { type Connection, DEFAULT_READINESS_DAYS, type KnownPolicyInputs, type PolicyInputs } from "./schema";
 import { ObservedSide, Side, SideSettings, SIDES } from "./settings";
 
 export interface ObservedSettings {
@@ -14,24 +14,17 @@ export interface DeclaredSettings {
   server: SideSettings;
 }
 
+/**
+ * The inputs as state records them: the schema's (schema.ts), known and validated, except that
+ * state written by earlier versions may lack the owner (before records existed) and readinessDays
+ * (before readiness existed: 7).
+ */
+type RecordedInputFields = Omit<KnownPolicyInputs, "owner" | "readinessDays"> & Partial<Pick<KnownPolicyInputs, "owner" | "readinessDays">>;
+
 /** What the provider stores as outputs: the inputs it acted on plus what it observed. */
-export interface PolicyOutputs {
-  connection: Connection;
-  client?: SideSettings;
-  server?: SideSettings;
-  acknowledgeInsecureSettings?: boolean;
-  onDelete: "restore" | "retain";
-  importId?: string;
-  /** The resource's "<project>/<stack>/<name>" (see schema.ts). Absent in state written before records existed. */
-  owner?: string;
+export type PolicyOutputs = RecordedInputFields & {
   /** The random id the host's record names as its owner (domain/owner.ts). Absent in state written before owner ids, until its next apply. */
   ownerId?: string;
-  takeOwnership?: boolean;
-  customTimeouts?: { create?: number; update?: number; delete?: number };
-  /** Days of SMB audit log that readiness covers (absent in state written before readiness existed: 7). */
-  readinessDays?: number;
-  /** The resource's URN, for warnings (absent in state written before it existed). */
-  resourceUrn?: string;
   /** Every signing setting the host reported, managed or not (null: the host lacks it). */
   observed: ObservedSettings;
   /** The values the host had before this resource first managed them; restored on delete. */
@@ -56,7 +49,7 @@ export interface PolicyOutputs {
   scriptRun?: { invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } };
   /** WinRM: the mechanism the last up or refresh authenticated with ("kerberos", "ntlm" or "basic"; with "negotiate", which it chose). Absent over SSH and in state written before it was reported. */
   authenticatedWith?: "kerberos" | "ntlm" | "basic";
-}
+};
 
 /** "<project>/<stack>/<resource name>" (both front ends): the owner records of the first format named, and a label where no URN is known. */
 export function ownerName(project: string, stack: string, name: string): string {

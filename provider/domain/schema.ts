@@ -274,6 +274,20 @@ export const policySchema = z.strictObject({
     .optional(),
 }, allowed("must be an object of SmbSigningPolicy inputs"));
 
+/** The name of an input of SmbSigningPolicy: a key of the schema above. */
+export type InputKey = keyof typeof policySchema.shape;
+/** Every input of SmbSigningPolicy, in the schema's order: what state records as inputs (domain/recordedInputs.ts). */
+export const INPUT_KEYS = Object.keys(policySchema.shape) as InputKey[];
+/**
+ * Inputs a front end sets itself, never the program: the dynamic SmbSigningPolicy from its name and
+ * options (resource.ts), the provider plugin from the request (plugin/provider.ts).
+ */
+export const FRONT_END_KEYS = ["importId", "owner", "resourceUrn", "customTimeouts"] as const satisfies readonly InputKey[];
+/** An input a program declares. */
+export type DeclaredKey = Exclude<InputKey, (typeof FRONT_END_KEYS)[number]>;
+/** The inputs a program declares (SmbSigningPolicyArgs; the plugin's input properties), in the schema's order. */
+export const DECLARED_KEYS = INPUT_KEYS.filter((k): k is DeclaredKey => !(FRONT_END_KEYS as readonly string[]).includes(k));
+
 /** Connection settings a fleet shares (the provider plugin's configuration keys); per-host ones (host, port, hostKey, certificate pins) are not among them. */
 export const SHARED_KEYS = [
   "transport",

@@ -25,7 +25,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4000, random: Math.random };
 
 /** Exponential backoff with "equal jitter": half fixed, half random, so retries spread out. */
-export function backoffMs(attempt: number, policy: RetryPolicy): number {
+function backoffMs(attempt: number, policy: RetryPolicy): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return ceiling / 2 + policy.random() * (ceiling / 2);
 }

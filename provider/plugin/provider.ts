@@ -11,13 +11,11 @@ import { isRpcSecret, specialSecretSig, specialSigKey } from "@pulumi/pulumi/run
 import * as operations from "../operations";
 import { ownerName, policyId, type PolicyOutputs } from "../domain/policy";
 import { declarationWarnings } from "../domain/safety";
-import { SECRET_KEYS, type CheckFailure } from "../domain/schema";
-import { info, warn } from "../transport/engineLog";
+import { DECLARED_KEYS, SECRET_KEYS, type CheckFailure } from "../domain/schema";
+import { urnParts } from "../domain/urn";
+import { info, warn } from "../engineLog";
 import { PACKAGE, parseProviderConfig, type ProviderConfig, withDefaults, withoutLentCredentials } from "./config";
 import { parseImportId } from "./importId";
-
-/** The inputs a program declares (the rest of the dynamic resource's inputs come from the request here). */
-export const PLUGIN_INPUTS = ["connection", "client", "server", "acknowledgeInsecureSettings", "onDelete", "takeOwnership", "readinessDays"] as const;
 
 type Props = Record<string, unknown>;
 
@@ -45,9 +43,8 @@ export function wrapSecrets(props: Props): Props {
 
 /** "<project>/<stack>/<name>", the owner the dynamic resource records for the same resource. */
 export function ownerOf(urn: string): string {
-  const parts = urn.replace(/^urn:pulumi:/, "").split("::");
-  const [stack, project] = parts;
-  return ownerName(project, stack, parts.slice(3).join("::"));
+  const { stack, project, name } = urnParts(urn);
+  return ownerName(project, stack, name);
 }
 
 /**
@@ -107,9 +104,10 @@ export class SmbSigningPlugin implements provider.Provider {
 
   async check(urn: string, olds: Props, news: Props): Promise<provider.CheckResult> {
     const declared = plain(news);
-    const unknownKeys = Object.keys(declared).filter((k) => !(PLUGIN_INPUTS as readonly string[]).includes(k));
+    // The inputs a program declares (DECLARED_KEYS); the rest the plugin sets (owner, URN) or has no use for.
+    const unknownKeys = Object.keys(declared).filter((k) => !(DECLARED_KEYS as readonly string[]).includes(k));
     if (unknownKeys.length > 0) {
-      return { inputs: news, failures: unknownKeys.map((k) => ({ property: k, reason: `${k} is not a known property; allowed: ${PLUGIN_INPUTS.join(", ")}` })) };
+      return { inputs: news, failures: unknownKeys.map((k) => ({ property: k, reason: `${k} is not a known property; allowed: ${DECLARED_KEYS.join(", ")}` })) };
     }
     const raw: Props = { ...this.connect(declared, urn), owner: ownerOf(urn) };
     const result = await operations.checkForEngine(plain(olds), raw);

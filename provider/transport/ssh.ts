@@ -30,7 +30,7 @@ export function privateKeyProblem(privateKey: string, passphrase: string | undef
  * unless its ACL leaves writing to Administrators, SYSTEM (and the user). Microsoft, "Key-based
  * authentication in OpenSSH for Windows"; PowerShell/openssh-portable contrib/win32/openssh/sshd_config.
  */
-export const ADMINISTRATOR_KEYS_ADVICE =
+const ADMINISTRATOR_KEYS_ADVICE =
   "check connection.user and the key; for a member of Administrators, which the account must be, Windows OpenSSH reads public keys " +
   "only from C:\\ProgramData\\ssh\\administrators_authorized_keys (Match Group administrators in its default sshd_config), never from the " +
   "user's own %USERPROFILE%\\.ssh\\authorized_keys, and refuses that file if anyone but Administrators and SYSTEM may write to it: " +

@@ -48,7 +48,7 @@ describe("impact through the pulumi CLI", () => {
     const dir = path.join(workRoot, "log-fact");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: log-fact\nruntime: nodejs\nmain: index.js\n");
-    const send = path.join(REPO_ROOT, "dist", "provider", "transport", "engineLog.js");
+    const send = path.join(REPO_ROOT, "dist", "provider", "engineLog.js");
     fs.writeFileSync(
       path.join(dir, "index.js"),
       [

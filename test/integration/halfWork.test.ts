@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
+import { Diagnostic, setDiagnosticSink } from "../../provider/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
 import { failure } from "./hostFailure";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
+import { Diagnostic, setDiagnosticSink } from "../../provider/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
 import { auditEvent, AuditEventModel, GUEST_ACCESS_BLOCKED, SMB_AUDIT_EVENTS, PresetName, SIGNING_REQUIRED_REFUSED, STATUS_INVALID_SIGNATURE } from "../simhost/model";
 

@@ -13,7 +13,7 @@ import { parsePolicyInputs } from "../../provider/domain/schema";
 import { bootstrapCommandLine, bootstrapStdin, parseReply, SIGNING_SCRIPT } from "../../provider/host/protocol";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { processTicketStore } from "../../provider/transport/winrm/kerberos/tickets";
-import { Diagnostic, setDiagnosticSink } from "../../provider/transport/engineLog";
+import { Diagnostic, setDiagnosticSink } from "../../provider/engineLog";
 import { SIM_KERBEROS_PASSWORD, SIM_KERBEROS_USER, SimulatedFleet } from "../simhost/fleet";
 
 describe("WinRM with Kerberos: the provider's client against hosts joined to the simulated domain", function () {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import * as ops from "../../provider/operations";
 import type { PolicyOutputs } from "../../provider/domain/policy";
-import { setDiagnosticSink } from "../../provider/transport/engineLog";
+import { setDiagnosticSink } from "../../provider/engineLog";
 import { SimulatedFleet } from "../simhost/fleet";
 import { PresetName } from "../simhost/model";
 import { failure } from "./hostFailure";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { AuditLogFindings, consequencesIfUnread, consequencesOf, ImpactView, insecureRestore, Readiness } from "../../provider/domain/impact";
 import type { ObservedSettings } from "../../provider/domain/policy";
-import { engineAddress } from "../../provider/transport/engineLog";
+import { engineAddress } from "../../provider/engineLog";
 import { previewConsequences } from "../../provider/operations";
 import { parsePolicyInputs } from "../../provider/domain/schema";
 

@@ -1,6 +1,7 @@
-// The provider's layers import in one direction: domain and errors at the bottom, transports on
-// them, the host protocol on the transports, operations on the host, the resource on top. Read
-// from the sources' import statements; CONTRIBUTING.md (Layout) describes the same graph.
+// The provider's layers import in one direction: domain, errors and the engine's diagnostics
+// channel (engineLog) at the bottom, transports on them, the host protocol on the transports,
+// operations on the host, the resource on top. Read from the sources' import statements;
+// CONTRIBUTING.md (Layout) describes the same graph.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,15 +18,16 @@ function layerOf(file: string): string {
 /** What each layer may import (besides itself and packages). */
 const ALLOWED: Record<string, string[]> = {
   errors: [],
+  engineLog: [],
   domain: [],
   types: [],
   transport: ["domain", "errors", "types"],
   host: ["transport", "domain", "errors"],
-  operations: ["host", "transport", "domain", "errors"],
+  operations: ["host", "transport", "domain", "errors", "engineLog"],
   dynamicProvider: ["domain"],
   secrets: ["domain"],
   resource: ["dynamicProvider", "domain", "secrets"],
-  plugin: ["operations", "transport", "domain", "errors"],
+  plugin: ["operations", "domain", "errors", "engineLog"],
   sdk: ["resource", "domain", "secrets"],
   index: ["resource", "sdk", "domain", "errors", "dynamicProvider"],
 };

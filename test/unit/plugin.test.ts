@@ -9,7 +9,7 @@ import { SETTINGS, SIDES } from "../../provider/domain/settings";
 import { parseProviderConfig, withDefaults } from "../../provider/plugin/config";
 import { parseImportId } from "../../provider/plugin/importId";
 import { ownerOf, SmbSigningPlugin, unwrapSecrets, wrapSecrets } from "../../provider/plugin/provider";
-import { setDiagnosticSink } from "../../provider/transport/engineLog";
+import { setDiagnosticSink } from "../../provider/engineLog";
 import { packageSchema, SCHEMA_FILE, schemaText } from "../../tools/schema/generate";
 
 const SIG = "4dabf18193072939515e22adb298388d";

@@ -10,7 +10,7 @@ import { REPO_ROOT } from "../../tools/repoRoot";
 
 /** Runs in the child: captures the implementation the SDK's main registers, calls the three methods, prints what they answered. */
 const PROBE = `
-const { fromPulumiSdk } = require("./dist/provider/transport/engineLog");
+const { fromPulumiSdk } = require("./dist/provider/engineLog");
 const grpc = fromPulumiSdk("@grpc/grpc-js");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const { main } = require("@pulumi/pulumi/provider");

@@ -4,7 +4,7 @@ import * as ops from "../../provider/operations";
 import { z } from "zod";
 import { connectionSchema, inOurWords, parsePolicyInputs, policySchema, UNKNOWN } from "../../provider/domain/schema";
 import { SETTINGS } from "../../provider/domain/settings";
-import { durationSeconds } from "../../provider/resource";
+import { customTimeoutSeconds, durationSeconds } from "../../provider/domain/timeouts";
 
 const FP = "SHA256:" + "A".repeat(43);
 const conn = (extra: Record<string, unknown> = {}) => ({ host: "fs01.corp.example", user: "admin", password: "pw", hostKey: FP, ...extra });
@@ -293,6 +293,13 @@ describe("customTimeouts as the resource passes them", () => {
     assert.equal(durationSeconds("ten minutes"), undefined);
     assert.equal(durationSeconds(""), undefined);
     assert.equal(durationSeconds(undefined), undefined);
+  });
+
+  it("carries the seconds of each operation whose duration reads, and nothing when none does", () => {
+    assert.deepEqual(customTimeoutSeconds({ create: "10m", update: "soon", delete: "90s" }), { create: 600, delete: 90 });
+    assert.equal(customTimeoutSeconds({ update: "soon" }), undefined);
+    assert.equal(customTimeoutSeconds({}), undefined);
+    assert.equal(customTimeoutSeconds(undefined), undefined);
   });
 });
 

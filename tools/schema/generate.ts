@@ -9,9 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
-import { connectionSchema, CREDENTIAL_KEYS, policySchema, SECRET_KEYS, SHARED_KEYS, UNKNOWN } from "../../provider/domain/schema";
+import { connectionSchema, CREDENTIAL_KEYS, DECLARED_KEYS, policySchema, SECRET_KEYS, SHARED_KEYS, UNKNOWN } from "../../provider/domain/schema";
 import { PLUGIN_PACKAGE as PACKAGE, PLUGIN_RESOURCE_TYPE as RESOURCE_TOKEN } from "../../provider/domain/policy";
-import { PLUGIN_INPUTS } from "../../provider/plugin/provider";
 import { docComments } from "./docComments";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -88,7 +87,7 @@ export function packageSchema(): Json {
   });
 
   const inputs: Record<string, Json> = {};
-  for (const key of PLUGIN_INPUTS) {
+  for (const key of DECLARED_KEYS) {
     const description = doc("SmbSigningPolicyArgs", key);
     if (key === "connection") inputs[key] = { ...ref("Connection"), description };
     else if (key === "client") inputs[key] = { ...ref("ClientSigning"), description };

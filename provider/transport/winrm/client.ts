@@ -40,7 +40,7 @@ interface HttpReply {
 }
 
 /** "AB:CD:..." upper case, as Node reports fingerprint256. */
-export function normalizeFingerprint(fingerprint: string): string {
+function normalizeFingerprint(fingerprint: string): string {
   return fingerprint
     .replace(/:/g, "")
     .toUpperCase()
@@ -467,7 +467,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
  * form "DOMAIN\\user" as "user" in the connection's realm (or krb5.conf's default_realm), since a
  * NetBIOS domain name is not a realm.
  */
-export function negotiateKerberosUser(user: string): string {
+function negotiateKerberosUser(user: string): string {
   const at = user.lastIndexOf("\\");
   return at >= 0 ? user.slice(at + 1) : user;
 }

@@ -19,7 +19,7 @@ export const ACTION = {
   signal: `${NS.rsp}/Signal`,
 };
 export const COMMAND_DONE = `${NS.rsp}/CommandState/Done`;
-export const SIGNAL_TERMINATE = `${NS.rsp}/signal/terminate`;
+const SIGNAL_TERMINATE = `${NS.rsp}/signal/terminate`;
 
 export function xmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");

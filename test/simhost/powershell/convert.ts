@@ -32,7 +32,6 @@ export class HashtableView extends PSArray {
   }
 }
 
-export const isNumber = (v: PSValue): v is PSNumber => v instanceof PSNumber;
 const INTEGRAL = new Set(["Int32", "Int64", "Byte", "UInt16", "UInt32"]);
 
 /**

@@ -298,11 +298,6 @@ export function hashtable(entries: Record<string, PSValue> | Array<[PSValue, PSV
   return h;
 }
 
-/** A PSCustomObject with these NoteProperties, in order. */
-export function customObject(properties: Record<string, PSValue>): PSCustomObject {
-  return new PSCustomObject(Object.entries(properties));
-}
-
 /** A host object: typeNames most specific first; properties in their listing order. */
 export function hostObject(
   typeNames: string | string[],
@@ -313,8 +308,6 @@ export function hostObject(
   const names = Array.isArray(typeNames) ? typeNames : [typeNames];
   return { kind: "host", typeNames: names, properties: Object.entries(properties).map(([name, value]) => ({ name, value })), methods, text };
 }
-
-export const utcDate = (d: Date): PSDateTime => new PSDateTime(d.getTime(), "Utc");
 
 export function isHostObject(v: PSValue): v is HostObject {
   return typeof v === "object" && v !== null && (v as HostObject).kind === "host" && !(v instanceof EngineObject);

@@ -15,25 +15,25 @@ export interface EncryptionKey {
   value: Buffer;
 }
 
-export const ENCTYPE_AES128_CTS_HMAC_SHA1_96 = 17;
+const ENCTYPE_AES128_CTS_HMAC_SHA1_96 = 17;
 export const ENCTYPE_AES256_CTS_HMAC_SHA1_96 = 18;
 /** Checksum types hmac-sha1-96-aes128 and hmac-sha1-96-aes256 (RFC 3962 7). */
-export const CKSUMTYPE_HMAC_SHA1_96_AES128 = 15;
-export const CKSUMTYPE_HMAC_SHA1_96_AES256 = 16;
+const CKSUMTYPE_HMAC_SHA1_96_AES128 = 15;
+const CKSUMTYPE_HMAC_SHA1_96_AES256 = 16;
 
 /** The RFC 3962 default PBKDF2 iteration count, used when the KDC sends no s2kparams. */
-export const DEFAULT_ITERATIONS = 4096;
+const DEFAULT_ITERATIONS = 4096;
 /**
  * The most PBKDF2 iterations string-to-key will run (about a second here). A forged KDC reply
  * naming a huge count would otherwise block the process for many seconds (RFC 3962 8); AD and
  * MIT use 4096.
  */
-export const MAX_ITERATIONS = 1 << 20;
+const MAX_ITERATIONS = 1 << 20;
 
 const BLOCK = 16;
 /** Length of the confounder and of the HMAC-SHA1-96 integrity tag (RFC 3962 6). */
-export const CONFOUNDER_LENGTH = BLOCK;
-export const MAC_LENGTH = 12;
+const CONFOUNDER_LENGTH = BLOCK;
+const MAC_LENGTH = 12;
 
 interface Profile {
   name: string;
@@ -185,7 +185,7 @@ export function aesCtsDecrypt(key: Buffer, ciphertext: Buffer): Buffer {
 }
 
 /** DR (RFC 3961 5.1): the key's encryptions of the n-folded constant, chained, cut to the key's length. */
-export function deriveRandom(key: EncryptionKey, constant: Uint8Array): Buffer {
+function deriveRandom(key: EncryptionKey, constant: Uint8Array): Buffer {
   const p = checkedProfile(key);
   const out: Buffer[] = [];
   let block = nfold(constant, BLOCK);

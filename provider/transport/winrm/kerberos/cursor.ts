@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 
 /** The largest credential file read: far above any real keytab or ticket cache (a few KB), far below harm. */
-export const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_CREDENTIAL_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A credential file's bytes, refused unless it is a regular file of at most

@@ -37,7 +37,7 @@ const CONTEXT = 0x80;
 const APPLICATION = 0x40;
 
 /** The tag byte of [n] EXPLICIT (context-specific, constructed). */
-export function contextTag(n: number): number {
+function contextTag(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 30) throw new DerError(`context tag [${n}] is outside 0..30`);
   return CONTEXT | CONSTRUCTED | n;
 }

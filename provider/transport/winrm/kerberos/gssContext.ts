@@ -94,7 +94,7 @@ export interface InitialTokenOptions {
 export const CONTEXT_FLAGS = GssFlags.MUTUAL | GssFlags.REPLAY | GssFlags.SEQUENCE | GssFlags.CONF | GssFlags.INTEG;
 
 /** SPNEGO mechTypes of our NegTokenInit: the OID Windows lists first, then the standard one. */
-export const SPNEGO_MECH_TYPES = [Oid.MS_KRB5, Oid.KRB5];
+const SPNEGO_MECH_TYPES = [Oid.MS_KRB5, Oid.KRB5];
 
 /**
  * Initial sequence numbers are drawn from 1..2^30-1. RFC 4121 allows any 32-bit value; MIT

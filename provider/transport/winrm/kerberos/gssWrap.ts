@@ -12,15 +12,15 @@ import { checkKey, decrypt, encrypt, KerberosCryptoError, type EncryptionKey } f
 
 export type GssRole = "initiator" | "acceptor";
 
-export const TOK_ID_WRAP = 0x0504;
-export const FLAG_SENT_BY_ACCEPTOR = 0x01;
-export const FLAG_SEALED = 0x02;
-export const FLAG_ACCEPTOR_SUBKEY = 0x04;
+const TOK_ID_WRAP = 0x0504;
+const FLAG_SENT_BY_ACCEPTOR = 0x01;
+const FLAG_SEALED = 0x02;
+const FLAG_ACCEPTOR_SUBKEY = 0x04;
 /** Key usages of sealed wrap tokens (RFC 4121 2). */
 export const KG_USAGE_ACCEPTOR_SEAL = 22;
 export const KG_USAGE_INITIATOR_SEAL = 24;
 /** RRC of a sealed token without a trailer buffer: the encrypted header copy (16) and the HMAC (12). */
-export const WRAP_RRC = 28;
+const WRAP_RRC = 28;
 /** Token header, confounder and RRC bytes: what MS-WSMV's Length-Field announces for EC 0. */
 export const WRAP_HEADER_LENGTH = 16 + 16 + WRAP_RRC;
 

@@ -15,13 +15,13 @@ import { ErrorCode, MsgType, decodeKrbError, messageType } from "./messages";
 export type { KdcAddress };
 
 /** MIT's default udp_preference_limit: requests of more bytes go over TCP. */
-export const UDP_PREFERENCE_LIMIT = 1465;
+const UDP_PREFERENCE_LIMIT = 1465;
 /** How long one try (one KDC, one protocol) waits for its answer, unless told. */
-export const TRY_TIMEOUT_MS = 3000;
+const TRY_TIMEOUT_MS = 3000;
 /** How long a whole send may take over all KDCs, unless told. */
-export const SEND_DEADLINE_MS = 15000;
+const SEND_DEADLINE_MS = 15000;
 /** The largest TCP reply read (RFC 4120 7.2.2 allows 2^31 - 1; no ticket comes near this). */
-export const MAX_TCP_REPLY = 1 << 20;
+const MAX_TCP_REPLY = 1 << 20;
 
 export type KdcProtocol = "udp" | "tcp";
 

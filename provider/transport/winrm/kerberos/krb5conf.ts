@@ -65,7 +65,7 @@ const CONFIG_DIR_FILE = /^[A-Za-z0-9_-]+$/;
  * Parses one file's text into `root` (a map of section name -> node), following include and
  * includedir. `source` names the file in errors as "file:line".
  */
-export function parseProfile(text: string, source: string, root: Map<string, ProfileNode> = new Map(), files: ProfileFiles = DISK, depth = 0): Map<string, ProfileNode> {
+function parseProfile(text: string, source: string, root: Map<string, ProfileNode> = new Map(), files: ProfileFiles = DISK, depth = 0): Map<string, ProfileNode> {
   let section: ProfileNode | undefined;
   const stack: ProfileNode[] = [];
   const lines = text.split(/\r?\n/);
@@ -223,7 +223,7 @@ const TRUE = new Set(["y", "yes", "true", "t", "1", "on"]);
 const FALSE = new Set(["n", "no", "false", "nil", "0", "off"]);
 
 /** A [libdefaults] boolean as the profile library reads it, or `fallback` when unset. */
-export function libdefaultsBoolean(conf: Krb5Config, tag: string, fallback: boolean): boolean {
+function libdefaultsBoolean(conf: Krb5Config, tag: string, fallback: boolean): boolean {
   const v = conf.get("libdefaults", tag);
   if (v === undefined) return fallback;
   const lower = v.toLowerCase();

@@ -87,9 +87,6 @@ export const AdType = { IF_RELEVANT: 1, KDC_ISSUED: 4, AND_OR: 5, MANDATORY_FOR_
 /** MS-KILE 3.2.5.8: the client is aware of channel bindings (in AD-AUTH-DATA-AP-OPTIONS). */
 export const KERB_AP_OPTIONS_CBT = 0x4000;
 
-/** Host address types (RFC 4120 7.5.3). */
-export const AddrType = { IPV4: 2, DIRECTIONAL: 3, CHAOSNET: 5, XNS: 6, ISO: 7, DECNET_PHASE_IV: 12, APPLETALK_DDP: 16, NETBIOS: 20, IPV6: 24 } as const;
-
 /** A KerberosFlags bit (bit 0 is the first on the wire) as our 32-bit number. */
 const bit = (n: number) => (0x80000000 >>> n) >>> 0;
 
@@ -507,7 +504,7 @@ function hostAddress(e: Element, what: string): HostAddress {
   return { addrType: readInt32(f.required(0, "addr-type"), `${what} addr-type`), address: readOctetString(f.required(1, "address"), `${what} address`) };
 }
 
-export function encodeHostAddresses(a: readonly HostAddress[]): Buffer {
+function encodeHostAddresses(a: readonly HostAddress[]): Buffer {
   return list(a, encodeHostAddress);
 }
 
@@ -550,7 +547,7 @@ export function authDataApOptions(ad: readonly AuthorizationDataEntry[]): number
   return undefined;
 }
 
-export function encodePaData(p: PaData): Buffer {
+function encodePaData(p: PaData): Buffer {
   return sequence(explicit(1, int(p.padataType)), explicit(2, octetString(p.padataValue)));
 }
 
@@ -721,7 +718,7 @@ export function decodeKdcRep(b: Buffer, expected?: KdcRep["msgType"]): KdcRep {
   };
 }
 
-export function encodeLastReq(l: readonly LastReqEntry[]): Buffer {
+function encodeLastReq(l: readonly LastReqEntry[]): Buffer {
   return list(l, (x) => sequence(explicit(0, int(x.lrType)), explicit(1, kerberosTime(x.lrValue))));
 }
 

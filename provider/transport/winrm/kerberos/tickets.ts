@@ -22,13 +22,13 @@ import * as m from "./messages";
 import { Principal, formatPrincipal, parsePrincipal } from "./principal";
 
 /** The enctypes asked for and used, in order of preference: aes256, then aes128 (crypto.ts speaks no others). */
-export const PREFERRED_ENCTYPES: readonly number[] = [m.EncType.AES256_CTS_HMAC_SHA1_96, m.EncType.AES128_CTS_HMAC_SHA1_96];
+const PREFERRED_ENCTYPES: readonly number[] = [m.EncType.AES256_CTS_HMAC_SHA1_96, m.EncType.AES128_CTS_HMAC_SHA1_96];
 /** MIT's and Windows' default maximum clock difference, krb5.conf [libdefaults] clockskew. */
-export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
+const DEFAULT_CLOCK_SKEW_SECONDS = 300;
 /** The fewest PBKDF2 iterations a KDC may ask a password's key for (RFC 3962's default, AD's and MIT's). */
-export const MIN_ITERATIONS = 4096;
+const MIN_ITERATIONS = 4096;
 /** A ticket is reused until this long before its end, then a new one is obtained. */
-export const REUSE_MARGIN_SECONDS = 300;
+const REUSE_MARGIN_SECONDS = 300;
 /** The lifetime asked for in an AS-REQ; the KDC shortens it to the realm's maximum. */
 const REQUESTED_LIFETIME_SECONDS = 24 * 3600;
 

@@ -1,5 +1,7 @@
-// The provider's channel to the Pulumi engine: warnings from its own operations (diff, check,
-// create, delete) to the user, as the transports beside it carry scripts to the hosts.
+// The provider's diagnostics channel to the Pulumi engine: warnings and info from its operations
+// (diff, check, create, delete) and from the provider plugin, to the user. Not a transport: it
+// speaks to the engine, never to a host; its state (the sink tests install, the engine's address,
+// what was said) is this process's. Like errors.ts it imports none of the provider's layers.
 //
 // The dynamic provider runs in a process of its own (pulumi-resource-pulumi-nodejs, started by
 // the CLI with the engine's address as its argument). `pulumi.log.warn` there has no engine
