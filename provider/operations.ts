@@ -16,8 +16,6 @@ import { ownerText, PartialApply, SigningResult } from "./host/signingScript";
 import { importPlan, OperationPlan, planFor, runPlanned } from "./plan";
 import { privateKeyProblem } from "./transport/ssh";
 
-export { AUDIT_MAX_EVENTS } from "./plan";
-
 /** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
 const PROVIDER_KEY = "__provider";
 
