@@ -1,29 +1,20 @@
 // The provider's operations (check, diff, create, read, update, delete), translating between
-// Pulumi's plain objects and the domain. Loaded at run time by the serialized dynamic provider,
-// so none of this code is copied into Pulumi state.
+// Pulumi's plain objects and the domain: each builds its plan once (plan.ts), runs the signing
+// script as the plan says, and turns the host's answer (already in the domain's types) into
+// outputs and messages; what a change means is domain/impact.ts's. Loaded at run time by the
+// serialized dynamic provider, so none of this code is copied into Pulumi state.
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import {
-  declaredSettings,
-  DeclaredSettings,
-  diffPolicy,
-  ObservedSettings,
-  inputsFromObserved,
-  policyId,
-  PolicyOutputs,
-  policyDrift,
-  recordOriginals,
-  unenforcedSettings,
-} from "./domain/policy";
+import { declaredSettings, diffPolicy, groupPolicyDrift, inputsFromObserved, policyId, PolicyOutputs, recordOriginals, unenforcedSettings } from "./domain/policy";
 import { checkSafety, findWeakenings } from "./domain/safety";
-import { Consequence, consequencesIfUnread, consequencesOf, insecureRestore, Readiness } from "./domain/impact";
-import { settingByCmdlet, Side, SIDES } from "./domain/settings";
+import { Consequence, consequencesIfUnread, consequencesOfChange, insecureRestore, keptConsequences, leftByRestore, restoredValues } from "./domain/impact";
+import { type DeclaredSettings, Side, SIDES } from "./domain/settings";
 import { info, warn } from "./engineLog";
 import { pickInputs } from "./domain/recordedInputs";
 import { CheckFailure, DEFAULT_OWNER, knownInputs, KnownPolicyInputs, parsePolicyInputs, PolicyInputs, UNKNOWN } from "./domain/schema";
 import { HostError, type HostErrorKind } from "./errors";
-import { newOwnerId, ownerLabel } from "./domain/owner";
-import { Deadline, deadlineIn } from "./host/retry";
-import { AuditLogReply, AuditRequest, Ownership, ownerText, PartialApply, runSigningScript, SigningResult } from "./host/signingScript";
+import { newOwnerId } from "./domain/owner";
+import { ownerText, PartialApply, SigningResult } from "./host/signingScript";
+import { importPlan, OperationPlan, planFor, runPlanned } from "./plan";
 import { privateKeyProblem } from "./transport/ssh";
 
 /** The key under which the dynamic-provider runtime keeps its serialized code in every state. */
@@ -72,28 +63,6 @@ class PartialApplyError extends Error {
   }
 }
 
-/** The operation's deadline: its customTimeouts entry, else one attempt's connect and command time. */
-function deadlineFor(inputs: Pick<KnownPolicyInputs, "connection" | "customTimeouts">, operation: "create" | "update" | "delete" | "read"): Deadline {
-  const c = inputs.connection;
-  const attempt = c.connectTimeoutSeconds + c.commandTimeoutSeconds;
-  const custom = operation === "read" ? undefined : inputs.customTimeouts?.[operation];
-  return deadlineIn(typeof custom === "number" ? custom : attempt, attempt);
-}
-
-/**
- * Who this resource is to the host's record (domain/owner.ts): the owner id its state keeps ("" in
- * state written before owner ids, until its next apply writes one), the label for people, and the
- * name a record of the first format may give it: its state's owner (an import: its own).
- */
-function ownershipOf(inputs: KnownPolicyInputs, ownerId: string | undefined, legacyOwner: string | undefined): Ownership {
-  return {
-    ownerId: ownerId ?? "",
-    ownerLabel: ownerLabel(inputs.resourceUrn, inputs.owner),
-    legacyOwners: legacyOwner === undefined ? [] : [legacyOwner],
-    takeOwnership: inputs.takeOwnership === true,
-  };
-}
-
 /** The originals the host's record keeps for this resource, if the record is this resource's. */
 const ownOriginals = (r: SigningResult): DeclaredSettings | undefined => (r.ours && r.record ? r.record.originals : undefined);
 
@@ -110,14 +79,6 @@ const SCRIPT_NEVER_RAN: ReadonlySet<HostErrorKind> = new Set(["authenticationFai
 function mayHaveClaimed(err: unknown): boolean {
   if ((err as { reply?: unknown }).reply !== undefined) return false;
   return !(err instanceof HostError && SCRIPT_NEVER_RAN.has(err.kind));
-}
-
-/** The most audit events read per log and run: enough for a busy file server's week, bounded in time and reply size. */
-export const AUDIT_MAX_EVENTS = 2000;
-
-/** What every run asks of the host's SMB audit logs: the resource's window, bounded. */
-function auditRequest(inputs: Pick<KnownPolicyInputs, "readinessDays">): NonNullable<AuditRequest["audit"]> {
-  return { days: inputs.readinessDays, maxEvents: AUDIT_MAX_EVENTS };
 }
 
 /**
@@ -138,95 +99,27 @@ function unavailableText(result: SigningResult): Partial<Record<Side, string>> {
   return out;
 }
 
-function outputsOf(inputs: KnownPolicyInputs, ownerId: string | undefined, result: SigningResult, originals: DeclaredSettings, previousRestarts?: string[]): PolicyOutputs {
-  const readiness = readinessOf(result);
+/** The outputs of a run: the plan's inputs and owner id, what the host reported, the originals, and what they mean. */
+function outputsOf(plan: OperationPlan, result: SigningResult, originals: DeclaredSettings, previousRestarts?: string[]): PolicyOutputs {
+  const { inputs, declared } = plan;
   return {
     ...inputs,
-    ...(ownerId === undefined ? {} : { ownerId }),
+    ...(plan.ownerId === undefined ? {} : { ownerId: plan.ownerId }),
     connection: inputs.connection,
     observed: result.after,
     originalSettings: originals,
     hostFacts: { ...result.hostFacts },
     settingsSource: result.source,
-    policyManaged: result.policy,
-    policyDrift: policyDrift(declaredSettings(inputs), result.after, result.policy),
-    ...(result.policyVisibility ? { policyVisibility: result.policyVisibility } : {}),
-    readiness,
-    consequences: keptConsequences(inputs, result, originals).map((c) => c.text),
+    policyManaged: result.groupPolicy,
+    policyDrift: groupPolicyDrift(declared, result.after, result.groupPolicy),
+    ...(result.groupPolicyVisibility ? { policyVisibility: result.groupPolicyVisibility } : {}),
+    readiness: result.readiness,
+    consequences: keptConsequences({ declared, now: result.after, originals, enforced: result.groupPolicy, onDelete: inputs.onDelete }).map((c) => c.text),
     unavailableSides: unavailableText(result),
     restartNeeded: restartsOwed(result, previousRestarts),
     ...(result.scriptRun ? { scriptRun: result.scriptRun } : {}),
     ...(result.authentication ? { authenticatedWith: result.authentication.mechanism } : {}),
   };
-}
-
-/**
- * The audit findings with whether each side audited peers that do not sign when the logs were
- * read (before this run changed anything: audit turned on in the same run has logged nothing
- * yet). Policy wins over the setting. Where neither says (a release whose cmdlet lacks the
- * setting: KB5066913 on an older server, its audit turned on through the registry), a signing
- * event in the log is the evidence that the audit is on.
- */
-export function readinessOf(result: SigningResult): Readiness | null {
-  if (!result.audit) return null;
-  const auditing = (side: "server" | "client", name: string, r: AuditLogReply): boolean | null => {
-    const value = result.policy[side][name]?.value ?? result.before[side][name];
-    if (typeof value === "boolean") return value;
-    return r.log === "available" && r.events > 0 ? true : null;
-  };
-  const side = (r: AuditLogReply, on: boolean | null) => ({
-    log: r.log,
-    auditing: on,
-    signingEventIds: [...r.signingIds],
-    events: r.events,
-    truncated: r.truncated,
-    peerCount: r.peerCount,
-    peers: r.peers.map((p) => ({ peer: p.peer, events: p.events, eventIds: p.ids, lastSeen: p.lastSeen })),
-    ...(r.error ? { error: r.error } : {}),
-  });
-  return {
-    readAt: result.audit.readAt,
-    days: result.audit.days,
-    server: side(result.audit.server, auditing("server", "auditClientDoesNotSupportSigning", result.audit.server)),
-    client: side(result.audit.client, auditing("client", "auditServerDoesNotSupportSigning", result.audit.client)),
-  };
-}
-
-/**
- * What this resource's settings change for people on the host, against how the host was before
- * this resource changed them (its originals; unmanaged settings as the host reports them now),
- * plus what `destroy` would put back if that weakens the host. Stable across runs that change
- * nothing: the audit findings, which change with every read, are the `readiness` output's.
- */
-function keptConsequences(inputs: KnownPolicyInputs, result: SigningResult, originals: DeclaredSettings): Consequence[] {
-  const declared = declaredSettings(inputs);
-  const out = presentConsequences(declared, result.after, originals);
-  if (inputs.onDelete === "restore") {
-    const restored: DeclaredSettings = { client: {}, server: {} };
-    for (const side of SIDES) {
-      for (const [name, original] of Object.entries(originals[side])) {
-        // A restore leaves what Group Policy enforces to the policy.
-        if (declared[side][name] !== undefined && original !== declared[side][name] && result.policy[side][name] === undefined) restored[side][name] = original;
-      }
-    }
-    const weakens = insecureRestore(restored);
-    if (weakens) out.push({ severity: "info", setting: "onDelete", text: `on destroy (onDelete: "restore") this host returns to ${weakens}` });
-  }
-  return out;
-}
-
-/** What the declared settings mean for people, against the host as it was before this resource changed it. */
-function presentConsequences(declared: DeclaredSettings, now: ObservedSettings, originals: DeclaredSettings): Consequence[] {
-  return consequencesOf({ before: beforeThisResource(now, originals), declared, readiness: null, tense: "present" });
-}
-
-/** The host as it was before this resource changed it: its originals, and what it reports now for the rest. */
-function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings): ObservedSettings {
-  const before = { client: { ...now.client }, server: { ...now.server } };
-  for (const side of SIDES) {
-    for (const [name, original] of Object.entries(originals[side])) if (typeof original === "boolean") before[side][name] = original;
-  }
-  return before;
 }
 
 /**
@@ -244,13 +137,13 @@ async function tellAboutRun(host: string, urn: string | undefined, result: Signi
  * merely unknown; a domain controller's change it could put back is refused by the script).
  */
 async function tellUnseenPolicy(host: string, urn: string | undefined, result: SigningResult): Promise<void> {
-  const v = result.policyVisibility;
+  const v = result.groupPolicyVisibility;
   if (v?.state !== "unknown") return;
   await info(`${host}: Group Policy on this host cannot be seen (${v.reason}): a policy the provider cannot see may set a declared setting back at its next refresh`, urn);
 }
 
 /**
- * The resource's messages about consequences, on the resource (transport/engineLog.ts): at most
+ * The resource's messages about consequences, on the resource (engineLog.ts): at most
  * one warning, holding everything a person must decide on, and at most one info message with
  * the rest. A 500-host run then has at most one warning line per host that needs a decision.
  */
@@ -269,30 +162,20 @@ async function tell(host: string, urn: string | undefined, consequences: Consequ
  * change, and whatever the host reported is recorded in state with the error.
  */
 async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | undefined, providerText: unknown): Promise<PolicyOutputs> {
-  const conn = inputs.connection;
-  const declared = declaredSettings(inputs);
-  const previous = olds?.originalSettings;
   // State written before owner ids gets one now: this apply writes it into the host's record.
   const ownerId = olds?.ownerId ?? newOwnerId();
+  const plan = planFor(inputs, olds ? "update" : "create", { ownerId, legacyOwner: olds ? (olds.owner ?? DEFAULT_OWNER) : undefined });
+  const { connection: conn, declared } = plan;
+  const previous = olds?.originalSettings;
   const originalsOf = (r: SigningResult) => ownOriginals(r) ?? recordOriginals(previous, r.before, declared);
   let result: SigningResult;
   try {
-    result = await runSigningScript(
-      conn,
-      {
-        operation: "apply",
-        ...declared,
-        originals: previous ?? { client: {}, server: {} },
-        ...ownershipOf(inputs, ownerId, olds ? (olds.owner ?? DEFAULT_OWNER) : undefined),
-        audit: auditRequest(inputs),
-      },
-      deadlineFor(inputs, olds ? "update" : "create"),
-    );
+    result = await runPlanned(plan, { operation: "apply", originals: previous ?? { client: {}, server: {} } });
   } catch (err) {
     const partial = (err as PartialApply).partial;
     if (partial) {
       await warnRestart(conn.host, inputs.resourceUrn, partial);
-      throw new PartialApplyError(policyId(conn), outputsOf(inputs, ownerId, partial, originalsOf(partial), olds?.restartNeeded), providerText, [(err as Error).message]);
+      throw new PartialApplyError(policyId(conn), outputsOf(plan, partial, originalsOf(partial), olds?.restartNeeded), providerText, [(err as Error).message]);
     }
     // A create whose run may have written the record keeps its owner id in state: the error
     // itself carries what the engine records (its kind and message unchanged).
@@ -302,7 +185,7 @@ async function apply(inputs: KnownPolicyInputs, olds: Partial<PolicyOutputs> | u
     throw err;
   }
   await tellAboutRun(conn.host, inputs.resourceUrn, result);
-  const outputs = outputsOf(inputs, ownerId, result, originalsOf(result), olds?.restartNeeded);
+  const outputs = outputsOf(plan, result, originalsOf(result), olds?.restartNeeded);
   await warnRestart(conn.host, inputs.resourceUrn, result);
   const missed = unenforcedSettings(declared, result.after);
   if (missed.length > 0) {
@@ -426,9 +309,7 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
  * --refresh` reads them first). A replacement is another host, not read yet.
  */
 export function previewConsequences(olds: Partial<PolicyOutputs>, news: PolicyInputs, replaced = false): Consequence[] {
-  const declared = declaredSettings(news);
-  if (replaced || !olds.observed) return consequencesIfUnread(declared);
-  return consequencesOf({ before: olds.observed, declared, readiness: olds.readiness ?? null, tense: "future" });
+  return consequencesOfChange(declaredSettings(news), replaced ? undefined : olds.observed, olds.readiness ?? null);
 }
 
 export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult<PolicyOutputs>> {
@@ -446,9 +327,9 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  * The one read of an import (either kind): a host whose record names another owner is refused,
  * unless takeOwnership is set, before anything is recorded.
  */
-async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operation: "create" | "read"): Promise<SigningResult> {
-  const conn = inputs.connection;
-  const result = await runSigningScript(conn, { operation: "read", ...ownershipOf(inputs, ownerId, inputs.owner), audit: auditRequest(inputs) }, deadlineFor(inputs, operation));
+async function readForImport(plan: OperationPlan): Promise<SigningResult> {
+  const { connection: conn, inputs } = plan;
+  const result = await runPlanned(plan, { operation: "read" });
   await tellAboutRun(conn.host, inputs.resourceUrn, result);
   if (result.record && !result.ours && inputs.takeOwnership !== true) {
     throw new HostError("ownedElsewhere", `${conn.host}:${conn.port}`, `cannot import: the host's record names another owner: ${ownerText(result.record)}`);
@@ -463,17 +344,15 @@ async function readForImport(inputs: KnownPolicyInputs, ownerId: string, operati
  * host differs from the program (as Pulumi's import does) or is owned by another resource.
  */
 async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
-  const conn = inputs.connection;
-  const ownerId = newOwnerId();
-  const result = await readForImport(inputs, ownerId, "create");
-  const declared = declaredSettings(inputs);
-  const differing = unenforcedSettings(declared, result.after);
+  const plan = importPlan(inputs, "create");
+  const result = await readForImport(plan);
+  const differing = unenforcedSettings(plan.declared, result.after);
   if (differing.length > 0) {
     throw new Error(
-      `${conn.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then change them in a later update`,
+      `${plan.connection.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then change them in a later update`,
     );
   }
-  return outputsOf(inputs, ownerId, result, recordOriginals(result.record?.originals, result.after, declared));
+  return outputsOf(plan, result, recordOriginals(result.record?.originals, result.after, plan.declared));
 }
 
 /** What `pulumi import` of a host through the provider plugin recorded: its outputs and the inputs to write in the program. */
@@ -495,9 +374,8 @@ export interface ImportedHost {
  * unless takeOwnership is set.
  */
 export async function importHost(raw: Record<string, unknown>): Promise<ImportedHost> {
-  const inputs = validated(raw);
-  const ownerId = newOwnerId();
-  const result = await readForImport(inputs, ownerId, "read");
+  const plan = importPlan(validated(raw), "read");
+  const result = await readForImport(plan);
   const declared: DeclaredSettings = { client: {}, server: {} };
   const leftInsecure: string[] = [];
   for (const side of SIDES) {
@@ -507,8 +385,9 @@ export async function importHost(raw: Record<string, unknown>): Promise<Imported
       else declared[side][name] = value;
     }
   }
-  const withSettings: KnownPolicyInputs = { ...inputs, client: declared.client, server: declared.server };
-  const outputs = outputsOf(withSettings, ownerId, result, recordOriginals(result.record?.originals, result.after, declared));
+  // The generated inputs declare what the host has: the plan's declared settings are those.
+  const generated: OperationPlan = { ...plan, inputs: { ...plan.inputs, client: declared.client, server: declared.server }, declared };
+  const outputs = outputsOf(generated, result, recordOriginals(result.record?.originals, result.after, declared));
   return { outputs, declared, leftInsecure };
 }
 
@@ -524,35 +403,32 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   if (id !== policyId(inputs.connection)) {
     throw new Error(`the id "${id}" names another host than connection.host "${inputs.connection.host}"`);
   }
-  const result = await runSigningScript(
-    inputs.connection,
-    { operation: "read", ...ownershipOf(inputs, prior.ownerId, inputs.owner), audit: auditRequest(inputs) },
-    deadlineFor(inputs, "read"),
-  );
+  const plan = planFor(inputs, "read", { ownerId: prior.ownerId, legacyOwner: inputs.owner });
+  const result = await runPlanned(plan, { operation: "read" });
   await tellAboutRun(inputs.connection.host, inputs.resourceUrn, result);
-  const declared = declaredSettings(inputs);
   // The host's record is the truth about originals (an apply may have recorded more than state
   // knows, if its reply never arrived); adopted by `import`, the current values are.
-  const originals = ownOriginals(result) ?? prior.originalSettings ?? recordOriginals(undefined, result.after, declared);
-  const outs = outputsOf(inputs, prior.ownerId, result, originals, prior.restartNeeded);
+  const originals = ownOriginals(result) ?? prior.originalSettings ?? recordOriginals(undefined, result.after, plan.declared);
+  const outs = outputsOf(plan, result, originals, prior.restartNeeded);
   const currentInputs = inputsFromObserved(pickInputs(outs), result.after);
   return { id, props: { ...outs, ...currentInputs }, inputs: currentInputs };
 }
 
 /** The SDK's `delete` (a reserved word as a function name, hence the alias below). */
 async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> {
-  const conn = props.connection;
   const inputs = { ...props, owner: props.owner ?? DEFAULT_OWNER } as KnownPolicyInputs;
-  const ownership = ownershipOf(inputs, props.ownerId, inputs.owner);
-  if (props.onDelete === "retain") return release(props, ownership);
+  const plan = planFor(inputs, "delete", { ownerId: props.ownerId, legacyOwner: inputs.owner });
+  const conn = plan.connection;
+  if (props.onDelete === "retain") return release(plan);
   const originals = props.originalSettings ?? { client: {}, server: {} };
-  const result = await runSigningScript(conn, { operation: "restore", originals, ...ownership }, deadlineFor(props, "delete"));
-  await warnInsecureRestore(props, result);
-  await tellLeftToUnseenPolicy(props, originals, result);
+  const result = await runPlanned(plan, { operation: "restore", originals });
+  // What the restore owed: the originals state keeps, and those the host's record keeps (which wins).
+  const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
+  await warnInsecureRestore(plan, result);
+  await tellLeftToUnseenPolicy(plan, targets, result);
   if (result.restored) return;
   // Taken over by another resource: its record, its originals, its restore.
   if (result.record && !result.ours) return;
-  const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
   // A side that cannot be read cannot be restored: said with its cause; its originals stay recorded on the host.
   const unreadable = SIDES.filter((side) => result.unavailable[side] && Object.keys(targets[side]).length > 0);
   if (unreadable.length > 0) {
@@ -573,13 +449,13 @@ async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> 
  * takeOwnership. A host that cannot be reached is no reason to fail a destroy that changes
  * nothing: said as information, with what it means for the next resource.
  */
-async function release(props: PolicyOutputs, ownership: Ownership): Promise<void> {
+async function release(plan: OperationPlan): Promise<void> {
   try {
-    await runSigningScript(props.connection, { operation: "release", ...ownership }, deadlineFor(props, "delete"));
+    await runPlanned(plan, { operation: "release" });
   } catch (err) {
     await info(
-      `${props.connection.host}: destroy left the host as it is (onDelete: "retain") but could not mark its record released: ${(err as Error).message}; a resource that declares this host later needs takeOwnership: true`,
-      props.resourceUrn,
+      `${plan.connection.host}: destroy left the host as it is (onDelete: "retain") but could not mark its record released: ${(err as Error).message}; a resource that declares this host later needs takeOwnership: true`,
+      plan.inputs.resourceUrn,
     );
   }
 }
@@ -589,20 +465,13 @@ async function release(props: PolicyOutputs, ownership: Ownership): Promise<void
  * are (smb-signing.ps1: an original written back could weaken it until a policy, if any, puts its
  * value back): said, with the originals left, so that a person can put them back by hand.
  */
-async function tellLeftToUnseenPolicy(props: PolicyOutputs, originals: DeclaredSettings, result: SigningResult): Promise<void> {
-  if (result.policyVisibility?.state !== "unknown" || result.hostFacts.domainRole < 4 || !result.ours) return;
-  const targets = { client: { ...originals.client, ...result.record?.originals.client }, server: { ...originals.server, ...result.record?.originals.server } };
-  const left: string[] = [];
-  for (const side of SIDES) {
-    for (const [name, original] of Object.entries(targets[side])) {
-      const now = result.after[side][name];
-      if (typeof original === "boolean" && typeof now === "boolean" && now !== original && result.policy[side][name] === undefined) left.push(`${side}.${name} (original ${original}, left ${now})`);
-    }
-  }
+async function tellLeftToUnseenPolicy(plan: OperationPlan, targets: DeclaredSettings, result: SigningResult): Promise<void> {
+  if (result.groupPolicyVisibility?.state !== "unknown" || result.hostFacts.domainRole < 4 || !result.ours) return;
+  const left = leftByRestore(targets, result.after, result.groupPolicy);
   if (left.length === 0) return;
   await info(
-    `${props.connection.host}: destroy left ${left.join(", ")} as it is: this domain controller's Group Policy cannot be seen (${result.policyVisibility.reason}), and writing an original back could weaken it until a policy puts its value back; set it by hand or by policy if it should change`,
-    props.resourceUrn,
+    `${plan.connection.host}: destroy left ${left.join(", ")} as it is: this domain controller's Group Policy cannot be seen (${result.groupPolicyVisibility.reason}), and writing an original back could weaken it until a policy puts its value back; set it by hand or by policy if it should change`,
+    plan.inputs.resourceUrn,
   );
 }
 
@@ -611,19 +480,12 @@ async function tellLeftToUnseenPolicy(props: PolicyOutputs, originals: DeclaredS
  * on) is said, naming the host and the values: the program declared them secure, and destroy
  * quietly undid that.
  */
-async function warnInsecureRestore(props: PolicyOutputs, result: SigningResult): Promise<void> {
-  const restored: DeclaredSettings = { client: {}, server: {} };
-  for (const entry of result.changed) {
-    const [side, cmdletName] = entry.split(".") as ["client" | "server", string];
-    const def = SIDES.includes(side) ? settingByCmdlet(side, cmdletName) : undefined;
-    const value = def && result.after[side][def.name];
-    if (def && typeof value === "boolean") restored[side][def.name] = value;
-  }
-  const weakens = insecureRestore(restored);
+async function warnInsecureRestore(plan: OperationPlan, result: SigningResult): Promise<void> {
+  const weakens = insecureRestore(restoredValues(result.changed, result.after));
   if (!weakens) return;
   await warn(
-    `${props.connection.host}: destroy put back the values this host had before this resource changed them (onDelete: "restore"): ${weakens}; to leave a host secured when its resource goes, set onDelete: "retain" before destroying`,
-    props.resourceUrn,
+    `${plan.connection.host}: destroy put back the values this host had before this resource changed them (onDelete: "restore"): ${weakens}; to leave a host secured when its resource goes, set onDelete: "retain" before destroying`,
+    plan.inputs.resourceUrn,
   );
 }
 

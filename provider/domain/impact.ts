@@ -3,9 +3,11 @@
 // host's own SMB audit log saw connecting without signing (readiness). Pure: it works from what
 // a host reported (observed settings, audit findings) and what the program declares, so preview
 // can show it without contacting the host. Sources: docs/windows-model.md, "Impact".
-import type { DeclaredSettings, ObservedSettings } from "./policy";
 import { insecureValues } from "./safety";
-import { Side, SIDES } from "./settings";
+import { type DeclaredSettings, type ObservedSettings, Side, type SettingNames, SIDES } from "./settings";
+
+/** Values Group Policy enforces, side -> setting (our names) -> value (domain/policy.ts's PolicyEnforced has this shape). */
+type Enforced = Record<Side, Record<string, { value: boolean } | undefined>>;
 
 /** One peer an SMB audit log names, with how often and when it was last logged. */
 export interface AuditPeer {
@@ -64,7 +66,7 @@ export const AUDIT_LOG: Record<Side, string> = {
 };
 
 /** The audit setting that makes each side log peers that do not sign, in our names and as the cmdlets name it, and the Group Policy that sets it. */
-const AUDIT_SETTING: Record<Side, string> = { server: "auditClientDoesNotSupportSigning", client: "auditServerDoesNotSupportSigning" };
+export const AUDIT_SETTING: Record<Side, string> = { server: "auditClientDoesNotSupportSigning", client: "auditServerDoesNotSupportSigning" };
 const CMDLET_NAME: Record<Side, string> = { server: "AuditClientDoesNotSupportSigning", client: "AuditServerDoesNotSupportSigning" };
 const AUDIT_POLICY: Record<Side, string> = { server: "Audit client does not support signing", client: "Audit server does not support signing" };
 
@@ -272,4 +274,104 @@ export function insecureRestore(restored: DeclaredSettings): string | undefined 
   const values = insecureValues(restored);
   if (values.length === 0) return undefined;
   return `${values.join(", ")}: unsigned SMB traffic can be tampered with or relayed${values.some((v) => v.startsWith("client.enableInsecureGuestLogons")) ? ", and guest logons let any server impersonate a share" : ""}`;
+}
+
+/**
+ * Whether a side audited peers that do not sign when its log was read (before the run changed
+ * anything: audit turned on in the same run has logged nothing yet). Group Policy wins over the
+ * setting. Where neither says (a release whose cmdlet lacks the setting: KB5066913 on an older
+ * server, its audit turned on through the registry), a signing event in the log is the evidence
+ * that the audit is on; null: nothing shows either way.
+ */
+export function auditingOf(side: Side, enforced: Enforced, before: ObservedSettings, log: Pick<AuditLogFindings, "log" | "events">): boolean | null {
+  const name = AUDIT_SETTING[side];
+  const value = enforced[side][name]?.value ?? before[side][name];
+  if (typeof value === "boolean") return value;
+  return log.log === "available" && log.events > 0 ? true : null;
+}
+
+/** The host as it was before this resource changed it: its originals, and what it reports now for the rest. */
+export function beforeThisResource(now: ObservedSettings, originals: DeclaredSettings): ObservedSettings {
+  const before = { client: { ...now.client }, server: { ...now.server } };
+  for (const side of SIDES) {
+    for (const [name, original] of Object.entries(originals[side])) if (typeof original === "boolean") before[side][name] = original;
+  }
+  return before;
+}
+
+/**
+ * What a restore (onDelete "restore") would put back: the original of each declared setting
+ * whose declared value differs from it. A restore leaves what Group Policy enforces to the policy.
+ */
+export function restoreTargets(originals: DeclaredSettings, declared: DeclaredSettings, enforced: Enforced): DeclaredSettings {
+  const restored: DeclaredSettings = { client: {}, server: {} };
+  for (const side of SIDES) {
+    for (const [name, original] of Object.entries(originals[side])) {
+      if (declared[side][name] !== undefined && original !== declared[side][name] && enforced[side][name] === undefined) restored[side][name] = original;
+    }
+  }
+  return restored;
+}
+
+/** What a restore did put back: the settings it wrote, with the values the host reports after it. */
+export function restoredValues(written: SettingNames, after: ObservedSettings): DeclaredSettings {
+  const restored: DeclaredSettings = { client: {}, server: {} };
+  for (const side of SIDES) {
+    for (const name of written[side]) {
+      const value = after[side][name];
+      if (typeof value === "boolean") restored[side][name] = value;
+    }
+  }
+  return restored;
+}
+
+/**
+ * Originals a restore left as they are because Group Policy could not be seen (a domain
+ * controller's Security Options: an original written back could weaken it until a policy, if any,
+ * puts its value back), as `side.name (original X, left Y)`; a setting Group Policy enforces is
+ * the policy's, not left.
+ */
+export function leftByRestore(targets: DeclaredSettings, after: ObservedSettings, enforced: Enforced): string[] {
+  const left: string[] = [];
+  for (const side of SIDES) {
+    for (const [name, original] of Object.entries(targets[side])) {
+      const now = after[side][name];
+      if (typeof original === "boolean" && typeof now === "boolean" && now !== original && enforced[side][name] === undefined) left.push(`${side}.${name} (original ${original}, left ${now})`);
+    }
+  }
+  return left;
+}
+
+/** What the resource keeps in state: the declared settings, the host now, the originals it recorded, Group Policy, and what destroy does. */
+export interface KeptView {
+  declared: DeclaredSettings;
+  now: ObservedSettings;
+  originals: DeclaredSettings;
+  enforced: Enforced;
+  onDelete: "restore" | "retain";
+}
+
+/**
+ * What this resource's settings change for people on the host, against how the host was before
+ * this resource changed them (its originals; unmanaged settings as the host reports them now),
+ * plus what `destroy` would put back if that weakens the host. Stable across runs that change
+ * nothing: the audit findings, which change with every read, are the `readiness` output's.
+ */
+export function keptConsequences(view: KeptView): Consequence[] {
+  const out = consequencesOf({ before: beforeThisResource(view.now, view.originals), declared: view.declared, readiness: null, tense: "present" });
+  if (view.onDelete === "restore") {
+    const weakens = insecureRestore(restoreTargets(view.originals, view.declared, view.enforced));
+    if (weakens) out.push({ severity: "info", setting: "onDelete", text: `on destroy (onDelete: "restore") this host returns to ${weakens}` });
+  }
+  return out;
+}
+
+/**
+ * What the next up changes for people, as preview can know it without contacting the host: from
+ * the host's settings and audit findings as last seen (`observed` undefined: a host not read yet,
+ * or another host, as a replacement is).
+ */
+export function consequencesOfChange(declared: DeclaredSettings, observed: ObservedSettings | undefined, readiness: Readiness | null): Consequence[] {
+  if (!observed) return consequencesIfUnread(declared);
+  return consequencesOf({ before: observed, declared, readiness, tense: "future" });
 }

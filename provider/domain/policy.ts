@@ -2,17 +2,10 @@
 // original values to record, and whether the host ended up as declared.
 import type { Readiness } from "./impact";
 import { type Connection, DEFAULT_READINESS_DAYS, type KnownPolicyInputs, type PolicyInputs } from "./schema";
-import { ObservedSide, Side, SideSettings, SIDES } from "./settings";
+import { type DeclaredSettings, type ObservedSettings, Side, SideSettings, SIDES } from "./settings";
 
-export interface ObservedSettings {
-  client: ObservedSide;
-  server: ObservedSide;
-}
-
-export interface DeclaredSettings {
-  client: SideSettings;
-  server: SideSettings;
-}
+// The settings' shapes are settings.ts's (impact.ts needs them too, and imports nothing of this file).
+export type { DeclaredSettings, ObservedSettings } from "./settings";
 
 /**
  * The inputs as state records them: the schema's (schema.ts), known and validated, except that
@@ -66,7 +59,7 @@ export const PLUGIN_RESOURCE_TYPE = `${PLUGIN_PACKAGE}:index:${RESOURCE_TYPE_NAM
 /** Both front ends' type tokens: the same resource, the same rules (the policy pack judges both). */
 export const RESOURCE_TYPES: readonly string[] = [RESOURCE_TYPE, PLUGIN_RESOURCE_TYPE];
 
-/** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name (or the MDM policy's, see policySource). */
+/** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name (or the MDM policy's, see groupPolicySource). */
 export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
 
 /**
@@ -80,7 +73,7 @@ export type PolicyVisibility = { state: "known" } | { state: "unknown"; reason: 
 const MDM_PREFIX = "MDM (Intune)";
 
 /** A policy source for people: `Group Policy "<GPO>"`, or the MDM policy as the script names it. */
-export function policySource(gpo: string): string {
+export function groupPolicySource(gpo: string): string {
   return gpo.startsWith(MDM_PREFIX) ? gpo : `Group Policy "${gpo}"`;
 }
 
@@ -202,7 +195,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Drift that Group Policy caused: a declared value the host lost to the value a GPO enforces. */
-export function policyDrift(
+export function groupPolicyDrift(
   declared: DeclaredSettings,
   observed: ObservedSettings,
   enforced: PolicyEnforced,
@@ -212,7 +205,7 @@ export function policyDrift(
     for (const [name, want] of Object.entries(declared[side])) {
       const policy = enforced[side][name];
       if (policy && observed[side][name] !== want && observed[side][name] === policy.value) {
-        out.push(`${side}.${name}: ${policySource(policy.gpo)} set it back to ${policy.value}`);
+        out.push(`${side}.${name}: ${groupPolicySource(policy.gpo)} set it back to ${policy.value}`);
       }
     }
   }

@@ -128,6 +128,21 @@ export type SideSettings = Partial<Record<string, boolean>>;
 /** Observed values of one side: `null` means the host does not have that setting (older build). */
 export type ObservedSide = Record<string, boolean | null>;
 
+/** Every signing setting a host reported, both sides, in our names (null: the host lacks it). */
+export interface ObservedSettings {
+  client: ObservedSide;
+  server: ObservedSide;
+}
+
+/** Settings with a value, both sides, in our names: what a program declares, the originals a record keeps, what a restore puts back. */
+export interface DeclaredSettings {
+  client: SideSettings;
+  server: SideSettings;
+}
+
+/** Settings named without values, both sides, in our names (e.g. what a run wrote). */
+export type SettingNames = Record<Side, string[]>;
+
 /** The setting a host names by its cmdlet property on one side; undefined for a name we do not manage. */
 export function settingByCmdlet(side: Side, cmdletProperty: string): SettingDefinition | undefined {
   return SETTINGS[side].find((d) => d.cmdletProperty === cmdletProperty);

@@ -1,10 +1,23 @@
 // Runs smb-signing.ps1 on a host: the one remote run behind every provider operation. Builds
 // the request in cmdlet property names, moves it through the transport (retrying transient
-// faults within the operation's deadline), checks the reply's shape, and returns it in our names.
+// faults within the operation's deadline), checks the reply's shape, and returns it in the
+// domain's own types: settings in our names (domain/settings.ts), the audit logs as Readiness.
 import { z } from "zod";
 import type { Connection } from "../domain/schema";
-import { type DeclaredSettings, type ObservedSettings, type PolicyEnforced, type PolicyVisibility, policySource } from "../domain/policy";
-import { bothSidesFromCmdlet, fromCmdletProperties, settingByCmdlet, Side, SideSettings, toCmdletProperties } from "../domain/settings";
+import { groupPolicySource, type PolicyEnforced, type PolicyVisibility } from "../domain/policy";
+import { type AuditLogFindings, auditingOf, type Readiness } from "../domain/impact";
+import {
+  bothSidesFromCmdlet,
+  type DeclaredSettings,
+  fromCmdletProperties,
+  type ObservedSettings,
+  settingByCmdlet,
+  type SettingNames,
+  Side,
+  SideSettings,
+  SIDES,
+  toCmdletProperties,
+} from "../domain/settings";
 import { runOverSsh } from "../transport/ssh";
 import { runOverWinrm } from "../transport/winrm/client";
 import { HostError } from "../errors";
@@ -62,7 +75,8 @@ export interface SigningResult {
   source: "cmdlet" | "registry";
   before: ObservedSettings;
   after: ObservedSettings;
-  changed: string[];
+  /** The settings this run wrote, in our names (the reply's "side.CmdletProperty" entries). */
+  changed: SettingNames;
   /** The record on the host after this run (null: none). */
   record: HostRecord | null;
   /** Whether the record (if any) is this resource's: its id, released, or a format-1 record under one of its legacy names. */
@@ -70,11 +84,11 @@ export interface SigningResult {
   /** restore only: false when another resource owns the host now, so nothing was restored. */
   restored: boolean;
   /** What Group Policy enforces on this host, by side and setting (our names), and which GPO. */
-  policy: PolicyEnforced;
+  groupPolicy: PolicyEnforced;
   /** Whether Group Policy could be seen (null: the run did not read it, as a release does not). */
-  policyVisibility: PolicyVisibility | null;
+  groupPolicyVisibility: PolicyVisibility | null;
   /** What the SMB audit logs say (read and apply runs that asked for it), or null. */
-  audit: AuditReply | null;
+  readiness: Readiness | null;
   /** Sides whose settings could not be read (e.g. the Server service disabled), with the error; their `before`/`after` hold nothing. */
   unavailable: Partial<Record<Side, UnavailableSide>>;
   /** Services whose restart this run's registry writes may need before they take effect (Windows 7 / Server 2008 R2), e.g. ["LanmanServer"]. */
@@ -93,15 +107,6 @@ const scriptRunSchema = z.object({
   languageMode: z.string(),
   signature: z.object({ status: z.string(), signer: z.string(), thumbprint: z.string() }),
 });
-
-/** The SMB audit logs as the script reads them (see smb-signing.ps1, Get-AuditFindings). */
-export interface AuditReply {
-  readAt: string;
-  days: number;
-  server: AuditLogReply;
-  client: AuditLogReply;
-}
-export type AuditLogReply = z.infer<typeof auditLogSchema>;
 
 // The reply's shape, checked before any of it is believed: a reply of another shape is a typed
 // badReply, never a crash further on.
@@ -128,7 +133,8 @@ const recordSchema = z.object({
   originals: z.object({ client: sideValues.optional(), server: sideValues.optional() }),
 });
 const enforcedSide = z.record(z.string(), z.object({ value: z.boolean(), gpo: z.string() }));
-const policySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
+/** What Group Policy enforces, as the reply gives it (not domain/schema.ts's policySchema, the resource's inputs). */
+const groupPolicySchema = z.object({ client: enforcedSide.optional(), server: enforcedSide.optional() });
 const visibilitySchema = z.union([
   z.object({ state: z.literal("known") }),
   z.object({ state: z.literal("unknown"), cause: z.enum(["rsopLoggingOff", "rsopQueryFailed", "noGpoInstances"]), detail: z.string() }),
@@ -156,7 +162,7 @@ const okReplySchema = z.object({
   record: recordSchema.nullish(),
   ours: z.boolean(),
   restored: z.boolean().nullish(),
-  policy: policySchema.nullish(),
+  policy: groupPolicySchema.nullish(),
   policyVisibility: visibilitySchema.nullish(),
   audit: auditSchema.nullish(),
   unavailable: unavailableSchema.nullish(),
@@ -171,7 +177,7 @@ const errorDetailSchema = z.object({
   changed: z.array(z.string()).nullish(),
   record: recordSchema.nullish(),
   ours: z.boolean(),
-  policy: policySchema.nullish(),
+  policy: groupPolicySchema.nullish(),
   unavailable: unavailableSchema.nullish(),
   restartNeeded: z.array(z.string()).nullish(),
   policyVisibility: visibilitySchema.nullish(),
@@ -190,6 +196,9 @@ export interface Ownership {
   legacyOwners?: string[];
   takeOwnership?: boolean;
 }
+
+/** One audit log as the script reads it (see smb-signing.ps1, Get-AuditFindings). */
+type AuditLogReply = z.infer<typeof auditLogSchema>;
 
 /** Read the SMB audit logs of the last `days` days, at most `maxEvents` events per log. */
 export interface AuditRequest {
@@ -259,8 +268,8 @@ export function decodeReply(where: string, result: Parameters<typeof parseReply>
   try {
     reply = parseReply(where, result);
   } catch (err) {
-    if (err instanceof HostError && err.kind === "policyConflict") throw policyConflict(where, err);
-    if (err instanceof HostError && err.kind === "policyUnknown") throw policyUnknown(where, err);
+    if (err instanceof HostError && err.kind === "policyConflict") throw groupPolicyConflict(where, err);
+    if (err instanceof HostError && err.kind === "policyUnknown") throw groupPolicyUnseen(where, err);
     if (err instanceof HostError && err.kind === "ownedElsewhere") throw ownedElsewhere(where, err, ownerLabel);
     // An error reply after the host changed something (or wrote its record) still says what the
     // host had before; what it has now is unknown, so `after` repeats `before` until the next read.
@@ -301,12 +310,12 @@ function ownedElsewhere(where: string, err: HostError, ownerLabel: string): Host
 }
 
 /** A policy conflict in the words of the program: `server.requireSigning`, the GPO and its value. */
-function policyConflict(where: string, err: HostError): HostError {
+function groupPolicyConflict(where: string, err: HostError): HostError {
   const conflicts = z.array(conflictSchema).safeParse((err as { reply?: { conflicts?: unknown } }).reply?.conflicts);
   if (!conflicts.success || conflicts.data.length === 0) return new HostError("badReply", where, "a policy conflict reply without its conflicts");
   const described = conflicts.data.map((c) => {
     const def = settingByCmdlet(c.side, c.name);
-    return `${c.side}.${def?.name ?? c.name} is declared ${c.declared}, but ${policySource(c.gpo)} enforces ${c.enforced}`;
+    return `${c.side}.${def?.name ?? c.name} is declared ${c.declared}, but ${groupPolicySource(c.gpo)} enforces ${c.enforced}`;
   });
   const mdm = conflicts.data.some((c) => c.source === "mdm");
   return new HostError(
@@ -337,14 +346,14 @@ const UNSEEN_FIX: Record<"rsopLoggingOff" | "rsopQueryFailed" | "noGpoInstances"
 };
 
 /** A change refused because the domain controller's policy cannot be seen: which settings, why, and the fix. */
-function policyUnknown(where: string, err: HostError): HostError {
+function groupPolicyUnseen(where: string, err: HostError): HostError {
   const reply = (err as { reply?: { unconfirmed?: unknown; policyVisibility?: unknown } }).reply;
   const unconfirmed = z.array(z.string()).safeParse(reply?.unconfirmed);
   const visibility = visibilitySchema.safeParse(reply?.policyVisibility);
   if (!unconfirmed.success || !visibility.success || visibility.data.state !== "unknown") return new HostError("badReply", where, "a policyUnknown reply without its settings or cause");
   const names = unconfirmed.data.map((entry) => {
-    const [side, cmdletName] = entry.split(".") as ["client" | "server", string];
-    return `${side}.${settingByCmdlet(side, cmdletName)?.name ?? cmdletName}`;
+    const { side, name } = cmdletEntry(entry);
+    return `${side}.${name}`;
   });
   const reason = (visibilityReason(visibility.data) as { reason: string }).reason;
   return Object.assign(
@@ -358,24 +367,66 @@ function policyUnknown(where: string, err: HostError): HostError {
   );
 }
 
-/** A reply in cmdlet property names, as our names. */
+/** A reply's "side.CmdletProperty" entry in our names (a property we do not manage keeps its cmdlet name). */
+function cmdletEntry(entry: string): { side: Side; name: string; known: boolean } {
+  const [side, cmdletName] = entry.split(".") as [Side, string];
+  const def = SIDES.includes(side) ? settingByCmdlet(side, cmdletName) : undefined;
+  return { side, name: def?.name ?? cmdletName, known: def !== undefined };
+}
+
+/** The settings a reply says were written, in our names; entries for settings we do not manage are dropped. */
+function changedSettings(entries: readonly string[]): SettingNames {
+  const out: SettingNames = { client: [], server: [] };
+  for (const entry of entries) {
+    const { side, name, known } = cmdletEntry(entry);
+    if (known) out[side].push(name);
+  }
+  return out;
+}
+
+/** One audit log's findings in the domain's words (impact.ts), with whether the side audits (auditingOf). */
+function auditLogFindings(r: AuditLogReply, auditing: boolean | null): AuditLogFindings {
+  return {
+    log: r.log,
+    auditing,
+    signingEventIds: [...r.signingIds],
+    events: r.events,
+    truncated: r.truncated,
+    peerCount: r.peerCount,
+    peers: r.peers.map((p) => ({ peer: p.peer, events: p.events, eventIds: p.ids, lastSeen: p.lastSeen })),
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+/** A reply in cmdlet property names, as the domain's types. */
 function toResult(reply: OkReply, authentication: Authentication | undefined): SigningResult {
   const observed = (raw: OkReply["before"]): ObservedSettings => ({
     client: fromCmdletProperties("client", raw.client),
     server: fromCmdletProperties("server", raw.server),
   });
+  const before = observed(reply.before);
+  const groupPolicy = bothSidesFromCmdlet(reply.policy ?? {});
+  const audit = reply.audit;
+  const readiness: Readiness | null = audit
+    ? {
+        readAt: audit.readAt,
+        days: audit.days,
+        server: auditLogFindings(audit.server, auditingOf("server", groupPolicy, before, audit.server)),
+        client: auditLogFindings(audit.client, auditingOf("client", groupPolicy, before, audit.client)),
+      }
+    : null;
   return {
     hostFacts: reply.host,
     source: reply.source,
-    before: observed(reply.before),
+    before,
     after: observed(reply.after),
-    changed: [...(reply.changed ?? [])],
+    changed: changedSettings(reply.changed ?? []),
     record: reply.record ? { ...reply.record, originals: bothSidesFromCmdlet(reply.record.originals) } : null,
     ours: reply.ours,
     restored: reply.restored === true,
-    policy: bothSidesFromCmdlet(reply.policy ?? {}),
-    policyVisibility: reply.policyVisibility ? visibilityReason(reply.policyVisibility) : null,
-    audit: reply.audit ? { ...reply.audit, server: { ...reply.audit.server }, client: { ...reply.audit.client } } : null,
+    groupPolicy,
+    groupPolicyVisibility: reply.policyVisibility ? visibilityReason(reply.policyVisibility) : null,
+    readiness,
     unavailable: { ...reply.unavailable },
     restartNeeded: [...(reply.restartNeeded ?? [])],
     scriptRun: reply.script ? { ...reply.script, signature: { ...reply.script.signature } } : null,

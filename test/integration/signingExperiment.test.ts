@@ -76,7 +76,7 @@ describe("the real-host experiment (test/windows/signingExperiment.ts) against s
 
     const audit = await phase("current", "audit", out);
     assert.equal(audit.code, 0, audit.stdout);
-    const logs = audit.report.steps[0].result!.audit;
+    const logs = audit.report.steps[0].result!.readiness;
     assert.ok(logs, "the script read the audit logs");
     assert.deepEqual([logs.server.log, logs.client.log], ["available", "available"]);
 

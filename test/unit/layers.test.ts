@@ -1,6 +1,8 @@
 // The provider's layers import in one direction: domain, errors and the engine's diagnostics
-// channel (engineLog) at the bottom, transports on them, the host protocol on the transports,
-// operations on the host, the resource on top. Read from the sources' import statements;
+// channel (engineLog) at the bottom, transports on them, the host protocol on the transports, an
+// operation's plan on the host, operations on both, the resource on top; and no module imports
+// itself back through others (no cycle, type-only imports included), within a layer as across.
+// Read from the sources' import statements;
 // CONTRIBUTING.md (Layout) describes the same graph.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -23,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   types: [],
   transport: ["domain", "errors", "types"],
   host: ["transport", "domain", "errors"],
-  operations: ["host", "transport", "domain", "errors", "engineLog"],
+  plan: ["host", "domain"],
+  operations: ["plan", "host", "transport", "domain", "errors", "engineLog"],
   dynamicProvider: ["domain"],
   secrets: ["domain"],
   resource: ["dynamicProvider", "domain", "secrets"],
@@ -39,11 +42,35 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Relative imports of a source file, resolved to files. */
+/** Relative imports of a source file (`import type` and `export ... from` included), resolved to files. */
 function importsOf(file: string): string[] {
-  const text = fs.readFileSync(file, "utf8");
+  return importsOfText(file, fs.readFileSync(file, "utf8"));
+}
+
+function importsOfText(file: string, text: string): string[] {
   const specifiers = [...text.matchAll(/(?:from|import|require)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map((m) => m[1]);
   return specifiers.map((s) => path.resolve(path.dirname(file), s) + ".ts");
+}
+
+/** Every cycle of the import graph, each as its files in import order, the first repeated at the end (depth-first search). */
+function cycles(graph: Map<string, string[]>): string[][] {
+  const found: string[][] = [];
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const visit = (file: string): void => {
+    stack.push(file);
+    onStack.add(file);
+    for (const target of graph.get(file) ?? []) {
+      if (onStack.has(target)) found.push([...stack.slice(stack.indexOf(target)), target].map((f) => path.relative(PROVIDER, f)));
+      else if (!done.has(target)) visit(target);
+    }
+    stack.pop();
+    onStack.delete(file);
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) if (!done.has(file)) visit(file);
+  return found;
 }
 
 /** Every import that goes against the allowed direction, as "from -> to". */
@@ -67,6 +94,22 @@ describe("the provider's layers", () => {
     assert.ok(graph.size > 15, `${graph.size} files`);
     for (const imports of graph.values()) for (const target of imports) assert.ok(fs.existsSync(target), `${target} exists`);
     assert.deepEqual(violations(graph), []);
+  });
+
+  it("hold no import cycle: no module imports itself back through others, type imports included", () => {
+    assert.deepEqual(cycles(graph), []);
+  });
+
+  it("can tell a cycle, a type-only import closing it (the settings' shapes imported back from policy.ts)", () => {
+    const settings = path.join(PROVIDER, "domain", "settings.ts");
+    const policy = path.join(PROVIDER, "domain", "policy.ts");
+    assert.ok(graph.get(policy)!.includes(settings), "policy.ts imports settings.ts");
+    const bad = new Map(graph);
+    bad.set(settings, [...graph.get(settings)!, policy]);
+    const found = cycles(bad);
+    assert.ok(found.some((c) => c.includes("domain/settings.ts") && c.includes("domain/policy.ts")), JSON.stringify(found));
+    const typeOnly = 'import type { PolicyOutputs } from "./policy";\n';
+    assert.deepEqual(importsOfText(settings, typeOnly), [policy]);
   });
 
   it("can tell an import against the direction (a transport using the host protocol)", () => {

@@ -375,7 +375,7 @@ function assertSigningResult(r: SigningResult): void {
       for (const v of Object.values(observed[side])) assert.ok(v === null || typeof v === "boolean");
     }
   }
-  assert.ok(Array.isArray(r.changed) && r.changed.every((c) => typeof c === "string"));
+  for (const side of SIDES) assert.ok(r.changed[side].every((name) => SETTINGS[side].some((d) => d.name === name)), `changed.${side} in our names`);
   if (r.record !== null) {
     assert.equal(typeof r.record.ownerLabel, "string");
     assert.equal(typeof r.record.ownerId, "string");

@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import { consequencesOf, Readiness } from "../../provider/domain/impact";
 import type { ObservedSettings } from "../../provider/domain/policy";
 import { decodeReply } from "../../provider/host/signingScript";
-import { readinessOf } from "../../provider/operations";
 import { auditEvent, AuditEventData, HostState, newHostState, PresetName, PRESETS, SMB_AUDIT_EVENTS, smbConnect, SmbPeer } from "../simhost/model";
 import { loadInterpreter, runShipped } from "./shippedScripts";
 
@@ -30,7 +29,7 @@ function read(state: HostState): { server: LogReply; client: LogReply; readiness
   assert.equal(run.exitCode, 0, run.stdout + run.stderr);
   const audit = run.reply!.audit as { server: LogReply; client: LogReply };
   const result = decodeReply("host", { stdout: Buffer.from(run.stdout), stderr: Buffer.alloc(0), exitCode: run.exitCode });
-  return { ...audit, readiness: readinessOf(result)! };
+  return { ...audit, readiness: result.readiness! };
 }
 
 const peersOf = (log: LogReply) => log.peers.map((p) => [p.peer, p.events, p.ids]);

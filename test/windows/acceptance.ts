@@ -331,7 +331,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     const r = await readHost();
     report.hostFacts = r.hostFacts;
     report.settingsSource = r.source;
-    report.policyManaged = r.policy;
+    report.policyManaged = r.groupPolicy;
     report.recordBefore = r.record;
     report.before = r.after;
     // A record this owner left (an earlier run cut short) is restored by this run's delete: only
@@ -352,7 +352,7 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     return finish();
   }
   const before = first.after;
-  const { declared, notDeclared } = declarationOf(before, first.policy);
+  const { declared, notDeclared } = declarationOf(before, first.groupPolicy);
   report.declared = declared;
   report.notDeclared = notDeclared;
   report.acknowledgeInsecureSettings = findWeakenings(declared).length > 0;

@@ -298,8 +298,9 @@ export function formatPhase(r: PhaseReport): string {
     const outcome = s.error ? `FAILED ${s.error.kind}: ${s.error.message}` : s.ok ? "OK" : `NOT AS EXPECTED: ${s.problems.join("; ")}`;
     lines.push(`${column}${s.name}: ${outcome}`);
     if (s.result) {
-      lines.push(`   changed ${s.result.changed.join(", ") || "nothing"}; record ${s.result.record ? `owned by ${s.result.record.ownerLabel}, originals ${JSON.stringify(s.result.record.originals)}` : "none"}`);
-      if (s.result.audit) lines.push(`   audit ${JSON.stringify(s.result.audit)}`);
+      const changed = SIDES.flatMap((side) => s.result!.changed[side].map((name) => `${side}.${name}`));
+      lines.push(`   changed ${changed.join(", ") || "nothing"}; record ${s.result.record ? `owned by ${s.result.record.ownerLabel}, originals ${JSON.stringify(s.result.record.originals)}` : "none"}`);
+      if (s.result.readiness) lines.push(`   audit ${JSON.stringify(s.result.readiness)}`);
     }
   }
   for (const note of r.notes) lines.push(`note: ${note}`);
