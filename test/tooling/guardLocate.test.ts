@@ -79,6 +79,20 @@ describe("guard locator", () => {
     assert.equal(after, `export const settings = {\n  verify: false,\n};\n`);
   });
 
+  it("leaves out grouping parentheses a formatter adds or removes, and keeps the replaced range balanced", () => {
+    const before = `export const own = (r: R) => (r.ours ? r.record : undefined);\nexport function judge(a: boolean, b: boolean) {\n  return a || b;\n}\n`;
+    const after = `export const own = (r: R) =>\n  r.ours ? r.record : undefined;\nexport function judge(a: boolean, b: boolean) {\n  return (\n    a ||\n    b\n  );\n}\n`;
+    for (const [text, line] of [[before, 1], [after, 2]] as const) {
+      const l = locator({ "provider/o.ts": text });
+      assert.equal(l.locate({ id: "o", symbol: "own", find: "(r.ours ? r.record : undefined)" }).line, line);
+      // Replacing `return a || b` (no semicolon) takes the formatter's parentheses along.
+      const { after: mutated } = l.remove({ id: "j", symbol: "judge", find: "return a || b", replace: "return a" });
+      assert.match(mutated, /return a;\n\}/);
+    }
+    // A call's parentheses still count.
+    assert.throws(() => locator({ "provider/o.ts": before }).locate({ id: "c", symbol: "judge", find: "return a() || b" }), /not in judge/);
+  });
+
   it("follows the declaration to another file (the guard's file is then only a stale hint)", () => {
     const moved = ORIGINAL.replace("export function other", "function other");
     const l = locator({ "provider/check.ts": "export { checkHost } from './checks/host';\n", "provider/checks/host.ts": moved });

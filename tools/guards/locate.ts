@@ -1,8 +1,8 @@
 // Finds a guard's code by behaviour-preserving landmarks rather than exact text: the declaration
 // that holds it (`symbol`, searched across the repository's TypeScript with the compiler API, so
 // it follows a function to another file) and its `find` compared token by token (the TypeScript
-// scanner; whitespace, comments, quote style and trailing commas do not count), so a formatter or
-// a move does not break a guard. Used by the runner (run.ts, also its --locate mode) and by
+// scanner; whitespace, comments, quote style, trailing commas and grouping parentheses do not
+// count), so a formatter or a move does not break a guard. Used by the runner (run.ts, also its --locate mode) and by
 // test/unit/guards.test.ts.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -119,13 +119,48 @@ export function isTypeScript(file: string): boolean {
   return /\.[cm]?tsx?$/.test(file);
 }
 
+/** Tokens after which `(` opens a call, a declaration's parameters or a statement's condition, not a grouping. */
+const CALLS_AFTER = new Set([
+  ts.SyntaxKind.Identifier,
+  ts.SyntaxKind.PrivateIdentifier,
+  ts.SyntaxKind.CloseParenToken,
+  ts.SyntaxKind.CloseBracketToken,
+  ts.SyntaxKind.GreaterThanToken,
+  ts.SyntaxKind.QuestionDotToken,
+  ts.SyntaxKind.TemplateTail,
+  ts.SyntaxKind.NoSubstitutionTemplateLiteral,
+  ts.SyntaxKind.IfKeyword,
+  ts.SyntaxKind.WhileKeyword,
+  ts.SyntaxKind.ForKeyword,
+  ts.SyntaxKind.SwitchKeyword,
+  ts.SyntaxKind.CatchKeyword,
+  ts.SyntaxKind.FunctionKeyword,
+  ts.SyntaxKind.ImportKeyword,
+  ts.SyntaxKind.SuperKeyword,
+  ts.SyntaxKind.ThisKeyword,
+  ts.SyntaxKind.WithKeyword,
+]);
+
+/** A pair of grouping parentheses left out of the tokens: where each stands (the closing one may lie beyond a fragment). */
+interface Group {
+  open: number;
+  close?: number;
+}
+
+interface Scanned {
+  tokens: Token[];
+  groups: Group[];
+}
+
 /**
- * The TypeScript tokens of `text` without whitespace and comments, and without a comma that
- * stands right before a closing bracket. The scanner alone cannot tell a regular expression from a
- * division, nor a template's `}` from a block's: the previous token and a stack of open braces
- * decide, as the parser would for ordinary code. `text` may be a fragment.
+ * The TypeScript tokens of `text` without whitespace and comments, without a comma that stands
+ * right before a closing bracket, and without grouping parentheses (a `(` that does not follow a
+ * callee, a declaration's name or `if`/`while`/...; with its `)`), which a formatter adds and
+ * removes (`return (a || b);`, `=> (c ? x : y)`). The scanner alone cannot tell a regular
+ * expression from a division, nor a template's `}` from a block's: the previous token and a stack
+ * of open braces decide, as the parser would for ordinary code. `text` may be a fragment.
  */
-export function tokenize(text: string): Token[] {
+function scan(text: string): Scanned {
   const scanner = ts.createScanner(ts.ScriptTarget.Latest, /*skipTrivia*/ true, ts.LanguageVariant.Standard, text);
   const raw: Array<Token & { kind: ts.SyntaxKind }> = [];
   const braces: Array<"block" | "template"> = [];
@@ -150,14 +185,39 @@ export function tokenize(text: string): Token[] {
     raw.push({ kind, key, start: scanner.getTokenStart(), end: scanner.getTokenEnd() });
     previous = kind;
   }
+  // Grouping parentheses, paired.
+  const dropped = new Set<number>();
+  const groups: Group[] = [];
+  const open: Array<{ index: number; grouping: boolean }> = [];
+  raw.forEach((t, i) => {
+    if (t.kind === ts.SyntaxKind.OpenParenToken) {
+      const grouping = i === 0 || !CALLS_AFTER.has(raw[i - 1].kind);
+      open.push({ index: i, grouping });
+      if (grouping) dropped.add(i);
+    } else if (t.kind === ts.SyntaxKind.CloseParenToken && open.length > 0) {
+      const o = open.pop()!;
+      if (o.grouping) {
+        dropped.add(i);
+        groups.push({ open: raw[o.index].start, close: t.start });
+      }
+    }
+  });
+  for (const o of open) if (o.grouping) groups.push({ open: raw[o.index].start });
   const tokens: Token[] = [];
   for (let i = 0; i < raw.length; i++) {
     const { kind, key, start, end } = raw[i];
-    if (kind === ts.SyntaxKind.CommaToken && i + 1 < raw.length && CLOSERS.has(raw[i + 1].kind)) {
+    if (dropped.has(i)) continue;
+    const next = raw.slice(i + 1).find((_, j) => !dropped.has(i + 1 + j));
+    if (kind === ts.SyntaxKind.CommaToken && next && CLOSERS.has(next.kind)) {
       if (tokens.length > 0) tokens[tokens.length - 1].commaEnd = end;
     } else tokens.push({ key, start, end });
   }
-  return tokens;
+  return { tokens, groups };
+}
+
+/** The tokens `find` and the source are compared by (see scan). */
+export function tokenize(text: string): Token[] {
+  return scan(text).tokens;
 }
 
 const COMMA_KEY = `${ts.SyntaxKind.CommaToken}:,`;
@@ -167,7 +227,7 @@ const COMMA_KEY = `${ts.SyntaxKind.CommaToken}:,`;
  * the character range [from, to). A comma ending `find` also matches where the source has none
  * because a closing bracket follows (a formatter's trailing comma).
  */
-function tokenMatches(tokens: Token[], find: Token[], from: number, to: number): Array<{ start: number; end: number }> {
+function tokenMatches({ tokens, groups }: Scanned, find: Token[], from: number, to: number): Array<{ start: number; end: number }> {
   let wanted = find;
   let optionalComma = false;
   if (wanted.length > 1 && wanted[wanted.length - 1].key === COMMA_KEY) {
@@ -189,10 +249,30 @@ function tokenMatches(tokens: Token[], find: Token[], from: number, to: number):
     // the source keeps it as a token or it was dropped before a closing bracket.
     if (optionalComma && next?.key === COMMA_KEY && next.end <= to) end = next.end;
     else if (optionalComma && last.commaEnd !== undefined && last.commaEnd <= to) end = last.commaEnd;
-    found.push({ start: tokens[i].start, end });
+    found.push(balanced(groups, tokens[i].start, end));
     i += wanted.length - 1;
   }
   return found;
+}
+
+/** [start, end) widened so that it holds both or neither of each pair of grouping parentheses: replacing it leaves them balanced. */
+function balanced(groups: Group[], start: number, end: number): { start: number; end: number } {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const g of groups) {
+      if (g.close === undefined) continue;
+      const openIn = g.open >= start && g.open < end;
+      const closeIn = g.close >= start && g.close < end;
+      if (openIn && !closeIn) {
+        end = g.close + 1;
+        changed = true;
+      } else if (closeIn && !openIn) {
+        start = g.open;
+        changed = true;
+      }
+    }
+  }
+  return { start, end };
 }
 
 function escapeRegExp(text: string): string {
@@ -278,19 +358,19 @@ export function declarationsOf(file: string, text: string): Declaration[] {
 
 /** Parses each file once; tokens and declarations are computed when first asked for. */
 export class Locator {
-  private readonly tokenCache = new Map<string, Token[]>();
+  private readonly tokenCache = new Map<string, Scanned>();
   private declarationCache?: Map<string, Declaration[]>;
   private readonly fileDeclarations = new Map<string, Declaration[]>();
 
   constructor(readonly repo: Repo) {}
 
-  tokens(file: string): Token[] {
-    let tokens = this.tokenCache.get(file);
-    if (!tokens) {
-      tokens = tokenize(this.text(file));
-      this.tokenCache.set(file, tokens);
+  private scanned(file: string): Scanned {
+    let scanned = this.tokenCache.get(file);
+    if (!scanned) {
+      scanned = scan(this.text(file));
+      this.tokenCache.set(file, scanned);
     }
-    return tokens;
+    return scanned;
   }
 
   text(file: string): string {
@@ -323,7 +403,7 @@ export class Locator {
   /** Occurrences of `find` in `file` within [from, to). */
   matches(file: string, find: string, from = 0, to = Infinity): Array<{ start: number; end: number }> {
     if (!isTypeScript(file)) return textMatches(this.text(file), find, from, to);
-    return tokenMatches(this.tokens(file), tokenize(find), from, to);
+    return tokenMatches(this.scanned(file), tokenize(find), from, to);
   }
 
   /**
