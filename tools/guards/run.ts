@@ -5,7 +5,7 @@
 // run on an unmodified copy and must pass there, so a failure afterwards is the mutation's doing.
 // A guard's code is found by its declaration and tokens (locate.ts), not its exact text.
 // `run.js --locate [id ...]`: only checks that every guard's code is found exactly once (no copy,
-// no build, a second or two) and says where.
+// no build, a few seconds) and says where.
 import * as crypto from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
