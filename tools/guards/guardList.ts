@@ -1,8 +1,10 @@
-// The guard list (tools/guards/guards.json): each security or integrity check in provider/, the
-// exact source text that removes it, and the tests that must fail without it. Read by the
-// runner (run.ts) and by the unit test that keeps the list, the sources and docs/guards.md agreeing.
+// The guard list (tools/guards/guards.json): each security or integrity check in provider/, where
+// its code is (the declaration holding it, and its tokens), the code that removes it, and the
+// tests that must fail without it. Read by the runner (run.ts) and by the unit test that keeps
+// the list, the sources and docs/guards.md agreeing; locate.ts finds each guard's code.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { GuardSite, Located, Locator, Repo, repoOnDisk } from "./locate";
 
 export interface GuardTest {
   /** The compiled test file, relative to the checkout: dist/test/.../x.test.js. */
@@ -11,12 +13,22 @@ export interface GuardTest {
   name: string;
 }
 
-export interface Guard {
+export interface Guard extends GuardSite {
   id: string;
   description: string;
-  /** The source file, relative to the checkout. */
-  file: string;
-  /** Text found exactly once in `file`; replacing it with `replace` removes the guard. */
+  /**
+   * The declaration holding the guarded code (`fn`, `Class.method`, `CONST`, `object.member`),
+   * searched in every source file, so the guard follows it to another file.
+   */
+  symbol?: string;
+  /** The source file, relative to the checkout: without `symbol` where to look; with it, a hint. */
+  file?: string;
+  /**
+   * The code the guard is, matched by TypeScript tokens (whitespace, comments, quote style and a
+   * trailing comma before a closing bracket do not count; in a PowerShell script, by text with
+   * any whitespace): it must occur exactly once in the symbol (or file). Replacing the matched
+   * code with `replace` removes the guard.
+   */
   find: string;
   replace: string;
   /** Each of these must fail once the guard is removed. */
@@ -32,22 +44,30 @@ export function loadGuards(root: string = REPO_ROOT): Guard[] {
   return (JSON.parse(fs.readFileSync(path.join(root, GUARDS_FILE), "utf8")) as { guards: Guard[] }).guards;
 }
 
-/** How often `find` occurs in `text` (non-overlapping). */
-export function occurrences(text: string, find: string): number {
-  if (find.length === 0) return 0;
-  return text.split(find).length - 1;
-}
-
 /** The source of a compiled test file: dist/test/unit/x.test.js -> test/unit/x.test.ts. */
 export function testSource(compiled: string): string {
   return compiled.replace(/^dist\//, "").replace(/\.js$/, ".ts");
 }
 
-/** `source` with the guard removed; throws unless its text occurs exactly once. */
-export function removeGuard(guard: Guard, source: string): string {
-  const found = occurrences(source, guard.find);
-  if (found !== 1) {
-    throw new Error(`guard ${guard.id}: the text to remove occurs ${found} times in ${guard.file} (must be exactly once): ${JSON.stringify(guard.find)}`);
-  }
-  return source.replace(guard.find, () => guard.replace);
+export interface Resolved {
+  guard: Guard;
+  /** Where its code is, or why it could not be placed uniquely. */
+  at?: Located;
+  error?: string;
+}
+
+/**
+ * Every guard located (a dry run of the guard check: no copy, no build): each must resolve to
+ * exactly one place, and its replacement must change the file. Shared by `run.js --locate` and
+ * test/unit/guards.test.ts.
+ */
+export function locateAll(guards: Guard[], repo: Repo = repoOnDisk(REPO_ROOT)): Resolved[] {
+  const locator = new Locator(repo);
+  return guards.map((guard) => {
+    try {
+      return { guard, at: locator.remove(guard).at };
+    } catch (err) {
+      return { guard, error: (err as Error).message };
+    }
+  });
 }

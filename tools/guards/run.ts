@@ -3,12 +3,16 @@
 // replaced, a tsc build, and the guard's tests run; each listed test must fail ("caught"). A guard
 // whose listed tests pass anyway is reported SURVIVED, and the exit code is 1. The same tests first
 // run on an unmodified copy and must pass there, so a failure afterwards is the mutation's doing.
+// A guard's code is found by its declaration and tokens (locate.ts), not its exact text.
+// `run.js --locate [id ...]`: only checks that every guard's code is found exactly once (no copy,
+// no build, a few seconds) and says where.
 import * as crypto from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { GuardTest, loadGuards, removeGuard, REPO_ROOT } from "./guardList";
+import { GuardTest, loadGuards, locateAll, REPO_ROOT } from "./guardList";
+import { isSourceFile, Locator, Repo } from "./locate";
 
 /** Longest a test file may run before it counts as hung (the e2e file takes about 10 s). */
 const RUN_TIMEOUT_MS = 10 * 60 * 1000;
@@ -39,6 +43,14 @@ function checkoutFiles(): Snapshot {
     if (fs.existsSync(at)) files.set(file, { content: fs.readFileSync(at), mode: fs.statSync(at).mode & 0o777 });
   }
   return files;
+}
+
+/** The snapshot as the locator reads it. */
+function snapshotRepo(files: Snapshot): Repo {
+  return {
+    sourceFiles: () => [...files.keys()].filter(isSourceFile).sort(),
+    read: (file) => files.get(file)?.content.toString("utf8"),
+  };
 }
 
 /**
@@ -163,14 +175,18 @@ const label = (t: GuardTest) => `${t.file.replace(/^dist\//, "")} › ${t.name}`
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const locateOnly = args.includes("--locate");
+  const only = args.filter((a) => a !== "--locate");
   const all = loadGuards();
   const unknown = only.filter((id) => !all.some((g) => g.id === id));
   if (unknown.length > 0) throw new Error(`no such guard: ${unknown.join(", ")}`);
   const guards = all.filter((g) => only.length === 0 || only.includes(g.id));
+  if (locateOnly) return locate(guards);
   const files = checkoutFiles();
-  // Every guard's text must be there before minutes are spent: fail loudly now.
-  for (const g of guards) removeGuard(g, files.get(g.file)?.content.toString("utf8") ?? "");
+  const locator = new Locator(snapshotRepo(files));
+  // Every guard's code must be found, once, before minutes are spent: fail loudly now.
+  const removals = new Map(guards.map((g) => [g.id, locator.remove(g)]));
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "smb-guards-logs-"));
 
   const allTests = guards.flatMap((g) => g.tests);
@@ -198,13 +214,11 @@ async function main(): Promise<number> {
       const runs = await inScratch(
         files,
         (dir) => {
-          const file = path.join(dir, guard.file);
-          const original = fs.readFileSync(file, "utf8");
-          const mutated = removeGuard(guard, original);
-          fs.writeFileSync(file, mutated);
+          const { file, before, after } = removals.get(guard.id)!;
+          fs.writeFileSync(path.join(dir, file), after);
           // A shipped script's pin is updated as a developer would after editing the script, so
           // that only a behavioural test can catch the removal (the pin test is never listed).
-          if (guard.file.startsWith("provider/scripts/")) repin(dir, original, mutated);
+          if (file.startsWith("provider/scripts/")) repin(dir, before, after);
         },
         guard.tests,
         log,
@@ -230,7 +244,8 @@ async function main(): Promise<number> {
       notes.push((err as Error).message.split("\n").slice(0, 6).join("\n    "));
     }
     const tests = guard.tests.length === 1 ? "1 test" : `${guard.tests.length} tests`;
-    console.log(`${verdict.padEnd(8)} ${guard.id.padEnd(width)}  ${guard.file}  (${tests}, ${seconds(Date.now() - guardStart)})`);
+    const { file, at } = removals.get(guard.id)!;
+    console.log(`${verdict.padEnd(8)} ${guard.id.padEnd(width)}  ${file}:${at.line}  (${tests}, ${seconds(Date.now() - guardStart)})`);
     for (const note of notes) console.log(`    ${note}`);
   }
   const total = Math.round((Date.now() - started) / 1000);
@@ -238,6 +253,22 @@ async function main(): Promise<number> {
     `guards: ${guards.length} guards, ${tally.caught} caught, ${tally.survived} survived, ${tally.errors} errors, in ${Math.floor(total / 60)} min ${total % 60} s (logs: ${logDir})`,
   );
   return tally.survived + tally.errors > 0 ? 1 : 0;
+}
+
+/** `--locate`: every guard's code found exactly once, and where; exit 1 if any is not. */
+function locate(guards: ReturnType<typeof loadGuards>): number {
+  const started = Date.now();
+  const resolved = locateAll(guards);
+  const width = Math.max(...guards.map((g) => g.id.length));
+  for (const { guard, at, error } of resolved) {
+    if (at) {
+      const moved = guard.file && guard.file !== at.file ? `  (moved from ${guard.file})` : "";
+      console.log(`found    ${guard.id.padEnd(width)}  ${at.file}:${at.line}${guard.symbol ? `  in ${guard.symbol}` : ""}${moved}`);
+    } else console.log(`MISSING  ${guard.id.padEnd(width)}  ${error}`);
+  }
+  const missing = resolved.filter((r) => r.error).length;
+  console.log(`guards: ${guards.length} guards, ${guards.length - missing} found exactly once, ${missing} not, in ${seconds(Date.now() - started)}`);
+  return missing > 0 ? 1 : 0;
 }
 
 main().then(
