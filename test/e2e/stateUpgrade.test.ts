@@ -255,6 +255,8 @@ describe("state written by earlier versions: refresh, update and destroy, throug
       await upgrade(p, TYPE_OF.plugin, PLUGIN, "plugin.json", placeholderValues(PLUGIN, "p-"), declare, (r) => r.name.slice(2));
     };
     // The two stacks are independent: run side by side, the CLI runs of one overlap the other's.
-    await Promise.all([dynamic(), plugin()]);
+    // Both run to their end before the fleet stops, whichever fails.
+    const results = await Promise.allSettled([dynamic(), plugin()]);
+    for (const r of results) if (r.status === "rejected") throw r.reason;
   });
 });
