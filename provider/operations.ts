@@ -410,6 +410,9 @@ export async function read(id: string, props?: Partial<PolicyOutputs> | Record<s
   // knows, if its reply never arrived); adopted by `import`, the current values are.
   const originals = ownOriginals(result) ?? prior.originalSettings ?? recordOriginals(undefined, result.after, plan.declared);
   const outs = outputsOf(plan, result, originals, prior.restartNeeded);
+  // State written before owners existed keeps none: the schema's default recorded here would be
+  // a change of owner at the next diff (drift on a host nobody touched; stateUpgrade.test.ts).
+  if (prior.owner === undefined) delete (outs as Partial<PolicyOutputs>).owner;
   const currentInputs = inputsFromObserved(pickInputs(outs), result.after);
   return { id, props: { ...outs, ...currentInputs }, inputs: currentInputs };
 }
@@ -490,6 +493,11 @@ async function warnInsecureRestore(plan: OperationPlan, result: SigningResult): 
 }
 
 export { deleteResource as delete };
+/**
+ * Providers serialized into state before delete took the SDK's name (before 4d0a2d7) call
+ * `remove`; their resources' destroy runs that code, so the name stays (stateUpgrade.test.ts).
+ */
+export { deleteResource as remove };
 
 /**
  * The dynamic-provider runtime writes a failed check, diff, read or delete to its stderr as

@@ -38,7 +38,7 @@ export interface Guard extends GuardSite {
 /** The checkout: this module runs as dist/tools/guards/guardList.js. */
 import { REPO_ROOT } from "../repoRoot";
 export { REPO_ROOT };
-const GUARDS_FILE = path.join("tools", "guards", "guards.json");
+export const GUARDS_FILE = path.join("tools", "guards", "guards.json");
 
 export function loadGuards(root: string = REPO_ROOT): Guard[] {
   return (JSON.parse(fs.readFileSync(path.join(root, GUARDS_FILE), "utf8")) as { guards: Guard[] }).guards;
