@@ -9,7 +9,16 @@ import * as path from "node:path";
 import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SIM_ROTATION_USER, SimulatedFleet } from "../simhost/fleet";
 import { PresetName } from "../simhost/model";
 import { CliResult, PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, DeclaredPolicy, FRONTS, programStack, titleFor, Transport, TYPE_OF } from "./stacks";
+import { declarePolicies, DeclaredPolicy, type Front, FRONTS, programStack, titleFor, Transport, TYPE_OF } from "./stacks";
+
+/**
+ * The dynamic resource runs every scenario over both transports. The provider plugin runs those
+ * where it has code of its own (credentials and host keys in its Diff, the partial state it returns
+ * after a failed create or update, secrets) over SSH only, and not the Group Policy one, which is
+ * operations.ts and the host alone: the transports and everything below the front ends are the
+ * same code for both (the plugin's WinRM runs: pluginYaml.test.ts, kerberosLifecycle.test.ts).
+ */
+const transportsOf = (front: Front): Transport[] => (front === "plugin" ? ["ssh"] : ["ssh", "winrm"]);
 
 for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", front), () => {
   const TYPE = TYPE_OF[front];
@@ -60,7 +69,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
     assert.equal(s.record, undefined, `${name}: the record is left on the host`);
   }
 
-  for (const transport of ["ssh", "winrm"] as Transport[]) {
+  for (const transport of transportsOf(front)) {
     describe(`credentials follow the program over ${transport}`, () => {
       it("password rotation: up applies the new password as an update that writes nothing; refresh and destroy then use it", async () => {
         const host = `rot-${transport}`;
@@ -73,11 +82,11 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
 
         fleet.setPassword(SIM_ROTATION_USER, SECOND_PASSWORD);
         const stale = await fails(p, ["refresh", "--yes"]);
-        assert.match(stale.output, /refused user "smbsim-rot"/);
+        const refusal = `refused user "${SIM_ROTATION_USER}"`;
+        assert.ok(stale.output.includes(refusal), stale.output);
         // Named once on every line. The dynamic-provider runtime also writes a failed read to the
         // stack's line, as `${e}: ${e.stack}` (which read "HostError: X: HostError: X" before
         // operations.ts namedOnce).
-        const refusal = 'refused user "smbsim-rot"';
         for (const line of stale.output.split("\n")) assert.ok(line.split(refusal).length <= 2, `named twice: ${line}`);
         if (front === "dynamic") assert.equal(stackDiagnostics(stale.output).filter((l) => l.includes(refusal)).length, 1, stale.output);
 
@@ -121,7 +130,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
     });
   });
 
-  for (const transport of ["ssh", "winrm"] as Transport[]) {
+  for (const transport of transportsOf(front)) {
     describe(`failed operations over ${transport} leave resources refresh and destroy handle`, () => {
       const host = `fail-${transport}`;
 
@@ -161,7 +170,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
     });
   }
 
-  describe("Group Policy as Windows applies it", () => {
+  if (front === "dynamic") describe("Group Policy as Windows applies it", () => {
     it("a GPO linked after up: refresh reports the drift naming the GPO, and the next up refuses before writing instead of flapping", async () => {
       fleet.reset("gpo", PRESET);
       const p = await programStack(workRoot, "gpo", { password: SIM_PASSWORD }, front);

@@ -26,6 +26,14 @@ export const PLUGIN_DIR = path.join(REPO_ROOT, "bin");
 /** Pulumi.yaml's lines that make a project use this checkout's plugin (a local plugin path, no install). */
 export const PLUGIN_PROJECT_LINES = `plugins:\n  providers:\n    - name: smbsigning\n      path: ${PLUGIN_DIR}\n`;
 
+/**
+ * Pulumi.yaml's runtime for a project whose program is JavaScript already (compiled, or written
+ * as .js): without `typescript: false` the Node.js language host registers ts-node, which loads
+ * the TypeScript compiler on every program run (about half a second of CPU) for nothing. The
+ * projects that test the README or an example as shipped keep the plain `runtime: nodejs`.
+ */
+export const JS_RUNTIME = "runtime:\n  name: nodejs\n  options:\n    typescript: false\n";
+
 /** A suite's title for a front end: the dynamic resource's keeps the title it always had. */
 export function titleFor(title: string, front: Front): string {
   return front === "dynamic" ? title : `${title} (provider plugin)`;
@@ -36,7 +44,7 @@ export async function programStack(workRoot: string, name: string, secrets: Reco
   const dir = path.join(workRoot, name);
   fs.mkdirSync(dir, { recursive: true });
   const main = path.relative(dir, path.join(__dirname, "program.js"));
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\nruntime: nodejs\nmain: ${main}\n${front === "plugin" ? PLUGIN_PROJECT_LINES : ""}`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-e2e-${name}\n${JS_RUNTIME}main: ${main}\n${front === "plugin" ? PLUGIN_PROJECT_LINES : ""}`);
   const p = new PulumiProject(dir, "test");
   p.env.SMB_E2E_SPEC = path.join(dir, "program.json");
   p.env.SMB_E2E_FRONT = front;
@@ -54,7 +62,7 @@ export async function programStack(workRoot: string, name: string, secrets: Reco
 export async function scriptStack(workRoot: string, name: string, lines: string[], options: { plugin?: boolean } = {}): Promise<PulumiProject> {
   const dir = path.join(workRoot, name);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n${options.plugin ? PLUGIN_PROJECT_LINES : ""}`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\n${JS_RUNTIME}main: index.js\n${options.plugin ? PLUGIN_PROJECT_LINES : ""}`);
   fs.writeFileSync(path.join(dir, "index.js"), [...lines, ""].join("\n"));
   const p = new PulumiProject(dir, name);
   await p.init();
@@ -116,7 +124,7 @@ export interface FleetExampleHost {
 export async function fleetExampleStack(dir: string, stack: string, fleet: SimulatedFleet, hosts: FleetExampleHost[], options: { compiled?: boolean } = {}): Promise<PulumiProject> {
   fs.mkdirSync(dir, { recursive: true });
   const program = options.compiled ? path.join(REPO_ROOT, "dist", "examples", "fleet", "index.js") : path.join(REPO_ROOT, "examples", "fleet", "index.ts");
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\nruntime: nodejs\nmain: ${path.relative(dir, program)}\n`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-fleet\n${options.compiled ? JS_RUNTIME : "runtime: nodejs\n"}main: ${path.relative(dir, program)}\n`);
   const project = new PulumiProject(dir, stack);
   await project.init();
   const config = hosts.map((h) => {
@@ -142,7 +150,7 @@ export interface ShardedExampleHost extends FleetExampleHost {
 export async function shardedExampleStacks(dir: string, fleet: SimulatedFleet, hosts: ShardedExampleHost[], config: Record<string, string> = {}): Promise<Record<string, PulumiProject>> {
   fs.mkdirSync(dir, { recursive: true });
   const program = path.join(REPO_ROOT, "dist", "examples", "fleet-sharded", "index.js");
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-sites\nruntime: nodejs\nmain: ${path.relative(dir, program)}\n`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: smb-signing-sites\n${JS_RUNTIME}main: ${path.relative(dir, program)}\n`);
   const inventory = {
     user: SIM_USER,
     hosts: hosts.map((h) => {

@@ -8,9 +8,10 @@ import { HostError } from "../../provider/errors";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
 import { SIM_PASSWORD, SIM_USER } from "../simhost/fleet";
 import { HONEST_STDOUT, HostileWinrmServer, Lie } from "../simhost/hostileWinrmServer";
+import { loopbackAddress } from "../simhost/loopback";
 
 /** A loopback address of this test process's own (fleet.ts uses third octets 0 to 2). */
-const ADDRESS = `127.${40 + (process.pid % 200)}.254.1`;
+const ADDRESS = loopbackAddress(254, 1);
 const COMMAND_LINE = "powershell.exe -NoProfile -NonInteractive -Command exit";
 const STDIN = Buffer.from("{}\n", "ascii");
 

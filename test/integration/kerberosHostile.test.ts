@@ -16,9 +16,10 @@ import { GssSidecar } from "../simhost/gssSidecar";
 import { HostileKerberosServer, KerberosLie } from "../simhost/hostileKerberosServer";
 import { HONEST_STDOUT } from "../simhost/hostileWinrmServer";
 import { Realm, startRealm } from "../simhost/kdc";
+import { loopbackAddress } from "../simhost/loopback";
 
 /** A loopback address of this test process's own (hostileWinrm.test.ts uses .254, fleet.ts third octets 0 to 2). */
-const ADDRESS = `127.${40 + (process.pid % 200)}.253.1`;
+const ADDRESS = loopbackAddress(253, 1);
 const REALM = "SIM.EXAMPLE";
 const SPN = "HTTP/liar.sim.example";
 const USER = "krbadmin";

@@ -7,9 +7,10 @@ import { Connection, knownInputs, parsePolicyInputs } from "../../provider/domai
 import { HostError } from "../../provider/errors";
 import { runOverSsh } from "../../provider/transport/ssh";
 import { runOverWinrm } from "../../provider/transport/winrm/client";
+import { loopbackAddress } from "../simhost/loopback";
 
 /** A loopback address of this test process's own (fleet.ts uses third octets 0 to 2). */
-const ADDRESS = `127.${40 + (process.pid % 200)}.253.1`;
+const ADDRESS = loopbackAddress(253, 1);
 
 /** Starts `server` on an ephemeral port of ADDRESS, runs `use`, and stops it (and its connections). */
 async function listening<T>(server: net.Server, use: (port: number) => Promise<T>): Promise<T> {

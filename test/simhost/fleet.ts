@@ -11,6 +11,7 @@ import { BOOTSTRAP_SCRIPT, readScript, SIGNING_SCRIPT } from "../../provider/hos
 import { applyGroupPolicy, HostState, loadState, newHostState, PresetName, saveState, SmbOutcome, SmbPeer, smbConnect, stateFile } from "./model";
 import { GssSidecar } from "./gssSidecar";
 import { Realm, startRealm } from "./kdc";
+import { loopbackOctet, loopbackAddress } from "./loopback";
 import { initParser, storeTrees } from "./powershell/run";
 import { WinrmEmulator } from "./winrmServer";
 import { SIM_DNS_DOMAIN, SIM_DOMAIN, WinrmService, WinrmServiceSettings } from "./winrmService";
@@ -21,9 +22,11 @@ export const SIM_PASSWORD = "Sim-Adm1n-Pa55word-7c1e";
 export const SIM_KEY_PASSPHRASE = "sim-key-passphrase-93b2";
 /**
  * A second administrator whose password the rotation tests change. No fleet sets its password
- * when it starts, so a rotation test running beside other tests is not undone by them.
+ * when it starts, so a rotation test running beside other tests is not undone by them; and each
+ * test process has its own (named by its loopback range), so rotation tests in test files running
+ * in parallel never change each other's password.
  */
-export const SIM_ROTATION_USER = "smbsim-rot";
+export const SIM_ROTATION_USER = `smbsim-rot${loopbackOctet()}`;
 /** A domain administrator who logs on with Kerberos (fleets started with `kerberos`): a principal of the realm and an account of every host's domain. */
 export const SIM_KERBEROS_USER = "smbsim-krb";
 export const SIM_KERBEROS_PASSWORD = "Sim-Krb-Pa55word-4d2a";
@@ -112,6 +115,14 @@ async function copySimulatedPowerShell(simDir: string): Promise<void> {
   }
 }
 
+/**
+ * Changes the machine's accounts (useradd, usermod, chpasswd) under one lock: these tools refuse to
+ * run ("cannot lock /etc/passwd") while another test process running in parallel holds theirs.
+ */
+function accounts(cmd: string, args: string[], input?: string): string {
+  return run("flock", ["--timeout", "60", "/run/lock/smbsim-accounts", cmd, ...args], input);
+}
+
 /** Root-only, idempotent machine set-up: the login user and sshd's privilege separation dir. */
 function prepareMachine(): void {
   if (!fs.existsSync(SSHD)) {
@@ -121,13 +132,13 @@ function prepareMachine(): void {
     try {
       run("id", ["-u", user]);
     } catch {
-      run("useradd", ["--system", "--no-create-home", "--home-dir", SIM_HOME, "--shell", "/bin/sh", user]);
+      accounts("useradd", ["--system", "--no-create-home", "--home-dir", SIM_HOME, "--shell", "/bin/sh", user]);
     }
   }
   // sshd complains on stderr about a missing home directory; Windows OpenSSH has one.
   fs.mkdirSync(SIM_HOME, { recursive: true, mode: 0o755 });
-  for (const user of [SIM_USER, SIM_ROTATION_USER]) run("usermod", ["-d", SIM_HOME, user]);
-  run("chpasswd", [], `${SIM_USER}:${SIM_PASSWORD}\n`);
+  for (const user of [SIM_USER, SIM_ROTATION_USER]) accounts("usermod", ["-d", SIM_HOME, user]);
+  accounts("chpasswd", [], `${SIM_USER}:${SIM_PASSWORD}\n`);
   fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 }
 
@@ -140,10 +151,9 @@ function canExecuteAsSimUser(file: string): boolean {
   }
 }
 
-/** A distinct 127.x.y.z range per test process, so parallel runs never collide. */
+/** A distinct 127.x.y.z range per test process (loopback.ts reserves it), so parallel runs never collide. */
 function addressFor(index: number): string {
-  const second = 40 + (process.pid % 200);
-  return `127.${second}.${Math.floor(index / 250)}.${(index % 250) + 1}`;
+  return loopbackAddress(Math.floor(index / 250), (index % 250) + 1);
 }
 
 async function waitForPort(address: string, port: number, timeoutMs: number): Promise<void> {
@@ -387,7 +397,7 @@ export class SimulatedFleet {
 
   /** An administrator changes a login's password: for SSH (the system account) and every WinRM emulator. */
   setPassword(user: string, password: string): void {
-    run("chpasswd", [], `${user}:${password}\n`);
+    accounts("chpasswd", [], `${user}:${password}\n`);
     for (const service of this.winrmServices.values()) service.setPassword(user, password);
   }
 

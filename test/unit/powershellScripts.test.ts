@@ -220,14 +220,16 @@ describe("the shipped scripts through the PowerShell interpreter", () => {
   it("runs smb-signing.ps1 in well under 10 ms once parsed", () => {
     const state = newHostState("win11-24h2-enterprise");
     runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:r" });
-    // The median of 51 runs, so a busy machine's pauses (another process, a garbage collection) do not decide it.
+    // The CPU time this process spent (not the wall clock: test files run in parallel, and waiting
+    // for a core is not the interpreter's cost), median of 51 runs, so a garbage collection does not decide it.
     const times: number[] = [];
     for (let i = 0; i < 51; i++) {
-      const t = process.hrtime.bigint();
+      const t = process.cpuUsage();
       runShipped(state, { operation: "read", ownerId: "", ownerLabel: "urn:r", auditDays: 7 });
-      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+      const spent = process.cpuUsage(t);
+      times.push((spent.user + spent.system) / 1000);
     }
     const ms = times.sort((a, b) => a - b)[25];
-    assert.ok(ms < 10, `${ms.toFixed(2)} ms per run (median of 51)`);
+    assert.ok(ms < 10, `${ms.toFixed(2)} ms of CPU per run (median of 51)`);
   });
 });
