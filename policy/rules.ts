@@ -239,6 +239,7 @@ export const restoreSecure: Rule<{ whenOriginalsUnknown: "pass" | "violation" }>
 };
 
 /** Every rule, in the order they run. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each rule has its own configuration type
 export const RULES: ReadonlyArray<Rule<any>> = [signingRequired, guestLogonsOff, hostIdentityPinned, noDangerousOptions, restoreSecure];
 
 /** The policy that shows each waiver used, with its reason; advisory, so a waiver never blocks. */
@@ -286,6 +287,7 @@ export function configSchema(rule: Rule<unknown>): { properties: Record<string, 
 
 /** Judges one resource by one rule: the findings to report, and the waived ones with their waiver. */
 export function judge(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any rule, whatever its configuration type
   rule: Rule<any>,
   config: Record<string, unknown>,
   resource: { urn: string; name: string; props: Props },

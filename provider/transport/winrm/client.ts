@@ -197,7 +197,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     const created = await call(ACTION.create, bodies.create(), { options: { WINRS_NOPROFILE: "TRUE", WINRS_CODEPAGE: "65001" } });
     const shellId = text(created.body?.Shell?.ShellId) || selectorShellId(created.body);
     if (!shellId) throw new HostError("badReply", where, "Create returned no ShellId");
-    let exitCode: number | null = null;
+    let exitCode: number;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     try {
