@@ -37,7 +37,8 @@ export function parseImportId(id: string): ImportTarget {
     target[key as (typeof PINS)[number]] = pair.slice(at + 1);
   }
   if (target.hostKey !== undefined && target.certificateFingerprint !== undefined) {
-    throw new Error(`the import id "${id}" gives both hostKey and certificateFingerprint; it takes one of them: hostKey for ssh, certificateFingerprint for winrm (${GRAMMAR})`);
+    throw new Error(`the import id "${id}" gives both hostKey and certificateFingerprint; it takes one of them: hostKey for ssh, certificateFingerprint for winrm ` +
+        `(${GRAMMAR})`);
   }
   return target;
 }
