@@ -42,6 +42,12 @@ export default tseslint.config(
     },
   },
   {
+    // No line of product or tooling code over Prettier's width (.prettierrc.json, printWidth):
+    // Prettier breaks code, but not a long string or comment, which must be split by hand.
+    files: ["provider/**", "policy/**", "tools/**"],
+    rules: { "max-len": ["error", { code: 160, tabWidth: 2 }] },
+  },
+  {
     // Tests read results whose type they are checking with `as any`; the product writes an
     // explicit `any` only with an eslint-disable comment giving the reason (transport/winrm/soap.ts).
     files: ["test/**"],
@@ -76,5 +82,21 @@ export default tseslint.config(
     // is to get an eslint-disable comment with its reason, as transport/winrm/soap.ts's has.
     files: ["provider/plugin/main.ts", "provider/transport/engineLog.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
+    // TEMPORARY, to be removed: files being rewritten on other branches, whose long messages are
+    // not split here (after `npm run format`: domain/impact.ts 14 lines, operations.ts 6,
+    // host/signingScript.ts 5, domain/schema.ts 3, domain/policy.ts, plugin/provider.ts and
+    // tools/guards/run.ts 1 each).
+    files: [
+      "provider/operations.ts",
+      "provider/resource.ts",
+      "provider/domain/**",
+      "provider/host/**",
+      "provider/plugin/provider.ts",
+      "provider/transport/engineLog.ts",
+      "tools/guards/**",
+    ],
+    rules: { "max-len": "off" },
   },
 );
