@@ -23,7 +23,7 @@ const PINS = ["hostKey", "certificateFingerprint"] as const;
 
 /** Splits an import id; throws naming the grammar when it cannot. */
 export function parseImportId(id: string): ImportTarget {
-  const m = /^(?:(ssh|winrm):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/?\[\]]+)(?::(\d{1,5}))?(?:\?(.*))?$/.exec(id);
+  const m = /^(?:(ssh|winrm):\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s:/?[\]]+)(?::(\d{1,5}))?(?:\?(.*))?$/.exec(id);
   if (!m) throw new Error(`the import id "${id}" is not ${GRAMMAR}`);
   const [, transport, host, port, query] = m;
   const target: ImportTarget = { host: host.startsWith("[") ? host.slice(1, -1) : host };
@@ -37,7 +37,8 @@ export function parseImportId(id: string): ImportTarget {
     target[key as (typeof PINS)[number]] = pair.slice(at + 1);
   }
   if (target.hostKey !== undefined && target.certificateFingerprint !== undefined) {
-    throw new Error(`the import id "${id}" gives both hostKey and certificateFingerprint; it takes one of them: hostKey for ssh, certificateFingerprint for winrm (${GRAMMAR})`);
+    throw new Error(`the import id "${id}" gives both hostKey and certificateFingerprint; it takes one of them: hostKey for ssh, certificateFingerprint for winrm ` +
+        `(${GRAMMAR})`);
   }
   return target;
 }

@@ -56,7 +56,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
   /** The lines the Diagnostics section shows under the stack (`pulumi:pulumi:Stack (<name>):`). */
   function stackDiagnostics(output: string): string[] {
     const lines = output.split("\n");
-    const at = lines.findIndex((l) => /^  pulumi:pulumi:Stack \(.*\):$/.test(l));
+    const at = lines.findIndex((l) => /^ {2}pulumi:pulumi:Stack \(.*\):$/.test(l));
     if (at < 0) return [];
     const end = lines.findIndex((l, i) => i > at && /^\s{0,2}\S/.test(l));
     return lines.slice(at + 1, end < 0 ? undefined : end);

@@ -342,7 +342,7 @@ export async function gssRefusal(promise: Promise<unknown>): Promise<GssError> {
     await promise;
   } catch (err) {
     if (err instanceof GssError) return err;
-    throw new Error(`a GssError, not ${String(err)}`);
+    throw new Error(`a GssError, not ${String(err)}`, { cause: err });
   }
   throw new Error("accepted");
 }

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { decrypt, encrypt, type EncryptionKey } from "../../provider/transport/winrm/kerberos/crypto";
-import { KerberosError } from "../../provider/transport/winrm/kerberos/errors";
 import { GssInitiatorContext, type ServiceTicket } from "../../provider/transport/winrm/kerberos/gssContext";
 import { GssSession } from "../../provider/transport/winrm/kerberos/gssWrap";
 import { kerberosRefusal } from "./kerberosAsserts";

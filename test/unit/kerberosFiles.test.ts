@@ -181,7 +181,7 @@ describe("FILE credential cache reader", () => {
       const klist = fs.readFileSync(fixturePath(`ccache-v${version}.klist.txt`), "utf8");
       assert.equal(cache.version, version);
       assert.equal(formatPrincipal(cache.defaultPrincipal), /Default principal: (\S+)/.exec(klist)![1]);
-      const listed = [...klist.matchAll(/^(\S+ \S+)  (\S+ \S+)  (\S+)\n\trenew until (\S+ \S+), Flags: (\S+)\n\tEtype \(skey, tkt\): (\S+), (\S+) $/gm)];
+      const listed = [...klist.matchAll(/^(\S+ \S+) {2}(\S+ \S+) {2}(\S+)\n\trenew until (\S+ \S+), Flags: (\S+)\n\tEtype \(skey, tkt\): (\S+), (\S+) $/gm)];
       assert.equal(listed.length, version === 4 ? 2 : 1);
       assert.deepEqual(
         cache.credentials.map((c) => [c.starttime, c.endtime, formatPrincipal(c.server), c.renewTill, klistFlags(c.ticketFlags), c.key.etype, decodeTicket(c.ticket).encPart.etype]),

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { consequencesOf, Readiness } from "../../provider/domain/impact";
 import type { ObservedSettings } from "../../provider/domain/policy";
 import { decodeReply } from "../../provider/host/signingScript";
-import { auditEvent, AuditEventData, HostState, newHostState, PresetName, PRESETS, SMB_AUDIT_EVENTS, smbConnect, SmbPeer } from "../simhost/model";
+import { AuditEventData, HostState, newHostState, PresetName, PRESETS, smbConnect, SmbPeer } from "../simhost/model";
 import { loadInterpreter, runShipped } from "./shippedScripts";
 
 const HOUR = 3_600_000;

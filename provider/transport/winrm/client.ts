@@ -197,7 +197,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     const created = await call(ACTION.create, bodies.create(), { options: { WINRS_NOPROFILE: "TRUE", WINRS_CODEPAGE: "65001" } });
     const shellId = text(created.body?.Shell?.ShellId) || selectorShellId(created.body);
     if (!shellId) throw new HostError("badReply", where, "Create returned no ShellId");
-    let exitCode: number | null = null;
+    let exitCode: number;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     try {
@@ -267,7 +267,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
       throw new HostError(
         "authenticationFailed",
         where,
-        'the host answered the NTLM negotiation with HTTP 401 and no challenge: it refuses NTLM ("Network security: Restrict NTLM: Incoming NTLM traffic" set to deny, or NTLM disabled)',
+        'the host answered the NTLM negotiation with HTTP 401 and no challenge: it refuses NTLM ("Network security: Restrict NTLM: Incoming NTLM ' +
+          'traffic" set to deny, or NTLM disabled)',
         'use connection.authentication: "kerberos" with a domain account (README, "Kerberos")',
       );
     }
@@ -359,7 +360,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         "authenticationFailed",
         where,
         `the host refused the Kerberos ticket for ${context.servicePrincipal} (HTTP 401 without a reason)`,
-        "the account may not be an administrator of the host, the host's key may have changed since the ticket was issued (run kinit again), or the SPN may belong to another computer",
+        "the account may not be an administrator of the host, the host's key may have changed since the ticket was issued (run kinit again), or the SPN " +
+          "may belong to another computer",
       );
     }
     if (logon.status !== 200) throw new HostError("connectionFailed", where, `Kerberos authentication ended with HTTP ${logon.status}`);
@@ -377,7 +379,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     return err instanceof HostError ? err.detail : (err as Error).message;
   }
 
-  /** A Kerberos failure in the provider's terms: a KDC that did not answer is transient (retried); the rest are authentication failures, each naming its cause and fix. */
+  /**
+   * A Kerberos failure in the provider's terms: a KDC that did not answer is transient (retried);
+   * the rest are authentication failures, each naming its cause and fix.
+   */
   function kerberosFailure(err: unknown): HostError {
     if (err instanceof HostError) return err;
     if (err instanceof KerberosError) return new HostError(err.transient ? "connectionFailed" : "authenticationFailed", where, `Kerberos: ${err.message}`, KERBEROS_ADVICE);
@@ -427,8 +432,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         "authenticationFailed",
         where,
         `${detail}: if the password is right, the certificate this connection was shown (SHA-256 ${seen}) may not be the host's own: ` +
-          "NTLM is bound to it (channel binding), and a host behind a TLS-inspecting proxy refuses such a logon; compare it with the host's listener certificate, " +
-          "exempt the host from TLS inspection, and pin the host's certificate (connection.certificateFingerprint) to have any other refused before a credential is sent" +
+          "NTLM is bound to it (channel binding), and a host behind a TLS-inspecting proxy refuses such a logon; compare it with the host's listener " +
+            "certificate, " +
+          "exempt the host from TLS inspection, and pin the host's certificate (connection.certificateFingerprint) to have any other refused before a " +
+            "credential is sent" +
           (/[\\@]/.test(conn.user) ? "" : "; or, for a local administrator other than the built-in Administrator, the host needs LocalAccountTokenFilterPolicy=1"),
       );
     }
@@ -441,7 +448,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         "authenticationFailed",
         where,
         `${detail}: if it is a local administrator other than the built-in Administrator, WinRM refuses it unless ` +
-          "LocalAccountTokenFilterPolicy=1 (HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System); set that value, or use a domain account (DOMAIN\\user or user@domain)",
+          "LocalAccountTokenFilterPolicy=1 (HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System); set that value, or use a domain " +
+            "account (DOMAIN\\user or user@domain)",
       );
     }
     return new HostError("authenticationFailed", where, detail);

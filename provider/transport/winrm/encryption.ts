@@ -39,7 +39,10 @@ const BOUNDARY = Buffer.from("--Encrypted Boundary\r\n", "ascii");
 const END = Buffer.from("--Encrypted Boundary--\r\n", "ascii");
 const OCTET_HEADER = Buffer.from("\tContent-Type: application/octet-stream\r\n", "ascii");
 
-/** A sealed message as MS-WSMV 2.2.9.1.1.2.2 carries it: the security header ("signature"), the sealed bytes, and the plaintext length OriginalContent announces. */
+/**
+ * A sealed message as MS-WSMV 2.2.9.1.1.2.2 carries it: the security header ("signature"), the
+ * sealed bytes, and the plaintext length OriginalContent announces.
+ */
 export interface SealedParts {
   signature: Buffer;
   sealed: Buffer;

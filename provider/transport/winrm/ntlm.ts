@@ -137,7 +137,8 @@ function fileTimeNow(): Buffer {
  */
 export class NtlmChallengeRefused extends Error {
   constructor(readonly missing: string[]) {
-    super(`the host's NTLM challenge does not grant ${missing.join(", ")}, which sealed WinRM messages need (MS-NLMP 3.4): refused before sending any response to it`);
+    super(`the host's NTLM challenge does not grant ${missing.join(", ")}, which sealed WinRM messages need (MS-NLMP 3.4): refused before sending any ` +
+        `response to it`);
     this.name = "NtlmChallengeRefused";
   }
 }

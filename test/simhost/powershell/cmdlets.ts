@@ -7,8 +7,7 @@ import { compareStrings, enumerable, psCompare, toBool, toIntegral, toStr } from
 import { PSError } from "./errors";
 import { EngineCall, EngineCommand } from "./evaluator";
 import { convertFromJson, convertToJson } from "./json";
-import { PSType } from "./members";
-import { EngineObject, ErrorRecord, PSArray, PSDateTime, PSHashtable, PSNumber, PSValue, ScriptBlock } from "./values";
+import { EngineObject, ErrorRecord, PSArray, PSDateTime, PSHashtable, PSValue, ScriptBlock } from "./values";
 
 function refuse7(call: EngineCall, names: string[]): void {
   for (const n of names) if (n in call.parameters) throw powershell7Only(`${call.name} -${n}`, { line: call.line });

@@ -23,7 +23,6 @@ import {
   EngineObject,
   ErrorRecord,
   PSArray,
-  PSChar,
   PSEnum,
   PSHashtable,
   PSNumber,

@@ -390,7 +390,7 @@ function serialize(p: Prepared): string {
 export function prettyJson(json: string): string {
   if (!json.startsWith("{") && !json.startsWith("[")) return json;
   let out = json[0];
-  let i = 1;
+  const i = 1;
   const quoted = (start: number): number => {
     // Appends a quoted string from `start` (after its opening quote); returns the index of its closing quote.
     for (let j = start; j < json.length; j++) {
@@ -484,7 +484,6 @@ export function prettyJson(json: string): string {
   };
   if (json[0] === "{") dict(i, "", 0);
   else list(i, "", 0);
-  i = 0;
   return out;
 }
 

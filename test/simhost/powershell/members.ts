@@ -2,17 +2,15 @@
 // .NET members the shipped scripts use are implemented; any other member of a .NET type is
 // refused by name (InterpreterError), while a missing property of a hashtable, a PSCustomObject
 // or a host object is $null, as PowerShell answers outside strict mode (about_Properties).
-import { InterpreterError, notImplemented } from "./ast";
+import { notImplemented } from "./ast";
 import {
   HashtableView,
   enumerable,
   formatDate,
-  psEquals,
   toBool,
   toIntegral,
   toNumber,
   toStr,
-  parseNumber,
   escapeRegExp,
 } from "./convert";
 import { PSError, runtimeError } from "./errors";
@@ -666,7 +664,7 @@ export function ipAddressTryParse(text: string): boolean {
 
 function isIPv6(t: string): boolean {
   let s = t;
-  let groupsNeeded = 8;
+  const groupsNeeded = 8;
   const v4 = /(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(s);
   if (v4) {
     if (!v4[1].split(".").every((p) => Number(p) <= 255)) return false;

@@ -200,7 +200,9 @@ export function resolveCcacheName(name: string | undefined, uid: number | null =
     return m[2];
   }
   const why = UNREADABLE.includes(type)
-    ? `a ${type} credential cache lives in ${type === "KEYRING" ? "the kernel keyring" : type === "MEMORY" ? "another process's memory" : "a system service"}, not in a file this provider can read`
+    ? `a ${type} credential cache lives in ` +
+      `${type === "KEYRING" ? "the kernel keyring" : type === "MEMORY" ? "another process's memory" : "a system service"}, not in a file this provider can ` +
+      `read`
     : `"${type}:" is not a credential cache type this provider can read`;
   throw new CcacheError(`KRB5CCNAME=${name}: ${why}; run "kinit -c FILE:<path> <principal>" and set KRB5CCNAME=FILE:<path>`);
 }

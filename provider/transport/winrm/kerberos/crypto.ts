@@ -83,7 +83,8 @@ function profileOf(etype: number): Profile {
   const p = PROFILES.get(etype);
   if (!p) {
     throw new KerberosCryptoError(
-      `Kerberos enctype ${etype} (${enctypeName(etype)}) is not supported: only aes256-cts-hmac-sha1-96 (18) and aes128-cts-hmac-sha1-96 (17) are; allow AES for the account and the service (msDS-SupportedEncryptionTypes) and remove RC4/DES from the realm's enctypes`,
+      `Kerberos enctype ${etype} (${enctypeName(etype)}) is not supported: only aes256-cts-hmac-sha1-96 (18) and aes128-cts-hmac-sha1-96 (17) are; allow ` +
+        `AES for the account and the service (msDS-SupportedEncryptionTypes) and remove RC4/DES from the realm's enctypes`,
     );
   }
   return p;

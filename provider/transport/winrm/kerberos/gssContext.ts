@@ -152,7 +152,8 @@ export class GssInitiatorContext {
     if (!isSupportedEnctype(key.etype)) {
       throw new KerberosError(
         "unsupported",
-        `the service ticket for ${this.service} has a ${enctypeName(key.etype)} session key; only aes256-cts-hmac-sha1-96 and aes128-cts-hmac-sha1-96 are supported: allow AES for the service account (msDS-SupportedEncryptionTypes) and get a new ticket`,
+        `the service ticket for ${this.service} has a ${enctypeName(key.etype)} session key; only aes256-cts-hmac-sha1-96 and aes128-cts-hmac-sha1-96 ` +
+          `are supported: allow AES for the service account (msDS-SupportedEncryptionTypes) and get a new ticket`,
       );
     }
     if (key.value.length !== KEY_LENGTH[key.etype]) {
@@ -292,7 +293,8 @@ export class GssInitiatorContext {
       throw new KerberosError("protocol", `the host chose the mechanism ${resp.supportedMech}, not Kerberos, for ${this.service}`);
     }
     if (resp.negState !== undefined && resp.negState !== NegState.ACCEPT_COMPLETED) {
-      throw new KerberosError("protocol", `the host's SPNEGO answer for ${this.service} is not accept-completed (negState ${resp.negState}): a further SPNEGO round (mechListMIC) is not supported; send the raw krb5 token`);
+      throw new KerberosError("protocol", `the host's SPNEGO answer for ${this.service} is not accept-completed (negState ${resp.negState}): a further SPNEGO round (mechListMIC) is not ` +
+          `supported; send the raw krb5 token`);
     }
     if (!resp.responseToken) {
       throw new KerberosError("mutualAuthFailed", `the host answered without proving it holds the key of ${this.service} (no AP-REP): refused before anything was sent`);
@@ -359,17 +361,20 @@ export class GssInitiatorContext {
         const what = code === ErrorCode.KRB_AP_ERR_SKEW ? "the clocks differ by more than the allowed skew" : "the ticket is not yet valid by the host's clock";
         return new KerberosError(
           "clockSkew",
-          `${name} from ${svc}: ${what}: the host's time is ${hostTime.toISOString()}, this machine's ${ours.toISOString()} (${apart} s apart); synchronise both clocks with the domain (w32tm /resync on the host, NTP here)`,
+          `${name} from ${svc}: ${what}: the host's time is ${hostTime.toISOString()}, this machine's ${ours.toISOString()} (${apart} s apart); ` +
+            `synchronise both clocks with the domain (w32tm /resync on the host, NTP here)`,
           { code },
         );
       }
       case ErrorCode.KRB_AP_ERR_REPEAT:
-        return new KerberosError("replay", `${name} from ${svc}: the host has seen this authenticator before (a replayed request); try again on a new connection, and look for something replaying traffic if it persists`, { code });
+        return new KerberosError("replay", `${name} from ${svc}: the host has seen this authenticator before (a replayed request); try again on a new connection, and look for something ` +
+            `replaying traffic if it persists`, { code });
       case ErrorCode.KRB_AP_ERR_BAD_INTEGRITY:
       case ErrorCode.KRB_AP_ERR_MODIFIED:
         return new KerberosError(
           "integrity",
-          `${name} from ${svc}: the host could not decrypt the ticket or authenticator: its key for ${svc} is not the one the KDC used (the computer account password or keytab changed: reset the SPN's key or rejoin the host), or the request was altered in transit`,
+          `${name} from ${svc}: the host could not decrypt the ticket or authenticator: its key for ${svc} is not the one the KDC used (the computer ` +
+            `account password or keytab changed: reset the SPN's key or rejoin the host), or the request was altered in transit`,
           { code },
         );
       case ErrorCode.KRB_AP_ERR_TKT_EXPIRED:

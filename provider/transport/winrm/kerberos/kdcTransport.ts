@@ -190,7 +190,8 @@ export async function sendKdcRequest(realm: string, kdcs: readonly KdcAddress[],
   const list = [...tried, ...untried.map((k) => `${k} (not tried before the deadline)`)].join(", ");
   throw new KerberosError(
     "kdcUnreachable",
-    `no KDC for realm ${realm} answered (tried ${list || "none: no KDC is configured"}): check krb5.conf [realms] kdc or connection.kdc, and that the port named there (88 unless given) is reachable`,
+    `no KDC for realm ${realm} answered (tried ${list || "none: no KDC is configured"}): check krb5.conf [realms] kdc or connection.kdc, and that the ` +
+      `port named there (88 unless given) is reachable`,
     { transient: true },
   );
 }

@@ -83,7 +83,8 @@ function clientKey(client: Principal, secret: ClientSecret, etype: number, info?
     if (s2k && s2k.length === 4 && s2k.readUInt32BE(0) !== 0 && s2k.readUInt32BE(0) < MIN_ITERATIONS) {
       throw new KerberosError(
         "protocol",
-        `the KDC asks for ${s2k.readUInt32BE(0)} PBKDF2 iterations for ${text(client)}'s key, fewer than the ${MIN_ITERATIONS} Active Directory and MIT use: refused before anything derived from the password was sent (a forged reply?)`,
+        `the KDC asks for ${s2k.readUInt32BE(0)} PBKDF2 iterations for ${text(client)}'s key, fewer than the ${MIN_ITERATIONS} Active Directory and MIT ` +
+          `use: refused before anything derived from the password was sent (a forged reply?)`,
       );
     }
     try {
@@ -94,7 +95,8 @@ function clientKey(client: Principal, secret: ClientSecret, etype: number, info?
     }
   }
   const entry = newestKey(secret.keytab, client, etype);
-  if (!entry) throw new KerberosError("configuration", `keytab ${secret.keytabName} holds no ${enctypeName(etype)} key for ${text(client)}, the enctype the KDC uses: export a keytab with that key (ktpass /crypto AES256-SHA1, or kadmin ktadd)`);
+  if (!entry) throw new KerberosError("configuration", `keytab ${secret.keytabName} holds no ${enctypeName(etype)} key for ${text(client)}, the enctype the KDC uses: export a keytab with that key ` +
+        `(ktpass /crypto AES256-SHA1, or kadmin ktadd)`);
   return { etype, value: entry.key };
 }
 
@@ -131,7 +133,8 @@ export function kdcErrorToKerberosError(e: m.KrbError, ctx: ErrorContext): Kerbe
       const host = ctx.server.components[1] ?? "<host>";
       return new KerberosError(
         "servicePrincipalUnknown",
-        `${head}: no account in realm ${ctx.realm} holds the service principal ${server}: register HTTP/${host} (setspn -S HTTP/${host} <computer account>) or set the service principal to the name the SPN has`,
+        `${head}: no account in realm ${ctx.realm} holds the service principal ${server}: register HTTP/${host} (setspn -S HTTP/${host} <computer ` +
+          `account>) or set the service principal to the name the SPN has`,
         { code },
       );
     }
@@ -160,7 +163,9 @@ function clockSkewError(ours: Date, theirs: Date, skew: number, what: string, co
   const apart = Math.round(Math.abs(theirs.getTime() - ours.getTime()) / 1000);
   return new KerberosError(
     "clockSkew",
-    `${code !== undefined ? `${m.errorName(code)} (${code}): ` : ""}${what}: this machine's clock said ${ours.toISOString()} and the KDC's ${theirs.toISOString()}, ${apart} s apart, more than the ${skew} s Kerberos allows: synchronise this machine's clock with the domain's time (w32tm /resync, chronyc makestep, timedatectl set-ntp true); the KDC's time is not adopted`,
+    `${code !== undefined ? `${m.errorName(code)} (${code}): ` : ""}${what}: this machine's clock said ${ours.toISOString()} and the KDC's ` +
+      `${theirs.toISOString()}, ${apart} s apart, more than the ${skew} s Kerberos allows: synchronise this machine's clock with the domain's time (w32tm ` +
+      `/resync, chronyc makestep, timedatectl set-ntp true); the KDC's time is not adopted`,
     code !== undefined ? { code } : {},
   );
 }
@@ -213,7 +218,8 @@ function openReply(
     throw badReply(target.realm, "a ticket whose names disagree", `the ticket is for ${text({ realm: rep.ticket.realm, components: rep.ticket.sname.nameString })}, its reply part says ${text(server)}`);
   }
   if (!isSupportedEnctype(part.key.keytype)) {
-    throw new KerberosError("unsupported", `the KDC of ${target.realm} gave a session key of ${enctypeName(part.key.keytype)} (${part.key.keytype}): only aes256-cts-hmac-sha1-96 and aes128-cts-hmac-sha1-96 are supported; allow AES for the account and the service`);
+    throw new KerberosError("unsupported", `the KDC of ${target.realm} gave a session key of ${enctypeName(part.key.keytype)} (${part.key.keytype}): only aes256-cts-hmac-sha1-96 and ` +
+        `aes128-cts-hmac-sha1-96 are supported; allow AES for the account and the service`);
   }
   // A reply whose ticket starts far from our clock: the KDC's clock and ours disagree. MIT takes
   // the KDC's time here (kdc_timesync); we refuse, so the fault is fixed where it is (see above).
@@ -259,7 +265,8 @@ export async function getInitialTicket(client: Principal, secret: ClientSecret, 
     const held = "keytab" in secret ? keytabPrincipals(secret.keytab) : [];
     throw new KerberosError(
       "configuration",
-      `keytab ${"keytab" in secret ? secret.keytabName : ""} holds no aes256-cts-hmac-sha1-96 or aes128-cts-hmac-sha1-96 key for ${text(client)}${held.length ? ` (it holds keys for ${held.join(", ")})` : ""}: export one (ktpass /crypto AES256-SHA1, or kadmin ktadd)`,
+      `keytab ${"keytab" in secret ? secret.keytabName : ""} holds no aes256-cts-hmac-sha1-96 or aes128-cts-hmac-sha1-96 key for ` +
+        `${text(client)}${held.length ? ` (it holds keys for ${held.join(", ")})` : ""}: export one (ktpass /crypto AES256-SHA1, or kadmin ktadd)`,
     );
   }
   let preauth: { key: EncryptionKey; info?: m.EtypeInfo2Entry } | undefined;
@@ -299,7 +306,9 @@ export async function getInitialTicket(client: Principal, secret: ClientSecret, 
       if (!info) {
         throw new KerberosError(
           "unsupported",
-          `the KDC of ${realm} offers ${offered!.map((o) => `${enctypeName(o.etype)} (${o.etype})`).join(", ")} for ${text(client)}, none of which ${"password" in secret ? "this client speaks" : "the keytab holds"}: allow AES for the account (msDS-SupportedEncryptionTypes) and set its password again, or export an AES keytab`,
+          `the KDC of ${realm} offers ${offered!.map((o) => `${enctypeName(o.etype)} (${o.etype})`).join(", ")} for ${text(client)}, none of which ` +
+            `${"password" in secret ? "this client speaks" : "the keytab holds"}: allow AES for the account (msDS-SupportedEncryptionTypes) and set its ` +
+            `password again, or export an AES keytab`,
         );
       }
       preauth = { key: keyOrCryptoError(() => clientKey(client, secret, info.etype, info)), info };
@@ -311,7 +320,8 @@ export async function getInitialTicket(client: Principal, secret: ClientSecret, 
     let key = preauth?.key;
     if (!key || key.etype !== rep.encPart.etype) {
       if (!usable.includes(rep.encPart.etype)) {
-        throw new KerberosError("unsupported", `the KDC of ${realm} encrypted its AS-REP with ${enctypeName(rep.encPart.etype)} (${rep.encPart.etype}), which was not asked for: allow AES for the account`);
+        throw new KerberosError("unsupported", `the KDC of ${realm} encrypted its AS-REP with ${enctypeName(rep.encPart.etype)} (${rep.encPart.etype}), which was not asked for: allow AES ` +
+            `for the account`);
       }
       const info = replyEtypeInfo(rep, rep.encPart.etype) ?? (preauth?.info?.etype === rep.encPart.etype ? preauth.info : undefined);
       key = keyOrCryptoError(() => clientKey(client, secret, rep.encPart.etype, info));
@@ -401,7 +411,8 @@ export async function getServiceTicket(tgt: Credential, server: Principal, targe
   if (part.sname.nameString[0] === "krbtgt" && !sameName(got, server)) {
     throw new KerberosError(
       "unsupported",
-      `the KDC of ${realm} referred ${text(server)} to realm ${part.sname.nameString[1] ?? part.srealm} (a cross-realm referral), which this client does not follow yet: use a user and a service principal of the same realm`,
+      `the KDC of ${realm} referred ${text(server)} to realm ${part.sname.nameString[1] ?? part.srealm} (a cross-realm referral), which this client does ` +
+        `not follow yet: use a user and a service principal of the same realm`,
     );
   }
   if (!sameName(got, server)) throw badReply(realm, "a ticket for another service", `${text(got)}, not ${text(server)}`);
@@ -468,7 +479,8 @@ export function resolveTicketRequest(req: TicketRequest): ResolvedTicketRequest 
   if (!req.servicePrincipal && net.isIP(bare)) {
     throw new KerberosError(
       "configuration",
-      `Kerberos needs the host's name as its SPN has it (HTTP/<name>), not the IP address ${req.host}: give connection.host as that name or set the service principal`,
+      `Kerberos needs the host's name as its SPN has it (HTTP/<name>), not the IP address ${req.host}: give connection.host as that name or set the ` +
+        `service principal`,
     );
   }
   if (req.password !== undefined && req.keytab !== undefined) throw new KerberosError("configuration", "give a password or a keytab for Kerberos, not both");
