@@ -1,7 +1,15 @@
 // `kill -9` of the Pulumi CLI (with its language host and provider) in the middle of up, of an
-// update and of destroy, over SSH, and the recovery CLI v3.276.0 offers (cancel the stale lock,
-// clear pending creates, run again): the hosts end exactly as they were installed, their
-// originals taken from the record on the host even when the killed run never reported them.
+// update and of destroy, over SSH, and the recovery README.md (An interrupted run) gives: the
+// hosts end exactly as they were installed, their originals taken from the record on the host
+// even when the killed run never reported them.
+// What is ours and what is the engine's: the assertions are on our behaviour only (what is on
+// the hosts, what the state records of them, that nothing is applied twice or lost, that refresh,
+// up and destroy work afterwards), never on the CLI's own messages. The engine's behaviour the
+// recovery relies on (CLI v3.276.0: the file backend's lock outlives the kill and `pulumi cancel`
+// removes it; a create cut off is a pending operation, not a resource; PULUMI_SKIP_CHECKPOINTS
+// saves nothing until the end) is checked in the state where a scenario depends on it, each
+// marked "Engine:", so that a CLI upgrade that changes it says which step of README.md's
+// recipe to revisit rather than failing somewhere further on.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -114,15 +122,16 @@ async function killMidway(cli: RunningCli): Promise<CliResult> {
   return result;
 }
 
-/** After kill -9 the DIY backend's lock file stays; `pulumi cancel` is the way to remove it. */
+/**
+ * Engine: after kill -9 the file backend's lock stays and the next run fails (README.md, An
+ * interrupted run, step 2); `pulumi cancel` removes it. Ours: the refused run contacted no host.
+ */
 async function expectLockedThenCancel(p: PulumiProject, hosts: string[]): Promise<void> {
   const runs = hosts.map((h) => fleet.state(h).counters.runs);
   const locked = await p.run(["up", "--yes"]);
-  assert.notEqual(locked.code, 0);
-  assert.match(locked.output, /the stack is currently locked by 1 lock\(s\)\. Either wait for the other process\(es\) to end or delete the lock file with `pulumi cancel`\./);
+  assert.notEqual(locked.code, 0, `Engine: the killed run left no lock:\n${locked.output}`);
   assert.deepEqual(hosts.map((h) => fleet.state(h).counters.runs), runs, "a locked stack contacted a host");
-  const cancel = await p.ok(["cancel", "--yes"]);
-  assert.match(cancel.output, /The currently running update for 'test' has been canceled!/);
+  await p.ok(["cancel", "--yes"]);
 }
 
 /**
@@ -142,9 +151,6 @@ async function assertAdoptedThenRestored(p: PulumiProject): Promise<void> {
   await p.ok(["destroy", "--yes"]);
   for (const h of ["ka", "kb"]) assertAsInstalled(h);
 }
-
-const PENDING_CREATE_WARNING =
-  /warning: Attempting to deploy or update resources with \d+ pending operations from previous deployment\.\n\s+\* urn:\S+::ka, interrupted while creating/;
 
 describe("pulumi killed with kill -9 over ssh", () => {
   before(async () => {
@@ -173,17 +179,15 @@ describe("pulumi killed with kill -9 over ssh", () => {
       assertRecordHoldsGenuineOriginals(h, { client: ["RequireSecuritySignature"], server: ["RequireSecuritySignature"] });
       clearFaults(h);
     }
+    // Engine: a create that never replied is a pending operation, not a resource, so the owner id
+    // the hosts recorded is in no state (why the next up is refused: README.md, step 3).
     const killed = await stackResources(p);
-    assert.deepEqual(killed.pending, ["creating ka", "creating kb"]);
-    assert.equal(killed.policies.size, 0, "a create that never replied is not in the state");
+    assert.deepEqual({ pending: killed.pending, policies: killed.policies.size }, { pending: ["creating ka", "creating kb"], policies: 0 }, "Engine: the killed creates");
 
     await expectLockedThenCancel(p, ["ka", "kb"]);
     await p.ok(["refresh", "--clear-pending-creates", "--yes"]);
-    assert.deepEqual((await stackResources(p)).pending, []);
 
-    const recovered = await refusedThenTakenOver(p, both);
-    assert.match(recovered.output, /\+ 2 created/);
-    assert.doesNotMatch(recovered.output, /pending operations/);
+    await refusedThenTakenOver(p, both);
     await assertAdoptedThenRestored(p);
   });
 
@@ -199,20 +203,21 @@ describe("pulumi killed with kill -9 over ssh", () => {
     declare(p, both);
     const up = p.start(["up", "--yes", "--skip-preview"]);
     const applied = (h: string) => fleet.state(h).server.RequireSecuritySignature && fleet.state(h).client.RequireSecuritySignature && hostRecord(h) !== undefined;
+    // (The CLI's line for ka's create is only when to kill: ka's reply has reached the engine.)
     await until("ka created and kb applied", up, () => /SmbSigningPolicy\s+ka\s+created/.test(up.output()) && applied("kb"));
     await killMidway(up);
     clearFaults("kb");
+    // Engine: without checkpoints nothing of the run was saved, not even the create that finished
+    // (README.md, Large fleets): both hosts' records name an owner id that is in no state.
     const killed = await stackResources(p);
-    assert.deepEqual(killed.pending, [], "no checkpoint: no pending operation either");
-    assert.equal(killed.policies.size, 0, "no checkpoint: the create that finished is not in the state");
+    assert.deepEqual({ pending: killed.pending, policies: killed.policies.size }, { pending: [], policies: 0 }, "Engine: PULUMI_SKIP_CHECKPOINTS saved something");
 
     await expectLockedThenCancel(p, ["ka", "kb"]);
-    const recovered = await refusedThenTakenOver(p, both);
-    assert.match(recovered.output, /\+ 2 created/, "both policies, as if for the first time (the refused up created the stack)");
+    await refusedThenTakenOver(p, both);
     await assertAdoptedThenRestored(p);
   });
 
-  it("killed during the first up: after cancel, up with takeOwnership adopts the record without clearing the pending create, which stays in the state, warned about on every up, until refresh --clear-pending-creates", async () => {
+  it("killed during the first up: after cancel, up with takeOwnership adopts the record while the pending create is still in the state, applies nothing twice, and a later refresh --clear-pending-creates keeps the genuine originals", async () => {
     const p = await project("create-plain-up");
     freshHost("ka", { slowReplyMs: SLOW_REPLY_MS });
     const ka = [{ host: "ka", client: { requireSigning: true } }];
@@ -223,20 +228,17 @@ describe("pulumi killed with kill -9 over ssh", () => {
     clearFaults("ka");
     await expectLockedThenCancel(p, ["ka"]);
 
-    const first = await refusedThenTakenOver(p, ka);
-    assert.match(first.output, /\+ 1 created/);
-    assert.match(first.output, PENDING_CREATE_WARNING);
-    assert.match(first.output, /Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations\./);
-    const second = await p.ok(["up", "--yes"]);
-    assert.match(second.output, /2 unchanged/);
-    assert.match(second.output, PENDING_CREATE_WARNING);
-    assert.deepEqual((await stackResources(p)).pending, ["creating ka"]);
+    // Engine: up does not clear a pending create (only refresh --clear-pending-creates does), so
+    // the takeover below runs with it still in the state.
+    await refusedThenTakenOver(p, ka);
+    assert.deepEqual((await stackResources(p)).pending, ["creating ka"], "Engine: up cleared the pending create");
+    assert.deepEqual((await stackResources(p)).policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
+    await p.ok(["up", "--yes"]);
+    assert.equal(fleet.state("ka").counters.writes, 1, "an up after the takeover applied again");
 
     await p.ok(["refresh", "--clear-pending-creates", "--yes"]);
-    const state = await stackResources(p);
-    assert.deepEqual(state.pending, []);
-    assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
-    assert.doesNotMatch((await p.ok(["up", "--yes"])).output, /pending operations/);
+    assert.deepEqual((await stackResources(p)).policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
+    await p.ok(["up", "--yes"]);
     assert.equal(fleet.state("ka").counters.writes, 1);
     assert.equal(fleet.state("ka").counters.recordWrites, 2, "the takeover names its owner id in the record, once");
 
@@ -244,7 +246,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     assertAsInstalled("ka");
   });
 
-  it("killed during the first up: refresh --import-pending-creates (URN and id as two flags) imports nothing in CLI v3.276.0, and the next up with takeOwnership creates by adopting the record", async () => {
+  it("killed during the first up: refresh --import-pending-creates (URN and id as two flags) neither writes to the host nor loses its record, and the next up with takeOwnership creates by adopting it", async () => {
     const p = await project("create-import");
     freshHost("ka", { slowReplyMs: SLOW_REPLY_MS });
     const ka = [{ host: "ka", server: { requireSigning: true } }];
@@ -255,18 +257,18 @@ describe("pulumi killed with kill -9 over ssh", () => {
     clearFaults("ka");
     await expectLockedThenCancel(p, ["ka"]);
 
-    const runs = fleet.state("ka").counters.runs;
     const id = fleet.host("ka").address;
     await p.ok(["refresh", "--yes", "--import-pending-creates", urn(p, "ka"), "--import-pending-creates", id]);
-    // The CLI turns the pending create into a pending import, which the engine then drops
-    // without reading the resource: nothing was imported, nothing is pending.
+    assert.equal(fleet.state("ka").counters.writes, 1, "the refresh wrote to the host");
+    assertRecordHoldsGenuineOriginals("ka", { server: ["RequireSecuritySignature"] });
+    // Engine (CLI v3.276.0, as README.md, An interrupted run, says): the pending create becomes a
+    // pending import, which the engine drops without reading the resource: nothing imported,
+    // nothing pending, so the record's owner id is still in no state and up is refused. Should a
+    // CLI import it, README.md's recipe and this test need revisiting.
     const state = await stackResources(p);
-    assert.deepEqual(state.pending, []);
-    assert.equal(state.policies.size, 0);
-    assert.equal(fleet.state("ka").counters.runs, runs, "the import read the host");
+    assert.deepEqual({ pending: state.pending, policies: state.policies.size }, { pending: [], policies: 0 }, "Engine: --import-pending-creates imported");
 
-    const recovered = await refusedThenTakenOver(p, ka);
-    assert.match(recovered.output, /\+ 1 created/);
+    await refusedThenTakenOver(p, ka);
     assert.deepEqual((await stackResources(p)).policies.get("ka")?.outputs.originalSettings, { client: {}, server: { requireSigning: false } });
     assert.equal(fleet.state("ka").counters.writes, 1);
     assert.equal(fleet.state("ka").counters.recordWrites, 2);
@@ -289,16 +291,15 @@ describe("pulumi killed with kill -9 over ssh", () => {
     assert.equal(fleet.state("ka").counters.writes, 2);
     assert.equal(fleet.state("ka").counters.recordWrites, 2);
     assertRecordHoldsGenuineOriginals("ka", { client: ["RequireSecuritySignature"], server: ["RequireSecuritySignature"] });
+    // The state still holds the resource as before the update (Engine: the update cut off is a
+    // pending operation on it); the new setting's original is only on the host.
     const killed = await stackResources(p);
-    assert.deepEqual(killed.pending, ["updating ka"]);
-    assert.deepEqual(killed.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} }, "the state knows the new setting's original");
+    assert.deepEqual(killed.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
 
     await expectLockedThenCancel(p, ["ka"]);
-    const recovered = await p.ok(["up", "--yes"]);
-    assert.match(recovered.output, /~ 1 updated/);
-    assert.match(recovered.output, /\* urn:\S+::ka, interrupted while updating/);
+    await p.ok(["up", "--yes"]);
     const state = await stackResources(p);
-    assert.deepEqual(state.pending, []);
+    assert.deepEqual(state.pending, [], "the recovered update left a pending operation");
     assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
     assert.equal(fleet.state("ka").counters.writes, 2, "the recovery applied again");
     assert.equal(fleet.state("ka").counters.recordWrites, 2, "the recovery rewrote the record");
@@ -330,19 +331,19 @@ describe("pulumi killed with kill -9 over ssh", () => {
     assertAsInstalled("ka");
     assert.equal(fleet.state("kb").server.RequireSecuritySignature, true, "kb was restored before the kill");
     assertRecordHoldsGenuineOriginals("kb", { server: ["RequireSecuritySignature"] });
+    // Nothing lost: both resources are still in the state (Engine: as pending deletes), so the next
+    // destroy can finish them.
     const killed = await stackResources(p);
-    assert.deepEqual(killed.pending, ["deleting ka", "deleting kb"]);
     assert.equal(killed.policies.size, 2);
     const writes = { ka: fleet.state("ka").counters.writes, kb: fleet.state("kb").counters.writes };
 
     await expectLockedThenCancel(p, ["ka", "kb"]);
-    const recovered = await p.ok(["destroy", "--yes"]);
-    assert.match(recovered.output, /- 3 deleted/);
-    assert.match(recovered.output, /\* urn:\S+::ka, interrupted while deleting/);
+    await p.ok(["destroy", "--yes"]);
     assertAsInstalled("ka");
     assertAsInstalled("kb");
     assert.equal(fleet.state("ka").counters.writes, writes.ka, "ka was restored twice");
     assert.equal(fleet.state("kb").counters.writes, writes.kb + 1);
-    assert.equal((await stackResources(p)).pending.length, 0);
+    const destroyed = await stackResources(p);
+    assert.deepEqual({ pending: destroyed.pending, policies: destroyed.policies.size }, { pending: [], policies: 0 });
   });
 });

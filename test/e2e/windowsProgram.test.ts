@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SIM_PASSWORD, SIM_USER, SimulatedFleet } from "../simhost/fleet";
-import { runAcceptance } from "../windows/acceptance";
+import { runAcceptance } from "../../tools/acceptance/acceptance";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
 
 const PASSWORD_ENV = "SMB_ACCEPTANCE_PASSWORD";

@@ -1,4 +1,4 @@
-// The acceptance command for real Windows hosts (test/windows/acceptance.ts, `npm run
+// The acceptance command for real Windows hosts (tools/acceptance/acceptance.ts, `npm run
 // acceptance`), run as a user runs it, a child process of the compiled script, against simulated
 // hosts over SSH and WinRM: its report, its exit code, and that the host is left exactly as it was.
 import assert from "node:assert/strict";
@@ -9,9 +9,10 @@ import * as path from "node:path";
 import { SIM_PASSWORD, SIM_USER, SIM_WINRM_HTTPS_PORT, SIM_WINRM_PORT, SimulatedFleet } from "../simhost/fleet";
 import type { HostState, PresetName } from "../simhost/model";
 import { fromCmdletProperties, Side } from "../../provider/domain/settings";
-import type { AcceptanceReport } from "../windows/acceptance";
+import type { AcceptanceReport } from "../../tools/acceptance/acceptance";
+import { REPO_ROOT } from "../../tools/repoRoot";
 
-const SCRIPT = path.join(__dirname, "..", "windows", "acceptance.js");
+const SCRIPT = path.join(REPO_ROOT, "dist", "tools", "acceptance", "acceptance.js");
 const PASSWORD_ENV = "SMB_ACCEPTANCE_PASSWORD";
 const LIFECYCLE = ["check", "read before", "create", "refresh", "diff", "update", "delete", "read after"];
 const HOSTS = { dc: "server-2025-dc", home: "win11-24h2-home", plain: "server-2022", legacy: "server-2016" } as const satisfies Record<string, PresetName>;
@@ -100,7 +101,7 @@ function hostValues(state: HostState): Record<Side, Record<string, boolean>> {
   return { client: known("client"), server: known("server") } as Record<Side, Record<string, boolean>>;
 }
 
-describe("the acceptance command (test/windows/acceptance.ts) against simulated hosts", () => {
+describe("the acceptance command (tools/acceptance/acceptance.ts) against simulated hosts", () => {
   before(async () => {
     fleet = await SimulatedFleet.start(Object.entries(HOSTS).map(([name, preset]) => ({ name, preset })), { winrm: true });
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "acceptance-"));

@@ -7,9 +7,10 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { REPO_ROOT } from "../../tools/repoRoot";
 
 const PYTHON = "/usr/bin/python3";
-const SCRIPT = path.join(__dirname, "..", "..", "..", "test", "simhost", "gssSidecar.py");
+const SCRIPT = path.join(REPO_ROOT, "test", "simhost", "gssSidecar.py");
 
 /** GSS_C_* context flags (RFC 2744), as the sidecar reports them. */
 export const GSS_FLAGS = {

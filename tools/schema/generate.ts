@@ -11,9 +11,9 @@ import { z } from "zod";
 import { SETTINGS, SIDES } from "../../provider/domain/settings";
 import { connectionSchema, CREDENTIAL_KEYS, DECLARED_KEYS, policySchema, SECRET_KEYS, SHARED_KEYS, UNKNOWN } from "../../provider/domain/schema";
 import { PLUGIN_PACKAGE as PACKAGE, PLUGIN_RESOURCE_TYPE as RESOURCE_TOKEN } from "../../provider/domain/policy";
+import { REPO_ROOT as ROOT } from "../repoRoot";
 import { docComments } from "./docComments";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const SCHEMA_FILE = path.join(ROOT, "provider", "plugin", "schema.json");
 /**
  * The Go module `pulumi package gen-sdk --language go` writes (with its go.mod, as `meta.supportPack`

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { SmbSigningPolicy } from "pulumi-smb-signing";
-import type { AcceptanceReport } from "../acceptance";
+import type { AcceptanceReport } from "../../../tools/acceptance/acceptance";
 
 const config = new pulumi.Config();
 const report: AcceptanceReport = JSON.parse(fs.readFileSync(config.require("acceptanceReport"), "utf8"));

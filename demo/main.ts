@@ -8,11 +8,11 @@
 // cache `kinit -kt` wrote, no password); and everything torn down.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PresetName } from "../simhost/model";
-import { SimulatedFleet } from "../simhost/fleet";
-import { SIM_KERBEROS_USER, SIM_PASSWORD, SIM_REALM, SIM_USER, SIM_WINRM_PORT } from "../simhost/fleet";
-import { CliResult, PulumiProject, REPO_ROOT } from "../e2e/pulumiCli";
-import { fleetExampleStack, PLUGIN_PROJECT_LINES, TYPE_OF } from "../e2e/stacks";
+import { PresetName } from "../test/simhost/model";
+import { SimulatedFleet } from "../test/simhost/fleet";
+import { SIM_KERBEROS_USER, SIM_PASSWORD, SIM_REALM, SIM_USER, SIM_WINRM_PORT } from "../test/simhost/fleet";
+import { CliResult, PulumiProject, REPO_ROOT } from "../test/e2e/pulumiCli";
+import { fleetExampleStack, PLUGIN_PROJECT_LINES, TYPE_OF } from "../test/e2e/stacks";
 
 const HOSTS: Array<{ name: string; preset: PresetName; edition: string }> = [
   { name: "ws-pro-01", preset: "win11-24h2-pro", edition: "workstation" },
