@@ -88,8 +88,9 @@ const waiversPolicy: ResourceValidationPolicy & StackValidationPolicy = {
 };
 
 new PolicyPack(PACK_NAME, {
-  description: "SMB signing on Windows hosts (pulumi-smb-signing): signing required, guest logons off, hosts pinned, no dangerous options, no silent restore of " +
-      "insecure values.",
+  description:
+    "SMB signing on Windows hosts (pulumi-smb-signing): signing required, guest logons off, hosts pinned, no dangerous options, no silent restore of " +
+    "insecure values.",
   enforcementLevel: "mandatory",
   policies: [...RULES.map((rule) => (rule.kind === "resource" ? resourcePolicy(rule) : stackPolicy(rule))), waiversPolicy],
 });

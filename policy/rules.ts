@@ -118,11 +118,15 @@ export const guestLogonsOff: Rule<{ requireDeclared: boolean }> = {
   check(props, { requireDeclared }) {
     const value = sideSettings(props, "client").enableInsecureGuestLogons;
     if (value === true) {
-      return ["client.enableInsecureGuestLogons is true: the host logs on to SMB servers as an unauthenticated guest, so any server can impersonate a share. " +
-          "Declare it false."];
+      return [
+        "client.enableInsecureGuestLogons is true: the host logs on to SMB servers as an unauthenticated guest, so any server can impersonate a share. " +
+          "Declare it false.",
+      ];
     }
     if (requireDeclared && value !== false) {
-      return ["client.enableInsecureGuestLogons is not declared: this organisation requires it declared false, so the host cannot keep guest logons on unnoticed."];
+      return [
+        "client.enableInsecureGuestLogons is not declared: this organisation requires it declared false, so the host cannot keep guest logons on unnoticed.",
+      ];
     }
     return [];
   },
@@ -132,7 +136,7 @@ export const hostIdentityPinned: Rule<{ acceptCaCertificate: boolean; requireHtt
   name: "smb-host-identity-pinned",
   description:
     "The host's identity is pinned before any credential is sent: connection.hostKey over SSH; over WinRM HTTPS connection.certificateFingerprint (or a " +
-      "private CA in connection.caCertificate).",
+    "private CA in connection.caCertificate).",
   kind: "resource",
   defaultLevel: "mandatory",
   parameters: {
@@ -144,7 +148,7 @@ export const hostIdentityPinned: Rule<{ acceptCaCertificate: boolean; requireHtt
       type: "boolean",
       description:
         "Refuse WinRM over HTTP, where NTLM seals the messages but no certificate or key identifies the host (default false: it is Windows' default " +
-          "WinRM configuration).",
+        "WinRM configuration).",
     },
   },
   parse(config) {
@@ -159,13 +163,17 @@ export const hostIdentityPinned: Rule<{ acceptCaCertificate: boolean; requireHtt
     if ((c.transport ?? "ssh") === "ssh") {
       return set("hostKey")
         ? []
-        : ['connection.hostKey is not set: the SSH host key is not pinned, so a man in the middle could receive the credentials. Set it to the host\'s ' +
-              '"SHA256:..." fingerprint (ssh-keygen -lf).'];
+        : [
+            "connection.hostKey is not set: the SSH host key is not pinned, so a man in the middle could receive the credentials. Set it to the host's " +
+              '"SHA256:..." fingerprint (ssh-keygen -lf).',
+          ];
     }
     if (c.https !== true) {
       return requireHttpsForWinrm
-        ? ["connection.https is not true: over WinRM HTTP no certificate or key identifies the host; this organisation requires WinRM over HTTPS with a " +
-              "pinned certificate."]
+        ? [
+            "connection.https is not true: over WinRM HTTP no certificate or key identifies the host; this organisation requires WinRM over HTTPS with a " +
+              "pinned certificate.",
+          ]
         : [];
     }
     if (set("certificateFingerprint")) return [];
@@ -210,7 +218,7 @@ export const restoreSecure: Rule<{ whenOriginalsUnknown: "pass" | "violation" }>
   name: "smb-restore-secure",
   description:
     'A resource that declares onDelete "restore" does not put back insecure values on destroy (requireSigning false, insecure guest logons on); onDelete ' +
-      '"retain" (the default) keeps the host secured.',
+    '"retain" (the default) keeps the host secured.',
   kind: "stack",
   // Originals are known once an up recorded them, so in up this rule judges after the hosts
   // changed: advisory unless the organisation's config says otherwise.
@@ -220,9 +228,9 @@ export const restoreSecure: Rule<{ whenOriginalsUnknown: "pass" | "violation" }>
       type: "string",
       enum: ["pass", "violation"],
       description:
-        'Until a resource has run (a create, and in preview an update: the engine then has no outputs from a dynamic provider) the originals it would ' +
-          'restore are unknown: "pass" (default) judges them once recorded; "violation" asks, before the first up, for onDelete "retain" on every resource ' +
-          'that declares "restore".',
+        "Until a resource has run (a create, and in preview an update: the engine then has no outputs from a dynamic provider) the originals it would " +
+        'restore are unknown: "pass" (default) judges them once recorded; "violation" asks, before the first up, for onDelete "retain" on every resource ' +
+        'that declares "restore".',
     },
   },
   parse(config) {
@@ -238,12 +246,16 @@ export const restoreSecure: Rule<{ whenOriginalsUnknown: "pass" | "violation" }>
     if (props.onDelete !== "restore") return [];
     const originals = props.originalSettings;
     if (!originals || typeof originals !== "object") {
-      return whenOriginalsUnknown === "violation" ? ['onDelete "restore": the values a destroy would put back are not known yet and may be insecure: set onDelete: "retain".'] : [];
+      return whenOriginalsUnknown === "violation"
+        ? ['onDelete "restore": the values a destroy would put back are not known yet and may be insecure: set onDelete: "retain".']
+        : [];
     }
     const insecure = insecureValues(originals as Partial<Record<Side, Record<string, unknown>>>);
     if (insecure.length === 0) return [];
-    return [`destroy would restore ${insecure.join(", ")} on this host (onDelete "restore" puts back the values it had before): set onDelete: "retain" to keep ` +
-        `it secure, or waive this rule for the resource with the reason.`];
+    return [
+      `destroy would restore ${insecure.join(", ")} on this host (onDelete "restore" puts back the values it had before): set onDelete: "retain" to keep ` +
+        `it secure, or waive this rule for the resource with the reason.`,
+    ];
   },
 };
 
@@ -306,8 +318,10 @@ export function judge(
   const known = [...Object.keys(rule.parameters), "waivers"];
   const unknown = Object.keys(config).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    throw new Error(`policy pack config: ${rule.name} has no parameter ${unknown.map((k) => JSON.stringify(k)).join(", ")}; it takes ${known.join(", ")} (and ` +
-        `enforcementLevel)`);
+    throw new Error(
+      `policy pack config: ${rule.name} has no parameter ${unknown.map((k) => JSON.stringify(k)).join(", ")}; it takes ${known.join(", ")} (and ` +
+        `enforcementLevel)`,
+    );
   }
   const findings = rule.check(resource.props, rule.parse(config));
   const waiver = waiverFor(parseWaivers(rule.name, config), resource.urn, resource.name);

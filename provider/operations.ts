@@ -4,7 +4,16 @@
 // outputs and messages; what a change means is domain/impact.ts's. Loaded at run time by the
 // serialized dynamic provider, so none of this code is copied into Pulumi state.
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { declaredSettings, diffPolicy, groupPolicyDrift, inputsFromObserved, policyId, PolicyOutputs, recordOriginals, unenforcedSettings } from "./domain/policy";
+import {
+  declaredSettings,
+  diffPolicy,
+  groupPolicyDrift,
+  inputsFromObserved,
+  policyId,
+  PolicyOutputs,
+  recordOriginals,
+  unenforcedSettings,
+} from "./domain/policy";
 import { checkSafety, findWeakenings } from "./domain/safety";
 import { Consequence, consequencesIfUnread, consequencesOfChange, insecureRestore, keptConsequences, leftByRestore, restoredValues } from "./domain/impact";
 import { type DeclaredSettings, Side, SIDES } from "./domain/settings";
@@ -67,7 +76,14 @@ class PartialApplyError extends Error {
 const ownOriginals = (r: SigningResult): DeclaredSettings | undefined => (r.ours && r.record ? r.record.originals : undefined);
 
 /** Faults of the connection itself, and a signed copy refused before it ran (scriptMismatch): the script never started, so the host wrote nothing. */
-const SCRIPT_NEVER_RAN: ReadonlySet<HostErrorKind> = new Set(["authenticationFailed", "hostKeyMismatch", "certificateRejected", "connectionFailed", "hostBusy", "scriptMismatch"]);
+const SCRIPT_NEVER_RAN: ReadonlySet<HostErrorKind> = new Set([
+  "authenticationFailed",
+  "hostKeyMismatch",
+  "certificateRejected",
+  "connectionFailed",
+  "hostBusy",
+  "scriptMismatch",
+]);
 
 /**
  * Whether a failed create may have left the host's record naming its new owner id: the script
@@ -139,7 +155,10 @@ async function tellAboutRun(host: string, urn: string | undefined, result: Signi
 async function tellUnseenPolicy(host: string, urn: string | undefined, result: SigningResult): Promise<void> {
   const v = result.groupPolicyVisibility;
   if (v?.state !== "unknown") return;
-  await info(`${host}: Group Policy on this host cannot be seen (${v.reason}): a policy the provider cannot see may set a declared setting back at its next refresh`, urn);
+  await info(
+    `${host}: Group Policy on this host cannot be seen (${v.reason}): a policy the provider cannot see may set a declared setting back at its next refresh`,
+    urn,
+  );
 }
 
 /**
@@ -148,7 +167,8 @@ async function tellUnseenPolicy(host: string, urn: string | undefined, result: S
  * the rest. A 500-host run then has at most one warning line per host that needs a decision.
  */
 async function tell(host: string, urn: string | undefined, consequences: Consequence[]): Promise<void> {
-  const joined = (texts: string[], what: string) => (texts.length === 1 ? `${host}: ${texts[0]}` : `${host}: ${texts.length} ${what}:\n  - ${texts.join("\n  - ")}`);
+  const joined = (texts: string[], what: string) =>
+    texts.length === 1 ? `${host}: ${texts[0]}` : `${host}: ${texts.length} ${what}:\n  - ${texts.join("\n  - ")}`;
   const warnings = consequences.filter((c) => c.severity === "warning").map((c) => c.text);
   const infos = consequences.filter((c) => c.severity === "info").map((c) => c.text);
   // The warning last: the CLI's row of the resource shows its latest message.
@@ -299,7 +319,12 @@ export async function diff(_id: string, olds: PolicyOutputs, news: Record<string
   const parsed = parsePolicyInputs(userInputs(news));
   if (!parsed.ok) return { changes: true };
   const result = diffPolicy(olds, parsed.inputs);
-  if (result.changes) await tell(hostLabel(parsed.inputs.connection.host), known(parsed.inputs.resourceUrn), previewConsequences(olds, parsed.inputs, result.replaces.length > 0));
+  if (result.changes)
+    await tell(
+      hostLabel(parsed.inputs.connection.host),
+      known(parsed.inputs.resourceUrn),
+      previewConsequences(olds, parsed.inputs, result.replaces.length > 0),
+    );
   return { changes: result.changes, replaces: result.replaces, deleteBeforeReplace: result.replaces.length > 0 };
 }
 

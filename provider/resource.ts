@@ -151,7 +151,22 @@ type Observed = Record<string, boolean | null>;
 export type ArgsFollowTheSchema = Assert<Mutual<keyof SmbSigningPolicyArgs, DeclaredKey>>;
 
 /** The resource's outputs: SmbSigningPolicy's Output properties below, which the SDK creates from these keys of its props. */
-export const OUTPUTS = ["observed", "originalSettings", "hostFacts", "settingsSource", "policyManaged", "policyDrift", "policyVisibility", "readiness", "consequences", "ownerId", "unavailableSides", "restartNeeded", "scriptRun", "authenticatedWith"] as const;
+export const OUTPUTS = [
+  "observed",
+  "originalSettings",
+  "hostFacts",
+  "settingsSource",
+  "policyManaged",
+  "policyDrift",
+  "policyVisibility",
+  "readiness",
+  "consequences",
+  "ownerId",
+  "unavailableSides",
+  "restartNeeded",
+  "scriptRun",
+  "authenticatedWith",
+] as const;
 
 /**
  * The SMB signing settings of one Windows host, outbound (client) and inbound (server), reached
@@ -167,7 +182,15 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   /** The values the host had before this resource first changed them. */
   declare public readonly originalSettings: pulumi.Output<{ client: Record<string, boolean>; server: Record<string, boolean> }>;
   /** productName, edition, displayVersion, build, domainRole, and the bitness of the host's PowerShell and of Windows (processBits, osBits: 32 or 64). */
-  declare public readonly hostFacts: pulumi.Output<{ productName: string; edition: string; displayVersion: string; build: string; domainRole: number; processBits?: number; osBits?: number }>;
+  declare public readonly hostFacts: pulumi.Output<{
+    productName: string;
+    edition: string;
+    displayVersion: string;
+    build: string;
+    domainRole: number;
+    processBits?: number;
+    osBits?: number;
+  }>;
   /** "cmdlet" (SmbShare module) or "registry" (older Windows). */
   declare public readonly settingsSource: pulumi.Output<string>;
   /** Settings a Group Policy object enforces on the host (side -> setting -> value and GPO name), managed or not. */
@@ -211,7 +234,9 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
    * With connection.scriptPath: how the signed copy of smb-signing.ps1 ran at the last up or refresh, as the script itself
    * reports it: its path, its language mode, and its Authenticode signature (status, signer, thumbprint). Absent otherwise.
    */
-  declare public readonly scriptRun: pulumi.Output<{ invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } } | undefined>;
+  declare public readonly scriptRun: pulumi.Output<
+    { invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } } | undefined
+  >;
   /**
    * WinRM: the mechanism the last up or refresh authenticated with: "kerberos", "ntlm" or "basic"; with authentication
    * "negotiate", the one it chose (an info message says why when it was NTLM). Absent over SSH.
@@ -219,7 +244,14 @@ export class SmbSigningPolicy extends pulumi.dynamic.Resource {
   declare public readonly authenticatedWith: pulumi.Output<"kerberos" | "ntlm" | "basic" | undefined>;
 
   constructor(name: string, args: SmbSigningPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(smbSigningProvider, name, registeredProps(name, args, opts), opts?.import ? { ...opts, import: undefined } : opts, RESOURCE_MODULE, RESOURCE_TYPE_NAME);
+    super(
+      smbSigningProvider,
+      name,
+      registeredProps(name, args, opts),
+      opts?.import ? { ...opts, import: undefined } : opts,
+      RESOURCE_MODULE,
+      RESOURCE_TYPE_NAME,
+    );
     // The hook's Outputs cost about 0.1 ms of the program's CPU per resource: left out when the
     // arguments already show that it would warn of nothing.
     if (mayWarn(args)) noteDeclarations(this, args);
@@ -264,7 +296,12 @@ function registeredProps(name: string, args: SmbSigningPolicyArgs, opts: pulumi.
 function noteDeclarations(resource: SmbSigningPolicy, args: SmbSigningPolicyArgs): void {
   const c = args.connection;
   pulumi
-    .all([pulumi.Output.isInstance(c) ? c.apply((x) => x.host) : "host" in c ? c.host : pulumi.output(c).apply((x) => x.host), args.client, args.server, args.acknowledgeInsecureSettings])
+    .all([
+      pulumi.Output.isInstance(c) ? c.apply((x) => x.host) : "host" in c ? c.host : pulumi.output(c).apply((x) => x.host),
+      args.client,
+      args.server,
+      args.acknowledgeInsecureSettings,
+    ])
     .apply(([host, client, server, acknowledged]) => {
       for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.info(message, resource);
     });

@@ -5,7 +5,14 @@
 // over the argument types the dynamic resource documents, so both take the same inputs; the
 // plugin's package schema (provider/plugin/schema.json) is generated from the same definitions.
 import * as pulumi from "@pulumi/pulumi";
-import { OUTPUTS, type ClientSigningArgs, type ConnectionArgs, type ServerSigningArgs, type SmbSigningPolicy as DynamicPolicy, type SmbSigningPolicyArgs } from "./resource";
+import {
+  OUTPUTS,
+  type ClientSigningArgs,
+  type ConnectionArgs,
+  type ServerSigningArgs,
+  type SmbSigningPolicy as DynamicPolicy,
+  type SmbSigningPolicyArgs,
+} from "./resource";
 import { PLUGIN_PACKAGE, PLUGIN_RESOURCE_TYPE } from "./domain/policy";
 import { SHARED_KEYS } from "./domain/schema";
 import { withSecretFields } from "./secrets";

@@ -135,7 +135,10 @@ export function consequencesOf(view: ImpactView): Consequence[] {
   const guestBefore = was("client", "enableInsecureGuestLogons") === true && was("client", "requireSigning") !== true;
   const guestAfter = now("client", "enableInsecureGuestLogons") === true && now("client", "requireSigning") !== true;
   if (guestBefore && !guestAfter) {
-    const cause = now("client", "requireSigning") === true && was("client", "requireSigning") !== true ? "client.requireSigning: true" : "client.enableInsecureGuestLogons: false";
+    const cause =
+      now("client", "requireSigning") === true && was("client", "requireSigning") !== true
+        ? "client.requireSigning: true"
+        : "client.enableInsecureGuestLogons: false";
     const unmanaged = declared.client.enableInsecureGuestLogons === undefined ? " (EnableInsecureGuestLogons=true, not managed by this resource)" : "";
     out.push({
       severity: "warning",
@@ -162,13 +165,25 @@ export function consequencesOf(view: ImpactView): Consequence[] {
     const name = AUDIT_SETTING[side];
     const peers = side === "server" ? "SMB clients that do not sign" : "SMB servers that do not sign";
     if (flips(side, name, true)) {
-      out.push({ severity: "info", setting: `${side}.${name}`, text: `${side}.${name}: true: ${peers} ${will("will be", "are")} logged in ${AUDIT_LOG[side]}; nothing is refused` });
+      out.push({
+        severity: "info",
+        setting: `${side}.${name}`,
+        text: `${side}.${name}: true: ${peers} ${will("will be", "are")} logged in ${AUDIT_LOG[side]}; nothing is refused`,
+      });
     }
     if (flips(side, name, false)) {
-      out.push({ severity: "info", setting: `${side}.${name}`, text: `${side}.${name}: false: ${peers} ${will("will no longer be", "are not")} logged, so readiness for ${side}.requireSigning cannot be measured` });
+      out.push({
+        severity: "info",
+        setting: `${side}.${name}`,
+        text: `${side}.${name}: false: ${peers} ${will("will no longer be", "are not")} logged, so readiness for ${side}.requireSigning cannot be measured`,
+      });
     }
     if (flips(side, "auditInsecureGuestLogon", true)) {
-      out.push({ severity: "info", setting: `${side}.auditInsecureGuestLogon`, text: `${side}.auditInsecureGuestLogon: true: insecure guest logons ${will("will be", "are")} logged; nothing is blocked` });
+      out.push({
+        severity: "info",
+        setting: `${side}.auditInsecureGuestLogon`,
+        text: `${side}.auditInsecureGuestLogon: true: insecure guest logons ${will("will be", "are")} logged; nothing is blocked`,
+      });
     }
   }
   return out;
@@ -184,7 +199,8 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   const warn = (text: string): Consequence[] => [{ severity: "warning", setting, text }];
   const peersWord = side === "server" ? "clients" : "servers";
   const days = `${r.days} day${r.days === 1 ? "" : "s"}`;
-  if (f.log === "absent") return warn(`this host cannot tell which ${peersWord} do not sign: its release has no ${log} log (Windows 10 and Windows Server 2016 brought it)`);
+  if (f.log === "absent")
+    return warn(`this host cannot tell which ${peersWord} do not sign: its release has no ${log} log (Windows 10 and Windows Server 2016 brought it)`);
   if (f.log === "disabled") return warn(`the log ${log} is disabled on this host, so it cannot tell which peers do not sign`);
   if (f.log === "unreadable") return warn(`could not read ${log} on this host: ${f.error ?? "unknown error"}`);
   // The log exists from Windows 10 / Server 2016 on; the event for a peer that does not sign only
@@ -205,7 +221,9 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   }
   const refused = side === "server" ? "refused" : "unreachable";
   if (f.auditing === false) {
-    return warn(`this host does not log ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is false): turn that audit on for a while first to learn who would be ${refused}`);
+    return warn(
+      `this host does not log ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is false): turn that audit on for a while first to learn who would be ${refused}`,
+    );
   }
   if (f.auditing !== true && f.signingEventIds === undefined) {
     // Readiness from state written before the release's events were read: nothing says whether it has any.
@@ -225,7 +243,13 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   }
   const peers = [...f.peers].sort((a, b) => b.events - a.events || a.peer.localeCompare(b.peer));
   if (peers.length === 0) {
-    return [{ severity: "info", setting, text: `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was turned on more recently covers less)` }];
+    return [
+      {
+        severity: "info",
+        setting,
+        text: `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was turned on more recently covers less)`,
+      },
+    ];
   }
   const total = Math.max(f.peerCount ?? 0, peers.length);
   const shown = peers.slice(0, NAMED_PEERS).map((p) => p.peer || "(a peer the event does not name)");
@@ -336,7 +360,8 @@ export function leftByRestore(targets: DeclaredSettings, after: ObservedSettings
   for (const side of SIDES) {
     for (const [name, original] of Object.entries(targets[side])) {
       const now = after[side][name];
-      if (typeof original === "boolean" && typeof now === "boolean" && now !== original && enforced[side][name] === undefined) left.push(`${side}.${name} (original ${original}, left ${now})`);
+      if (typeof original === "boolean" && typeof now === "boolean" && now !== original && enforced[side][name] === undefined)
+        left.push(`${side}.${name} (original ${original}, left ${now})`);
     }
   }
   return left;

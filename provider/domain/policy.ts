@@ -143,11 +143,7 @@ export function diffPolicy(olds: Partial<PolicyOutputs>, news: PolicyInputs): Po
 }
 
 /** Originals so far, plus the pre-change value of every newly managed setting. */
-export function recordOriginals(
-  previous: DeclaredSettings | undefined,
-  before: ObservedSettings,
-  declared: DeclaredSettings,
-): DeclaredSettings {
+export function recordOriginals(previous: DeclaredSettings | undefined, before: ObservedSettings, declared: DeclaredSettings): DeclaredSettings {
   const result: DeclaredSettings = { client: { ...previous?.client }, server: { ...previous?.server } };
   for (const side of SIDES) {
     for (const name of Object.keys(declared[side])) {
@@ -195,11 +191,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Drift that Group Policy caused: a declared value the host lost to the value a GPO enforces. */
-export function groupPolicyDrift(
-  declared: DeclaredSettings,
-  observed: ObservedSettings,
-  enforced: PolicyEnforced,
-): string[] {
+export function groupPolicyDrift(declared: DeclaredSettings, observed: ObservedSettings, enforced: PolicyEnforced): string[] {
   const out: string[] = [];
   for (const side of SIDES) {
     for (const [name, want] of Object.entries(declared[side])) {

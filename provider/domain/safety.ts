@@ -77,7 +77,9 @@ export function declarationWarnings(host: string, settings: Partial<Record<Side,
   const out: string[] = [];
   for (const side of SIDES) {
     if (typeof settings[side]?.enableSigning === "boolean") {
-      out.push(`${host}: ${side}.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning.`);
+      out.push(
+        `${host}: ${side}.enableSigning (EnableSecuritySignature) has no effect on SMB 2 and 3; only SMB 1 uses it. Signing is governed by requireSigning.`,
+      );
     }
   }
   if (acknowledged === true) for (const w of findWeakenings(settings)) out.push(`${host}: ${w.property} weakens SMB security: ${w.risk} (acknowledged)`);

@@ -76,9 +76,7 @@ export const SCRIPT_PATH_REASON =
 export function isScriptPath(value: string): boolean {
   if (value.length > 259 || !/^[A-Za-z]:\\/.test(value) || !/\.ps1$/i.test(value)) return false;
   const components = value.slice(3).split("\\");
-  return components.every(
-    (c) => SCRIPT_PATH_COMPONENT.test(c) && c !== "." && c !== ".." && !/[. ]$/.test(c) && !c.startsWith(" ") && !DEVICE_NAME.test(c),
-  );
+  return components.every((c) => SCRIPT_PATH_COMPONENT.test(c) && c !== "." && c !== ".." && !/[. ]$/.test(c) && !c.startsWith(" ") && !DEVICE_NAME.test(c));
 }
 const scriptPathSchema = z.string(allowed(SCRIPT_PATH_REASON)).refine(isScriptPath, allowed(SCRIPT_PATH_REASON));
 
@@ -88,55 +86,61 @@ const HOST_REASON = "must be a DNS host name or an IPv4/IPv6 address";
 const hostSchema = z.union([matching(HOSTNAME, HOST_REASON), z.ipv6(allowed(HOST_REASON))]);
 
 export const connectionSchema = z
-  .strictObject({
-    transport: orUnknown(z.enum(["ssh", "winrm"], allowed('must be "ssh" or "winrm"'))).default("ssh"),
-    host: orUnknown(hostSchema),
-    /** Default: 22 for ssh, 5985 for winrm (filled in by parsePolicyInputs). */
-    port: orUnknown(wholeNumber(1, 65535, "must be an integer from 1 to 65535")).optional(),
-    user: orUnknown(matching(ACCOUNT, 'must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)')),
-    password: orUnknown(text("must be a non-empty string")).optional(),
-    privateKey: orUnknown(text("must be the private key's text (OpenSSH, PEM or PPK), not empty")).optional(),
-    passphrase: orUnknown(text("must be a non-empty string")).optional(),
-    agent: orUnknown(text("must be the path of an SSH agent socket")).optional(),
-    hostKey: orUnknown(matching(FINGERPRINT, 'must be an OpenSSH fingerprint "SHA256:" + 43 base64 characters (ssh-keygen -lf)')).optional(),
-    dangerouslyAcceptAnyHostKey: orUnknown(flag()).optional(),
-    /** WinRM only: HTTPS (port 5986) instead of HTTP with NTLM message encryption. */
-    https: orUnknown(flag()).optional(),
-    /**
-     * WinRM only: "ntlm" (default), "kerberos" (never anything else), "negotiate" (Kerberos when
-     * a ticket for the host can be had with the password, else NTLM), or "basic" (HTTPS only).
-     */
-    authentication: orUnknown(z.enum(["ntlm", "kerberos", "negotiate", "basic"], allowed('must be "ntlm", "kerberos", "negotiate" or "basic"'))).optional(),
-    /** Kerberos: the host's service principal; HTTP/<host> unless given (required when host is an IP address). */
-    servicePrincipal: orUnknown(matching(SERVICE_PRINCIPAL, 'must be a service principal "HTTP/<host name>", optionally with "@REALM"')).optional(),
-    /** Kerberos: the realm; from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
-    realm: orUnknown(matching(REALM, 'must be a Kerberos realm name such as "CORP.EXAMPLE"')).optional(),
-    /** Kerberos: the realm's KDCs ("dc1.corp.example", "dc2.corp.example:88"); krb5.conf [realms] unless given. */
-    kdc: orUnknown(
-      z
-        .array(matching(KDC, 'must list KDCs as "host", "host:port" or "[IPv6]:port"'), allowed('must be a list of KDCs, each "host", "host:port" or "[IPv6]:port"'))
-        .min(1, allowed("must list at least one KDC")),
-    ).optional(),
-    /** Kerberos: a keytab file holding the user's keys (kinit -kt's), on the machine that runs Pulumi. */
-    keytabFile: orUnknown(text("must be the path of a keytab file")).optional(),
-    /** Kerberos: a FILE ticket cache (kinit -c FILE:<path>); KRB5CCNAME unless given. */
-    ccache: orUnknown(text('must be the path of a FILE ticket cache ("FILE:/path" or "/path")')).optional(),
-    /** WinRM over HTTPS: PEM certificate(s) of the CA to trust instead of the system's. */
-    caCertificate: orUnknown(matching(/-----BEGIN CERTIFICATE-----/, 'must be PEM text ("-----BEGIN CERTIFICATE-----" ...)')).optional(),
-    /** WinRM over HTTPS: SHA-256 of the server certificate (hex, colons allowed) to pin. */
-    certificateFingerprint: orUnknown(
-      matching(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons allowed"),
-    ).optional(),
-    dangerouslySkipCertificateCheck: orUnknown(flag()).optional(),
-    connectTimeoutSeconds: orUnknown(wholeNumber(1, 300, "must be a whole number of seconds from 1 to 300")).default(20),
-    commandTimeoutSeconds: orUnknown(wholeNumber(1, 3600, "must be a whole number of seconds from 1 to 3600")).default(120),
-    /**
-     * The signed copy of smb-signing.ps1 on the host: run with powershell.exe -File (never
-     * -EncodedCommand), after its text was checked to be this release's (README, "Hosts with
-     * WDAC or AppLocker").
-     */
-    scriptPath: orUnknown(scriptPathSchema).optional(),
-  }, allowed("must be an object of connection settings (host, user, a credential, ...)"))
+  .strictObject(
+    {
+      transport: orUnknown(z.enum(["ssh", "winrm"], allowed('must be "ssh" or "winrm"'))).default("ssh"),
+      host: orUnknown(hostSchema),
+      /** Default: 22 for ssh, 5985 for winrm (filled in by parsePolicyInputs). */
+      port: orUnknown(wholeNumber(1, 65535, "must be an integer from 1 to 65535")).optional(),
+      user: orUnknown(matching(ACCOUNT, 'must be a Windows account name (1-104 characters, none of " / [ ] : ; | = , + * ? < > or control characters)')),
+      password: orUnknown(text("must be a non-empty string")).optional(),
+      privateKey: orUnknown(text("must be the private key's text (OpenSSH, PEM or PPK), not empty")).optional(),
+      passphrase: orUnknown(text("must be a non-empty string")).optional(),
+      agent: orUnknown(text("must be the path of an SSH agent socket")).optional(),
+      hostKey: orUnknown(matching(FINGERPRINT, 'must be an OpenSSH fingerprint "SHA256:" + 43 base64 characters (ssh-keygen -lf)')).optional(),
+      dangerouslyAcceptAnyHostKey: orUnknown(flag()).optional(),
+      /** WinRM only: HTTPS (port 5986) instead of HTTP with NTLM message encryption. */
+      https: orUnknown(flag()).optional(),
+      /**
+       * WinRM only: "ntlm" (default), "kerberos" (never anything else), "negotiate" (Kerberos when
+       * a ticket for the host can be had with the password, else NTLM), or "basic" (HTTPS only).
+       */
+      authentication: orUnknown(z.enum(["ntlm", "kerberos", "negotiate", "basic"], allowed('must be "ntlm", "kerberos", "negotiate" or "basic"'))).optional(),
+      /** Kerberos: the host's service principal; HTTP/<host> unless given (required when host is an IP address). */
+      servicePrincipal: orUnknown(matching(SERVICE_PRINCIPAL, 'must be a service principal "HTTP/<host name>", optionally with "@REALM"')).optional(),
+      /** Kerberos: the realm; from user@REALM, the ticket cache, or krb5.conf's default_realm unless given. */
+      realm: orUnknown(matching(REALM, 'must be a Kerberos realm name such as "CORP.EXAMPLE"')).optional(),
+      /** Kerberos: the realm's KDCs ("dc1.corp.example", "dc2.corp.example:88"); krb5.conf [realms] unless given. */
+      kdc: orUnknown(
+        z
+          .array(
+            matching(KDC, 'must list KDCs as "host", "host:port" or "[IPv6]:port"'),
+            allowed('must be a list of KDCs, each "host", "host:port" or "[IPv6]:port"'),
+          )
+          .min(1, allowed("must list at least one KDC")),
+      ).optional(),
+      /** Kerberos: a keytab file holding the user's keys (kinit -kt's), on the machine that runs Pulumi. */
+      keytabFile: orUnknown(text("must be the path of a keytab file")).optional(),
+      /** Kerberos: a FILE ticket cache (kinit -c FILE:<path>); KRB5CCNAME unless given. */
+      ccache: orUnknown(text('must be the path of a FILE ticket cache ("FILE:/path" or "/path")')).optional(),
+      /** WinRM over HTTPS: PEM certificate(s) of the CA to trust instead of the system's. */
+      caCertificate: orUnknown(matching(/-----BEGIN CERTIFICATE-----/, 'must be PEM text ("-----BEGIN CERTIFICATE-----" ...)')).optional(),
+      /** WinRM over HTTPS: SHA-256 of the server certificate (hex, colons allowed) to pin. */
+      certificateFingerprint: orUnknown(
+        matching(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons allowed"),
+      ).optional(),
+      dangerouslySkipCertificateCheck: orUnknown(flag()).optional(),
+      connectTimeoutSeconds: orUnknown(wholeNumber(1, 300, "must be a whole number of seconds from 1 to 300")).default(20),
+      commandTimeoutSeconds: orUnknown(wholeNumber(1, 3600, "must be a whole number of seconds from 1 to 3600")).default(120),
+      /**
+       * The signed copy of smb-signing.ps1 on the host: run with powershell.exe -File (never
+       * -EncodedCommand), after its text was checked to be this release's (README, "Hosts with
+       * WDAC or AppLocker").
+       */
+      scriptPath: orUnknown(scriptPathSchema).optional(),
+    },
+    allowed("must be an object of connection settings (host, user, a credential, ...)"),
+  )
   .superRefine((c, ctx) => {
     const kerberos = c.transport === "winrm" && c.authentication === "kerberos";
     const credentials = (["password", "privateKey", "agent"] as const).filter((k) => c[k] !== undefined);
@@ -172,16 +176,24 @@ export const connectionSchema = z
       const negotiate = c.authentication === "negotiate";
       if (!kerberos) {
         for (const key of ["servicePrincipal", "realm", "kdc"] as const) {
-          if (c[key] !== undefined && !negotiate) ctx.addIssue({ code: "custom", path: [key], message: 'is only for authentication "kerberos" or "negotiate"' });
+          if (c[key] !== undefined && !negotiate)
+            ctx.addIssue({ code: "custom", path: [key], message: 'is only for authentication "kerberos" or "negotiate"' });
         }
         for (const key of ["keytabFile", "ccache"] as const) {
-          if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `is only for authentication: "kerberos"${negotiate ? ' ("negotiate" uses the password)' : ""}` });
+          if (c[key] !== undefined)
+            ctx.addIssue({
+              code: "custom",
+              path: [key],
+              message: `is only for authentication: "kerberos"${negotiate ? ' ("negotiate" uses the password)' : ""}`,
+            });
         }
         if (c.password === undefined) {
           ctx.addIssue({
             code: "custom",
             path: ["password"],
-            message: negotiate ? 'is required for authentication "negotiate" (NTLM needs it when Kerberos is not available)' : 'is required for transport "winrm"',
+            message: negotiate
+              ? 'is required for authentication "negotiate" (NTLM needs it when Kerberos is not available)'
+              : 'is required for transport "winrm"',
             params: { lendable: "credential" },
           });
         }
@@ -189,7 +201,11 @@ export const connectionSchema = z
         // One source of the user's keys: a password, a keytab, or a ticket cache (given, or KRB5CCNAME).
         const sources = (["password", "keytabFile", "ccache"] as const).filter((k) => c[k] !== undefined);
         if (sources.length > 1) {
-          ctx.addIssue({ code: "custom", path: [sources[1]], message: `cannot be combined with connection.${sources[0]}: give one of password, keytabFile or ccache (or none, to use KRB5CCNAME)` });
+          ctx.addIssue({
+            code: "custom",
+            path: [sources[1]],
+            message: `cannot be combined with connection.${sources[0]}: give one of password, keytabFile or ccache (or none, to use KRB5CCNAME)`,
+          });
         }
         if (typeof c.user === "string" && c.user.includes("\\")) {
           ctx.addIssue({ code: "custom", path: ["user"], message: 'for Kerberos must be "user" or "user@REALM" (DOMAIN\\user is the NTLM form)' });
@@ -211,7 +227,18 @@ export const connectionSchema = z
       }
       return;
     }
-    for (const key of ["https", "authentication", "caCertificate", "certificateFingerprint", "dangerouslySkipCertificateCheck", "servicePrincipal", "realm", "kdc", "keytabFile", "ccache"] as const) {
+    for (const key of [
+      "https",
+      "authentication",
+      "caCertificate",
+      "certificateFingerprint",
+      "dangerouslySkipCertificateCheck",
+      "servicePrincipal",
+      "realm",
+      "kdc",
+      "keytabFile",
+      "ccache",
+    ] as const) {
       if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: 'is only for transport "winrm"' });
     }
     if (c.hostKey !== undefined && c.dangerouslyAcceptAnyHostKey === true) {
@@ -239,40 +266,46 @@ function sideSchema<S extends Side>(side: S) {
   return z.strictObject(shape, allowed(`must be an object of ${side} settings, each true or false`));
 }
 
-export const policySchema = z.strictObject({
-  connection: connectionSchema,
-  client: sideSchema("client").optional(),
-  server: sideSchema("server").optional(),
-  acknowledgeInsecureSettings: orUnknown(flag()).optional(),
-  /**
-   * "retain" (default): destroy leaves the host as it is, secured, with its originals still
-   * recorded on it; "restore": destroy puts the recorded originals back, insecure ones included
-   * (a deliberate choice, warned about when it happens). A hardening resource must never undo
-   * itself by accident.
-   */
-  onDelete: orUnknown(z.enum(["restore", "retain"], allowed('must be "restore" or "retain"'))).default("retain"),
-  /** Set from the `import` resource option: create adopts the host instead of changing it. */
-  importId: orUnknown(text("must be a non-empty string: the import id")).optional(),
-  /**
-   * "<project>/<stack>/<resource name>", set by SmbSigningPolicy: the name records written before
-   * owner ids give their owner, and the record's label where no URN is known (domain/owner.ts).
-   */
-  owner: orUnknown(matching(OWNER, "must be the resource's name: printable characters, at least one")).default(DEFAULT_OWNER),
-  /** Take over a host whose record names another owner, keeping the originals it recorded. */
-  takeOwnership: orUnknown(flag()).optional(),
-  /** How many days of the host's SMB audit logs readiness covers (reading them never changes the host). */
-  readinessDays: orUnknown(wholeNumber(1, 90, "must be a whole number of days from 1 to 90")).default(DEFAULT_READINESS_DAYS),
-  /** The resource's own URN (set by SmbSigningPolicy), so the provider's warnings show on the resource. */
-  resourceUrn: orUnknown(matching(URN, "must be a Pulumi URN")).optional(),
-  /** Seconds per operation from the resource's customTimeouts option (set by SmbSigningPolicy). */
-  customTimeouts: z
-    .strictObject({
-      create: orUnknown(timeoutSeconds).optional(),
-      update: orUnknown(timeoutSeconds).optional(),
-      delete: orUnknown(timeoutSeconds).optional(),
-    }, allowed("must be an object of create, update and delete seconds"))
-    .optional(),
-}, allowed("must be an object of SmbSigningPolicy inputs"));
+export const policySchema = z.strictObject(
+  {
+    connection: connectionSchema,
+    client: sideSchema("client").optional(),
+    server: sideSchema("server").optional(),
+    acknowledgeInsecureSettings: orUnknown(flag()).optional(),
+    /**
+     * "retain" (default): destroy leaves the host as it is, secured, with its originals still
+     * recorded on it; "restore": destroy puts the recorded originals back, insecure ones included
+     * (a deliberate choice, warned about when it happens). A hardening resource must never undo
+     * itself by accident.
+     */
+    onDelete: orUnknown(z.enum(["restore", "retain"], allowed('must be "restore" or "retain"'))).default("retain"),
+    /** Set from the `import` resource option: create adopts the host instead of changing it. */
+    importId: orUnknown(text("must be a non-empty string: the import id")).optional(),
+    /**
+     * "<project>/<stack>/<resource name>", set by SmbSigningPolicy: the name records written before
+     * owner ids give their owner, and the record's label where no URN is known (domain/owner.ts).
+     */
+    owner: orUnknown(matching(OWNER, "must be the resource's name: printable characters, at least one")).default(DEFAULT_OWNER),
+    /** Take over a host whose record names another owner, keeping the originals it recorded. */
+    takeOwnership: orUnknown(flag()).optional(),
+    /** How many days of the host's SMB audit logs readiness covers (reading them never changes the host). */
+    readinessDays: orUnknown(wholeNumber(1, 90, "must be a whole number of days from 1 to 90")).default(DEFAULT_READINESS_DAYS),
+    /** The resource's own URN (set by SmbSigningPolicy), so the provider's warnings show on the resource. */
+    resourceUrn: orUnknown(matching(URN, "must be a Pulumi URN")).optional(),
+    /** Seconds per operation from the resource's customTimeouts option (set by SmbSigningPolicy). */
+    customTimeouts: z
+      .strictObject(
+        {
+          create: orUnknown(timeoutSeconds).optional(),
+          update: orUnknown(timeoutSeconds).optional(),
+          delete: orUnknown(timeoutSeconds).optional(),
+        },
+        allowed("must be an object of create, update and delete seconds"),
+      )
+      .optional(),
+  },
+  allowed("must be an object of SmbSigningPolicy inputs"),
+);
 
 /** The name of an input of SmbSigningPolicy: a key of the schema above. */
 export type InputKey = keyof typeof policySchema.shape;
@@ -345,7 +378,14 @@ export interface CheckFailure {
 export type ParseResult = { ok: true; inputs: PolicyInputs } | { ok: false; failures: CheckFailure[] };
 
 /** zod's expected types, in words. */
-const EXPECTED: Record<string, string> = { string: "a string", number: "a number", int: "a whole number", boolean: "true or false", object: "an object", array: "a list" };
+const EXPECTED: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  object: "an object",
+  array: "a list",
+};
 
 /**
  * The reason for an issue no field words itself. Each field names what it allows (`allowed`

@@ -38,7 +38,7 @@ export const CLIENT_SETTINGS = [
   {
     name: "requireSigning",
     cmdletProperty: "RequireSecuritySignature",
-    description: "the SMB client always signs outbound traffic (\"Digitally sign communications (always)\")",
+    description: 'the SMB client always signs outbound traffic ("Digitally sign communications (always)")',
     weakenedWhen: false,
     registryFallback: "RequireSecuritySignature",
     groupPolicy: SECURITY_OPTION,

@@ -142,7 +142,10 @@ export function parseReply<T extends { status: "ok" }>(host: string, result: Rem
   // Decode once, as a whole: a multi-byte character may straddle two network chunks.
   const stdout = result.stdout.toString("utf8").trim();
   const stderr = errorTextFromStderr(result.stderr.toString("utf8"));
-  const lastLine = stdout.split(/\r?\n/).filter((l) => l.trim().startsWith("{")).pop();
+  const lastLine = stdout
+    .split(/\r?\n/)
+    .filter((l) => l.trim().startsWith("{"))
+    .pop();
   let reply: (T | ErrorReply) | undefined;
   if (lastLine) {
     try {

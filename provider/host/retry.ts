@@ -30,11 +30,7 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
   return ceiling / 2 + policy.random() * (ceiling / 2);
 }
 
-export async function withRetries<T>(
-  deadline: Deadline,
-  attempt: (attemptDeadlineMs: number) => Promise<T>,
-  policy: RetryPolicy = DEFAULT_RETRY,
-): Promise<T> {
+export async function withRetries<T>(deadline: Deadline, attempt: (attemptDeadlineMs: number) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
   for (let n = 1; ; n++) {
     const started = Date.now();
     try {

@@ -151,7 +151,14 @@ const auditLogSchema = z.object({
   error: z.string().nullish(),
 });
 const auditSchema = z.object({ readAt: z.string(), days: z.number().int().min(1), server: auditLogSchema, client: auditLogSchema });
-const conflictSchema = z.object({ side: z.enum(["client", "server"]), name: z.string(), declared: z.boolean(), enforced: z.boolean(), gpo: z.string(), source: z.enum(["gpo", "mdm"]).nullish() });
+const conflictSchema = z.object({
+  side: z.enum(["client", "server"]),
+  name: z.string(),
+  declared: z.boolean(),
+  enforced: z.boolean(),
+  gpo: z.string(),
+  source: z.enum(["gpo", "mdm"]).nullish(),
+});
 const okReplySchema = z.object({
   status: z.literal("ok"),
   host: factsSchema,
@@ -217,7 +224,12 @@ const sidesToCmdlet = (v: Partial<DeclaredSettings>) => ({
 });
 
 function wireRequest(request: SigningRequest): Record<string, unknown> {
-  const ownership = { ownerId: request.ownerId, ownerLabel: request.ownerLabel, legacyOwners: request.legacyOwners ?? [], takeOwnership: request.takeOwnership === true };
+  const ownership = {
+    ownerId: request.ownerId,
+    ownerLabel: request.ownerLabel,
+    legacyOwners: request.legacyOwners ?? [],
+    takeOwnership: request.takeOwnership === true,
+  };
   if (request.operation === "release") return { operation: "release", ...ownership };
   if (request.operation === "restore") return { operation: "restore", ...ownership, originals: sidesToCmdlet(request.originals) };
   const audit = request.audit ? { auditDays: request.audit.days, auditMaxEvents: request.audit.maxEvents } : {};
@@ -245,7 +257,9 @@ export async function runSigningScript(conn: Connection, request: SigningRequest
   const stdin = bootstrapStdin(SIGNING_SCRIPT, wireRequest(request));
   // Retried only when the script never started; even a repeated run would be safe: every run
   // reads, applies only what differs and re-reads, and the originals live in the host's record.
-  return withRetries(deadline, (attemptDeadlineMs) => transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decodeReply(where, result, request.ownerLabel)));
+  return withRetries(deadline, (attemptDeadlineMs) =>
+    transport(conn, commandLine, stdin, attemptDeadlineMs).then((result) => decodeReply(where, result, request.ownerLabel)),
+  );
 }
 
 /** Refuses the file `type` printed unless it is this release's smb-signing.ps1 (protocol.ts scriptFileProblem), saying which the provider expects. */
@@ -322,7 +336,9 @@ function groupPolicyConflict(where: string, err: HostError): HostError {
     "policyConflict",
     where,
     `${described.join("; ")}; nothing was changed`,
-    mdm ? "declare the value the policy enforces, stop managing that setting, or change the policy (the Intune device configuration for MDM): a local change would only last until the policy's next application (Group Policy refresh or MDM sync)" : undefined,
+    mdm
+      ? "declare the value the policy enforces, stop managing that setting, or change the policy (the Intune device configuration for MDM): a local change would only last until the policy's next application (Group Policy refresh or MDM sync)"
+      : undefined,
   );
 }
 
@@ -341,7 +357,8 @@ export function visibilityReason(v: z.infer<typeof visibilitySchema>): PolicyVis
 const UNSEEN_FIX: Record<"rsopLoggingOff" | "rsopQueryFailed" | "noGpoInstances", string> = {
   rsopLoggingOff:
     'turn RSoP logging back on (set "Turn off Resultant Set of Policy logging", Computer Configuration > Administrative Templates > System > Group Policy, to Not Configured, then run gpupdate /force on the host), or declare the value the host has now',
-  rsopQueryFailed: "connect as an elevated member of the local Administrators group, or repair WMI's root\\rsop\\computer namespace so that the policy can be read, or declare the value the host has now",
+  rsopQueryFailed:
+    "connect as an elevated member of the local Administrators group, or repair WMI's root\\rsop\\computer namespace so that the policy can be read, or declare the value the host has now",
   noGpoInstances: "run gpupdate /force on the host so that RSoP records the policy it applies, or declare the value the host has now",
 };
 
@@ -350,7 +367,8 @@ function groupPolicyUnseen(where: string, err: HostError): HostError {
   const reply = (err as { reply?: { unconfirmed?: unknown; policyVisibility?: unknown } }).reply;
   const unconfirmed = z.array(z.string()).safeParse(reply?.unconfirmed);
   const visibility = visibilitySchema.safeParse(reply?.policyVisibility);
-  if (!unconfirmed.success || !visibility.success || visibility.data.state !== "unknown") return new HostError("badReply", where, "a policyUnknown reply without its settings or cause");
+  if (!unconfirmed.success || !visibility.success || visibility.data.state !== "unknown")
+    return new HostError("badReply", where, "a policyUnknown reply without its settings or cause");
   const names = unconfirmed.data.map((entry) => {
     const { side, name } = cmdletEntry(entry);
     return `${side}.${name}`;
@@ -433,4 +451,3 @@ function toResult(reply: OkReply, authentication: Authentication | undefined): S
     authentication: authentication ? { ...authentication } : null,
   };
 }
-

@@ -32,13 +32,16 @@ export function parseImportId(id: string): ImportTarget {
   for (const pair of query ? query.split("&") : []) {
     const at = pair.indexOf("=");
     const key = pair.slice(0, at);
-    if (at < 1 || !(PINS as readonly string[]).includes(key)) throw new Error(`the import id "${id}" has "${pair}"; allowed after "?": ${PINS.join(", ")} (${GRAMMAR})`);
+    if (at < 1 || !(PINS as readonly string[]).includes(key))
+      throw new Error(`the import id "${id}" has "${pair}"; allowed after "?": ${PINS.join(", ")} (${GRAMMAR})`);
     if (key in target) throw new Error(`the import id "${id}" gives "${key}" more than once; it takes one value (${GRAMMAR})`);
     target[key as (typeof PINS)[number]] = pair.slice(at + 1);
   }
   if (target.hostKey !== undefined && target.certificateFingerprint !== undefined) {
-    throw new Error(`the import id "${id}" gives both hostKey and certificateFingerprint; it takes one of them: hostKey for ssh, certificateFingerprint for winrm ` +
-        `(${GRAMMAR})`);
+    throw new Error(
+      `the import id "${id}" gives both hostKey and certificateFingerprint; it takes one of them: hostKey for ssh, certificateFingerprint for winrm ` +
+        `(${GRAMMAR})`,
+    );
   }
   return target;
 }

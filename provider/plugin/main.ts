@@ -33,7 +33,10 @@ function sdkModules() {
 }
 
 /** Configuration as `key -> value`: the request's typed args, else its (deprecated) `<pkg>:config:<key>` text variables. */
-function configOf(request: { getArgs(): { toJavaScript(): Record<string, unknown> } | undefined; getVariablesMap(): { entries(): Iterable<[string, string]> } }): Record<string, unknown> {
+function configOf(request: {
+  getArgs(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getVariablesMap(): { entries(): Iterable<[string, string]> };
+}): Record<string, unknown> {
   const args = request.getArgs();
   if (args) return args.toJavaScript();
   const out: Record<string, unknown> = {};

@@ -107,7 +107,10 @@ export class SmbSigningPlugin implements provider.Provider {
     // The inputs a program declares (DECLARED_KEYS); the rest the plugin sets (owner, URN) or has no use for.
     const unknownKeys = Object.keys(declared).filter((k) => !(DECLARED_KEYS as readonly string[]).includes(k));
     if (unknownKeys.length > 0) {
-      return { inputs: news, failures: unknownKeys.map((k) => ({ property: k, reason: `${k} is not a known property; allowed: ${DECLARED_KEYS.join(", ")}` })) };
+      return {
+        inputs: news,
+        failures: unknownKeys.map((k) => ({ property: k, reason: `${k} is not a known property; allowed: ${DECLARED_KEYS.join(", ")}` })),
+      };
     }
     const raw: Props = { ...this.connect(declared, urn), owner: ownerOf(urn) };
     const result = await operations.checkForEngine(plain(olds), raw);

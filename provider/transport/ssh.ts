@@ -100,7 +100,8 @@ export async function runOverSsh(conn: Connection, commandLine: string, stdin: B
       );
     }
     if (/authentication methods failed/i.test(message)) {
-      if (conn.privateKey === undefined && conn.agent === undefined) return new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
+      if (conn.privateKey === undefined && conn.agent === undefined)
+        return new HostError("authenticationFailed", where, `the host refused user "${conn.user}"`);
       const offered = conn.privateKey !== undefined ? "connection.privateKey" : "the keys of the agent at connection.agent";
       return new HostError("authenticationFailed", where, `the host refused user "${conn.user}" with ${offered}`, ADMINISTRATOR_KEYS_ADVICE);
     }
@@ -108,7 +109,8 @@ export async function runOverSsh(conn: Connection, commandLine: string, stdin: B
       return new HostError("timeout", where, `no SSH handshake within ${conn.connectTimeoutSeconds} s`);
     }
     // sshd closes connections beyond MaxStartups before its banner: the host is busy, not absent.
-    if (/before handshake|ECONNRESET/i.test(message)) return new HostError("hostBusy", where, `the SSH server closed the connection before the handshake (${message})`);
+    if (/before handshake|ECONNRESET/i.test(message))
+      return new HostError("hostBusy", where, `the SSH server closed the connection before the handshake (${message})`);
     return new HostError("connectionFailed", where, message);
   }
 }

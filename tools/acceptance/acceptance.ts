@@ -85,7 +85,8 @@ function parseOptions(argv: string[]): Options | "help" {
     const code = (err as { code?: string }).code;
     const option = /'(--?[A-Za-z-]+)/.exec((err as Error).message)?.[1];
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option ${option ?? ""}`.trim());
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError("unexpected argument (not shown; the password goes in an environment variable, see --password-env)");
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL")
+      throw new UsageError("unexpected argument (not shown; the password goes in an environment variable, see --password-env)");
     throw new UsageError(`option ${option ?? ""} needs a value`.replace("  ", " "));
   }
   if (values.help) return "help";
@@ -227,7 +228,9 @@ function declarationOf(before: ObservedSettings, policy: PolicyEnforced): { decl
   }
   if (declared.client.enableInsecureGuestLogons === true && declared.client.requireSigning === true) {
     delete declared.client.enableInsecureGuestLogons;
-    notDeclared.push("client.enableInsecureGuestLogons: true while client.requireSigning is true, a pair check refuses (Windows blocks guest logons when signing is required)");
+    notDeclared.push(
+      "client.enableInsecureGuestLogons: true while client.requireSigning is true, a pair check refuses (Windows blocks guest logons when signing is required)",
+    );
   }
   return { declared, notDeclared };
 }
@@ -313,7 +316,15 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     if (r.failures?.length) throw new Error(r.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
     return { value: r.inputs as Record<string, unknown> };
   });
-  const lifecycle: Array<[string, boolean]> = [["read before", true], ["create", true], ["refresh", true], ["diff", false], ["update", true], ["delete", true], ["read after", true]];
+  const lifecycle: Array<[string, boolean]> = [
+    ["read before", true],
+    ["create", true],
+    ["refresh", true],
+    ["diff", false],
+    ["update", true],
+    ["delete", true],
+    ["read after", true],
+  ];
   if (!checked) {
     skipRest(lifecycle, "check failed: no host was contacted");
     return finish();
@@ -337,7 +348,11 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     // A record this owner left (an earlier run cut short) is restored by this run's delete: only
     // harmless if it recorded the values the host has now.
     if (r.record && r.record.ownerLabel === o.owner) {
-      const stale = SIDES.flatMap((side) => Object.entries(r.record!.originals[side]).filter(([name, v]) => r.after[side][name] !== v).map(([name]) => `${side}.${name}`));
+      const stale = SIDES.flatMap((side) =>
+        Object.entries(r.record!.originals[side])
+          .filter(([name, v]) => r.after[side][name] !== v)
+          .map(([name]) => `${side}.${name}`),
+      );
       if (stale.length > 0) {
         throw new Error(
           `the host holds a record of an earlier run by ${o.owner} whose originals differ from the host's values in ${stale.join(", ")}; ` +
@@ -394,7 +409,14 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
     }
   });
   if (created === undefined) {
-    skipRest([["refresh", true], ["diff", false], ["update", true]], "create failed");
+    skipRest(
+      [
+        ["refresh", true],
+        ["diff", false],
+        ["update", true],
+      ],
+      "create failed",
+    );
   } else {
     const id = created;
     const refreshed = await run.step("refresh", true, async () => {
@@ -405,7 +427,13 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
       return { value: r, detail: read.policyDrift?.length ? `policy drift: ${read.policyDrift.join("; ")}` : undefined };
     });
     if (!refreshed) {
-      skipRest([["diff", false], ["update", true]], "refresh failed");
+      skipRest(
+        [
+          ["diff", false],
+          ["update", true],
+        ],
+        "refresh failed",
+      );
     } else {
       await run.step("diff", false, async () => {
         const d = await ops.diff(id, refreshed.props as PolicyOutputs, inputs!);
@@ -475,7 +503,9 @@ export function formatReport(r: AcceptanceReport): string {
   lines.push(`owner      ${r.owner}`);
   if (r.hostFacts) {
     const f = r.hostFacts;
-    lines.push(`host       ${f.productName} (${f.edition})${f.displayVersion ? ` ${f.displayVersion}` : ""}, build ${f.build}, domain role ${f.domainRole} (${ROLES[f.domainRole] ?? "unknown"})`);
+    lines.push(
+      `host       ${f.productName} (${f.edition})${f.displayVersion ? ` ${f.displayVersion}` : ""}, build ${f.build}, domain role ${f.domainRole} (${ROLES[f.domainRole] ?? "unknown"})`,
+    );
   }
   if (r.settingsSource) lines.push(`source     ${r.settingsSource === "cmdlet" ? "cmdlet (Get-/Set-Smb*Configuration)" : "registry (no SmbShare module)"}`);
   const record = (x: HostRecord | null) => (x ? `owned by ${x.ownerLabel}` : "none");
@@ -508,7 +538,11 @@ export function formatReport(r: AcceptanceReport): string {
   for (const c of r.changes) lines.push(`  ${c}`);
   for (const p of r.problems) lines.push(`problem     ${p}`);
   const failed = r.steps.filter((s) => s.status === "failed").map((s) => s.name);
-  const why = [failed.length ? `failed: ${failed.join(", ")}` : "", r.changes.length ? "a setting changed" : "", r.problems.length ? "see the problems above" : ""].filter(Boolean);
+  const why = [
+    failed.length ? `failed: ${failed.join(", ")}` : "",
+    r.changes.length ? "a setting changed" : "",
+    r.problems.length ? "see the problems above" : "",
+  ].filter(Boolean);
   lines.push(`verdict     ${r.passed ? "PASSED: every step OK, no setting changed" : `FAILED (${why.join("; ")})`}`);
   return lines.join("\n") + "\n";
 }

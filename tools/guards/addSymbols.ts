@@ -22,14 +22,16 @@ function main(): number {
       // The tokens matched must lie within the text the guard matched exactly before.
       const text = locator.text(at.file);
       const exact = text.indexOf(guard.find);
-      if (exact === -1 || at.start < exact || at.end > exact + guard.find.length) throw new Error(`guard ${guard.id}: its tokens match elsewhere than its text`);
+      if (exact === -1 || at.start < exact || at.end > exact + guard.find.length)
+        throw new Error(`guard ${guard.id}: its tokens match elsewhere than its text`);
       const holder = innermostDeclaration(locator, at.file, at.start, at.end);
       if (!holder) {
         console.log(`file only ${guard.id}: ${at.file}:${at.line} is in no named declaration`);
         return guard;
       }
       const again = locator.locate({ id: guard.id, symbol: holder.name, file: guard.file, find: guard.find });
-      if (again.file !== at.file || again.start !== at.start) throw new Error(`guard ${guard.id}: by ${holder.name} it resolves to ${again.file}:${again.line}`);
+      if (again.file !== at.file || again.start !== at.start)
+        throw new Error(`guard ${guard.id}: by ${holder.name} it resolves to ${again.file}:${again.line}`);
       added++;
       console.log(`symbol    ${guard.id}: ${holder.name} (${at.file}:${at.line})`);
       // `symbol` goes before `file`, the rest keeps its order.

@@ -257,7 +257,7 @@ function tokenMatches({ tokens, groups }: Scanned, find: Token[], from: number, 
 
 /** [start, end) widened so that it holds both or neither of each pair of grouping parentheses: replacing it leaves them balanced. */
 function balanced(groups: Group[], start: number, end: number): { start: number; end: number } {
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const g of groups) {
       if (g.close === undefined) continue;
@@ -328,14 +328,26 @@ export function declarationsOf(file: string, text: string): Declaration[] {
   const members = (owner: string, list: readonly ts.Node[]) => {
     for (const m of list) {
       if (ts.isConstructorDeclaration(m)) add(`${owner}.constructor`, m);
-      else if (ts.isMethodDeclaration(m) || ts.isPropertyDeclaration(m) || ts.isGetAccessor(m) || ts.isSetAccessor(m) || ts.isPropertyAssignment(m) || ts.isShorthandPropertyAssignment(m)) {
+      else if (
+        ts.isMethodDeclaration(m) ||
+        ts.isPropertyDeclaration(m) ||
+        ts.isGetAccessor(m) ||
+        ts.isSetAccessor(m) ||
+        ts.isPropertyAssignment(m) ||
+        ts.isShorthandPropertyAssignment(m)
+      ) {
         const name = propertyName(m.name, source);
         if (name) add(`${owner}.${name}`, m);
       }
     }
   };
   for (const statement of source.statements) {
-    if (ts.isFunctionDeclaration(statement) || ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement) || ts.isEnumDeclaration(statement)) {
+    if (
+      ts.isFunctionDeclaration(statement) ||
+      ts.isInterfaceDeclaration(statement) ||
+      ts.isTypeAliasDeclaration(statement) ||
+      ts.isEnumDeclaration(statement)
+    ) {
       add(statement.name?.text, statement);
     } else if (ts.isClassDeclaration(statement) && statement.name) {
       add(statement.name.text, statement);

@@ -115,7 +115,16 @@ function outcomes(report: MochaReport, names: string[]): Map<string, Outcome> {
 function runTests(dir: string, file: string, names: string[], log: string): Promise<FileRun> {
   const report = path.join(dir, `mocha-report-${path.basename(file)}.json`);
   const grep = `^(?:${names.map(escapeRegExp).join("|")})$`;
-  const args = [path.join(dir, "node_modules", "mocha", "bin", "mocha.js"), "--reporter", "json", "--reporter-option", `output=${report}`, "--grep", grep, file];
+  const args = [
+    path.join(dir, "node_modules", "mocha", "bin", "mocha.js"),
+    "--reporter",
+    "json",
+    "--reporter-option",
+    `output=${report}`,
+    "--grep",
+    grep,
+    file,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

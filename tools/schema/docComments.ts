@@ -11,7 +11,7 @@ export function docComments(file: string): Map<string, { doc: string; members: M
   const docOf = (node: ts.Node) =>
     ts
       .getJSDocCommentsAndTags(node)
-      .map((d) => (typeof d.comment === "string" ? d.comment : ts.getTextOfJSDocComment(d.comment) ?? ""))
+      .map((d) => (typeof d.comment === "string" ? d.comment : (ts.getTextOfJSDocComment(d.comment) ?? "")))
       .join("\n")
       .replace(/\s+/g, " ")
       .trim();

@@ -68,7 +68,9 @@ export function packageSchema(): Json {
   });
   const connection: Json = {
     type: "object",
-    description: docs.get("ConnectionArgs")!.doc + ` Account, credentials, transport and timeouts may come from the provider's configuration (${PACKAGE}:user, ${PACKAGE}:password, ...).`,
+    description:
+      docs.get("ConnectionArgs")!.doc +
+      ` Account, credentials, transport and timeouts may come from the provider's configuration (${PACKAGE}:user, ${PACKAGE}:password, ...).`,
     properties: Object.fromEntries(Object.keys(connectionProps).map((k) => [k, connectionProperty(k)])),
     required: ["host"],
   };
@@ -97,7 +99,7 @@ export function packageSchema(): Json {
   const out = (key: string) => doc("SmbSigningPolicy", key);
   const outputs: Record<string, Json> = {
     ...inputs,
-    owner: { type: "string", description: "\"<project>/<stack>/<resource name>\": the owner that records written before owner ids name." },
+    owner: { type: "string", description: '"<project>/<stack>/<resource name>": the owner that records written before owner ids name.' },
     ownerId: { type: "string", description: out("ownerId") },
     resourceUrn: { type: "string", description: "The resource's URN, which the provider's warnings name." },
     observed: { ...ref("SettingsBySide"), description: out("observed") },
@@ -150,7 +152,10 @@ export function packageSchema(): Json {
           displayVersion: { type: "string" },
           build: { type: "string" },
           domainRole: { type: "integer" },
-          processBits: { type: "integer", description: "The bitness of the PowerShell that ran the provider's script: 32 under WOW64 (a 32-bit OpenSSH build)." },
+          processBits: {
+            type: "integer",
+            description: "The bitness of the PowerShell that ran the provider's script: 32 under WOW64 (a 32-bit OpenSSH build).",
+          },
           osBits: { type: "integer", description: "The bitness of Windows." },
         },
       },

@@ -57,7 +57,7 @@ function derAt(b: Buffer, at: number): Der {
 
 function children(value: Buffer): Der[] {
   const out: Der[] = [];
-  for (let at = 0; at < value.length; ) {
+  for (let at = 0; at < value.length;) {
     const d = derAt(value, at);
     out.push(d);
     at = d.end;

@@ -56,10 +56,7 @@ function verifiedTlsAgent(conn: Connection, where: string): http.Agent {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const pinned = conn.certificateFingerprint ? normalizeFingerprint(conn.certificateFingerprint) : undefined;
   const skip = conn.dangerouslySkipCertificateCheck === true;
-  (agent as unknown as { createConnection: unknown }).createConnection = (
-    _options: unknown,
-    done: (err: Error | null, socket?: Socket) => void,
-  ) => {
+  (agent as unknown as { createConnection: unknown }).createConnection = (_options: unknown, done: (err: Error | null, socket?: Socket) => void) => {
     const socket = tls.connect({
       host: conn.host,
       port: conn.port,
@@ -71,7 +68,9 @@ function verifiedTlsAgent(conn: Connection, where: string): http.Agent {
       const seen = socket.getPeerCertificate().fingerprint256;
       if (pinned && seen !== pinned) {
         socket.destroy();
-        return done(new HostError("certificateRejected", where, `certificate SHA-256 ${seen} does not match the pinned connection.certificateFingerprint ${pinned}`));
+        return done(
+          new HostError("certificateRejected", where, `certificate SHA-256 ${seen} does not match the pinned connection.certificateFingerprint ${pinned}`),
+        );
       }
       done(null, socket);
     });
@@ -189,7 +188,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     const call = async (action: string, body: string, options?: { shellId?: string; options?: Record<string, string> }) => {
       const messageId = newMessageId();
       const scheme = conn.https ? "https" : "http";
-      const soap = envelope({ to: `${scheme}://${conn.host}:${conn.port}/wsman`, action, messageId, operationTimeoutSeconds: OPERATION_TIMEOUT_SECONDS, ...options }, body);
+      const soap = envelope(
+        { to: `${scheme}://${conn.host}:${conn.port}/wsman`, action, messageId, operationTimeoutSeconds: OPERATION_TIMEOUT_SECONDS, ...options },
+        body,
+      );
       const wrapped = layer.wrap(Buffer.from(soap, "utf8"));
       return checkReply(await post(wrapped.headers, wrapped.body), layer, action, messageId);
     };
@@ -280,7 +282,12 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     const channelBindings = conn.https ? certificateBindingHash((challengeReply.socket as tls.TLSSocket).getPeerCertificate().raw) : undefined;
     let authenticate: { message: Buffer; session: NtlmSession };
     try {
-      authenticate = authenticateMessage({ account: conn.user, password: conn.password ?? "", challenge: parseChallenge(Buffer.from(offered[1], "base64")), channelBindings });
+      authenticate = authenticateMessage({
+        account: conn.user,
+        password: conn.password ?? "",
+        challenge: parseChallenge(Buffer.from(offered[1], "base64")),
+        channelBindings,
+      });
     } catch (err) {
       if (err instanceof NtlmChallengeRefused) throw new HostError("badReply", where, err.message);
       throw new HostError("badReply", where, `the host's NTLM challenge could not be read (${(err as Error).message})`);
@@ -324,7 +331,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
    * certificate the authenticator is bound to (channel binding, KERB_AP_OPTIONS_CBT). Messages
    * are then sealed with the context (RFC 4121 wrap tokens) over HTTP, or plain inside TLS.
    */
-  async function kerberosLogon(post: (headers: Record<string, string>, body: Buffer) => Promise<HttpReply>, context: GssInitiatorContext): Promise<MessageLayer> {
+  async function kerberosLogon(
+    post: (headers: Record<string, string>, body: Buffer) => Promise<HttpReply>,
+    context: GssInitiatorContext,
+  ): Promise<MessageLayer> {
     let bindingsHash: Buffer | undefined;
     try {
       if (conn.https) {
@@ -338,7 +348,10 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     let logon: HttpReply;
     try {
       logon = await post(
-        { Authorization: `Negotiate ${context.initialToken({ bindingsHash, cbtAware: conn.https === true }).toString("base64")}`, "Content-Type": SOAP_CONTENT_TYPE },
+        {
+          Authorization: `Negotiate ${context.initialToken({ bindingsHash, cbtAware: conn.https === true }).toString("base64")}`,
+          "Content-Type": SOAP_CONTENT_TYPE,
+        },
         Buffer.alloc(0),
       );
     } catch (err) {
@@ -385,7 +398,8 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
    */
   function kerberosFailure(err: unknown): HostError {
     if (err instanceof HostError) return err;
-    if (err instanceof KerberosError) return new HostError(err.transient ? "connectionFailed" : "authenticationFailed", where, `Kerberos: ${err.message}`, KERBEROS_ADVICE);
+    if (err instanceof KerberosError)
+      return new HostError(err.transient ? "connectionFailed" : "authenticationFailed", where, `Kerberos: ${err.message}`, KERBEROS_ADVICE);
     return new HostError("authenticationFailed", where, `Kerberos: ${(err as Error).message}`, KERBEROS_ADVICE);
   }
 
@@ -420,7 +434,11 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
     const detail = `the host refused user "${conn.user}"`;
     if (conn.authentication === "basic" && !/\bBasic\b/i.test(String(reply.headers["www-authenticate"] ?? ""))) {
       // MS-WSMV 2.2.4.34 ServiceAuthType: Basic is off unless the host's WinRM service enables it.
-      return new HostError("authenticationFailed", where, `${detail}: the host does not offer Basic authentication (off by default in WinRM, winrm/config/service/auth Basic); use NTLM`);
+      return new HostError(
+        "authenticationFailed",
+        where,
+        `${detail}: the host does not offer Basic authentication (off by default in WinRM, winrm/config/service/auth Basic); use NTLM`,
+      );
     }
     if (conn.https && conn.authentication !== "basic" && !conn.certificateFingerprint) {
       // NTLM over HTTPS is bound to the certificate this connection was shown (tls-server-end-point,
@@ -433,10 +451,12 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         where,
         `${detail}: if the password is right, the certificate this connection was shown (SHA-256 ${seen}) may not be the host's own: ` +
           "NTLM is bound to it (channel binding), and a host behind a TLS-inspecting proxy refuses such a logon; compare it with the host's listener " +
-            "certificate, " +
+          "certificate, " +
           "exempt the host from TLS inspection, and pin the host's certificate (connection.certificateFingerprint) to have any other refused before a " +
-            "credential is sent" +
-          (/[\\@]/.test(conn.user) ? "" : "; or, for a local administrator other than the built-in Administrator, the host needs LocalAccountTokenFilterPolicy=1"),
+          "credential is sent" +
+          (/[\\@]/.test(conn.user)
+            ? ""
+            : "; or, for a local administrator other than the built-in Administrator, the host needs LocalAccountTokenFilterPolicy=1"),
       );
     }
     if (!/[\\@]/.test(conn.user)) {
@@ -449,7 +469,7 @@ export async function runOverWinrm(conn: Connection, commandLine: string, stdin:
         where,
         `${detail}: if it is a local administrator other than the built-in Administrator, WinRM refuses it unless ` +
           "LocalAccountTokenFilterPolicy=1 (HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System); set that value, or use a domain " +
-            "account (DOMAIN\\user or user@domain)",
+          "account (DOMAIN\\user or user@domain)",
       );
     }
     return new HostError("authenticationFailed", where, detail);
@@ -497,11 +517,12 @@ export class WsmanFault extends HostError {
     readonly fault: { code: string; subcode: string; reason: string; wsmanCode?: string },
   ) {
     // A shell quota (MaxShellsPerUser, ERROR_WSMAN_QUOTA_MAX_OPERATIONS) frees up as other shells end.
-    const kind = /AccessDenied/i.test(fault.subcode) || /access is denied/i.test(fault.reason)
-      ? "accessDenied"
-      : /QuotaLimit/i.test(fault.subcode)
-        ? "hostBusy"
-        : "failed";
+    const kind =
+      /AccessDenied/i.test(fault.subcode) || /access is denied/i.test(fault.reason)
+        ? "accessDenied"
+        : /QuotaLimit/i.test(fault.subcode)
+          ? "hostBusy"
+          : "failed";
     super(kind, where, `WinRM fault ${fault.subcode || fault.code}: ${fault.reason.trim()}`);
   }
 }

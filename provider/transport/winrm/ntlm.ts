@@ -112,7 +112,7 @@ export function parseChallenge(m: Buffer): Challenge {
 /** AV pairs (MS-NLMP 2.2.2.1) as id -> value. */
 export function avPairs(targetInfo: Buffer): Map<number, Buffer> {
   const pairs = new Map<number, Buffer>();
-  for (let at = 0; at + 4 <= targetInfo.length; ) {
+  for (let at = 0; at + 4 <= targetInfo.length;) {
     const id = targetInfo.readUInt16LE(at);
     const len = targetInfo.readUInt16LE(at + 2);
     if (id === AV_EOL) break;
@@ -137,8 +137,10 @@ function fileTimeNow(): Buffer {
  */
 export class NtlmChallengeRefused extends Error {
   constructor(readonly missing: string[]) {
-    super(`the host's NTLM challenge does not grant ${missing.join(", ")}, which sealed WinRM messages need (MS-NLMP 3.4): refused before sending any ` +
-        `response to it`);
+    super(
+      `the host's NTLM challenge does not grant ${missing.join(", ")}, which sealed WinRM messages need (MS-NLMP 3.4): refused before sending any ` +
+        `response to it`,
+    );
     this.name = "NtlmChallengeRefused";
   }
 }
@@ -209,20 +211,11 @@ export function authenticateMessage(input: AuthenticateInput): Authenticated {
   // The binding travels inside the NTLMv2 client challenge, which NTProofStr covers: it cannot be
   // stripped or replaced without the password (MS-NLMP 3.1.5.1.2, pyspnego `_compute_response`).
   const targetInfo = input.channelBindings ? withAvPair(challenge.targetInfo, AV_CHANNEL_BINDINGS, input.channelBindings) : challenge.targetInfo;
-  const temp = Buffer.concat([
-    Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]),
-    timestamp,
-    clientChallenge,
-    Buffer.alloc(4),
-    targetInfo,
-    Buffer.alloc(4),
-  ]);
+  const temp = Buffer.concat([Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]), timestamp, clientChallenge, Buffer.alloc(4), targetInfo, Buffer.alloc(4)]);
   const ntProofStr = hmacMd5(key, challenge.serverChallenge, temp);
   const ntResponse = Buffer.concat([ntProofStr, temp]);
   // With a server timestamp the LMv2 response must be zeros (MS-NLMP 3.1.5.1.2).
-  const lmResponse = serverTimestamp
-    ? Buffer.alloc(24)
-    : Buffer.concat([hmacMd5(key, challenge.serverChallenge, clientChallenge), clientChallenge]);
+  const lmResponse = serverTimestamp ? Buffer.alloc(24) : Buffer.concat([hmacMd5(key, challenge.serverChallenge, clientChallenge), clientChallenge]);
   const sessionBaseKey = hmacMd5(key, ntProofStr);
   const exportedSessionKey = input.exportedSessionKey ?? crypto.randomBytes(16);
   const encryptedRandomSessionKey = new Rc4(sessionBaseKey).update(exportedSessionKey);

@@ -110,8 +110,14 @@ export function parseCcache(buf: Buffer, source = "credential cache"): Credentia
       const [authtime, starttime, endtime, renewTill] = ["authtime", "starttime", "endtime", "renew_till"].map((t) => c.u32(`${what} ${t}`));
       const isSkey = c.u8(`${what} is_skey`) !== 0;
       const ticketFlags = c.u32(`${what} ticket flags`);
-      const addresses = counted(c, `${what} addresses`, (i) => ({ addrType: c.u16(`${what} address ${i + 1} type`), address: c.counted32(`${what} address ${i + 1}`) }));
-      const authdata = counted(c, `${what} authdata`, (i) => ({ adType: c.u16(`${what} authdata ${i + 1} type`), adData: c.counted32(`${what} authdata ${i + 1}`) }));
+      const addresses = counted(c, `${what} addresses`, (i) => ({
+        addrType: c.u16(`${what} address ${i + 1} type`),
+        address: c.counted32(`${what} address ${i + 1}`),
+      }));
+      const authdata = counted(c, `${what} authdata`, (i) => ({
+        adType: c.u16(`${what} authdata ${i + 1} type`),
+        adData: c.counted32(`${what} authdata ${i + 1}`),
+      }));
       const ticket = c.counted32(`${what} ticket`);
       const secondTicket = c.counted32(`${what} second ticket`);
       if (server.realm === CONFIG_REALM) {
@@ -162,7 +168,12 @@ export function readCcache(path: string): CredentialCache {
  * after now + margin. Of several, the one that lasts longest. The clock is the KDC's if the cache
  * recorded an offset.
  */
-export function findCredential(cache: CredentialCache, server: { realm: string; components: readonly string[] }, now: Date, marginSeconds = 0): Credential | undefined {
+export function findCredential(
+  cache: CredentialCache,
+  server: { realm: string; components: readonly string[] },
+  now: Date,
+  marginSeconds = 0,
+): Credential | undefined {
   const offsetMs = cache.kdcOffset ? cache.kdcOffset.seconds * 1000 + cache.kdcOffset.microseconds / 1000 : 0;
   const kdcNow = now.getTime() + offsetMs;
   let best: Credential | undefined;

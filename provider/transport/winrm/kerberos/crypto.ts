@@ -256,7 +256,9 @@ export function stringToKey(etype: number, password: string | Buffer, salt: stri
     iterations = s2kparams.readUInt32BE(0);
     // RFC 3962 4: zero stands for 2^32 iterations.
     if (iterations === 0 || iterations > MAX_ITERATIONS) {
-      throw new KerberosCryptoError(`the KDC asks for ${iterations === 0 ? "2^32" : iterations} PBKDF2 iterations for ${p.name}, more than the ${MAX_ITERATIONS} this client runs: refused`);
+      throw new KerberosCryptoError(
+        `the KDC asks for ${iterations === 0 ? "2^32" : iterations} PBKDF2 iterations for ${p.name}, more than the ${MAX_ITERATIONS} this client runs: refused`,
+      );
     }
   }
   const pass = typeof password === "string" ? Buffer.from(password, "utf8") : password;

@@ -18,7 +18,8 @@ export function readCredentialFile(path: string, what: string): Buffer {
   try {
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) throw new NotACredentialFile(`${what} ${path} is not a regular file`);
-    if (stat.size > MAX_CREDENTIAL_FILE_BYTES) throw new NotACredentialFile(`${what} ${path} is ${stat.size} bytes, more than a ${what} can be (${MAX_CREDENTIAL_FILE_BYTES})`);
+    if (stat.size > MAX_CREDENTIAL_FILE_BYTES)
+      throw new NotACredentialFile(`${what} ${path} is ${stat.size} bytes, more than a ${what} can be (${MAX_CREDENTIAL_FILE_BYTES})`);
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -34,7 +35,11 @@ export class NotACredentialFile extends Error {
 }
 
 export class TruncatedFile extends Error {
-  constructor(readonly source: string, readonly field: string, readonly offset: number) {
+  constructor(
+    readonly source: string,
+    readonly field: string,
+    readonly offset: number,
+  ) {
     super(`${source}: truncated at byte ${offset}, while reading ${field}`);
     this.name = "TruncatedFile";
   }

@@ -106,7 +106,7 @@ export function expectTag(e: Element, tag: number, what: string): void {
 /** The elements one after another in a constructed element's contents. */
 export function children(contents: Buffer, what: string): Element[] {
   const out: Element[] = [];
-  for (let at = 0; at < contents.length; ) {
+  for (let at = 0; at < contents.length;) {
     const r = readElement(contents, at, what);
     out.push(r.element);
     at = r.end;

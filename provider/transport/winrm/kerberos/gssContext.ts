@@ -157,13 +157,17 @@ export class GssInitiatorContext {
       );
     }
     if (key.value.length !== KEY_LENGTH[key.etype]) {
-      throw new KerberosError("protocol", `the service ticket for ${this.service} has a ${enctypeName(key.etype)} session key of the wrong length: the ticket cache is corrupt; get a new ticket`);
+      throw new KerberosError(
+        "protocol",
+        `the service ticket for ${this.service} has a ${enctypeName(key.etype)} session key of the wrong length: the ticket cache is corrupt; get a new ticket`,
+      );
     }
     let ticket;
     try {
       ticket = decodeTicket(credential.ticket);
     } catch (e) {
-      if (e instanceof DerError) throw new KerberosError("protocol", `the service ticket for ${this.service} is not a Kerberos Ticket (${e.message}): get a new ticket`);
+      if (e instanceof DerError)
+        throw new KerberosError("protocol", `the service ticket for ${this.service} is not a Kerberos Ticket (${e.message}): get a new ticket`);
       throw e;
     }
     if (!samePrincipal({ realm: ticket.realm, components: ticket.sname.nameString }, credential.server)) {
@@ -231,24 +235,38 @@ export class GssInitiatorContext {
     const sent = this.sent;
     if (!sent) throw new Error("acceptReply before initialToken");
     if (token === null || token.length === 0) {
-      throw new KerberosError("mutualAuthFailed", `the host answered without proving it holds the key of ${this.service} (no AP-REP): refused before anything was sent`);
+      throw new KerberosError(
+        "mutualAuthFailed",
+        `the host answered without proving it holds the key of ${this.service} (no AP-REP): refused before anything was sent`,
+      );
     }
     const krb5 = this.mechanismToken(token);
     let parsed: { tokId: number; message: Buffer };
     try {
       parsed = decodeKrb5Token(krb5);
     } catch (e) {
-      if (e instanceof DerError) throw new KerberosError("mutualAuthFailed", `the host's answer for ${this.service} is not a Kerberos AP-REP (${e.message}): refused before anything was sent`);
+      if (e instanceof DerError)
+        throw new KerberosError(
+          "mutualAuthFailed",
+          `the host's answer for ${this.service} is not a Kerberos AP-REP (${e.message}): refused before anything was sent`,
+        );
       throw e;
     }
     if (parsed.tokId === TokId.KRB_ERROR) throw this.krbErrorFailure(parsed.message);
-    if (parsed.tokId !== TokId.AP_REP) throw new KerberosError("mutualAuthFailed", `the host answered ${this.service}'s AP-REQ with another AP-REQ, not an AP-REP: refused before anything was sent`);
+    if (parsed.tokId !== TokId.AP_REP)
+      throw new KerberosError(
+        "mutualAuthFailed",
+        `the host answered ${this.service}'s AP-REQ with another AP-REQ, not an AP-REP: refused before anything was sent`,
+      );
     const part = this.verifyApRep(parsed.message, sent);
     let key = sent.subkey;
     let acceptorSubkey = false;
     if (part.subkey) {
       if (!isSupportedEnctype(part.subkey.keytype)) {
-        throw new KerberosError("unsupported", `the host chose a ${enctypeName(part.subkey.keytype)} subkey for ${this.service}; only the AES enctypes are supported: allow AES on the host`);
+        throw new KerberosError(
+          "unsupported",
+          `the host chose a ${enctypeName(part.subkey.keytype)} subkey for ${this.service}; only the AES enctypes are supported: allow AES on the host`,
+        );
       }
       if (part.subkey.keyvalue.length !== KEY_LENGTH[part.subkey.keytype]) {
         throw new KerberosError("protocol", `the host's ${enctypeName(part.subkey.keytype)} subkey for ${this.service} has the wrong length`);
@@ -274,7 +292,11 @@ export class GssInitiatorContext {
     try {
       resp = decodeNegTokenResp(token);
     } catch (e) {
-      if (e instanceof DerError) throw new KerberosError("mutualAuthFailed", `the host's SPNEGO answer for ${this.service} is malformed (${e.message}): refused before anything was sent`);
+      if (e instanceof DerError)
+        throw new KerberosError(
+          "mutualAuthFailed",
+          `the host's SPNEGO answer for ${this.service} is malformed (${e.message}): refused before anything was sent`,
+        );
       throw e;
     }
     if (resp.negState === NegState.REJECT) {
@@ -287,29 +309,42 @@ export class GssInitiatorContext {
           if (!(e instanceof DerError)) throw e;
         }
       }
-      throw new KerberosError("protocol", `the host rejected Kerberos for ${this.service} (SPNEGO negState reject) without saying why: check the host's SPN and its System event log`);
+      throw new KerberosError(
+        "protocol",
+        `the host rejected Kerberos for ${this.service} (SPNEGO negState reject) without saying why: check the host's SPN and its System event log`,
+      );
     }
     if (resp.supportedMech !== undefined && resp.supportedMech !== Oid.KRB5 && resp.supportedMech !== Oid.MS_KRB5) {
       throw new KerberosError("protocol", `the host chose the mechanism ${resp.supportedMech}, not Kerberos, for ${this.service}`);
     }
     if (resp.negState !== undefined && resp.negState !== NegState.ACCEPT_COMPLETED) {
-      throw new KerberosError("protocol", `the host's SPNEGO answer for ${this.service} is not accept-completed (negState ${resp.negState}): a further SPNEGO round (mechListMIC) is not ` +
-          `supported; send the raw krb5 token`);
+      throw new KerberosError(
+        "protocol",
+        `the host's SPNEGO answer for ${this.service} is not accept-completed (negState ${resp.negState}): a further SPNEGO round (mechListMIC) is not ` +
+          `supported; send the raw krb5 token`,
+      );
     }
     if (!resp.responseToken) {
-      throw new KerberosError("mutualAuthFailed", `the host answered without proving it holds the key of ${this.service} (no AP-REP): refused before anything was sent`);
+      throw new KerberosError(
+        "mutualAuthFailed",
+        `the host answered without proving it holds the key of ${this.service} (no AP-REP): refused before anything was sent`,
+      );
     }
     // A mechListMIC would be a MIC token (RFC 4121 4.2.6.1) that also takes one of the acceptor's
     // sequence numbers; ignoring it would leave the session one number behind the host.
     if (resp.mechListMIC) {
-      throw new KerberosError("unsupported", `the host's SPNEGO answer for ${this.service} carries a mechListMIC, which this client does not verify: send the raw krb5 token (the default)`);
+      throw new KerberosError(
+        "unsupported",
+        `the host's SPNEGO answer for ${this.service} carries a mechListMIC, which this client does not verify: send the raw krb5 token (the default)`,
+      );
     }
     return resp.responseToken;
   }
 
   /** The AP-REP's decrypted part, once it decrypts under the session key and echoes our authenticator. */
   private verifyApRep(message: Buffer, sent: SentAuthenticator): EncApRepPart {
-    const refused = (why: string) => new KerberosError("mutualAuthFailed", `the host did not prove it holds the key of ${this.service}: ${why}; refused before anything was sent`);
+    const refused = (why: string) =>
+      new KerberosError("mutualAuthFailed", `the host did not prove it holds the key of ${this.service}: ${why}; refused before anything was sent`);
     let apRep;
     try {
       apRep = decodeApRep(message);
@@ -318,12 +353,14 @@ export class GssInitiatorContext {
       throw e;
     }
     const sessionKey = this.credential.sessionKey;
-    if (apRep.encPart.etype !== sessionKey.etype) throw refused(`its AP-REP is encrypted with ${enctypeName(apRep.encPart.etype)}, not the ticket's ${enctypeName(sessionKey.etype)}`);
+    if (apRep.encPart.etype !== sessionKey.etype)
+      throw refused(`its AP-REP is encrypted with ${enctypeName(apRep.encPart.etype)}, not the ticket's ${enctypeName(sessionKey.etype)}`);
     let plain: Buffer;
     try {
       plain = decrypt(sessionKey, KeyUsage.AP_REP_ENC_PART, apRep.encPart.cipher);
     } catch (e) {
-      if (e instanceof KerberosCryptoError) throw refused("its AP-REP does not decrypt under the ticket's session key (a forged or altered reply, or one from another context)");
+      if (e instanceof KerberosCryptoError)
+        throw refused("its AP-REP does not decrypt under the ticket's session key (a forged or altered reply, or one from another context)");
       throw e;
     }
     let part: EncApRepPart;
@@ -345,7 +382,8 @@ export class GssInitiatorContext {
     try {
       e = decodeKrbError(message);
     } catch (err) {
-      if (err instanceof DerError) return new KerberosError("protocol", `the host refused the Kerberos ticket for ${this.service} with a malformed KRB-ERROR (${err.message})`);
+      if (err instanceof DerError)
+        return new KerberosError("protocol", `the host refused the Kerberos ticket for ${this.service} with a malformed KRB-ERROR (${err.message})`);
       throw err;
     }
     const code = e.errorCode;
@@ -367,8 +405,12 @@ export class GssInitiatorContext {
         );
       }
       case ErrorCode.KRB_AP_ERR_REPEAT:
-        return new KerberosError("replay", `${name} from ${svc}: the host has seen this authenticator before (a replayed request); try again on a new connection, and look for something ` +
-            `replaying traffic if it persists`, { code });
+        return new KerberosError(
+          "replay",
+          `${name} from ${svc}: the host has seen this authenticator before (a replayed request); try again on a new connection, and look for something ` +
+            `replaying traffic if it persists`,
+          { code },
+        );
       case ErrorCode.KRB_AP_ERR_BAD_INTEGRITY:
       case ErrorCode.KRB_AP_ERR_MODIFIED:
         return new KerberosError(
@@ -378,7 +420,11 @@ export class GssInitiatorContext {
           { code },
         );
       case ErrorCode.KRB_AP_ERR_TKT_EXPIRED:
-        return new KerberosError("ticketExpired", `${name} from ${svc}: the service ticket has expired; get a new one (kinit, or let the provider request one)`, { code });
+        return new KerberosError(
+          "ticketExpired",
+          `${name} from ${svc}: the service ticket has expired; get a new one (kinit, or let the provider request one)`,
+          { code },
+        );
       case ErrorCode.KRB_AP_ERR_BADKEYVER:
       case ErrorCode.KRB_AP_ERR_NOKEY:
         return new KerberosError(

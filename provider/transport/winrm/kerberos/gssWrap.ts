@@ -49,7 +49,8 @@ export interface GssSessionOptions {
   receiveSeq: bigint;
 }
 
-const rotateRight = (b: Buffer, n: number) => (n % b.length === 0 ? b : Buffer.concat([b.subarray(b.length - (n % b.length)), b.subarray(0, b.length - (n % b.length))]));
+const rotateRight = (b: Buffer, n: number) =>
+  n % b.length === 0 ? b : Buffer.concat([b.subarray(b.length - (n % b.length)), b.subarray(0, b.length - (n % b.length))]);
 const rotateLeft = (b: Buffer, n: number) => rotateRight(b, b.length - (n % b.length));
 
 /**
@@ -65,7 +66,10 @@ export class GssSession {
   private receiveSeq: bigint;
 
   constructor(options: GssSessionOptions) {
-    for (const [name, v] of [["sendSeq", options.sendSeq], ["receiveSeq", options.receiveSeq]] as const) {
+    for (const [name, v] of [
+      ["sendSeq", options.sendSeq],
+      ["receiveSeq", options.receiveSeq],
+    ] as const) {
       if (v < 0n || v >= SEQ_MODULUS) throw new RangeError(`${name} must be a 64-bit unsigned sequence number`);
     }
     // A key this client cannot use is said so here, not later as "integrity check failed".
@@ -124,10 +128,14 @@ export class GssSession {
     if ((flags & FLAG_SEALED) === 0) throw new GssWrapError("it is not sealed (the Sealed flag is clear), and WinRM messages must be encrypted");
     const peerIsAcceptor = this.role === "initiator";
     if (((flags & FLAG_SENT_BY_ACCEPTOR) !== 0) !== peerIsAcceptor) {
-      throw new GssWrapError(`its SentByAcceptor flag says it comes from the ${peerIsAcceptor ? "initiator" : "acceptor"}, which is this side: wrong direction (a reflected token)`);
+      throw new GssWrapError(
+        `its SentByAcceptor flag says it comes from the ${peerIsAcceptor ? "initiator" : "acceptor"}, which is this side: wrong direction (a reflected token)`,
+      );
     }
     if (((flags & FLAG_ACCEPTOR_SUBKEY) !== 0) !== this.acceptorSubkey) {
-      throw new GssWrapError(`its AcceptorSubkey flag is ${this.acceptorSubkey ? "clear" : "set"}, but this context ${this.acceptorSubkey ? "uses" : "has no"} acceptor subkey`);
+      throw new GssWrapError(
+        `its AcceptorSubkey flag is ${this.acceptorSubkey ? "clear" : "set"}, but this context ${this.acceptorSubkey ? "uses" : "has no"} acceptor subkey`,
+      );
     }
     if (header[3] !== 0xff) throw new GssWrapError(`its filler byte is 0x${header[3].toString(16).padStart(2, "0")}, not 0xff`);
     const ec = header.readUInt16BE(4);

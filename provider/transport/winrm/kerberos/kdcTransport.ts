@@ -72,7 +72,8 @@ async function resolve(host: string): Promise<{ address: string; family: 4 | 6 }
 
 function refusedOrFailed(err: NodeJS.ErrnoException): TryResult {
   const code = err.code ?? "";
-  if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EHOSTUNREACH" || code === "ENETUNREACH") return { ok: false, outcome: "refused", detail: code };
+  if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EHOSTUNREACH" || code === "ENETUNREACH")
+    return { ok: false, outcome: "refused", detail: code };
   return { ok: false, outcome: "failed", detail: code || err.message };
 }
 
@@ -171,7 +172,10 @@ export async function sendKdcRequest(realm: string, kdcs: readonly KdcAddress[],
       const left = deadline - Date.now();
       if (left <= 0) break;
       const timeout = Math.min(tryTimeout, left);
-      const r = protocol === "udp" ? await udpTry(resolved.address, resolved.family, kdc.port, request, timeout) : await tcpTry(resolved.address, kdc.port, request, timeout);
+      const r =
+        protocol === "udp"
+          ? await udpTry(resolved.address, resolved.family, kdc.port, request, timeout)
+          : await tcpTry(resolved.address, kdc.port, request, timeout);
       if (!r.ok) {
         attempts.push({ kdc, protocol, outcome: r.outcome, ...(r.detail ? { detail: r.detail } : {}) });
         // A KDC that refused UDP may still serve TCP (and the other way round): try both.

@@ -90,7 +90,11 @@ export function readKeytab(path: string): KeytabEntry[] {
  * The key for this principal and enctype with the highest kvno (the current one after a key
  * change: ktadd appends, and older kvnos stay until removed). Undefined when there is none.
  */
-export function newestKey(entries: readonly KeytabEntry[], principal: { realm: string; components: readonly string[] }, enctype: number): KeytabEntry | undefined {
+export function newestKey(
+  entries: readonly KeytabEntry[],
+  principal: { realm: string; components: readonly string[] },
+  enctype: number,
+): KeytabEntry | undefined {
   let best: KeytabEntry | undefined;
   for (const e of entries) {
     if (e.enctype !== enctype || !samePrincipal(e.principal, principal)) continue;

@@ -65,7 +65,13 @@ const CONFIG_DIR_FILE = /^[A-Za-z0-9_-]+$/;
  * Parses one file's text into `root` (a map of section name -> node), following include and
  * includedir. `source` names the file in errors as "file:line".
  */
-function parseProfile(text: string, source: string, root: Map<string, ProfileNode> = new Map(), files: ProfileFiles = DISK, depth = 0): Map<string, ProfileNode> {
+function parseProfile(
+  text: string,
+  source: string,
+  root: Map<string, ProfileNode> = new Map(),
+  files: ProfileFiles = DISK,
+  depth = 0,
+): Map<string, ProfileNode> {
   let section: ProfileNode | undefined;
   const stack: ProfileNode[] = [];
   const lines = text.split(/\r?\n/);
@@ -82,8 +88,21 @@ function parseProfile(text: string, source: string, root: Map<string, ProfileNod
       if (depth >= MAX_INCLUDE_DEPTH) throw new Krb5ConfigError(`${where}: includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
       const target = directive[2].trim();
       if (!path.isAbsolute(target)) throw new Krb5ConfigError(`${where}: ${directive[1]} needs an absolute path, not "${target}"`);
-      const names = directive[1] === "include" ? [target] : read(() => files.readDir(target), where, target).filter((n) => INCLUDABLE.test(n)).sort().map((n) => path.join(target, n));
-      for (const file of names) parseProfile(read(() => files.readFile(file), where, file), file, root, files, depth + 1);
+      const names =
+        directive[1] === "include"
+          ? [target]
+          : read(() => files.readDir(target), where, target)
+              .filter((n) => INCLUDABLE.test(n))
+              .sort()
+              .map((n) => path.join(target, n));
+      for (const file of names)
+        parseProfile(
+          read(() => files.readFile(file), where, file),
+          file,
+          root,
+          files,
+          depth + 1,
+        );
       section = undefined; // an included file ends the current section, as in MIT's parser
       return;
     }
@@ -175,7 +194,8 @@ export class Krb5Config {
     const out = new Set<string>();
     for (const file of this.files) {
       let nodes = file.sections.has(section) ? [file.sections.get(section)!] : [];
-      for (const tag of tagPath) nodes = nodes.flatMap((n) => n.relations.filter((r) => r.tag === tag && typeof r.value !== "string").map((r) => r.value as ProfileNode));
+      for (const tag of tagPath)
+        nodes = nodes.flatMap((n) => n.relations.filter((r) => r.tag === tag && typeof r.value !== "string").map((r) => r.value as ProfileNode));
       for (const n of nodes) for (const r of n.relations) out.add(r.tag);
     }
     return [...out];
@@ -203,7 +223,11 @@ export function loadKrb5Config(env: NodeJS.ProcessEnv = process.env, io: Profile
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return;
       if (code === "EISDIR" && !inDirectory) {
-        for (const name of io.readDir(file).filter((n) => CONFIG_DIR_FILE.test(n)).sort()) add(path.join(file, name), true);
+        for (const name of io
+          .readDir(file)
+          .filter((n) => CONFIG_DIR_FILE.test(n))
+          .sort())
+          add(path.join(file, name), true);
         return;
       }
       throw new Krb5ConfigError(`${file}: cannot be read (${code ?? String(err)})`);
@@ -256,13 +280,15 @@ export function parseKdcAddress(text: string): KdcAddress {
  * left out: this client speaks to KDCs over TCP and UDP only.
  */
 export function kdcAddresses(conf: Krb5Config, realm: string): KdcAddress[] {
-  return conf
-    .values("realms", realm, "kdc")
-    // One KDC per relation, up to the first blank, as MIT's k5_parse_host_string reads it: the
-    // rest of the line (a trailing comment, say) is never taken for more KDCs.
-    .map((v) => v.trim().split(/\s/)[0])
-    .filter((v) => v !== "" && !/^https?:\/\//i.test(v))
-    .map(parseKdcAddress);
+  return (
+    conf
+      .values("realms", realm, "kdc")
+      // One KDC per relation, up to the first blank, as MIT's k5_parse_host_string reads it: the
+      // rest of the line (a trailing comment, say) is never taken for more KDCs.
+      .map((v) => v.trim().split(/\s/)[0])
+      .filter((v) => v !== "" && !/^https?:\/\//i.test(v))
+      .map(parseKdcAddress)
+  );
 }
 
 /**

@@ -418,7 +418,10 @@ export function encodePrincipalName(p: PrincipalName): Buffer {
 function principalName(e: Element, what: string): PrincipalName {
   const f = new Fields(e, what, [0, 1]);
   const names = sequenceOf(f.required(1, "name-string"), `${what} name-string`, Tag.GENERAL_STRING);
-  return { nameType: readInt32(f.required(0, "name-type"), `${what} name-type`), nameString: names.map((n, i) => readKerberosString(n, `${what} name-string[${i}]`)) };
+  return {
+    nameType: readInt32(f.required(0, "name-type"), `${what} name-type`),
+    nameString: names.map((n, i) => readKerberosString(n, `${what} name-string[${i}]`)),
+  };
 }
 
 export function decodePrincipalName(b: Buffer): PrincipalName {
@@ -473,7 +476,12 @@ export function encodeTicket(t: Ticket): Buffer {
   if (t.der) return t.der;
   return application(
     AppTag.TICKET,
-    sequence(explicit(0, int(PVNO)), explicit(1, kerberosString(t.realm)), explicit(2, encodePrincipalName(t.sname)), explicit(3, encodeEncryptedData(t.encPart))),
+    sequence(
+      explicit(0, int(PVNO)),
+      explicit(1, kerberosString(t.realm)),
+      explicit(2, encodePrincipalName(t.sname)),
+      explicit(3, encodeEncryptedData(t.encPart)),
+    ),
   );
 }
 
@@ -553,7 +561,10 @@ function encodePaData(p: PaData): Buffer {
 
 function paData(e: Element, what: string): PaData {
   const f = new Fields(e, what, [1, 2]);
-  return { padataType: readInt32(f.required(1, "padata-type"), `${what} padata-type`), padataValue: readOctetString(f.required(2, "padata-value"), `${what} padata-value`) };
+  return {
+    padataType: readInt32(f.required(1, "padata-type"), `${what} padata-type`),
+    padataValue: readOctetString(f.required(2, "padata-value"), `${what} padata-value`),
+  };
 }
 
 /** METHOD-DATA ::= SEQUENCE OF PA-DATA (RFC 4120 5.9.1), also the padata lists of requests and replies. */
@@ -572,7 +583,10 @@ export function encodePaEncTsEnc(p: PaEncTsEnc): Buffer {
 export function decodePaEncTsEnc(b: Buffer): PaEncTsEnc {
   const f = new Fields(decodeWhole(b, Tag.SEQUENCE, "PA-ENC-TS-ENC"), "PA-ENC-TS-ENC", [0, 1]);
   const usec = f.optional(1);
-  return { patimestamp: readKerberosTime(f.required(0, "patimestamp"), "PA-ENC-TS-ENC patimestamp"), ...(usec ? { pausec: microseconds(usec, "PA-ENC-TS-ENC pausec") } : {}) };
+  return {
+    patimestamp: readKerberosTime(f.required(0, "patimestamp"), "PA-ENC-TS-ENC patimestamp"),
+    ...(usec ? { pausec: microseconds(usec, "PA-ENC-TS-ENC pausec") } : {}),
+  };
 }
 
 export function encodeEtypeInfo2(entries: readonly EtypeInfo2Entry[]): Buffer {
@@ -648,7 +662,13 @@ function kdcReqBody(e: Element, what: string): KdcReqBody {
     etype: etypes,
     ...(addresses ? { addresses: listOf(addresses, `${what} addresses`, hostAddress) } : {}),
     ...(encAd ? { encAuthorizationData: encryptedData(encAd, `${what} enc-authorization-data`) } : {}),
-    ...(tickets ? { additionalTickets: sequenceOf(tickets, `${what} additional-tickets`, applicationTag(AppTag.TICKET)).map((t, i) => ticket(t, `${what} additional-tickets[${i}]`)) } : {}),
+    ...(tickets
+      ? {
+          additionalTickets: sequenceOf(tickets, `${what} additional-tickets`, applicationTag(AppTag.TICKET)).map((t, i) =>
+            ticket(t, `${what} additional-tickets[${i}]`),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -666,7 +686,8 @@ export function decodeKdcReq(b: Buffer, expected?: KdcReq["msgType"]): DecodedKd
   const { element: outer } = readElement(b, 0, what);
   const app = outer.tag & 0x1f;
   const allowed = expected ? [expected] : [MsgType.AS_REQ, MsgType.TGS_REQ];
-  if (!allowed.some((t) => applicationTag(t) === outer.tag)) throw new DerError(`${what}: expected ${allowed.map((t) => `[APPLICATION ${t}]`).join(" or ")}, found tag 0x${outer.tag.toString(16)}`);
+  if (!allowed.some((t) => applicationTag(t) === outer.tag))
+    throw new DerError(`${what}: expected ${allowed.map((t) => `[APPLICATION ${t}]`).join(" or ")}, found tag 0x${outer.tag.toString(16)}`);
   decodeWhole(b, outer.tag, what);
   const f = new Fields(decodeWhole(outer.contents, Tag.SEQUENCE, what), what, [1, 2, 3, 4]);
   expectNumber(f.required(1, "pvno"), `${what} pvno`, [PVNO]);
@@ -702,7 +723,8 @@ export function decodeKdcRep(b: Buffer, expected?: KdcRep["msgType"]): KdcRep {
   const what = expected === MsgType.TGS_REP ? "TGS-REP" : expected === MsgType.AS_REP ? "AS-REP" : "KDC-REP";
   const { element: outer } = readElement(b, 0, what);
   const allowed = expected ? [expected] : [MsgType.AS_REP, MsgType.TGS_REP];
-  if (!allowed.some((t) => applicationTag(t) === outer.tag)) throw new DerError(`${what}: expected ${allowed.map((t) => `[APPLICATION ${t}]`).join(" or ")}, found tag 0x${outer.tag.toString(16)}`);
+  if (!allowed.some((t) => applicationTag(t) === outer.tag))
+    throw new DerError(`${what}: expected ${allowed.map((t) => `[APPLICATION ${t}]`).join(" or ")}, found tag 0x${outer.tag.toString(16)}`);
   decodeWhole(b, outer.tag, what);
   const f = new Fields(decodeWhole(outer.contents, Tag.SEQUENCE, what), what, [0, 1, 2, 3, 4, 5, 6]);
   expectNumber(f.required(0, "pvno"), `${what} pvno`, [PVNO]);
@@ -868,7 +890,12 @@ export function decodeApRep(b: Buffer): ApRep {
 export function encodeEncApRepPart(p: EncApRepPart): Buffer {
   return application(
     AppTag.ENC_AP_REP_PART,
-    sequence(explicit(0, kerberosTime(p.ctime)), explicit(1, int(p.cusec)), optionalField(2, p.subkey, encodeEncryptionKey), optionalField(3, p.seqNumber, int)),
+    sequence(
+      explicit(0, kerberosTime(p.ctime)),
+      explicit(1, int(p.cusec)),
+      optionalField(2, p.subkey, encodeEncryptionKey),
+      optionalField(3, p.seqNumber, int),
+    ),
   );
 }
 
@@ -1025,7 +1052,8 @@ export function decodeKrb5Token(b: Buffer): { tokId: number; message: Buffer } {
   const expected = { [TokId.AP_REQ]: MsgType.AP_REQ, [TokId.AP_REP]: MsgType.AP_REP, [TokId.KRB_ERROR]: MsgType.KRB_ERROR }[tokId];
   if (expected === undefined) throw new DerError(`krb5 token: TOK_ID ${inner.subarray(0, 2).toString("hex")} is none of 0100, 0200, 0300`);
   const message = inner.subarray(2);
-  if (messageType(message) !== expected) throw new DerError(`krb5 token: TOK_ID ${inner.subarray(0, 2).toString("hex")} does not frame a message of type ${expected}`);
+  if (messageType(message) !== expected)
+    throw new DerError(`krb5 token: TOK_ID ${inner.subarray(0, 2).toString("hex")} does not frame a message of type ${expected}`);
   return { tokId, message };
 }
 

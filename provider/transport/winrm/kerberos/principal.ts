@@ -43,7 +43,12 @@ export function parsePrincipal(text: string, defaultRealm?: string, nameType?: n
   return { realm, components, nameType: nameType ?? (components[0] === "krbtgt" && components.length === 2 ? NameType.SRV_INST : NameType.PRINCIPAL) };
 }
 
-const quote = (s: string) => s.replace(/[\\/@]/g, (c) => `\\${c}`).replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\0/g, "\\0");
+const quote = (s: string) =>
+  s
+    .replace(/[\\/@]/g, (c) => `\\${c}`)
+    .replace(/\n/g, "\\n")
+    .replace(/\t/g, "\\t")
+    .replace(/\0/g, "\\0");
 
 /** The text form, quoting "/", "@" and "\" inside components and realm. */
 export function formatPrincipal(p: { realm: string; components: readonly string[] }): string {

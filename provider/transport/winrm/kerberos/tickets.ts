@@ -53,7 +53,9 @@ const text = (p: { realm: string; components: readonly string[] }) => formatPrin
 const nameOf = (p: Principal): m.PrincipalName => ({ nameType: p.nameType, nameString: [...p.components] });
 const sameName = (a: { realm: string; components: readonly string[] }, b: { realm: string; components: readonly string[] }) =>
   // Active Directory compares names without case and may answer in its own spelling.
-  a.realm.toUpperCase() === b.realm.toUpperCase() && a.components.length === b.components.length && a.components.every((c, i) => c.toLowerCase() === b.components[i].toLowerCase());
+  a.realm.toUpperCase() === b.realm.toUpperCase() &&
+  a.components.length === b.components.length &&
+  a.components.every((c, i) => c.toLowerCase() === b.components[i].toLowerCase());
 
 /** The salt of RFC 4120 4 used when the KDC names none: the realm followed by the name components. */
 export function defaultSalt(p: { realm: string; components: readonly string[] }): string {
@@ -90,13 +92,18 @@ function clientKey(client: Principal, secret: ClientSecret, etype: number, info?
     try {
       return stringToKey(etype, secret.password, info?.salt ?? defaultSalt(client), s2k);
     } catch (err) {
-      if (err instanceof KerberosCryptoError) throw new KerberosError("protocol", `the KDC's key parameters for ${text(client)} cannot be used: ${err.message}`);
+      if (err instanceof KerberosCryptoError)
+        throw new KerberosError("protocol", `the KDC's key parameters for ${text(client)} cannot be used: ${err.message}`);
       throw err;
     }
   }
   const entry = newestKey(secret.keytab, client, etype);
-  if (!entry) throw new KerberosError("configuration", `keytab ${secret.keytabName} holds no ${enctypeName(etype)} key for ${text(client)}, the enctype the KDC uses: export a keytab with that key ` +
-        `(ktpass /crypto AES256-SHA1, or kadmin ktadd)`);
+  if (!entry)
+    throw new KerberosError(
+      "configuration",
+      `keytab ${secret.keytabName} holds no ${enctypeName(etype)} key for ${text(client)}, the enctype the KDC uses: export a keytab with that key ` +
+        `(ktpass /crypto AES256-SHA1, or kadmin ktadd)`,
+    );
   return { etype, value: entry.key };
 }
 
@@ -128,7 +135,9 @@ export function kdcErrorToKerberosError(e: m.KrbError, ctx: ErrorContext): Kerbe
   const head = `${m.errorName(code)} (${code})`;
   switch (code) {
     case m.ErrorCode.KDC_ERR_C_PRINCIPAL_UNKNOWN:
-      return new KerberosError("clientPrincipalUnknown", `${head}: ${client} is not in realm ${ctx.realm}: check the user name and its realm (user@REALM)`, { code });
+      return new KerberosError("clientPrincipalUnknown", `${head}: ${client} is not in realm ${ctx.realm}: check the user name and its realm (user@REALM)`, {
+        code,
+      });
     case m.ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN: {
       const host = ctx.server.components[1] ?? "<host>";
       return new KerberosError(
@@ -139,13 +148,25 @@ export function kdcErrorToKerberosError(e: m.KrbError, ctx: ErrorContext): Kerbe
       );
     }
     case m.ErrorCode.KDC_ERR_CLIENT_REVOKED:
-      return new KerberosError("accountRevoked", `${head} for ${client}: the account is disabled, locked out or expired: have it enabled or unlocked in the directory`, { code });
+      return new KerberosError(
+        "accountRevoked",
+        `${head} for ${client}: the account is disabled, locked out or expired: have it enabled or unlocked in the directory`,
+        { code },
+      );
     case m.ErrorCode.KDC_ERR_KEY_EXPIRED:
-      return new KerberosError("passwordExpired", `${head} for ${client}: the account's password has expired: set a new one, then update the stored password or export a new keytab`, { code });
+      return new KerberosError(
+        "passwordExpired",
+        `${head} for ${client}: the account's password has expired: set a new one, then update the stored password or export a new keytab`,
+        { code },
+      );
     case m.ErrorCode.KDC_ERR_PREAUTH_FAILED:
-      return new KerberosError("preauthFailed", `${head} for ${client}: wrong password, or the keytab's key is older than the account's: export a new keytab`, { code });
+      return new KerberosError("preauthFailed", `${head} for ${client}: wrong password, or the keytab's key is older than the account's: export a new keytab`, {
+        code,
+      });
     case m.ErrorCode.KRB_AP_ERR_TKT_EXPIRED:
-      return new KerberosError("ticketExpired", `${head}: the KDC of ${ctx.realm} says the ticket-granting ticket of ${client} has expired: ${KINIT_AGAIN}`, { code });
+      return new KerberosError("ticketExpired", `${head}: the KDC of ${ctx.realm} says the ticket-granting ticket of ${client} has expired: ${KINIT_AGAIN}`, {
+        code,
+      });
     case m.ErrorCode.KRB_AP_ERR_SKEW: {
       // MIT's kinit answers this error by taking the KDC's time (stime) as its own and trying
       // again. We do not: a host whose clock is wrong fails later anyway, at the WinRM host, with
@@ -188,7 +209,11 @@ async function exchange(target: KdcTarget, request: Buffer, expected: m.KdcRep["
     if (err instanceof DerError) throw badReply(target.realm, "a malformed reply", err.message);
     throw err;
   }
-  throw badReply(target.realm, "a reply that is neither a KRB-ERROR nor a " + (expected === m.MsgType.AS_REP ? "AS-REP" : "TGS-REP"), `message type ${type ?? "none"}`);
+  throw badReply(
+    target.realm,
+    "a reply that is neither a KRB-ERROR nor a " + (expected === m.MsgType.AS_REP ? "AS-REP" : "TGS-REP"),
+    `message type ${type ?? "none"}`,
+  );
 }
 
 /** Decrypts and checks a KDC reply's enc-part: the nonce sent, the server asked for, times near ours. */
@@ -210,16 +235,24 @@ function openReply(
   }
   // The nonce ties the encrypted reply to this request: without it, a reply recorded earlier
   // (an old session key an attacker may know) could be played back.
-  if (part.nonce !== expect.nonce) throw badReply(target.realm, "a reply to another request", `its nonce is ${part.nonce}, ours was ${expect.nonce}; refused as a replayed or forged reply`);
+  if (part.nonce !== expect.nonce)
+    throw badReply(target.realm, "a reply to another request", `its nonce is ${part.nonce}, ours was ${expect.nonce}; refused as a replayed or forged reply`);
   const client = { realm: rep.crealm, components: rep.cname.nameString };
   if (!sameName(client, expect.client)) throw badReply(target.realm, "a ticket for another client", `${text(client)}, not ${text(expect.client)}`);
   const server = { realm: part.srealm, components: part.sname.nameString };
   if (!sameName({ realm: rep.ticket.realm, components: rep.ticket.sname.nameString }, server)) {
-    throw badReply(target.realm, "a ticket whose names disagree", `the ticket is for ${text({ realm: rep.ticket.realm, components: rep.ticket.sname.nameString })}, its reply part says ${text(server)}`);
+    throw badReply(
+      target.realm,
+      "a ticket whose names disagree",
+      `the ticket is for ${text({ realm: rep.ticket.realm, components: rep.ticket.sname.nameString })}, its reply part says ${text(server)}`,
+    );
   }
   if (!isSupportedEnctype(part.key.keytype)) {
-    throw new KerberosError("unsupported", `the KDC of ${target.realm} gave a session key of ${enctypeName(part.key.keytype)} (${part.key.keytype}): only aes256-cts-hmac-sha1-96 and ` +
-        `aes128-cts-hmac-sha1-96 are supported; allow AES for the account and the service`);
+    throw new KerberosError(
+      "unsupported",
+      `the KDC of ${target.realm} gave a session key of ${enctypeName(part.key.keytype)} (${part.key.keytype}): only aes256-cts-hmac-sha1-96 and ` +
+        `aes128-cts-hmac-sha1-96 are supported; allow AES for the account and the service`,
+    );
   }
   // A reply whose ticket starts far from our clock: the KDC's clock and ours disagree. MIT takes
   // the KDC's time here (kdc_timesync); we refuse, so the fault is fixed where it is (see above).
@@ -320,8 +353,11 @@ export async function getInitialTicket(client: Principal, secret: ClientSecret, 
     let key = preauth?.key;
     if (!key || key.etype !== rep.encPart.etype) {
       if (!usable.includes(rep.encPart.etype)) {
-        throw new KerberosError("unsupported", `the KDC of ${realm} encrypted its AS-REP with ${enctypeName(rep.encPart.etype)} (${rep.encPart.etype}), which was not asked for: allow AES ` +
-            `for the account`);
+        throw new KerberosError(
+          "unsupported",
+          `the KDC of ${realm} encrypted its AS-REP with ${enctypeName(rep.encPart.etype)} (${rep.encPart.etype}), which was not asked for: allow AES ` +
+            `for the account`,
+        );
       }
       const info = replyEtypeInfo(rep, rep.encPart.etype) ?? (preauth?.info?.etype === rep.encPart.etype ? preauth.info : undefined);
       key = keyOrCryptoError(() => clientKey(client, secret, rep.encPart.etype, info));
@@ -396,7 +432,8 @@ export async function getServiceTicket(tgt: Credential, server: Principal, targe
     });
   } catch (err) {
     if (err instanceof KerberosCryptoError) throw new KerberosError("unsupported", `the ticket-granting ticket of ${text(tgt.client)}: ${err.message}`);
-    if (err instanceof DerError) throw new KerberosError("cacheUnusable", `the ticket-granting ticket of ${text(tgt.client)} is not a Kerberos ticket (${err.message}): ${KINIT_AGAIN}`);
+    if (err instanceof DerError)
+      throw new KerberosError("cacheUnusable", `the ticket-granting ticket of ${text(tgt.client)} is not a Kerberos ticket (${err.message}): ${KINIT_AGAIN}`);
     throw err;
   }
   const request = m.encodeKdcReq({ msgType: m.MsgType.TGS_REQ, padata: [{ padataType: m.PaType.TGS_REQ, padataValue: apReq }], reqBody });
@@ -448,7 +485,10 @@ export interface ResolvedTicketRequest {
   realm: string;
   server: Principal;
   kdcs: KdcAddress[];
-  source: { kind: "password"; client: Principal; password: string } | { kind: "keytab"; client: Principal; path: string } | { kind: "ccache"; client?: Principal; path: string };
+  source:
+    | { kind: "password"; client: Principal; password: string }
+    | { kind: "keytab"; client: Principal; path: string }
+    | { kind: "ccache"; client?: Principal; path: string };
   clockSkewSeconds: number;
   udpPreferenceLimit?: number;
 }
@@ -458,7 +498,8 @@ function configNumber(conf: Krb5Config, tag: string): number | undefined {
   if (v === undefined) return undefined;
   // MIT's clockskew also takes durations ("5m"); plain seconds are what this reader takes.
   const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new KerberosError("configuration", `krb5.conf [libdefaults] ${tag} = "${v}" is not a whole number of ${tag === "clockskew" ? "seconds" : "bytes"}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new KerberosError("configuration", `krb5.conf [libdefaults] ${tag} = "${v}" is not a whole number of ${tag === "clockskew" ? "seconds" : "bytes"}`);
   return n;
 }
 
@@ -501,21 +542,34 @@ export function resolveTicketRequest(req: TicketRequest): ResolvedTicketRequest 
       throw new KerberosError("configuration", `Kerberos with a ${req.password !== undefined ? "password" : "keytab"} needs the user name (user@REALM)`);
     }
     const realm = req.realm ?? userRealm ?? ccacheClient?.realm ?? defaultRealm(conf);
-    if (!realm) throw new KerberosError("configuration", "no Kerberos realm is known: give the user as user@REALM, set the realm, or set default_realm in krb5.conf [libdefaults]");
+    if (!realm)
+      throw new KerberosError(
+        "configuration",
+        "no Kerberos realm is known: give the user as user@REALM, set the realm, or set default_realm in krb5.conf [libdefaults]",
+      );
     if (userRealm && userRealm !== realm) {
-      throw new KerberosError("unsupported", `the user ${req.user} is in realm ${userRealm}, the connection's realm is ${realm}: cross-realm authentication is not supported`);
+      throw new KerberosError(
+        "unsupported",
+        `the user ${req.user} is in realm ${userRealm}, the connection's realm is ${realm}: cross-realm authentication is not supported`,
+      );
     }
     const client = req.user !== undefined ? parsePrincipal(req.user, realm) : ccacheClient;
     const server = req.servicePrincipal
       ? parsePrincipal(req.servicePrincipal, realm, m.NameType.SRV_INST)
       : { realm, components: ["HTTP", bare.toLowerCase().replace(/\.$/, "")], nameType: m.NameType.SRV_INST };
     if (server.realm !== realm) {
-      throw new KerberosError("unsupported", `the service principal ${text(server)} is in realm ${server.realm}, the user in ${realm}: cross-realm authentication is not supported`);
+      throw new KerberosError(
+        "unsupported",
+        `the service principal ${text(server)} is in realm ${server.realm}, the user in ${realm}: cross-realm authentication is not supported`,
+      );
     }
     // DNS SRV records (_kerberos._udp.<realm>) are not looked up yet: the KDCs must be listed.
     const kdcs = req.kdc && req.kdc.length > 0 ? req.kdc.map(parseKdcAddress) : kdcAddresses(conf, realm);
     if (kdcs.length === 0) {
-      throw new KerberosError("configuration", `no KDC is known for realm ${realm}: list it in krb5.conf ([realms] ${realm} = { kdc = <host> }) or set connection.kdc (KDCs are not looked up in DNS)`);
+      throw new KerberosError(
+        "configuration",
+        `no KDC is known for realm ${realm}: list it in krb5.conf ([realms] ${realm} = { kdc = <host> }) or set connection.kdc (KDCs are not looked up in DNS)`,
+      );
     }
     const udpPreferenceLimit = configNumber(conf, "udp_preference_limit");
     const source: ResolvedTicketRequest["source"] =
@@ -524,7 +578,14 @@ export function resolveTicketRequest(req: TicketRequest): ResolvedTicketRequest 
         : req.keytab !== undefined
           ? { kind: "keytab", client: client!, path: req.keytab.replace(/^(WR)?FILE:/, "") }
           : { kind: "ccache", ...(client ? { client } : {}), path: ccachePath! };
-    return { realm, server, kdcs, source, clockSkewSeconds: configNumber(conf, "clockskew") ?? DEFAULT_CLOCK_SKEW_SECONDS, ...(udpPreferenceLimit !== undefined ? { udpPreferenceLimit } : {}) };
+    return {
+      realm,
+      server,
+      kdcs,
+      source,
+      clockSkewSeconds: configNumber(conf, "clockskew") ?? DEFAULT_CLOCK_SKEW_SECONDS,
+      ...(udpPreferenceLimit !== undefined ? { udpPreferenceLimit } : {}),
+    };
   } catch (err) {
     return configurationError(err);
   }
@@ -638,7 +699,10 @@ export class TicketStore {
       throw err;
     }
     if (client && !sameName(client, cache.defaultPrincipal)) {
-      throw new KerberosError("configuration", `the credential cache ${path} is ${text(cache.defaultPrincipal)}'s, not ${text(client)}'s: kinit as ${text(client)} or leave the user out`);
+      throw new KerberosError(
+        "configuration",
+        `the credential cache ${path} is ${text(cache.defaultPrincipal)}'s, not ${text(client)}'s: kinit as ${text(client)} or leave the user out`,
+      );
     }
     const now = this.now();
     const mine = (c: Credential) => sameName(c.client, cache.defaultPrincipal);
@@ -646,12 +710,20 @@ export class TicketStore {
     if (service) return service;
     const tgt = findTgt({ ...cache, credentials: cache.credentials.filter(mine) }, r.realm, now);
     if (tgt) return getServiceTicket(tgt, r.server, target);
-    const ended = cache.credentials.filter(mine).filter((c) => sameName(c.server, r.server) || sameName(c.server, { realm: r.realm, components: ["krbtgt", r.realm] }));
+    const ended = cache.credentials
+      .filter(mine)
+      .filter((c) => sameName(c.server, r.server) || sameName(c.server, { realm: r.realm, components: ["krbtgt", r.realm] }));
     if (ended.length > 0) {
       const last = new Date(Math.max(...ended.map((c) => c.endtime.getTime())));
-      throw new KerberosError("ticketExpired", `the Kerberos tickets of ${text(cache.defaultPrincipal)} in ${path} ended at ${last.toISOString()}: ${KINIT_AGAIN}`);
+      throw new KerberosError(
+        "ticketExpired",
+        `the Kerberos tickets of ${text(cache.defaultPrincipal)} in ${path} ended at ${last.toISOString()}: ${KINIT_AGAIN}`,
+      );
     }
-    throw new KerberosError("cacheUnusable", `the credential cache ${path} holds no ticket-granting ticket for realm ${r.realm} and no ticket for ${text(r.server)}: ${KINIT_AGAIN}`);
+    throw new KerberosError(
+      "cacheUnusable",
+      `the credential cache ${path} holds no ticket-granting ticket for realm ${r.realm} and no ticket for ${text(r.server)}: ${KINIT_AGAIN}`,
+    );
   }
 }
 
