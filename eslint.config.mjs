@@ -70,33 +70,4 @@ export default tseslint.config(
       globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" },
     },
   },
-  {
-    // TEMPORARY, to be removed: provider/domain/ is being rewritten on another branch, and is
-    // left as it is here. Its finding: schema.ts escapes `[` inside a character class.
-    files: ["provider/domain/schema.ts"],
-    rules: { "no-useless-escape": "off" },
-  },
-  {
-    // TEMPORARY, to be removed: these files are being rewritten on other branches and are left
-    // as they are here. Their explicit `any` (the SDK's untyped protobuf requests and modules)
-    // is to get an eslint-disable comment with its reason, as transport/winrm/soap.ts's has.
-    files: ["provider/plugin/main.ts", "provider/transport/engineLog.ts"],
-    rules: { "@typescript-eslint/no-explicit-any": "off" },
-  },
-  {
-    // TEMPORARY, to be removed: files being rewritten on other branches, whose long messages are
-    // not split here (after `npm run format`: domain/impact.ts 14 lines, operations.ts 6,
-    // host/signingScript.ts 5, domain/schema.ts 3, domain/policy.ts, plugin/provider.ts and
-    // tools/guards/run.ts 1 each).
-    files: [
-      "provider/operations.ts",
-      "provider/resource.ts",
-      "provider/domain/**",
-      "provider/host/**",
-      "provider/plugin/provider.ts",
-      "provider/transport/engineLog.ts",
-      "tools/guards/**",
-    ],
-    rules: { "max-len": "off" },
-  },
 );

@@ -103,6 +103,7 @@ interface LogRequest {
  * A module of @pulumi/pulumi's own dependencies (grpc-js, google-protobuf), resolved from where
  * the SDK lies, hoisted or not: messages built with another copy are not the SDK's.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a CommonJS module resolved at run time, untyped to the compiler
 export function fromPulumiSdk(specifier: string): any {
   const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
   return require(require.resolve(specifier, { paths: [pulumiDir] }));

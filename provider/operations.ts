@@ -224,7 +224,9 @@ async function warnRestart(host: string, urn: string | undefined, result: Signin
   if (result.restartNeeded.length === 0) return;
   const services = result.restartNeeded.join(" and ");
   await warn(
-    `${host}: the settings were written to the registry (this release has no SmbShare module), and whether the running ${services} service takes them without a restart is not documented: a restart of ${services} (Restart-Service; it drops open SMB sessions) or a reboot may be needed before they take effect`,
+    `${host}: the settings were written to the registry (this release has no SmbShare module), and whether the running ${services} service takes them ` +
+      `without a restart is not documented: a restart of ${services} (Restart-Service; it drops open SMB sessions) or a reboot may be needed before they ` +
+      `take effect`,
     urn,
   );
 }
@@ -374,7 +376,8 @@ async function adopt(inputs: KnownPolicyInputs): Promise<PolicyOutputs> {
   const differing = unenforcedSettings(plan.declared, result.after);
   if (differing.length > 0) {
     throw new Error(
-      `${plan.connection.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then change them in a later update`,
+      `${plan.connection.host}: cannot import: the host differs from the program in ${differing.join(", ")}; declare the host's values to import it, then ` +
+        `change them in a later update`,
     );
   }
   return outputsOf(plan, result, recordOriginals(result.record?.originals, result.after, plan.declared));
@@ -464,7 +467,9 @@ async function deleteResource(_id: string, props: PolicyOutputs): Promise<void> 
     throw new HostError(
       "sideUnavailable",
       `${conn.host}:${conn.port}`,
-      `could not restore the originals: ${causes}; they stay recorded on the host: start the ${unreadable.map((side) => (side === "server" ? "Server (LanmanServer)" : "Workstation (LanmanWorkstation)")).join(" and ")} service and destroy again, or set onDelete: "retain" to leave the host as it is`,
+      `could not restore the originals: ${causes}; they stay recorded on the host: start the ` +
+        `${unreadable.map((side) => (side === "server" ? "Server (LanmanServer)" : "Workstation (LanmanWorkstation)")).join(" and ")} service and destroy ` +
+        `again, or set onDelete: "retain" to leave the host as it is`,
     );
   }
   const missed = unenforcedSettings(targets, result.after);
@@ -482,7 +487,8 @@ async function release(plan: OperationPlan): Promise<void> {
     await runPlanned(plan, { operation: "release" });
   } catch (err) {
     await info(
-      `${plan.connection.host}: destroy left the host as it is (onDelete: "retain") but could not mark its record released: ${(err as Error).message}; a resource that declares this host later needs takeOwnership: true`,
+      `${plan.connection.host}: destroy left the host as it is (onDelete: "retain") but could not mark its record released: ${(err as Error).message}; a ` +
+        `resource that declares this host later needs takeOwnership: true`,
       plan.inputs.resourceUrn,
     );
   }
@@ -498,7 +504,9 @@ async function tellLeftToUnseenPolicy(plan: OperationPlan, targets: DeclaredSett
   const left = leftByRestore(targets, result.after, result.groupPolicy);
   if (left.length === 0) return;
   await info(
-    `${plan.connection.host}: destroy left ${left.join(", ")} as it is: this domain controller's Group Policy cannot be seen (${result.groupPolicyVisibility.reason}), and writing an original back could weaken it until a policy puts its value back; set it by hand or by policy if it should change`,
+    `${plan.connection.host}: destroy left ${left.join(", ")} as it is: this domain controller's Group Policy cannot be seen ` +
+      `(${result.groupPolicyVisibility.reason}), and writing an original back could weaken it until a policy puts its value back; set it by hand or by ` +
+      `policy if it should change`,
     plan.inputs.resourceUrn,
   );
 }
@@ -512,7 +520,8 @@ async function warnInsecureRestore(plan: OperationPlan, result: SigningResult): 
   const weakens = insecureRestore(restoredValues(result.changed, result.after));
   if (!weakens) return;
   await warn(
-    `${plan.connection.host}: destroy put back the values this host had before this resource changed them (onDelete: "restore"): ${weakens}; to leave a host secured when its resource goes, set onDelete: "retain" before destroying`,
+    `${plan.connection.host}: destroy put back the values this host had before this resource changed them (onDelete: "restore"): ${weakens}; to leave a ` +
+      `host secured when its resource goes, set onDelete: "retain" before destroying`,
     plan.inputs.resourceUrn,
   );
 }

@@ -112,7 +112,8 @@ async function main(): Promise<void> {
     for (const f of files) seconds[f] = Math.round(seconds[f]);
     const sorted = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => a.localeCompare(b)));
     const comment =
-      "Each test file's last recorded duration in seconds (its tests' sum, hooks not counted), by tools/testRun.ts --record; it orders the parallel run longest first.";
+      "Each test file's last recorded duration in seconds (its tests' sum, hooks not counted), by tools/testRun.ts --record; it orders the parallel run " +
+      "longest first.";
     fs.writeFileSync(DURATIONS, JSON.stringify({ $comment: comment, seconds: sorted }, null, 2) + "\n");
     console.log(`${report.stats.passes} passing, ${report.failures.length} failing; durations written to ${path.relative(REPO_ROOT, DURATIONS)}`);
   } else {

@@ -111,7 +111,9 @@ export function consequencesOf(view: ImpactView): Consequence[] {
     out.push({
       severity: "warning",
       setting: "client.requireSigning",
-      text: `client.requireSigning: false: outbound SMB traffic ${will("will no longer be", "is not")} signed unless the server requires it, so it can be tampered with or relayed`,
+      text:
+        `client.requireSigning: false: outbound SMB traffic ${will("will no longer be", "is not")} signed unless the server requires it, so it can be ` +
+        `tampered with or relayed`,
     });
   }
   if (flips("server", "requireSigning", true)) {
@@ -126,7 +128,9 @@ export function consequencesOf(view: ImpactView): Consequence[] {
     out.push({
       severity: "warning",
       setting: "server.requireSigning",
-      text: `server.requireSigning: false: inbound SMB traffic from clients that do not require signing ${will("will no longer be", "is not")} signed, so it can be tampered with or relayed`,
+      text:
+        `server.requireSigning: false: inbound SMB traffic from clients that do not require signing ${will("will no longer be", "is not")} signed, so ` +
+        `it can be tampered with or relayed`,
     });
   }
 
@@ -143,21 +147,27 @@ export function consequencesOf(view: ImpactView): Consequence[] {
     out.push({
       severity: "warning",
       setting: cause.split(":")[0],
-      text: `${cause}: guest access, ${will("currently enabled", "enabled")} on this host${unmanaged}, ${will("will be blocked", "is blocked")} (${GUEST_BLOCKED}): shares that admit only guests become unreachable`,
+      text:
+        `${cause}: guest access, ${will("currently enabled", "enabled")} on this host${unmanaged}, ${will("will be blocked", "is blocked")} ` +
+        `(${GUEST_BLOCKED}): shares that admit only guests become unreachable`,
     });
   }
   if (!guestBefore && guestAfter) {
     out.push({
       severity: "warning",
       setting: "client.enableInsecureGuestLogons",
-      text: `client.enableInsecureGuestLogons: true: this host ${will("will log", "logs")} on to SMB servers that offer it as an unauthenticated guest, unsigned, so any server can impersonate a share`,
+      text:
+        `client.enableInsecureGuestLogons: true: this host ${will("will log", "logs")} on to SMB servers that offer it as an unauthenticated guest, ` +
+        `unsigned, so any server can impersonate a share`,
     });
   }
   if (declared.client.enableInsecureGuestLogons === true && now("client", "requireSigning") === true) {
     out.push({
       severity: "info",
       setting: "client.enableInsecureGuestLogons",
-      text: "client.enableInsecureGuestLogons: true has no effect while client.requireSigning is true on this host: Windows blocks guest logons whenever signing is required",
+      text:
+        "client.enableInsecureGuestLogons: true has no effect while client.requireSigning is true on this host: Windows blocks guest logons whenever " +
+        "signing is required",
     });
   }
 
@@ -209,26 +219,31 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
   if (f.signingEventIds !== undefined && f.signingEventIds.length === 0) {
     return warn(
       side === "server"
-        ? `this host cannot tell which clients do not sign: its release logs no such event in ${log} (Windows 11 24H2 and Windows Server 2025 do, and older releases with KB5066913 once its Group Policy "${AUDIT_POLICY.server}" is on)`
+        ? `this host cannot tell which clients do not sign: its release logs no such event in ${log} (Windows 11 24H2 and Windows Server 2025 do, and ` +
+            `older releases with KB5066913 once its Group Policy "${AUDIT_POLICY.server}" is on)`
         : `this host cannot tell which servers do not sign: its release logs no such event in ${log} (Windows 11 24H2 and Windows Server 2025 do)`,
     );
   }
   if (f.auditing !== true && view.declared[side][AUDIT_SETTING[side]] === true) {
     // Turned on in this same change: the log has nothing yet, so nobody can tell who would be refused.
     return warn(
-      `${side}.${AUDIT_SETTING[side]} is turned on in this same change, so ${log} has logged nothing yet: nobody can tell which ${side === "server" ? "clients" : "servers"} would be ${side === "server" ? "refused" : "unreachable"}; audit for a while first, then require signing in a later change`,
+      `${side}.${AUDIT_SETTING[side]} is turned on in this same change, so ${log} has logged nothing yet: nobody can tell which ` +
+        `${side === "server" ? "clients" : "servers"} would be ${side === "server" ? "refused" : "unreachable"}; audit for a while first, then require ` +
+        `signing in a later change`,
     );
   }
   const refused = side === "server" ? "refused" : "unreachable";
   if (f.auditing === false) {
     return warn(
-      `this host does not log ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is false): turn that audit on for a while first to learn who would be ${refused}`,
+      `this host does not log ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is false): turn that audit on for a while first to learn who ` +
+        `would be ${refused}`,
     );
   }
   if (f.auditing !== true && f.signingEventIds === undefined) {
     // Readiness from state written before the release's events were read: nothing says whether it has any.
     return warn(
-      `nothing shows that this host logs ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is not a setting of this release and no policy sets it): run pulumi refresh to read which events its release logs, then audit for a while first to learn who would be ${refused}`,
+      `nothing shows that this host logs ${peersWord} that do not sign (${side}.${AUDIT_SETTING[side]} is not a setting of this release and no policy ` +
+        `sets it): run pulumi refresh to read which events its release logs, then audit for a while first to learn who would be ${refused}`,
     );
   }
   if (f.auditing !== true) {
@@ -238,7 +253,9 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
     const ids = f.signingEventIds!.length > 0 ? `, event ${f.signingEventIds!.join(", ")}` : "";
     const cmdlet = side === "server" ? "Get-SmbServerConfiguration" : "Get-SmbClientConfiguration";
     return warn(
-      `this host can log ${peersWord} that do not sign (${log}${ids}) but nothing shows that it does: this release's ${cmdlet} has no ${CMDLET_NAME[side]}, no Group Policy turns that audit on, and no such event was logged in the last ${days}; turn it on (the Group Policy "${AUDIT_POLICY[side]}") for a while first to learn who would be ${refused}`,
+      `this host can log ${peersWord} that do not sign (${log}${ids}) but nothing shows that it does: this release's ${cmdlet} has no ` +
+        `${CMDLET_NAME[side]}, no Group Policy turns that audit on, and no such event was logged in the last ${days}; turn it on (the Group Policy ` +
+        `"${AUDIT_POLICY[side]}") for a while first to learn who would be ${refused}`,
     );
   }
   const peers = [...f.peers].sort((a, b) => b.events - a.events || a.peer.localeCompare(b.peer));
@@ -247,7 +264,9 @@ function readinessOf(side: Side, view: ImpactView): Consequence[] {
       {
         severity: "info",
         setting,
-        text: `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was turned on more recently covers less)`,
+        text:
+          `no ${side === "server" ? "client" : "server"} connected without signing in the last ${days} (${log} read ${r.readAt}; audit that was ` +
+          `turned on more recently covers less)`,
       },
     ];
   }
@@ -273,14 +292,18 @@ export function consequencesIfUnread(declared: DeclaredSettings): Consequence[] 
     out.push({
       severity: "info",
       setting: "client.requireSigning",
-      text: `client.requireSigning: true: unless this host already requires outbound signing, SMB servers that do not sign (many NAS and printers) will fail with ${INVALID_SIGNATURE}, and guest access, if enabled, will be blocked (${GUEST_BLOCKED})`,
+      text:
+        `client.requireSigning: true: unless this host already requires outbound signing, SMB servers that do not sign (many NAS and printers) will ` +
+        `fail with ${INVALID_SIGNATURE}, and guest access, if enabled, will be blocked (${GUEST_BLOCKED})`,
     });
   }
   if (declared.server.requireSigning === true) {
     out.push({
       severity: "info",
       setting: "server.requireSigning",
-      text: "server.requireSigning: true: unless this host already requires inbound signing, SMB clients that do not sign will be refused; which ones, its audit log can tell once server.auditClientDoesNotSupportSigning has been on for a while",
+      text:
+        "server.requireSigning: true: unless this host already requires inbound signing, SMB clients that do not sign will be refused; which ones, " +
+        "its audit log can tell once server.auditClientDoesNotSupportSigning has been on for a while",
     });
   }
   if (declared.client.enableInsecureGuestLogons === false) {
@@ -297,7 +320,10 @@ export function consequencesIfUnread(declared: DeclaredSettings): Consequence[] 
 export function insecureRestore(restored: DeclaredSettings): string | undefined {
   const values = insecureValues(restored);
   if (values.length === 0) return undefined;
-  return `${values.join(", ")}: unsigned SMB traffic can be tampered with or relayed${values.some((v) => v.startsWith("client.enableInsecureGuestLogons")) ? ", and guest logons let any server impersonate a share" : ""}`;
+  return (
+    `${values.join(", ")}: unsigned SMB traffic can be tampered with or ` +
+    `relayed${values.some((v) => v.startsWith("client.enableInsecureGuestLogons")) ? ", and guest logons let any server impersonate a share" : ""}`
+  );
 }
 
 /**

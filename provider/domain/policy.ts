@@ -40,7 +40,10 @@ export type PolicyOutputs = RecordedInputFields & {
   restartNeeded?: string[];
   /** With connection.scriptPath: how the signed copy ran at the last up or refresh (path, language mode, signature). */
   scriptRun?: { invocation: "file"; path: string; languageMode: string; signature: { status: string; signer: string; thumbprint: string } };
-  /** WinRM: the mechanism the last up or refresh authenticated with ("kerberos", "ntlm" or "basic"; with "negotiate", which it chose). Absent over SSH and in state written before it was reported. */
+  /**
+   * WinRM: the mechanism the last up or refresh authenticated with ("kerberos", "ntlm" or "basic";
+   * with "negotiate", which it chose). Absent over SSH and in state written before it was reported.
+   */
   authenticatedWith?: "kerberos" | "ntlm" | "basic";
 };
 
@@ -59,7 +62,10 @@ export const PLUGIN_RESOURCE_TYPE = `${PLUGIN_PACKAGE}:index:${RESOURCE_TYPE_NAM
 /** Both front ends' type tokens: the same resource, the same rules (the policy pack judges both). */
 export const RESOURCE_TYPES: readonly string[] = [RESOURCE_TYPE, PLUGIN_RESOURCE_TYPE];
 
-/** Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and the GPO's name (or the MDM policy's, see groupPolicySource). */
+/**
+ * Settings a Group Policy object enforces on a host: side -> setting (our names) -> the value and
+ * the GPO's name (or the MDM policy's, see groupPolicySource).
+ */
 export type PolicyEnforced = Record<Side, Record<string, { value: boolean; gpo: string }>>;
 
 /**

@@ -16,7 +16,7 @@ function orUnknown<T extends z.ZodType>(schema: T) {
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Windows account names (optionally DOMAIN\name or name@domain) exclude these characters
 // ("User Name Formats", Microsoft Learn); control characters are never valid.
-const ACCOUNT = /^[^\x00-\x1f\x7f"/\[\]:;|=,+*?<>]{1,104}$/;
+const ACCOUNT = /^[^\x00-\x1f\x7f"/[\]:;|=,+*?<>]{1,104}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 /** Whether a host is given as an IPv4 or IPv6 address (bracketed or not) rather than a name. */
 const isIpAddress = (host: string) => isIP(host.replace(/^\[(.*)\]$/, "$1")) !== 0;
@@ -70,7 +70,8 @@ const SCRIPT_PATH_COMPONENT = /^[A-Za-z0-9_.()~+\- ]+$/;
 const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 export const SCRIPT_PATH_REASON =
   'must be the full path of the signed copy of smb-signing.ps1 on the host, e.g. "C:\\Program Files\\pulumi-smb-signing\\smb-signing.ps1": a drive letter, ' +
-  "then folders and a file name ending in .ps1, each of letters, digits, spaces and _ . ( ) ~ + - only (no . or .. folders, no name ending in a dot or a space, no device names such as NUL), at most 259 characters";
+  "then folders and a file name ending in .ps1, each of letters, digits, spaces and _ . ( ) ~ + - only (no . or .. folders, no name ending in a dot or a " +
+  "space, no device names such as NUL), at most 259 characters";
 
 /** Whether a value is a path connection.scriptPath allows (SCRIPT_PATH_REASON). */
 export function isScriptPath(value: string): boolean {
@@ -214,7 +215,9 @@ export const connectionSchema = z
           ctx.addIssue({
             code: "custom",
             path: ["servicePrincipal"],
-            message: `is required when connection.host is an IP address (${c.host}): Kerberos names the host as its SPN has it, e.g. "HTTP/web01.corp.example"; or give host as that name`,
+            message:
+              `is required when connection.host is an IP address (${c.host}): Kerberos names the host as its SPN has it, e.g. ` +
+              `"HTTP/web01.corp.example"; or give host as that name`,
           });
         }
       }
@@ -253,7 +256,8 @@ export const connectionSchema = z
         code: "custom",
         path: ["hostKey"],
         message:
-          'is required: the host\'s "SHA256:..." key fingerprint (or set dangerouslyAcceptAnyHostKey: true to accept any key, which allows a man in the middle)',
+          'is required: the host\'s "SHA256:..." key fingerprint (or set dangerouslyAcceptAnyHostKey: true to accept any key, which allows a man in the ' +
+          "middle)",
       });
     }
   });

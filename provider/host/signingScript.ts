@@ -318,7 +318,9 @@ function ownedElsewhere(where: string, err: HostError, ownerLabel: string): Host
   let text = `the SMB signing settings of this host are owned by another resource: ${ownerText(r)}; nothing was changed`;
   if (r.ownerLabel === ownerLabel && r.format === 2) {
     text +=
-      ". That record has this resource's own name but another owner id: either a stack of the same name in another backend or organisation owns the host, or an earlier `up` of this resource was interrupted after the host recorded it and before Pulumi saved it (a pending create, or PULUMI_SKIP_CHECKPOINTS); if it is the interrupted run, set takeOwnership: true for one `up`";
+      ". That record has this resource's own name but another owner id: either a stack of the same name in another backend or organisation owns the host, " +
+      "or an earlier `up` of this resource was interrupted after the host recorded it and before Pulumi saved it (a pending create, or " +
+      "PULUMI_SKIP_CHECKPOINTS); if it is the interrupted run, set takeOwnership: true for one `up`";
   }
   return Object.assign(new HostError("ownedElsewhere", where, text), { reply: (err as { reply?: unknown }).reply });
 }
@@ -337,7 +339,8 @@ function groupPolicyConflict(where: string, err: HostError): HostError {
     where,
     `${described.join("; ")}; nothing was changed`,
     mdm
-      ? "declare the value the policy enforces, stop managing that setting, or change the policy (the Intune device configuration for MDM): a local change would only last until the policy's next application (Group Policy refresh or MDM sync)"
+      ? "declare the value the policy enforces, stop managing that setting, or change the policy (the Intune device configuration for MDM): a local " +
+          "change would only last until the policy's next application (Group Policy refresh or MDM sync)"
       : undefined,
   );
 }
@@ -356,9 +359,11 @@ export function visibilityReason(v: z.infer<typeof visibilitySchema>): PolicyVis
 /** Fixes for each cause of unseen policy, in the program's words. */
 const UNSEEN_FIX: Record<"rsopLoggingOff" | "rsopQueryFailed" | "noGpoInstances", string> = {
   rsopLoggingOff:
-    'turn RSoP logging back on (set "Turn off Resultant Set of Policy logging", Computer Configuration > Administrative Templates > System > Group Policy, to Not Configured, then run gpupdate /force on the host), or declare the value the host has now',
+    'turn RSoP logging back on (set "Turn off Resultant Set of Policy logging", Computer Configuration > Administrative Templates > System > Group ' +
+    "Policy, to Not Configured, then run gpupdate /force on the host), or declare the value the host has now",
   rsopQueryFailed:
-    "connect as an elevated member of the local Administrators group, or repair WMI's root\\rsop\\computer namespace so that the policy can be read, or declare the value the host has now",
+    "connect as an elevated member of the local Administrators group, or repair WMI's root\\rsop\\computer namespace so that the policy can be read, or " +
+    "declare the value the host has now",
   noGpoInstances: "run gpupdate /force on the host so that RSoP records the policy it applies, or declare the value the host has now",
 };
 
@@ -378,7 +383,8 @@ function groupPolicyUnseen(where: string, err: HostError): HostError {
     new HostError(
       "policyUnknown",
       where,
-      `this domain controller's Group Policy cannot be seen: ${reason}; a policy such as the Default Domain Controllers Policy may enforce ${names.join(", ")} and would put a change back at its next refresh, so nothing was changed`,
+      `this domain controller's Group Policy cannot be seen: ${reason}; a policy such as the Default Domain Controllers Policy may enforce ` +
+        `${names.join(", ")} and would put a change back at its next refresh, so nothing was changed`,
       UNSEEN_FIX[visibility.data.cause],
     ),
     { reply },

@@ -19,6 +19,7 @@ import { SmbSigningPlugin } from "./provider";
 type Callback = (err: unknown, response?: unknown) => void;
 interface Call {
   /** The generated protobuf request classes are untyped here. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's generated protobuf classes carry no types
   request: any;
 }
 

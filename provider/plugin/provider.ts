@@ -192,7 +192,8 @@ export class SmbSigningPlugin implements provider.Provider {
     const imported = await operations.importHost(raw);
     if (imported.leftInsecure.length > 0) {
       await warn(
-        `${target.host}: imported without managing ${imported.leftInsecure.join(", ")}: the host has values that weaken it, and declaring them takes acknowledgeInsecureSettings; declare the secure value (e.g. requireSigning: true) to change them`,
+        `${target.host}: imported without managing ${imported.leftInsecure.join(", ")}: the host has values that weaken it, and declaring them takes ` +
+          `acknowledgeInsecureSettings; declare the secure value (e.g. requireSigning: true) to change them`,
         urn,
       );
     }

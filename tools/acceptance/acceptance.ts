@@ -356,7 +356,8 @@ export async function runAcceptance(o: Options, env: NodeJS.ProcessEnv): Promise
       if (stale.length > 0) {
         throw new Error(
           `the host holds a record of an earlier run by ${o.owner} whose originals differ from the host's values in ${stale.join(", ")}; ` +
-            "this run's delete would put those back. Inspect it (Get-ItemProperty HKLM:\\SOFTWARE\\pulumi-smb-signing) and, if it is stale, remove it (Remove-Item -Path HKLM:\\SOFTWARE\\pulumi-smb-signing)",
+            "this run's delete would put those back. Inspect it (Get-ItemProperty HKLM:\\SOFTWARE\\pulumi-smb-signing) and, if it is stale, remove it " +
+            "(Remove-Item -Path HKLM:\\SOFTWARE\\pulumi-smb-signing)",
         );
       }
     }
@@ -504,7 +505,8 @@ export function formatReport(r: AcceptanceReport): string {
   if (r.hostFacts) {
     const f = r.hostFacts;
     lines.push(
-      `host       ${f.productName} (${f.edition})${f.displayVersion ? ` ${f.displayVersion}` : ""}, build ${f.build}, domain role ${f.domainRole} (${ROLES[f.domainRole] ?? "unknown"})`,
+      `host       ${f.productName} (${f.edition})${f.displayVersion ? ` ${f.displayVersion}` : ""}, build ${f.build}, domain role ${f.domainRole} ` +
+        `(${ROLES[f.domainRole] ?? "unknown"})`,
     );
   }
   if (r.settingsSource) lines.push(`source     ${r.settingsSource === "cmdlet" ? "cmdlet (Get-/Set-Smb*Configuration)" : "registry (no SmbShare module)"}`);

@@ -259,7 +259,8 @@ async function main(): Promise<number> {
   }
   const total = Math.round((Date.now() - started) / 1000);
   console.log(
-    `guards: ${guards.length} guards, ${tally.caught} caught, ${tally.survived} survived, ${tally.errors} errors, in ${Math.floor(total / 60)} min ${total % 60} s (logs: ${logDir})`,
+    `guards: ${guards.length} guards, ${tally.caught} caught, ${tally.survived} survived, ${tally.errors} errors, in ${Math.floor(total / 60)} min ` +
+      `${total % 60} s (logs: ${logDir})`,
   );
   return tally.survived + tally.errors > 0 ? 1 : 0;
 }
