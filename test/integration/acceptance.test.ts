@@ -209,15 +209,15 @@ describe("the acceptance command (tools/acceptance/acceptance.ts) against simula
   it("cleans up after a create whose connection dropped once the host had written the record", async () => {
     fleet.reset("plain", HOSTS.plain);
     // The first read's reply is held back; meanwhile the next run (create) is set to drop.
-    const start = fleet.change("plain", (s) => (s.faults.slowReplyMs = 1500));
+    const start = fleet.change("plain", (s) => (s.faults.slowReplyMs = 3000));
     const network = async () => {
       const until = Date.now() + 30_000;
-      while (fleet.state("plain").lastStdin === undefined) {
-        if (Date.now() > until) throw new Error("the first read never started");
+      // Once the first read's script has run and the host is saved (its reply still held back),
+      // a change here cannot be overwritten by that run: no timing assumption.
+      while ((fleet.state("plain").finishedRuns ?? 0) < 1) {
+        if (Date.now() > until) throw new Error("the first read never finished");
         await new Promise((r) => setTimeout(r, 20));
       }
-      // The first read saves the host right after its script ran: well within this pause.
-      await new Promise((r) => setTimeout(r, 300));
       fleet.change("plain", (s) => {
         s.faults.dropConnectionRuns = 1;
         delete s.faults.slowReplyMs;
@@ -237,8 +237,8 @@ describe("the acceptance command (tools/acceptance/acceptance.ts) against simula
 
   it("fails, naming the setting, when a setting changes during the run", async () => {
     fleet.reset("plain", HOSTS.plain);
-    // Create's reply is held back for a second; meanwhile an administrator changes a setting.
-    const start = fleet.change("plain", (s) => (s.faults.slowReplyMs = 1000));
+    // Create's reply is held back for two seconds; meanwhile an administrator changes a setting.
+    const start = fleet.change("plain", (s) => (s.faults.slowReplyMs = 2000));
     const administrator = async () => {
       const until = Date.now() + 30_000;
       while (fleet.state("plain").record === undefined) {

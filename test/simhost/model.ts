@@ -139,6 +139,11 @@ export interface HostState {
   /** Size and SHA-256 of the stdin of the last bootstrap run, for transport tests. */
   lastStdin?: { bytes: number; sha256: string };
   /**
+   * Runs whose script has finished and whose host state is saved (the reply may still be held
+   * back by slowReplyMs): what a test waits on before changing the host under a run in flight.
+   */
+  finishedRuns?: number;
+  /**
    * The REG_SZ value HKLM:\SOFTWARE\pulumi-smb-signing\OriginalSettings as smb-signing.ps1
    * writes it (absent: no record). Tests may corrupt it as an administrator could.
    */

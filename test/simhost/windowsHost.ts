@@ -136,6 +136,7 @@ export async function runCommand(file: string, commandLine: string, stdin: Buffe
   // A transient drop: this run's reply is lost, later runs answer.
   const drop = state.faults.dropConnection === true || (state.faults.dropConnectionRuns ?? 0) > 0;
   if ((state.faults.dropConnectionRuns ?? 0) > 0) state.faults.dropConnectionRuns!--;
+  state.finishedRuns = (state.finishedRuns ?? 0) + 1;
   save();
   if (state.faults.slowReplyMs) await new Promise((r) => setTimeout(r, state.faults.slowReplyMs));
   let stdout = result.stdout;
