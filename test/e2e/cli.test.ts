@@ -175,7 +175,7 @@ describe("through the CLI", () => {
       assert.deepEqual(fleet.state("fs03").counters.writes, 0);
       const exported = JSON.parse(await q.exportState()).deployment.resources.find((r: { type: string }) => r.type === TYPE);
       assert.deepEqual(exported.outputs.originalSettings, { client: { requireSigning: true }, server: {} });
-      await q.ok(["destroy", "--yes"]);
+      await q.ok(["destroy", "--yes", "--skip-preview"]);
       assert.equal(fleet.state("fs03").client.RequireSecuritySignature, true);
       assert.equal(fleet.state("fs03").counters.writes, 0);
     });
@@ -205,9 +205,9 @@ describe("through the CLI", () => {
       await q.setConfig("user", "smbsim");
       await q.setConfig("hostKey", h.hostKeyFingerprint);
       await q.setSecretConfig("password", SIM_PASSWORD);
-      await q.ok(["up", "--yes"]);
+      await q.ok(["up", "--yes", "--skip-preview"]);
       assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true);
-      await q.ok(["destroy", "--yes"]);
+      await q.ok(["destroy", "--yes", "--skip-preview"]);
       assert.equal(fleet.state("fs03").server.RequireSecuritySignature, true, "onDelete's default (retain) leaves the host secured");
     });
   });

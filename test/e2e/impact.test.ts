@@ -47,7 +47,7 @@ describe("impact through the pulumi CLI", () => {
   it("a fact the design rests on: pulumi.log.warn inside a dynamic provider's diff is no warning of the resource (no engine connection there), the engine's Log with the resource's URN is", async () => {
     const dir = path.join(workRoot, "log-fact");
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: log-fact\nruntime: nodejs\nmain: index.js\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: log-fact\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
     const send = path.join(REPO_ROOT, "dist", "provider", "engineLog.js");
     fs.writeFileSync(
       path.join(dir, "index.js"),
@@ -70,7 +70,7 @@ describe("impact through the pulumi CLI", () => {
     const p = new PulumiProject(dir, "fact");
     await p.init();
     p.env.PROBE_V = "1";
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     p.env.PROBE_V = "2";
     const preview = await p.ok(["preview"]);
     const resource = diagnosticsOf(preview.output, "pulumi-nodejs:dynamic:Resource", "probe");
@@ -84,7 +84,7 @@ describe("impact through the pulumi CLI", () => {
     fleet.reset("home", "win11-24h2-home");
     const p = await programStack(workRoot, "impact-guest", { password: SIM_PASSWORD });
     declarePolicies(p, fleet, [{ name: "home", host: "home", server: { auditClientDoesNotSupportSigning: true } }]);
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     assert.deepEqual((await stateOutputs(p, "home")).consequences, [
       "server.auditClientDoesNotSupportSigning: true: SMB clients that do not sign are logged in Microsoft-Windows-SMBServer/Audit; nothing is refused",
     ]);
@@ -106,7 +106,7 @@ describe("impact through the pulumi CLI", () => {
     assert.doesNotMatch(preview.output, /\[runtime\]|could not deliver/);
     assert.equal(fleet.state("home").counters.writes, writes, "preview changed nothing on the host");
 
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     assert.equal(fleet.smbSession("home", { direction: "outbound", address: "10.0.9.5", signs: false }).error, STATUS_INVALID_SIGNATURE);
     assert.equal(fleet.smbSession("home", { direction: "outbound", address: "10.0.9.6", signs: false, guestOnly: true }).error, GUEST_ACCESS_BLOCKED);
 
@@ -136,7 +136,7 @@ describe("impact through the pulumi CLI", () => {
     await p.setConfig("connection", JSON.stringify(connection));
     await p.setSecretConfig("password", String(password));
     await p.setConfig("settings", JSON.stringify({ server: { auditClientDoesNotSupportSigning: true } }));
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     await p.setConfig("settings", JSON.stringify({ client: { requireSigning: true }, server: { auditClientDoesNotSupportSigning: true } }));
     const preview = await p.ok(["preview"]);
     const block = diagnosticsOf(preview.output, TYPE, "home");
@@ -145,15 +145,15 @@ describe("impact through the pulumi CLI", () => {
     // On the resource's own row: with another URN the engine would show a second, phantom
     // resource of the same name carrying the warnings, and this row none.
     assert.match(preview.output, new RegExp(`^ ~ +${escape(TYPE)} home update \\[diff: [^\\]]*\\]; warning: `, "m"));
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
   });
 
   it("the fleet example audits first, then enforces: pulumi preview --refresh names the clients its audit log saw not signing, and up then refuses them", async () => {
     fleet.reset("srv25", "server-2025");
-    const p = await fleetExampleStack(path.join(workRoot, "fleet"), "rollout", fleet, [{ name: "srv25", edition: "server" }]);
+    const p = await fleetExampleStack(path.join(workRoot, "fleet"), "rollout", fleet, [{ name: "srv25", edition: "server" }], { compiled: true });
 
     await p.setConfig("stage", "audit");
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("srv25").server.AuditClientDoesNotSupportSigning, true);
     assert.equal(fleet.state("srv25").server.RequireSecuritySignature, false, "the audit stage refuses nobody");
     // A week on the network: three clients that cannot sign, one that can.
@@ -171,7 +171,7 @@ describe("impact through the pulumi CLI", () => {
     assert.match(block, new RegExp(`warning: ${host}: 3 clients in the last 7 days connected without signing: 10\\.0\\.4\\.17, 10\\.0\\.4\\.18, 10\\.0\\.4\\.30 \\(Microsoft-Windows-SMBServer/Audit, event 3021, read `));
     assert.equal(fleet.state("srv25").server.RequireSecuritySignature, false, "preview enforced nothing");
 
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     assert.equal(fleet.smbSession("srv25", { direction: "inbound", address: "10.0.4.17", signs: false }).error, SIGNING_REQUIRED_REFUSED);
     // The consequences output says what the settings do; who the log saw is the readiness output's.
     const outputs = await stateOutputs(p, "srv25");
@@ -180,7 +180,7 @@ describe("impact through the pulumi CLI", () => {
     assert.ok(!consequences.some((c) => /10\.0\.4\.|connected without signing/.test(c)), consequences.join("\n"));
     const readiness = outputs.readiness as { server: { peers: Array<{ peer: string }> } };
     assert.deepEqual(readiness.server.peers.map((x) => x.peer), ["10.0.4.17", "10.0.4.18", "10.0.4.30"]);
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("srv25").server.RequireSecuritySignature, true, "onDelete's default (retain) leaves the host secured");
   });
 });

@@ -148,7 +148,7 @@ async function assertAdoptedThenRestored(p: PulumiProject): Promise<void> {
     assert.equal(fleet.state(h).counters.recordWrites, 2, `${h}: the takeover names its owner id in the record, once`);
   }
   await p.ok(["refresh", "--expect-no-changes", "--yes"]);
-  await p.ok(["destroy", "--yes"]);
+  await p.ok(["destroy", "--yes", "--skip-preview"]);
   for (const h of ["ka", "kb"]) assertAsInstalled(h);
 }
 
@@ -233,16 +233,16 @@ describe("pulumi killed with kill -9 over ssh", () => {
     await refusedThenTakenOver(p, ka);
     assert.deepEqual((await stackResources(p)).pending, ["creating ka"], "Engine: up cleared the pending create");
     assert.deepEqual((await stackResources(p)).policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("ka").counters.writes, 1, "an up after the takeover applied again");
 
     await p.ok(["refresh", "--clear-pending-creates", "--yes"]);
     assert.deepEqual((await stackResources(p)).policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("ka").counters.writes, 1);
     assert.equal(fleet.state("ka").counters.recordWrites, 2, "the takeover names its owner id in the record, once");
 
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assertAsInstalled("ka");
   });
 
@@ -273,7 +273,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     assert.equal(fleet.state("ka").counters.writes, 1);
     assert.equal(fleet.state("ka").counters.recordWrites, 2);
 
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assertAsInstalled("ka");
   });
 
@@ -281,7 +281,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     const p = await project("update");
     freshHost("ka");
     declare(p, [{ host: "ka", client: { requireSigning: true } }]);
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     fleet.change("ka", (s) => (s.faults = { slowReplyMs: SLOW_REPLY_MS }));
     declare(p, [{ host: "ka", client: { requireSigning: true }, server: { requireSigning: true } }]);
     const up = p.start(["up", "--yes", "--skip-preview"]);
@@ -297,7 +297,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     assert.deepEqual(killed.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: {} });
 
     await expectLockedThenCancel(p, ["ka"]);
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     const state = await stackResources(p);
     assert.deepEqual(state.pending, [], "the recovered update left a pending operation");
     assert.deepEqual(state.policies.get("ka")?.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
@@ -305,7 +305,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     assert.equal(fleet.state("ka").counters.recordWrites, 2, "the recovery rewrote the record");
     await p.ok(["refresh", "--expect-no-changes", "--yes"]);
 
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assertAsInstalled("ka");
   });
 
@@ -317,7 +317,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
       { host: "ka", client: { requireSigning: true }, server: { requireSigning: true } },
       { host: "kb", server: { requireSigning: true } },
     ]);
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     // ka restores and removes its record, then holds its reply; kb's PowerShell is still
     // starting when the client goes (and the host's job object ends the session).
     fleet.change("ka", (s) => (s.faults = { slowReplyMs: SLOW_REPLY_MS }));
@@ -338,7 +338,7 @@ describe("pulumi killed with kill -9 over ssh", () => {
     const writes = { ka: fleet.state("ka").counters.writes, kb: fleet.state("kb").counters.writes };
 
     await expectLockedThenCancel(p, ["ka", "kb"]);
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assertAsInstalled("ka");
     assertAsInstalled("kb");
     assert.equal(fleet.state("ka").counters.writes, writes.ka, "ka was restored twice");

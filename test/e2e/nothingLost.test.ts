@@ -77,7 +77,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
         const p = await programStack(workRoot, `rotation-${transport}`, { password: FIRST_PASSWORD }, front);
         const declared: DeclaredPolicy[] = [{ name: host, host, connection: { user: SIM_ROTATION_USER }, client: { requireSigning: true } }];
         declarePolicies(p, fleet, declared, transport);
-        await ok(p, ["up", "--yes"]);
+        await ok(p, ["up", "--yes", "--skip-preview"]);
         const writes = fleet.state(host).counters.writes;
 
         fleet.setPassword(SIM_ROTATION_USER, SECOND_PASSWORD);
@@ -101,7 +101,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
         assert.equal(fleet.state(host).counters.writes, writes, "a credential change writes nothing on the host");
 
         await ok(p, ["refresh", "--expect-no-changes", "--yes"]);
-        await ok(p, ["destroy", "--yes"]);
+        await ok(p, ["destroy", "--yes", "--skip-preview"]);
         assertPristine(host);
       });
     });
@@ -111,7 +111,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
     it("host key rotation: the old pin is refused, the new pin is an update that writes nothing; refresh and destroy then trust it", async () => {
       const p = await programStack(workRoot, "hostkey", { password: SIM_PASSWORD }, front);
       declarePolicies(p, fleet, [{ name: "key", host: "key", server: { requireSigning: true } }]);
-      await ok(p, ["up", "--yes"]);
+      await ok(p, ["up", "--yes", "--skip-preview"]);
       const writes = fleet.state("key").counters.writes;
       const old = fleet.host("key").hostKeyFingerprint;
       const rotated = await fleet.rotateHostKey("key");
@@ -125,7 +125,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
       assert.match(up.output, /~ 1 updated/);
       assert.equal(fleet.state("key").counters.writes, writes);
       await ok(p, ["refresh", "--expect-no-changes", "--yes"]);
-      await ok(p, ["destroy", "--yes"]);
+      await ok(p, ["destroy", "--yes", "--skip-preview"]);
       assertPristine("key");
     });
   });
@@ -149,7 +149,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
         assert.deepEqual(stored.outputs.originalSettings, { client: { requireSigning: false }, server: { requireSigning: false } });
 
         await ok(p, ["refresh", "--yes"]);
-        await ok(p, ["destroy", "--yes"]);
+        await ok(p, ["destroy", "--yes", "--skip-preview"]);
         assertPristine(host);
       });
 
@@ -157,13 +157,13 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
         fleet.reset(host, PRESET);
         const p = await programStack(workRoot, `partial-update-${transport}`, { password: SIM_PASSWORD }, front);
         declarePolicies(p, fleet, [{ name: host, host, client: { auditInsecureGuestLogon: true } }], transport);
-        await ok(p, ["up", "--yes"]);
+        await ok(p, ["up", "--yes", "--skip-preview"]);
         fleet.change(host, (s) => (s.faults.failingCmdlet = "Set-SmbServerConfiguration"));
         declarePolicies(p, fleet, [{ name: host, host, client: { auditInsecureGuestLogon: true, requireSigning: true }, server: { requireSigning: true } }], transport);
-        await fails(p, ["up", "--yes"]);
+        await fails(p, ["up", "--yes", "--skip-preview"]);
         await ok(p, ["refresh", "--yes"]);
         fleet.change(host, (s) => (s.faults = {}));
-        await ok(p, ["destroy", "--yes"]);
+        await ok(p, ["destroy", "--yes", "--skip-preview"]);
         assertPristine(host);
         assert.equal(fleet.state(host).client.AuditInsecureGuestLogon, false);
       });
@@ -175,7 +175,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
       fleet.reset("gpo", PRESET);
       const p = await programStack(workRoot, "gpo", { password: SIM_PASSWORD }, front);
       declarePolicies(p, fleet, [{ name: "gpo", host: "gpo", server: { requireSigning: true } }]);
-      await ok(p, ["up", "--yes"]);
+      await ok(p, ["up", "--yes", "--skip-preview"]);
       const writes = fleet.state("gpo").counters.writes;
       // A domain administrator links a GPO; its next application (gpupdate, the background refresh
       // or the 16-hour security re-apply) puts its value back over ours.
@@ -191,7 +191,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
       const up = await fails(p, ["up", "--yes"]);
       assert.match(up.output, /server\.requireSigning is declared true, but Group Policy "Contoso Legacy NAS" enforces false; nothing was changed/);
       assert.equal(fleet.state("gpo").counters.writes, writes, "no write that the policy would undo again");
-      await ok(p, ["destroy", "--yes"]);
+      await ok(p, ["destroy", "--yes", "--skip-preview"]);
       assertPristine("gpo");
     });
   });

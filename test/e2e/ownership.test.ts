@@ -112,11 +112,11 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
     assert.equal(s.server.RequireSecuritySignature, false, "site B's resource was refused before it wrote");
 
     await p.setConfig("siteB", "false");
-    await succeeds(p, ["up", "--yes"]);
+    await succeeds(p, ["up", "--yes", "--skip-preview"]);
     await succeeds(p, NO_CHANGES);
     assert.equal(fleet.state("sites").client.RequireSecuritySignature, true, "site A's settings stay");
     assert.equal(fleet.state("sites").server.RequireSecuritySignature, false);
-    await succeeds(p, ["destroy", "--yes"]);
+    await succeeds(p, ["destroy", "--yes", "--skip-preview"]);
   });
 
   it("a dynamic and a plugin resource of the same name on one host: the second is refused before it writes, naming the first's URN; without it the stack converges", async () => {
@@ -142,10 +142,10 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
     assert.equal(fleet.state("fronts").server.RequireSecuritySignature, false, "the plugin resource was refused before it wrote");
 
     await p.setConfig("second", "false");
-    await succeeds(p, ["up", "--yes"]);
+    await succeeds(p, ["up", "--yes", "--skip-preview"]);
     await succeeds(p, NO_CHANGES);
     assert.equal(fleet.state("fronts").client.RequireSecuritySignature, true);
-    await succeeds(p, ["destroy", "--yes"]);
+    await succeeds(p, ["destroy", "--yes", "--skip-preview"]);
   });
 
   it("the same project, stack, program and resource name in two backends: the second is refused before it writes (it carries the same name), its destroy leaves the first's settings; takeOwnership takes the host over", async () => {
@@ -159,21 +159,21 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
     // The second also declares the server side, so a write it should not make would show.
     declarePolicies(second, fleet, [{ ...declared, server: { requireSigning: true } }]);
 
-    await succeeds(first, ["up", "--yes"]);
+    await succeeds(first, ["up", "--yes", "--skip-preview"]);
     const owned = hostSnapshot(fleet.state("backends"));
     const up = await fails(second, ["up", "--yes"]);
     assert.match(up.output, REFUSED, up.output);
     assert.match(up.output, /same name/i, up.output);
     assert.deepEqual(hostSnapshot(fleet.state("backends")), owned, "the refused stack changed the host");
 
-    await succeeds(second, ["destroy", "--yes"]);
+    await succeeds(second, ["destroy", "--yes", "--skip-preview"]);
     assert.deepEqual(hostSnapshot(fleet.state("backends")), owned, "the refused stack's destroy changed the host");
     await succeeds(first, NO_CHANGES);
 
     declarePolicies(second, fleet, [{ ...declared, server: { requireSigning: true }, extra: { takeOwnership: true } }]);
-    await succeeds(second, ["up", "--yes"]);
+    await succeeds(second, ["up", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("backends").server.RequireSecuritySignature, true, "the stack that took the host over configured it");
-    await succeeds(second, ["destroy", "--yes"]);
+    await succeeds(second, ["destroy", "--yes", "--skip-preview"]);
   });
 
   for (const front of FRONTS) {
@@ -185,7 +185,7 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
         { name: LONG_NAME, host: long, client: { requireSigning: true } },
       ]);
       await succeeds(p, ["preview"]);
-      await succeeds(p, ["up", "--yes"]);
+      await succeeds(p, ["up", "--yes", "--skip-preview"]);
       await succeeds(p, NO_CHANGES);
       for (const host of [accented, long]) assert.equal(fleet.state(host).client.RequireSecuritySignature, true, `${host} configured`);
 
@@ -195,7 +195,7 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
       const b = recordOf(long);
       assert.ok(b.text.length <= 4096, `the record of the long name is ${b.text.length} characters`);
 
-      await succeeds(p, ["destroy", "--yes"]);
+      await succeeds(p, ["destroy", "--yes", "--skip-preview"]);
     });
   }
 
@@ -207,7 +207,7 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
       'new SmbSigningPolicy(name, { connection, client: { requireSigning: true }, onDelete: "restore" }, { aliases });',
     ]);
     await connectTo(p, "rename");
-    await succeeds(p, ["up", "--yes"]);
+    await succeeds(p, ["up", "--yes", "--skip-preview"]);
     const owned = hostSnapshot(fleet.state("rename"));
 
     await p.setConfig("name", "fs2");
@@ -219,11 +219,11 @@ describe("ownership that cannot collide, through the pulumi CLI", () => {
     assert.deepEqual(hostSnapshot(fleet.state("rename")), owned, "the refused create changed the host");
 
     await p.setConfig("aliased", "true");
-    await succeeds(p, ["up", "--yes"]);
+    await succeeds(p, ["up", "--yes", "--skip-preview"]);
     const s = fleet.state("rename");
     assert.equal(s.counters.writes, owned.writes, "the renamed resource wrote no setting");
     assert.equal(s.client.RequireSecuritySignature, true);
     await succeeds(p, NO_CHANGES);
-    await succeeds(p, ["destroy", "--yes"]);
+    await succeeds(p, ["destroy", "--yes", "--skip-preview"]);
   });
 });

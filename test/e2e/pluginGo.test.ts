@@ -122,7 +122,7 @@ describe("the provider plugin from a Go program (SDK from pulumi package gen-sdk
   });
 
   it("destroy restores the value the host had (onDelete: restore)", async () => {
-    await ok(["destroy", "--yes"]);
+    await ok(["destroy", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("gw01").client.RequireSecuritySignature, false);
     assert.equal(fleet.state("gw01").record, undefined);
   });

@@ -52,7 +52,7 @@ describe("the provider plugin's tarball through pulumi plugin install", () => {
     assert.doesNotMatch(up.output, /from \$PATH/);
     assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true);
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("fs01").client.RequireSecuritySignature, true, "onDelete's default (retain) leaves the host secured");
   });
 });

@@ -168,7 +168,7 @@ describe("pulumi import through the provider plugin", () => {
     assert.match(plain(up.output), /unchanged/);
     assert.equal(fleet.state("imp1").counters.writes, 0);
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("imp1").counters.writes, 0, "restoring the values the host had is no write");
     assert.equal(fleet.state("imp1").client.RequireSecuritySignature, true);
   });
@@ -181,7 +181,7 @@ describe("pulumi import through the provider plugin", () => {
     assert.doesNotMatch(generated, /acknowledgeInsecureSettings|requireSigning|enableInsecureGuestLogons/);
     fs.appendFileSync(path.join(p.dir, "Pulumi.yaml"), generated);
     await p.ok(["up", "--yes", "--expect-no-changes"]);
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("imp2").counters.writes, 0);
   });
 
@@ -191,14 +191,14 @@ describe("pulumi import through the provider plugin", () => {
       path.join(workRoot, "owner"),
       `name: smb-owner\nruntime: yaml\nresources:\n  imp1:\n    type: ${TYPE}\n    properties:\n      connection: { host: "${h.address}", port: ${h.port}, hostKey: "${h.hostKeyFingerprint}" }\n      server: { auditClientDoesNotSupportSigning: true }\n`,
     );
-    await owner.ok(["up", "--yes"]);
+    await owner.ok(["up", "--yes", "--skip-preview"]);
     const writes = fleet.state("imp1").counters.writes;
     const p = await yamlProject(path.join(workRoot, "taker"), "name: smb-taker\nruntime: yaml\n");
     const refused = await p.run(["import", TYPE, "imp1", idOf("imp1"), "--yes", "--protect=false"]);
     assert.notEqual(refused.code, 0);
     assert.match(plain(refused.output), /cannot import: the host's record names another owner: urn:pulumi:dev::smb-owner::smbsigning:index:SmbSigningPolicy::imp1 \(owner id [0-9a-f-]{36}, claimed /);
     assert.equal(fleet.state("imp1").counters.writes, writes);
-    await owner.ok(["destroy", "--yes"]);
+    await owner.ok(["destroy", "--yes", "--skip-preview"]);
   });
 
   it("an id the plugin cannot read fails naming the form it takes, and contacts no host", async () => {
@@ -236,7 +236,7 @@ describe("the provider plugin's configuration through the CLI", () => {
   });
 
   it("a fleet's password rotated in configuration: no policy changes; up records it, then refresh uses it; nothing is written", async () => {
-    await p.ok(["up", "--yes"]);
+    await p.ok(["up", "--yes", "--skip-preview"]);
     const writes = fleet.state("cfg1").counters.writes;
     fleet.setPassword(SIM_ROTATION_USER, SECOND);
     await p.setSecretConfig("smbsigning:password", SECOND);
@@ -249,7 +249,7 @@ describe("the provider plugin's configuration through the CLI", () => {
     await p.ok(["refresh", "--yes", "--expect-no-changes"]);
     const state = await p.exportState();
     for (const secret of [FIRST, SECOND]) assert.ok(!state.includes(secret));
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assert.equal(fleet.state("cfg1").server.RequireSecuritySignature, true, "onDelete's default (retain) leaves the host secured");
     // A fresh host for the next tests (this one keeps the record of originals the destroy retained).
     fleet.reset("cfg1", "server-2022");

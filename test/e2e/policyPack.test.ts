@@ -201,7 +201,7 @@ describe("SMB signing policy pack", () => {
       assert.equal(fleet.state("fs01").server.RequireSecuritySignature, true, `the engine went on with the compliant host:\n${up.output}`);
       const pipeline = fs.readFileSync(path.join(REPO_ROOT, "examples", "pipeline", "smb-signing.yml"), "utf8");
       assert.doesNotMatch(pipeline.replace(/^#.*$/gm, ""), /--skip-preview/, "the pipeline must preview with the pack before it changes anything");
-      await p.ok(["destroy", "--yes"]);
+      await p.ok(["destroy", "--yes", "--skip-preview"]);
     });
   });
 
@@ -258,7 +258,7 @@ describe("SMB signing policy pack", () => {
       assert.notEqual(analyze.code, 0, analyze.output);
       assert.match(analyze.output, /smb-restore-secure/);
       assert.match(analyze.output, /destroy would restore server\.requireSigning=false/);
-      await p.ok(["destroy", "--yes"]);
+      await p.ok(["destroy", "--yes", "--skip-preview"]);
     });
 
     for (const [what, extra] of [

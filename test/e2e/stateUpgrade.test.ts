@@ -174,7 +174,7 @@ async function upgrade(
 
   // up: the "up" resources declare server.requireSigning too; the refreshed ones must see no change.
   declare(true);
-  await ok(p, ["up", "--yes"]);
+  await ok(p, ["up", "--yes", "--skip-preview"]);
   const applied = policies(p, type);
   for (const r of resources) {
     const s = applied.get(fixtureName(r))!.outputs;
@@ -196,7 +196,7 @@ async function upgrade(
   }
 
   // destroy: every host back to its originals, its record gone.
-  await ok(p, ["destroy", "--yes"]);
+  await ok(p, ["destroy", "--yes", "--skip-preview"]);
   for (const r of resources) {
     const host = hostNow(r.name);
     assert.equal(host.client, false, `${r.name}: client.requireSigning restored`);

@@ -35,7 +35,7 @@ describe("Pulumi YAML programs through the CLI's directory (pulumi-language-yaml
     assert.doesNotMatch(up.output, /\bwarning\b/i);
     const outputs = JSON.parse((await p.ok(["stack", "output", "--json"])).stdout);
     assert.deepEqual(outputs, { greeting: "hello" });
-    await p.ok(["destroy", "--yes"]);
+    await p.ok(["destroy", "--yes", "--skip-preview"]);
     assert.deepEqual(JSON.parse((await p.ok(["stack", "output", "--json"])).stdout), {});
   });
 });
