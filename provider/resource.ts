@@ -302,9 +302,10 @@ function noteDeclarations(resource: SmbSigningPolicy, args: SmbSigningPolicyArgs
       args.server,
       args.acknowledgeInsecureSettings,
     ])
-    .apply(([host, client, server, acknowledged]) => {
-      for (const message of declarationWarnings(host, { client, server }, acknowledged)) pulumi.log.info(message, resource);
-    });
+    // pulumi.log.info answers with a promise: the apply waits on them, so none is left floating.
+    .apply(([host, client, server, acknowledged]) =>
+      Promise.all(declarationWarnings(host, { client, server }, acknowledged).map((message) => pulumi.log.info(message, resource))),
+    );
 }
 
 /**
