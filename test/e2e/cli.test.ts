@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SIM_PASSWORD, SimulatedFleet } from "../simhost/fleet";
 import { PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, DeclaredPolicy, Front, FRONTS, programStack, titleFor, Transport, TYPE_OF } from "./stacks";
+import { declarePolicies, DeclaredPolicy, Front, FRONTS, programStack, titleFor, Transport, transportsOf, TYPE_OF } from "./stacks";
 
 describe("through the CLI", () => {
   let fleet: SimulatedFleet;
@@ -13,15 +13,6 @@ describe("through the CLI", () => {
 
   const project = (name: string, front: Front = "dynamic") => programStack(workRoot, name, { password: SIM_PASSWORD }, front);
 
-  /**
-   * The dynamic resource's scenarios run over both transports; the program receives only the
-   * password from config. The provider plugin runs them over SSH only: the transports lie below
-   * both front ends (operations.ts and down are the same code), so what differs for the plugin
-   * (its Check, Diff and state translation) is covered once; its WinRM runs are elsewhere
-   * (kerberosLifecycle.test.ts, pluginYaml.test.ts, nothingLost.test.ts).
-   */
-  const TRANSPORTS = ["ssh", "winrm"] as const;
-  const transportsOf = (front: Front): readonly Transport[] => (front === "plugin" ? ["ssh"] : TRANSPORTS);
   const PRESETS = { fs01: "win11-24h2-home", fs02: "server-2025", fs03: "server-2025" } as const;
 
   const declare = (p: PulumiProject, resources: DeclaredPolicy[], transport: Transport = "ssh") => declarePolicies(p, fleet, resources, transport);

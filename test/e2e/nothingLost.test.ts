@@ -9,21 +9,20 @@ import * as path from "node:path";
 import { SIM_KEY_PASSPHRASE, SIM_PASSWORD, SIM_ROTATION_USER, SimulatedFleet } from "../simhost/fleet";
 import { PresetName } from "../simhost/model";
 import { CliResult, PulumiProject, REPO_ROOT } from "./pulumiCli";
-import { declarePolicies, DeclaredPolicy, type Front, FRONTS, programStack, titleFor, Transport, TYPE_OF } from "./stacks";
+import { declarePolicies, DeclaredPolicy, FRONTS, programStack, titleFor, transportsOf, TYPE_OF } from "./stacks";
 
-/**
- * The dynamic resource runs every scenario over both transports. The provider plugin runs those
- * where it has code of its own (credentials and host keys in its Diff, the partial state it returns
- * after a failed create or update, secrets) over SSH only, and not the Group Policy one, which is
- * operations.ts and the host alone: the transports and everything below the front ends are the
- * same code for both (the plugin's WinRM runs: pluginYaml.test.ts, kerberosLifecycle.test.ts).
- */
-const transportsOf = (front: Front): Transport[] => (front === "plugin" ? ["ssh"] : ["ssh", "winrm"]);
-
+// The scenarios run per front end over stacks.ts transportsOf(front); the plugin skips the Group
+// Policy one too, which is operations.ts and the host alone.
 for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", front), () => {
   const TYPE = TYPE_OF[front];
   const PRESET: PresetName = "win11-24h2-home"; // requires neither side: every declared value is a change
-  const HOSTS = ["rot-ssh", "rot-winrm", "key", "fail-ssh", "fail-winrm", "gpo", "sec-pw", "sec-key"];
+  const HOSTS = [
+    ...transportsOf(front).flatMap((t) => [`rot-${t}`, `fail-${t}`]),
+    "key",
+    ...(front === "dynamic" ? ["gpo"] : []),
+    "sec-pw",
+    "sec-key",
+  ];
   const FIRST_PASSWORD = "Rotation-0ne-Pa55-e41f";
   const SECOND_PASSWORD = "Rotation-Tw0-Pa55-8b2c";
 
@@ -34,7 +33,7 @@ for (const front of FRONTS) describe(titleFor("nothing lost through the CLI", fr
 
   before(async () => {
     workRoot = fs.mkdtempSync(path.join(REPO_ROOT, "test", ".work-e2e-"));
-    fleet = await SimulatedFleet.start(HOSTS.map((name) => ({ name, preset: PRESET })), { winrm: true });
+    fleet = await SimulatedFleet.start(HOSTS.map((name) => ({ name, preset: PRESET })), { winrm: transportsOf(front).includes("winrm") });
   });
   after(async () => {
     await fleet?.stop();

@@ -17,6 +17,17 @@ export type Transport = "ssh" | "winrm";
 export const FRONTS = ["dynamic", "plugin"] as const;
 export type Front = (typeof FRONTS)[number];
 
+/**
+ * The transports a front end's scenarios run over. The dynamic resource runs them over both; the
+ * provider plugin over SSH only: the transports lie below both front ends (operations.ts and down
+ * are the same code), so what differs for the plugin (its Check, Diff, state translation and the
+ * partial state it returns after a failure) is covered once. The plugin's WinRM runs:
+ * pluginYaml.test.ts and kerberosLifecycle.test.ts.
+ */
+export function transportsOf(front: Front): readonly Transport[] {
+  return front === "plugin" ? ["ssh"] : ["ssh", "winrm"];
+}
+
 /** The type token a front end's resources have in state. */
 export const TYPE_OF: Record<Front, string> = { dynamic: RESOURCE_TYPE, plugin: PLUGIN_RESOURCE_TYPE };
 
